@@ -1,0 +1,5 @@
+"""Allow `python -m domainwatch`."""
+
+from domainwatch.cli import main
+
+raise SystemExit(main())

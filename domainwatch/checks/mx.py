@@ -1,0 +1,167 @@
+"""MX records: the return-path domain's bounce MX and the receiving domain's inbound MX."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from domainwatch.checks.base import Answers, Expectation, lookup_error, same_host, state_from
+from domainwatch.dns.resolver import Lookup, Query
+from domainwatch.model import Finding, FindingCode, RecordResult, RecordState, Remediation, Severity
+
+_MAX_TARGETS = 10  # bounds the address lookups a hostile MX set can cause
+
+
+@dataclass(frozen=True, slots=True)
+class MxExpectation(Expectation):
+    hosts: tuple[tuple[str, int], ...] = ()  # (host, priority) pairs that must be published
+
+    @property
+    def expected(self) -> str | None:
+        return ", ".join(f"{p} {h}" for h, p in self.hosts) or None
+
+
+def parse_mx(value: str) -> tuple[int, str]:
+    priority, _, host = value.partition(" ")
+    return int(priority), host
+
+
+def queries(expect: MxExpectation, answers: Answers) -> set[Query]:
+    root = Query.of(expect.name, "MX")
+    lookup = answers.get(root)
+    if lookup is None:
+        return {root}
+    wanted = {Query.of(host, t) for host in _targets(lookup) for t in ("A", "AAAA")}
+    return {q for q in wanted if q not in answers}
+
+
+def _targets(lookup: Lookup) -> list[str]:
+    hosts = [parse_mx(r)[1] for r in lookup.records]
+    return [h for h in hosts if h != "." and not _is_ip(h)][:_MAX_TARGETS]
+
+
+def evaluate(expect: MxExpectation, answers: Answers) -> RecordResult:
+    lookup = answers.get(Query.of(expect.name, "MX"))
+    if lookup is None or lookup.outcome.is_error:
+        return _result(expect, RecordState.ERROR, (), [lookup_error(lookup)] if lookup else [])
+    if not lookup.records:
+        findings = [
+            Finding(
+                FindingCode.MX_MISSING,
+                Severity.ERROR,
+                f"no MX record at {expect.name}",
+                expected=expect.expected,
+                remediation=fix,
+            )
+            for fix in _fixes(expect)
+        ] or [Finding(FindingCode.MX_MISSING, Severity.WARNING, f"no MX record at {expect.name}")]
+        state = RecordState.MISSING if expect.hosts else RecordState.PRESENT
+        return _result(expect, state, (), findings)
+    published = [parse_mx(r) for r in lookup.records]
+    if any(host == "." for _, host in published):
+        finding = Finding(
+            FindingCode.MX_NULL,
+            Severity.ERROR,
+            f"{expect.name} publishes a null MX (RFC 7505): it declares it accepts no mail",
+            found="0 .",
+            remediation=next(iter(_fixes(expect)), None),
+        )
+        return _result(expect, RecordState.WRONG, lookup.records, [finding])
+    findings = _expected_hosts(expect, published) + _target_findings(expect, published, answers)
+    return _result(expect, state_from(findings), lookup.records, findings)
+
+
+def _expected_hosts(expect: MxExpectation, published: list[tuple[int, str]]) -> list[Finding]:
+    out: list[Finding] = []
+    for (host, priority), fix in zip(expect.hosts, _fixes(expect), strict=True):
+        matches = [p for p, h in published if same_host(h, host)]
+        if not matches:
+            out.append(
+                Finding(
+                    FindingCode.MX_HOST_ABSENT,
+                    Severity.ERROR,
+                    f"{host} is not among the MX hosts of {expect.name}",
+                    expected=f"{priority} {host}",
+                    remediation=fix,
+                )
+            )
+        elif priority not in matches:
+            out.append(
+                Finding(
+                    FindingCode.MX_PRIORITY_WRONG,
+                    Severity.ERROR,
+                    f"{host} has priority {matches[0]}, expected {priority}",
+                    expected=str(priority),
+                    found=str(matches[0]),
+                    remediation=fix,
+                )
+            )
+    return out
+
+
+def _target_findings(
+    expect: MxExpectation, published: list[tuple[int, str]], answers: Answers
+) -> list[Finding]:
+    out: list[Finding] = []
+    expected_hosts = [h for h, _ in expect.hosts]
+    for _, host in published:
+        severity = Severity.ERROR if any(same_host(host, h) for h in expected_hosts) else Severity.WARNING
+        if _is_ip(host):
+            out.append(
+                Finding(
+                    FindingCode.MX_TARGET_IP_LITERAL,
+                    severity,
+                    f"MX target {host} is an IP address; it must be a host name (RFC 7505 §3)",
+                    found=host,
+                )
+            )
+            continue
+        addresses = [answers.get(Query.of(host, t)) for t in ("A", "AAAA")]
+        resolved = [a for a in addresses if a is not None]
+        if any(a.aliases for a in resolved):
+            out.append(
+                Finding(
+                    FindingCode.MX_TARGET_CNAME,
+                    Severity.WARNING,
+                    f"MX target {host} is a CNAME; it must be a host with addresses (RFC 2181 §10.3)",
+                    found=host,
+                )
+            )
+        errors = [a for a in resolved if a.outcome.is_error]
+        if errors:
+            out.append(_downgraded(lookup_error(errors[0])))
+        elif len(resolved) == 2 and all(not a.records for a in resolved):
+            out.append(
+                Finding(
+                    FindingCode.MX_TARGET_NO_ADDRESS,
+                    severity,
+                    f"MX target {host} has no A or AAAA record",
+                    found=host,
+                )
+            )
+    return out
+
+
+def _downgraded(finding: Finding) -> Finding:
+    """A target's address lookup failing leaves the MX record itself conclusive: warn only."""
+    return Finding(finding.code, Severity.WARNING, finding.message)
+
+
+def _fixes(expect: MxExpectation) -> list[Remediation]:
+    return [Remediation(expect.name, "MX", host, priority) for host, priority in expect.hosts]
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _result(
+    expect: MxExpectation, state: RecordState, found: tuple[str, ...], findings: list[Finding]
+) -> RecordResult:
+    return RecordResult(
+        expect.record, expect.name, "MX", state, expect.required, expect.expected, found, tuple(findings)
+    )

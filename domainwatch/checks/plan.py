@@ -1,0 +1,57 @@
+"""Which records a domain must publish: config (or a bare domain) -> Expectations (pure)."""
+
+from __future__ import annotations
+
+from domainwatch.checks.base import Expectation
+from domainwatch.checks.dkim import DkimExpectation
+from domainwatch.checks.dmarc import DmarcExpectation
+from domainwatch.checks.mx import MxExpectation
+from domainwatch.checks.spf import SpfExpectation
+from domainwatch.checks.tracking import TrackingExpectation
+from domainwatch.config.schema import DomainConfig
+
+
+def plan(domain: DomainConfig) -> list[Expectation]:
+    """The records of one configured domain, in a stable order."""
+    out: list[Expectation] = []
+    sending, name = domain.sending, domain.name
+    if sending is not None:
+        rp = f"{sending.return_path}.{name}"
+        if sending.spf is not None:
+            out.append(
+                SpfExpectation("spf", rp, True, tuple(sending.spf.domains()), tuple(sending.spf.networks()))
+            )
+        for key in sending.dkim:
+            out.append(
+                DkimExpectation(
+                    f"dkim:{key.selector}",
+                    f"{key.selector}._domainkey.{name}",
+                    True,
+                    key.selector,
+                    key.public_key,
+                    key.cname,
+                )
+            )
+        if sending.mx is not None:
+            out.append(MxExpectation("return_path_mx", rp, True, ((sending.mx.host, sending.mx.priority),)))
+    if domain.receiving is not None:
+        hosts = tuple((m.host, m.priority) for m in domain.receiving.mx)
+        out.append(MxExpectation("receiving_mx", name, True, hosts))
+    if sending is not None or domain.dmarc.required:
+        out.append(
+            DmarcExpectation("dmarc", f"_dmarc.{name}", domain.dmarc.required, name, domain.dmarc.min_policy)
+        )
+    if domain.tracking is not None:
+        out.append(
+            TrackingExpectation("tracking", f"{domain.tracking.host}.{name}", False, domain.tracking.cname)
+        )
+    return out
+
+
+def inspect_plan(name: str, selectors: list[str]) -> list[Expectation]:
+    """What `domainwatch inspect` looks at when there is no config: whatever is published."""
+    out: list[Expectation] = [SpfExpectation("spf", name, False)]
+    out += [DkimExpectation(f"dkim:{s}", f"{s}._domainkey.{name}", False, s) for s in selectors]
+    out.append(MxExpectation("receiving_mx", name, False))
+    out.append(DmarcExpectation("dmarc", f"_dmarc.{name}", False, name))
+    return out

@@ -1,0 +1,69 @@
+"""The open/click tracking CNAME (advisory: it never counts toward a capability)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domainwatch.checks.base import Answers, Expectation, lookup_error, same_host
+from domainwatch.dns.resolver import Query
+from domainwatch.model import Finding, FindingCode, RecordResult, RecordState, Remediation, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingExpectation(Expectation):
+    cname: str = ""
+
+
+def queries(expect: TrackingExpectation, answers: Answers) -> set[Query]:
+    query = Query.of(expect.name, "CNAME")
+    return set() if query in answers else {query}
+
+
+def evaluate(expect: TrackingExpectation, answers: Answers) -> RecordResult:
+    lookup = answers.get(Query.of(expect.name, "CNAME"))
+    fix = Remediation(expect.name, "CNAME", expect.cname)
+    if lookup is None or lookup.outcome.is_error:
+        return _result(expect, RecordState.ERROR, (), lookup_error(lookup) if lookup else None)
+    if not lookup.records:
+        return _result(
+            expect,
+            RecordState.MISSING,
+            (),
+            Finding(
+                FindingCode.TRACKING_MISSING,
+                Severity.ERROR,
+                f"no CNAME at {expect.name}",
+                expected=expect.cname,
+                remediation=fix,
+            ),
+        )
+    if not same_host(lookup.records[0], expect.cname):
+        return _result(
+            expect,
+            RecordState.WRONG,
+            lookup.records,
+            Finding(
+                FindingCode.TRACKING_WRONG,
+                Severity.ERROR,
+                f"{expect.name} points to {lookup.records[0]}, not {expect.cname}",
+                expected=expect.cname,
+                found=lookup.records[0],
+                remediation=fix,
+            ),
+        )
+    return _result(expect, RecordState.PRESENT, lookup.records, None)
+
+
+def _result(
+    expect: TrackingExpectation, state: RecordState, found: tuple[str, ...], finding: Finding | None
+) -> RecordResult:
+    return RecordResult(
+        expect.record,
+        expect.name,
+        "CNAME",
+        state,
+        expect.required,
+        expect.cname,
+        found,
+        (finding,) if finding else (),
+    )

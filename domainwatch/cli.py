@@ -1,0 +1,182 @@
+"""The `domainwatch` command line (argparse). Exit codes: 0 fine, 1 records need attention,
+2 usage or configuration error."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TypeVar
+
+from domainwatch import __version__
+from domainwatch.checks.plan import inspect_plan, plan
+from domainwatch.config import Config, ConfigError, load
+from domainwatch.config.fields import check_domain_name, check_selector, parse_duration, to_nameserver
+from domainwatch.config.schema import ResolverConfig
+from domainwatch.demo import run_demo
+from domainwatch.logs import configure_logging
+from domainwatch.model import DomainReport, RecordState, Severity
+from domainwatch.report import render_json, render_table
+from domainwatch.runner import check_many, resolver_from
+
+EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+T = TypeVar("T")
+
+
+def _duration_arg(text: str) -> timedelta:
+    try:
+        return timedelta(seconds=float(text))
+    except ValueError:
+        pass
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _validated(check: Callable[[str], T]) -> Callable[[str], T]:
+    """Wrap a config validator so argparse reports its message as a usage error."""
+
+    def convert(text: str) -> T:
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+
+    return convert
+
+
+def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--nameserver",
+        action="append",
+        type=_validated(to_nameserver),
+        default=default,
+        metavar="HOST[:PORT]",
+        help="resolver to ask (repeatable)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_duration_arg,
+        default=default,
+        help="per-query timeout: seconds or a duration such as 500ms",
+    )
+    parser.add_argument(
+        "--log-format", choices=("json", "console"), default=default if suppress else "console"
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default=default if suppress else "warning",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="domainwatch", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"domainwatch {__version__}")
+    _global_options(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", parents=[common], help="check configured domains once")
+    check.add_argument("-c", "--config", required=True)
+    check.add_argument("--domain", action="append", default=[], type=_validated(check_domain_name))
+    check.add_argument("--format", choices=("table", "json"), default="table")
+
+    inspect = commands.add_parser("inspect", parents=[common], help="diagnose any domain, no config")
+    inspect.add_argument("domain", type=_validated(check_domain_name))
+    inspect.add_argument("--dkim-selector", action="append", default=[], type=_validated(check_selector))
+    inspect.add_argument("--format", choices=("table", "json"), default="table")
+
+    config = commands.add_parser("config", help="configuration tools")
+    config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
+    validate = config_commands.add_parser("validate", parents=[common], help="validate a config file")
+    validate.add_argument("file")
+
+    commands.add_parser("demo", parents=[common], help="run on a built-in demo zone (no internet)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_format, args.log_level)
+    handlers = {"check": cmd_check, "inspect": cmd_inspect, "config": cmd_config, "demo": cmd_demo}
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _resolver_settings(base: ResolverConfig, args: argparse.Namespace) -> ResolverConfig:
+    update: dict[str, object] = {}
+    if args.nameserver:
+        update["nameservers"] = args.nameserver
+    if args.timeout is not None:
+        update["timeout"] = args.timeout
+    return base.model_copy(update=update)
+
+
+def _load(path: str) -> Config | None:
+    try:
+        return load(path)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return None
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    config = _load(args.file)
+    if config is None:
+        return EXIT_USAGE
+    print(f"{args.file}: ok ({len(config.domains)} domains)")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    return run_check(config, args)
+
+
+def run_check(config: Config, args: argparse.Namespace) -> int:
+    unknown = [name for name in args.domain if config.domain(name) is None]
+    if unknown:
+        print(f"not in {args.config}: {', '.join(unknown)}", file=sys.stderr)
+        return EXIT_USAGE
+    selected = [d for d in config.domains if not args.domain or d.name in args.domain]
+    settings = _resolver_settings(config.resolver, args)
+    work = [(d.name, plan(d)) for d in selected if d.verify]
+    reports = asyncio.run(check_many(work, resolver_from(settings), settings))
+    skipped = [d.name for d in selected if not d.verify]
+    _print(reports, skipped, args.format)
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_ATTENTION
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    settings = _resolver_settings(ResolverConfig(), args)
+    work = [(args.domain, inspect_plan(args.domain, args.dkim_selector))]
+    reports = asyncio.run(check_many(work, resolver_from(settings), settings))
+    _print(reports, [], args.format)
+    return EXIT_ATTENTION if any(_has_problem(r) for r in reports) else EXIT_OK
+
+
+def _has_problem(report: DomainReport) -> bool:
+    return any(
+        r.state is RecordState.ERROR or any(f.severity is Severity.ERROR for f in r.findings)
+        for r in report.records
+    )
+
+
+def _print(reports: list[DomainReport], skipped: list[str], fmt: str) -> None:
+    sys.stdout.write(
+        render_json(reports, skipped) + "\n" if fmt == "json" else render_table(reports, skipped)
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    return run_demo(args)

@@ -1,0 +1,6 @@
+"""Configuration: YAML -> frozen, validated Config. `load(path)` is the only I/O."""
+
+from domainwatch.config.loader import ConfigError, load, parse
+from domainwatch.config.schema import Config, DomainConfig
+
+__all__ = ["Config", "ConfigError", "DomainConfig", "load", "parse"]

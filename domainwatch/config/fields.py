@@ -1,0 +1,101 @@
+"""Field types for the config schema: durations, domain names, labels, nameservers.
+
+Each validator raises ValueError with the exact message a user sees after `file:line: path:`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator
+
+from domainwatch.dns.resolver import Nameserver, parse_nameserver
+
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
+# The rule ESPs apply to a custom return-path (MAIL FROM) label.
+_RETURN_PATH = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
+
+
+def parse_duration(value: object) -> timedelta:
+    """ "500ms", "2s", "5m", "72h", "30d" -> timedelta. Bare numbers are refused as ambiguous."""
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str) or not (match := _DURATION.fullmatch(value.strip())):
+        raise ValueError("must be a duration such as 500ms, 2s, 5m, 72h or 30d")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def check_domain_name(value: str) -> str:
+    """Normalize (lower case, no trailing dot, IDN to A-labels) and validate a domain name."""
+    name = value.strip().rstrip(".").lower()
+    if not name or "" in name.split("."):
+        raise ValueError("domain name has an empty label")
+    try:
+        ascii_name = name if name.isascii() else name.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError("is not a valid internationalized domain name") from None
+    labels = ascii_name.split(".")
+    if len(ascii_name) > 253:
+        raise ValueError("domain name is longer than 253 octets")
+    for label in labels:
+        if not label:
+            raise ValueError("domain name has an empty label")
+        if len(label) > 63:
+            raise ValueError(f"label {label[:20]!r}... is longer than 63 octets")
+        if not _LABEL.fullmatch(label):
+            raise ValueError(f"label {label!r} is not a valid DNS label")
+    if len(labels) < 2:
+        raise ValueError("must have at least two labels (example.com)")
+    return ascii_name
+
+
+def check_selector(value: str) -> str:
+    selector = value.strip().lower()
+    if not selector or any(not _LABEL.fullmatch(part) for part in selector.split(".")):
+        raise ValueError("must be a DNS label")
+    return selector
+
+
+def check_return_path(value: str) -> str:
+    label = value.strip().lower()
+    if not _RETURN_PATH.fullmatch(label):
+        raise ValueError(
+            "must be at most 63 characters, start with a letter, end with a letter or digit, "
+            "and contain only letters, digits and hyphens"
+        )
+    return label
+
+
+def check_relative_host(value: str) -> str:
+    host = value.strip().rstrip(".").lower()
+    if not host or any(not _LABEL.fullmatch(part) for part in host.split(".")):
+        raise ValueError("must be a host label such as links")
+    return host
+
+
+def check_region(value: str) -> str:
+    if not _REGION.fullmatch(value):
+        raise ValueError("must be a region name such as us-east-1")
+    return value
+
+
+def to_nameserver(value: object) -> Nameserver:
+    if isinstance(value, Nameserver):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a string such as 127.0.0.1:53")  # noqa: TRY004 (pydantic wants ValueError)
+    return parse_nameserver(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+DomainName = Annotated[str, AfterValidator(check_domain_name)]
+Selector = Annotated[str, AfterValidator(check_selector)]
+ReturnPathLabel = Annotated[str, AfterValidator(check_return_path)]
+RelativeHost = Annotated[str, AfterValidator(check_relative_host)]
+Region = Annotated[str, AfterValidator(check_region)]
+NameserverField = Annotated[Nameserver, BeforeValidator(to_nameserver)]

@@ -1,0 +1,247 @@
+"""YAML text -> validated Config, with every error as `file:line: path: message`.
+
+Pure except for `load(path)` (and reading `*_file` secrets, which the caller can stub through
+`read_file`). All errors are collected and reported together.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from domainwatch.config.presets import apply_preset
+from domainwatch.config.schema import Config
+
+PathKey = tuple[str | int, ...]
+SECRET_KEYS = frozenset({"secret", "token"})
+_ENV = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConfigError(Exception):
+    """One or more problems in a config file; str() is one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def format_path(path: PathKey) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+class _Problems:
+    def __init__(self, source: str, lines: dict[PathKey, int]) -> None:
+        self.source, self.lines = source, lines
+        self.items: list[tuple[int, str]] = []
+        self.seen: set[PathKey] = set()
+
+    def add(self, path: PathKey, message: str) -> None:
+        """Record a problem; only the first one per path, since later ones are consequences."""
+        if path in self.seen:
+            return
+        self.seen.add(path)
+        line = self.line_of(path)
+        where = f"{format_path(path)}: " if path else ""
+        self.items.append((line, f"{self.source}:{line}: {where}{message}"))
+
+    def line_of(self, path: PathKey) -> int:
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigError([text for _, text in sorted(self.items, key=lambda item: item[0])])
+
+
+def load(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a config file. Raises ConfigError (never anything else for bad input)."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
+    return parse(text, source=str(path), env=os.environ if env is None else env, base_dir=path.parent)
+
+
+def parse(
+    text: str,
+    *,
+    source: str = "config.yaml",
+    env: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+    read_file: Callable[[Path], str] | None = None,
+) -> Config:
+    data, lines = _compose(text, source)
+    problems = _Problems(source, lines)
+    data = _expand_env(data, (), env or {}, problems)
+    data = _resolve_secret_files(data, (), base_dir or Path("."), read_file or _read_secret, problems)
+    data = _apply_presets(data, problems)
+    _check_duplicates(data, problems)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.add(tuple(error["loc"]), _message(error))
+    problems.raise_if_any()
+    return config
+
+
+def _compose(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise ConfigError([f"{source}:{line}: YAML syntax error: {exc.problem}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{source}:1: YAML error: {exc}"]) from None
+    if node is None:
+        return {}, {}
+    lines: dict[PathKey, int] = {}
+    duplicates: list[str] = []
+    _collect_lines(node, (), lines, duplicates, source)
+    if duplicates:
+        raise ConfigError(duplicates)
+    try:
+        data = yaml.SafeLoader(text).get_single_data()
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{source}:1: YAML error: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}:1: the top level must be a mapping of keys"])
+    return data, lines
+
+
+def _collect_lines(
+    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], duplicates: list[str], source: str
+) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                duplicates.append(f"{source}:{line}: {format_path((*path, key))}: duplicate key")
+            seen.add(key)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            _collect_lines(value_node, (*path, key), lines, duplicates, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _collect_lines(item, (*path, index), lines, duplicates, source)
+
+
+def _expand_env(value: Any, path: PathKey, env: Mapping[str, str], problems: _Problems) -> Any:
+    if isinstance(value, dict):
+        return {k: _expand_env(v, (*path, k), env, problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, (*path, i), env, problems) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "$"  # "$$" is a literal dollar sign
+        if name not in env:
+            problems.add(path, f"environment variable {name} is not set")
+            return ""
+        return env[name]
+
+    return _ENV.sub(substitute, value)
+
+
+def _read_secret(path: Path) -> str:
+    return path.read_text("utf-8").rstrip("\r\n")
+
+
+def _resolve_secret_files(
+    value: Any, path: PathKey, base: Path, read: Callable[[Path], str], problems: _Problems
+) -> Any:
+    """Replace `secret_file: F` (and `token_file`) by `secret: <contents of F>`."""
+    if isinstance(value, list):
+        return [_resolve_secret_files(v, (*path, i), base, read, problems) for i, v in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _resolve_secret_files(v, (*path, k), base, read, problems) for k, v in value.items()}
+    for key in SECRET_KEYS:
+        file_key = f"{key}_file"
+        if file_key not in out:
+            continue
+        if key in out:
+            problems.add((*path, file_key), f"set either {key} or {file_key}, not both")
+            continue
+        location = out.pop(file_key)
+        if not isinstance(location, str):
+            problems.add((*path, file_key), "must be a file path")
+            continue
+        try:
+            out[key] = read(base / location)
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.add((*path, file_key), f"cannot read {location}: {getattr(exc, 'strerror', exc)}")
+    return out
+
+
+def _apply_presets(data: dict[str, Any], problems: _Problems) -> dict[str, Any]:
+    domains = data.get("domains")
+    if not isinstance(domains, list):
+        return data
+    merged = []
+    for index, raw in enumerate(domains):
+        domain, errors = apply_preset(raw) if isinstance(raw, dict) else (raw, [])
+        for key, message in errors:
+            problems.add(("domains", index, *key.split(".")), message)
+        merged.append(domain)
+    return {**data, "domains": merged}
+
+
+_TYPE_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "required key is missing",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "model_type": "must be a mapping",
+    "dict_type": "must be a mapping",
+}
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    if kind in _TYPE_MESSAGES:
+        return _TYPE_MESSAGES[kind]
+    ctx = error.get("ctx", {})
+    if kind == "value_error":
+        return str(ctx["error"])
+    if kind == "literal_error":
+        return f"must be {ctx['expected']}"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx['ge']}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx['le']}"
+    if kind == "too_short":
+        return f"must have at least {ctx['min_length']} item(s)"
+    message = str(error["msg"])
+    return message[0].lower() + message[1:] if message else kind
+
+
+def _check_duplicates(data: dict[str, Any], problems: _Problems) -> None:
+    domains = data.get("domains")
+    first: dict[str, int] = {}
+    for index, domain in enumerate(domains if isinstance(domains, list) else []):
+        name = domain.get("name") if isinstance(domain, dict) else None
+        if not isinstance(name, str):
+            continue
+        key = name.strip().rstrip(".").lower()
+        if key in first:
+            problems.add(("domains", index, "name"), f"duplicate of domains[{first[key]}]")
+        first.setdefault(key, index)

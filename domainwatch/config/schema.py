@@ -1,0 +1,128 @@
+"""The configuration schema: typed, frozen, unknown keys rejected, defaults applied here."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domainwatch.config.fields import (
+    DomainName,
+    Duration,
+    NameserverField,
+    Region,
+    RelativeHost,
+    ReturnPathLabel,
+    Selector,
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, arbitrary_types_allowed=True)
+
+
+class ResolverConfig(_Model):
+    nameservers: list[NameserverField] = []
+    timeout: Duration = timedelta(seconds=2)
+    attempts: int = Field(2, ge=1, le=10)
+    mode: Literal["recursive", "authoritative"] = "recursive"
+    # Port to reach authoritative servers on in authoritative mode (53 but in test labs).
+    authoritative_port: int = Field(53, ge=1, le=65535)
+
+
+class Defaults(_Model):
+    interval: Duration = timedelta(minutes=5)
+    window: Duration = timedelta(hours=72)
+
+
+class SpfConfig(_Model):
+    include: list[str] = []
+
+    @field_validator("include")
+    @classmethod
+    def _domains_or_networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not value or " " in value:
+                raise ValueError("entries must be domains or IP networks, without spaces")
+        return values
+
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(v, strict=False) for v in self.include if _is_network(v)]
+
+    def domains(self) -> list[str]:
+        return [v.rstrip(".").lower() for v in self.include if not _is_network(v)]
+
+
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+class MxConfig(_Model):
+    host: DomainName
+    priority: int = Field(10, ge=0, le=65535)
+
+
+class DkimConfig(_Model):
+    selector: Selector
+    public_key: str | None = None
+    cname: DomainName | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DkimConfig:
+        if self.public_key is not None and self.cname is not None:
+            raise ValueError("set either public_key or cname, not both")
+        return self
+
+
+class SendingConfig(_Model):
+    return_path: ReturnPathLabel = "send"
+    spf: SpfConfig | None = None
+    mx: MxConfig | None = None
+    dkim: list[DkimConfig] = []
+
+
+class ReceivingConfig(_Model):
+    mx: list[MxConfig] = Field(min_length=1)
+
+
+class DmarcConfig(_Model):
+    required: bool = False
+    min_policy: Literal["none", "quarantine", "reject"] = "none"
+
+
+class TrackingConfig(_Model):
+    host: RelativeHost
+    cname: DomainName
+
+
+class DomainConfig(_Model):
+    name: DomainName
+    verify: bool = True
+    preset: str | None = None
+    region: Region | None = None
+    sending: SendingConfig | None = None
+    receiving: ReceivingConfig | None = None
+    dmarc: DmarcConfig = DmarcConfig()
+    tracking: TrackingConfig | None = None
+    interval: Duration | None = None
+    window: Duration | None = None
+
+    @property
+    def return_path_domain(self) -> str | None:
+        return f"{self.sending.return_path}.{self.name}" if self.sending else None
+
+
+class Config(_Model):
+    resolver: ResolverConfig = ResolverConfig()
+    defaults: Defaults = Defaults()
+    domains: list[DomainConfig] = []
+
+    def domain(self, name: str) -> DomainConfig | None:
+        wanted = name.rstrip(".").lower()
+        return next((d for d in self.domains if d.name == wanted), None)

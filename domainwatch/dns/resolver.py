@@ -1,0 +1,109 @@
+"""What a DNS lookup can come back as, and the protocol every resolver implements."""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Outcome(enum.StrEnum):
+    """How one lookup ended. The first three are conclusive answers; the rest are errors."""
+
+    ANSWER = "answer"
+    NXDOMAIN = "nxdomain"
+    NODATA = "nodata"
+    TIMEOUT = "timeout"
+    SERVFAIL = "servfail"
+    REFUSED = "refused"
+    NETWORK = "network"
+    MALFORMED = "malformed"
+
+    @property
+    def is_error(self) -> bool:
+        return self not in _CONCLUSIVE
+
+    @property
+    def is_void(self) -> bool:
+        """NXDOMAIN or NODATA: a conclusive "nothing here"."""
+        return self in (Outcome.NXDOMAIN, Outcome.NODATA)
+
+
+_CONCLUSIVE = frozenset({Outcome.ANSWER, Outcome.NXDOMAIN, Outcome.NODATA})
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Query:
+    """A name (lower case, no trailing dot) and a record type ("TXT", "MX", ...)."""
+
+    name: str
+    rdtype: str
+
+    @classmethod
+    def of(cls, name: str, rdtype: str) -> Query:
+        return cls(normalize_name(name), rdtype.upper())
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The result of resolving one Query.
+
+    `records` holds each record's value as published: TXT strings joined (RFC 7208 §3.3),
+    MX as "<priority> <host>", CNAME/NS/PTR as the target host, A/AAAA as the address.
+    Host names are lower case without the trailing dot. `aliases` is the CNAME chain
+    followed to reach the answer, in order.
+    """
+
+    query: Query
+    outcome: Outcome
+    records: tuple[str, ...] = ()
+    ttl: int = 0
+    aliases: tuple[str, ...] = ()
+    detail: str = ""
+    server: str = ""
+
+
+class Resolver(Protocol):
+    async def resolve(self, query: Query) -> Lookup:
+        """Resolve one query. Never raises for DNS trouble: errors are Lookup outcomes."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Nameserver:
+    host: str
+    port: int = 53
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def normalize_name(name: str) -> str:
+    return name.strip().rstrip(".").lower()
+
+
+def parse_nameserver(text: str) -> Nameserver:
+    """Parse "host", "host:port" or "[v6]:port"; the host must be an IP address.
+
+    Raises ValueError with a message fit for a config error.
+    """
+    text = text.strip()
+    host, port_text = text, ""
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError("must be an IP address, optionally with :port ([v6]:port)")
+        port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError("must be an IP address, optionally with :port ([v6]:port)") from None
+    if not port_text:
+        return Nameserver(host)
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError("port must be a number from 1 to 65535")
+    return Nameserver(host, int(port_text))

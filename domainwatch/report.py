@@ -1,0 +1,71 @@
+"""Rendering check results for people (table) and programs (JSON; schema in docs/json-output.md)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+
+from domainwatch.model import DomainReport, Finding, RecordResult
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe_text(value: str) -> str:
+    """Record text is attacker-controlled: show undecodable bytes and control characters escaped,
+    so nothing published in DNS can drive the reader's terminal."""
+    text = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def render_json(reports: Sequence[DomainReport], skipped: Sequence[str] = ()) -> str:
+    domains = [r.as_dict() for r in reports]
+    domains += [{"name": name, "ok": True, "skipped": "verify is false", "records": []} for name in skipped]
+    return json.dumps(_clean({"domains": domains}), indent=2, sort_keys=False)
+
+
+def render_table(reports: Sequence[DomainReport], skipped: Sequence[str] = ()) -> str:
+    lines: list[str] = []
+    for report in reports:
+        verdict = "OK" if report.ok else "NEEDS ATTENTION"
+        lines.append(f"{report.name}  [{verdict}]")
+        for record in report.records:
+            lines.extend(_record_lines(record))
+        lines.append("")
+    lines += [f"{name}  [skipped: verify is false]" for name in skipped]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _record_lines(record: RecordResult) -> list[str]:
+    role = "" if record.required else " (advisory)"
+    out = [f"  {record.record:<16} {record.type:<5} {record.state.value:<8} {safe_text(record.name)}{role}"]
+    if record.expected:
+        out.append(f"      expected: {safe_text(record.expected)}")
+    for value in record.found or ("(nothing)",):
+        out.append(f"      found:    {safe_text(value)}")
+    for server in record.servers:
+        found = ", ".join(safe_text(v) for v in server.found) or "(nothing)"
+        out.append(f"      {server.server}: {server.state.value}: {found}")
+    for finding in record.findings:
+        out.extend(_finding_lines(finding))
+    return out
+
+
+def _finding_lines(finding: Finding) -> list[str]:
+    out = [f"      {finding.severity.value:<7} {finding.code.value}: {safe_text(finding.message)}"]
+    fix = finding.remediation
+    if fix is not None:
+        priority = f" {fix.priority}" if fix.priority is not None else ""
+        value = f'"{safe_text(fix.value)}"' if fix.type == "TXT" else safe_text(fix.value)
+        out.append(f"              publish: {safe_text(fix.name)} {fix.type}{priority} {value}")
+    return out

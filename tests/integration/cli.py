@@ -1,0 +1,28 @@
+"""Run the real `domainwatch` command in a subprocess without blocking the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Completed:
+    code: int
+    out: str
+    err: str
+
+
+async def run_cli(*args: str, deadline: float = 60) -> Completed:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "domainwatch",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), deadline)
+    assert process.returncode is not None
+    return Completed(process.returncode, out.decode(), err.decode())

@@ -1,0 +1,34 @@
+"""Docs stay in step with the code: every finding code and every config key is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from domainwatch.config.schema import Config
+from domainwatch.model import FindingCode
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_every_finding_code_is_documented() -> None:
+    """docs/checks.md has a row for each FindingCode."""
+    text = (DOCS / "checks.md").read_text()
+    assert [] == [code.value for code in FindingCode if f"`{code.value}`" not in text]
+
+
+def _keys(model: type[BaseModel]) -> set[str]:
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        keys.add(name)
+        for candidate in (*getattr(field.annotation, "__args__", ()), field.annotation):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                keys |= _keys(candidate)
+    return keys
+
+
+def test_every_config_key_is_documented() -> None:
+    """docs/configuration.md names each key of the schema."""
+    text = (DOCS / "configuration.md").read_text()
+    assert [] == sorted(key for key in _keys(Config) if f"`{key}" not in text and f".{key}`" not in text)
