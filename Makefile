@@ -27,6 +27,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 
+bench: $(STAMP)
+	$(BIN)/python bench/engine_scenario.py
+
 format: $(STAMP)
 	$(BIN)/ruff format domainwatch tests bench
 	$(BIN)/ruff check --fix domainwatch tests bench

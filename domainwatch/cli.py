@@ -20,6 +20,7 @@ from domainwatch.logs import configure_logging
 from domainwatch.model import DomainReport, RecordState, Severity
 from domainwatch.report import render_json, render_table
 from domainwatch.runner import check_many, resolver_from
+from domainwatch.service import print_status, run_daemon
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 T = TypeVar("T")
@@ -70,7 +71,8 @@ def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     parser.add_argument(
         "--log-level",
         choices=("debug", "info", "warning", "error"),
-        default=default if suppress else "warning",
+        default=default,
+        help="default: info for run, warning otherwise",
     )
 
 
@@ -97,14 +99,28 @@ def build_parser() -> argparse.ArgumentParser:
     validate = config_commands.add_parser("validate", parents=[common], help="validate a config file")
     validate.add_argument("file")
 
+    run = commands.add_parser("run", parents=[common], help="run the daemon")
+    run.add_argument("-c", "--config", required=True)
+
+    status = commands.add_parser("status", parents=[common], help="show the stored state, offline")
+    status.add_argument("-c", "--config", required=True)
+    status.add_argument("--format", choices=("table", "json"), default="table")
+
     commands.add_parser("demo", parents=[common], help="run on a built-in demo zone (no internet)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging(args.log_format, args.log_level)
-    handlers = {"check": cmd_check, "inspect": cmd_inspect, "config": cmd_config, "demo": cmd_demo}
+    configure_logging(args.log_format, args.log_level or ("info" if args.command == "run" else "warning"))
+    handlers = {
+        "check": cmd_check,
+        "inspect": cmd_inspect,
+        "config": cmd_config,
+        "demo": cmd_demo,
+        "run": cmd_run,
+        "status": cmd_status,
+    }
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
@@ -176,6 +192,21 @@ def _print(reports: list[DomainReport], skipped: list[str], fmt: str) -> None:
     sys.stdout.write(
         render_json(reports, skipped) + "\n" if fmt == "json" else render_table(reports, skipped)
     )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    settings = _resolver_settings(config.resolver, args)
+    return asyncio.run(run_daemon(config.model_copy(update={"resolver": settings}), args.config))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    return print_status(config, args.format)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

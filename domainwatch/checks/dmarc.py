@@ -32,6 +32,7 @@ def _suffixes() -> PublicSuffixList:
     return PublicSuffixList()  # the list shipped with the package: no network
 
 
+@functools.lru_cache(maxsize=65536)
 def organizational_domain(domain: str) -> str:
     """RFC 7489 §3.2, using the Public Suffix List."""
     return _suffixes().privatesuffix(domain.lower()) or domain.lower()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from domainwatch.checks.base import Expectation
 from domainwatch.checks.dkim import DkimExpectation
 from domainwatch.checks.dmarc import DmarcExpectation
@@ -9,6 +11,7 @@ from domainwatch.checks.mx import MxExpectation
 from domainwatch.checks.spf import SpfExpectation
 from domainwatch.checks.tracking import TrackingExpectation
 from domainwatch.config.schema import DomainConfig
+from domainwatch.engine import RecordSpec
 
 
 def plan(domain: DomainConfig) -> list[Expectation]:
@@ -55,3 +58,19 @@ def inspect_plan(name: str, selectors: list[str]) -> list[Expectation]:
     out.append(MxExpectation("receiving_mx", name, False))
     out.append(DmarcExpectation("dmarc", f"_dmarc.{name}", False, name))
     return out
+
+
+def capability_of(expect: Expectation) -> str | None:
+    """Which capability a required record counts toward; None for advisory records."""
+    if not expect.required:
+        return None
+    return "receiving" if expect.record == "receiving_mx" else "sending"
+
+
+def fingerprint(expect: Expectation) -> str:
+    """A stable digest of what the record must look like; it changes when the config does."""
+    return hashlib.sha256(repr(expect).encode()).hexdigest()[:16]
+
+
+def specs(expectations: list[Expectation]) -> list[RecordSpec]:
+    return [RecordSpec(e.record, capability_of(e), fingerprint(e)) for e in expectations]

@@ -45,8 +45,9 @@ class _Problems:
         self.seen: set[PathKey] = set()
 
     def add(self, path: PathKey, message: str) -> None:
-        """Record a problem; only the first one per path, since later ones are consequences."""
-        if path in self.seen:
+        """Record a problem; only the first one per path, and none on an ancestor of a path that
+        already has one: those are consequences (a failed preset leaves a domain without sending)."""
+        if path in self.seen or any(seen[: len(path)] == path for seen in self.seen):
             return
         self.seen.add(path)
         line = self.line_of(path)

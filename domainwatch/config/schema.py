@@ -30,11 +30,22 @@ class ResolverConfig(_Model):
     mode: Literal["recursive", "authoritative"] = "recursive"
     # Port to reach authoritative servers on in authoritative mode (53 but in test labs).
     authoritative_port: int = Field(53, ge=1, le=65535)
+    # Queries per second to each nameserver, so a large fleet never floods a resolver; 0 = no limit.
+    max_qps: float = Field(200, ge=0)
 
 
 class Defaults(_Model):
     interval: Duration = timedelta(minutes=5)
     window: Duration = timedelta(hours=72)
+    confirm_missing: int = Field(2, ge=1, le=100)
+    pending_interval: Duration = timedelta(minutes=1)
+    recheck_interval: Duration = timedelta(minutes=1)
+    failed_interval: Duration = timedelta(hours=1)
+
+
+class StorageConfig(_Model):
+    path: str = "./domainwatch.db"
+    retention: Duration = timedelta(days=30)
 
 
 class SpfConfig(_Model):
@@ -86,6 +97,12 @@ class SendingConfig(_Model):
     mx: MxConfig | None = None
     dkim: list[DkimConfig] = []
 
+    @model_validator(mode="after")
+    def _has_a_record(self) -> SendingConfig:
+        if self.spf is None and self.mx is None and not self.dkim:
+            raise ValueError("define at least one of spf, mx, dkim (or use a preset)")
+        return self
+
 
 class ReceivingConfig(_Model):
     mx: list[MxConfig] = Field(min_length=1)
@@ -112,15 +129,29 @@ class DomainConfig(_Model):
     tracking: TrackingConfig | None = None
     interval: Duration | None = None
     window: Duration | None = None
+    confirm_missing: int | None = Field(None, ge=1, le=100)
+    pending_interval: Duration | None = None
+    recheck_interval: Duration | None = None
+    failed_interval: Duration | None = None
 
-    @property
-    def return_path_domain(self) -> str | None:
-        return f"{self.sending.return_path}.{self.name}" if self.sending else None
+    @model_validator(mode="after")
+    def _has_a_capability(self) -> DomainConfig:
+        if self.verify and self.sending is None and self.receiving is None:
+            raise ValueError("enable sending or receiving (or set verify: false)")
+        return self
+
+    def settings(self, defaults: Defaults) -> Defaults:
+        """The domain's scheduling and window settings: its own keys over the defaults."""
+        own = {k: getattr(self, k) for k in Defaults.model_fields if getattr(self, k) is not None}
+        return defaults.model_copy(update=own)
 
 
 class Config(_Model):
     resolver: ResolverConfig = ResolverConfig()
     defaults: Defaults = Defaults()
+    storage: StorageConfig = StorageConfig()
+    # How many domains are checked at once, across the whole fleet.
+    max_concurrent_checks: int = Field(64, ge=1, le=10000)
     domains: list[DomainConfig] = []
 
     def domain(self, name: str) -> DomainConfig | None:

@@ -14,11 +14,20 @@ from domainwatch.dns.resolver import Lookup, Query, Resolver
 class PassCache:
     def __init__(self, resolver: Resolver) -> None:
         self._resolver = resolver
-        self._tasks: dict[Query, asyncio.Task[Lookup]] = {}
+        self._answers: dict[Query, asyncio.Future[Lookup]] = {}
 
     async def resolve(self, query: Query) -> Lookup:
-        task = self._tasks.get(query)
-        if task is None:
-            task = asyncio.ensure_future(self._resolver.resolve(query))
-            self._tasks[query] = task
-        return await asyncio.shield(task)
+        pending = self._answers.get(query)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        # The first asker resolves in its own task (no extra task per query); others wait on it.
+        pending = asyncio.get_running_loop().create_future()
+        self._answers[query] = pending
+        try:
+            lookup = await self._resolver.resolve(query)
+        except BaseException:
+            del self._answers[query]  # a later asker tries again
+            pending.cancel()
+            raise
+        pending.set_result(lookup)
+        return lookup

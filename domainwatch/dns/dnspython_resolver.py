@@ -22,6 +22,7 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
+from domainwatch.dns.ratelimit import RateLimiter
 from domainwatch.dns.resolver import Lookup, Nameserver, Outcome, Query, normalize_name
 
 # Outcomes worth asking again (the next nameserver, or the next attempt).
@@ -49,6 +50,7 @@ class DnsPythonResolver:
         attempts: int = 2,
         recursion_desired: bool = True,
         observer: QueryObserver | None = None,
+        max_qps: float = 0,
     ) -> None:
         if not nameservers:
             raise ValueError("at least one nameserver is required")
@@ -57,6 +59,8 @@ class DnsPythonResolver:
         self.attempts = max(1, attempts)
         self.recursion_desired = recursion_desired
         self._observer = observer
+        # One limiter per nameserver; max_qps 0 means unlimited.
+        self._limiters = {ns: RateLimiter(max_qps) for ns in self.nameservers} if max_qps > 0 else {}
 
     async def resolve(self, query: Query) -> Lookup:
         message = dns.message.make_query(query.name, query.rdtype, use_edns=0, payload=EDNS_PAYLOAD)
@@ -72,6 +76,9 @@ class DnsPythonResolver:
         return last
 
     async def _ask(self, query: Query, message: dns.message.Message, server: Nameserver) -> Lookup:
+        limiter = self._limiters.get(server)
+        if limiter is not None:
+            await limiter.acquire()
         started = time.perf_counter()
         lookup = await self._exchange(query, message, server)
         if self._observer is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class Outcome(enum.StrEnum):
@@ -33,9 +33,12 @@ class Outcome(enum.StrEnum):
 _CONCLUSIVE = frozenset({Outcome.ANSWER, Outcome.NXDOMAIN, Outcome.NODATA})
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Query:
-    """A name (lower case, no trailing dot) and a record type ("TXT", "MX", ...)."""
+class Query(NamedTuple):
+    """A name (lower case, no trailing dot) and a record type ("TXT", "MX", ...).
+
+    A NamedTuple rather than a dataclass: queries are dict keys on the hot path, and tuples
+    hash in C.
+    """
 
     name: str
     rdtype: str

@@ -1,0 +1,247 @@
+"""The long-running daemon: the async shell that feeds checks into the engine and the store.
+
+All decisions are made by pure code (engine, status, scheduler); this module only resolves,
+stores, sleeps and reacts to signals. `run_once(now)` lets tests drive it without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+
+from domainwatch.checks.base import Expectation
+from domainwatch.checks.plan import plan, specs
+from domainwatch.config import Config, ConfigError, load
+from domainwatch.config.schema import Defaults, DomainConfig
+from domainwatch.dns.cache import PassCache
+from domainwatch.dns.resolver import Resolver
+from domainwatch.engine import Change, DomainTrack, RecordSpec, apply_report, reconcile, request_verification
+from domainwatch.model import RecordResult
+from domainwatch.runner import check_domain, resolver_from
+from domainwatch.scheduler import Schedule, interval_for, jittered
+from domainwatch.status import Rules
+from domainwatch.store import Event, Store
+
+log = structlog.get_logger("domainwatch")
+Clock = Callable[[], datetime]
+SHUTDOWN_GRACE = 10.0  # seconds in-flight checks may finish after SIGTERM
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DomainPlan:
+    """Everything fixed by the config about one domain."""
+
+    config: DomainConfig
+    expectations: tuple[Expectation, ...]
+    specs: tuple[RecordSpec, ...]
+    settings: Defaults
+
+    @classmethod
+    def of(cls, domain: DomainConfig, defaults: Defaults) -> DomainPlan:
+        expectations = tuple(plan(domain))
+        return cls(domain, expectations, tuple(specs(list(expectations))), domain.settings(defaults))
+
+    @property
+    def rules(self) -> Rules:
+        return Rules(self.settings.window, self.settings.confirm_missing)
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        resolver: Resolver | None = None,
+        clock: Clock = utcnow,
+        rng: random.Random | None = None,
+        config_path: str | Path | None = None,
+    ) -> None:
+        self.store, self.clock, self.config_path = store, clock, config_path
+        self.rng = rng or random.Random()  # noqa: S311 (jitter, not security)
+        self._fixed_resolver = resolver
+        self.schedule = Schedule()
+        self.tracks: dict[str, DomainTrack] = store.load()
+        self.plans: dict[str, DomainPlan] = {}
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._requeue: set[str] = set()
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.config = config
+        self.resolver: Resolver = resolver or resolver_from(config.resolver)
+        self.apply_config(config)
+        # The domains of the first round; ready (for /readyz) once each has been checked once.
+        self.first_round: set[str] = {name for name in self.plans if name in self.schedule}
+
+    @property
+    def ready(self) -> bool:
+        return not self.first_round
+
+    # -- configuration ------------------------------------------------------------------------
+    def apply_config(self, config: Config) -> None:
+        """Swap in a (validated) config and apply the domain diff to the stored state."""
+        now = self.clock()
+        self.config = config
+        if self._fixed_resolver is None:
+            self.resolver = resolver_from(config.resolver)
+        self._limit = asyncio.Semaphore(config.max_concurrent_checks)
+        old_plans = self.plans
+        new_plans = {d.name: DomainPlan.of(d, config.defaults) for d in config.domains}
+        # Keep the very same plan object where nothing changed: an in-flight check compares by
+        # identity to know whether its result still applies.
+        self.plans = {n: old_plans[n] if old_plans.get(n) == p else p for n, p in new_plans.items()}
+        gone = [name for name in self.tracks if name not in self.plans]
+        self.store.mark_removed(gone, now)
+        for name in gone:
+            self.tracks.pop(name)
+            self.schedule.discard(name)
+        returning = self.store.load(include_removed=True) if set(self.plans) - set(self.tracks) else {}
+        for name, domain_plan in self.plans.items():
+            previous = self.tracks.get(name) or returning.get(name)
+            track, changes = reconcile(previous, name, domain_plan.config.verify, domain_plan.specs, now)
+            self._commit(track, changes)
+            if old_plans.get(name) is not domain_plan or (
+                name not in self.schedule and name not in self._inflight
+            ):
+                self._schedule(name, now, immediately=True)
+        self.store.purge_removed(now - config.storage.retention)
+        self._wake.set()
+
+    def reload(self) -> bool:
+        """Re-read the config file: swap it in whole, or keep the running one and say why."""
+        if self.config_path is None:
+            return False
+        try:
+            config = load(self.config_path)
+        except ConfigError as exc:
+            # No traceback: the errors say what and where, and the running config stays.
+            log.error("config_reload_failed", path=str(self.config_path), errors=exc.problems)  # noqa: TRY400
+            return False
+        self.apply_config(config)
+        log.info("config_reloaded", path=str(self.config_path), domains=len(config.domains))
+        return True
+
+    def verify(self, name: str) -> list[Event]:
+        """Start (or restart) verification now: not_started or failed -> pending, check at once."""
+        domain_plan = self.plans[name]
+        track, changes = request_verification(self.tracks[name], domain_plan.specs, self.clock())
+        events = self._commit(track, changes)
+        self._schedule(name, self.clock(), immediately=True)
+        self._wake.set()
+        return events
+
+    # -- checking -----------------------------------------------------------------------------
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Check every domain due at `now` (default: the clock) and wait for them; for tests."""
+        names = self.schedule.pop_due(now or self.clock())
+        await asyncio.gather(*(self._check(name) for name in names))
+        return len(names)
+
+    async def _check(self, name: str) -> None:
+        domain_plan = self.plans.get(name)
+        if domain_plan is None:
+            return
+        async with self._limit:
+            started = self.clock()
+            report = await check_domain(
+                name, domain_plan.expectations, PassCache(self.resolver), self.config.resolver
+            )
+        if self.plans.get(name) is not domain_plan:
+            return  # the config changed while we were checking; the new plan is already scheduled
+        now = self.clock()
+        track, changes = apply_report(self.tracks[name], domain_plan.specs, report, domain_plan.rules, now)
+        self._commit(track, changes, {r.record: r for r in report.records})
+        self.first_round.discard(name)
+        log.debug(
+            "checked",
+            domain=name,
+            status=track.status.value,
+            seconds=round((now - started).total_seconds(), 3),
+            states={r.record: r.state.value for r in report.records},
+        )
+        self._schedule(name, now)
+
+    def _commit(
+        self, track: DomainTrack, changes: list[Change], results: dict[str, RecordResult] | None = None
+    ) -> list[Event]:
+        if self.tracks.get(track.name) == track and not changes and results is None:
+            return []
+        events = self.store.save(track, changes, results)
+        self.tracks[track.name] = track
+        for event in events:
+            log.info(
+                "status_changed",
+                domain=event.domain,
+                kind=event.kind,
+                subject=event.subject,
+                previous=event.previous,
+                status=event.status,
+                reason=event.reason,
+                sequence=event.sequence,
+            )
+        return events
+
+    def _schedule(self, name: str, now: datetime, *, immediately: bool = False) -> None:
+        domain_plan = self.plans[name]
+        interval = interval_for(self.tracks[name], domain_plan.specs, domain_plan.settings)
+        if interval is None:
+            self.schedule.discard(name)
+            return
+        self.schedule.put(name, now if immediately else now + jittered(interval, self.rng))
+
+    # -- the loop -----------------------------------------------------------------------------
+    async def serve(self) -> None:
+        """Check domains as they fall due until stop() is called."""
+        while not self._stopping.is_set():
+            for name in self.schedule.pop_due(self.clock()):
+                if name in self._inflight:
+                    self._requeue.add(name)  # due again (a reload or verify): check once this one ends
+                else:
+                    self._inflight[name] = asyncio.create_task(self._check_logged(name))
+            await self._sleep_until_due()
+
+    async def _check_logged(self, name: str) -> None:
+        try:
+            await self._check(name)
+        except Exception:
+            log.exception("check_failed", domain=name)
+            self._schedule(name, self.clock())
+        finally:
+            self._inflight.pop(name, None)
+            if name in self._requeue and name in self.plans:
+                self._requeue.discard(name)
+                self._schedule(name, self.clock(), immediately=True)
+            self._wake.set()
+
+    async def _sleep_until_due(self) -> None:
+        next_due = self.schedule.next_due()
+        timeout = 60.0 if next_due is None else max(0.0, (next_due - self.clock()).total_seconds())
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=min(timeout, 60.0))
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def shutdown(self) -> None:
+        """Stop scheduling, give in-flight checks SHUTDOWN_GRACE seconds, close the store."""
+        self.stop()
+        tasks = list(self._inflight.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self.store.close()

@@ -1,0 +1,85 @@
+"""When to check what: due times in one heap (not a task per domain), intervals by status.
+
+Pure: the heap and the interval rules take `now` and a random source from the caller.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from domainwatch.config.schema import Defaults
+from domainwatch.engine import DomainTrack, RecordSpec
+from domainwatch.status import Status
+
+JITTER = 0.10  # +-10%: spreads a fleet loaded at one moment over the interval
+
+
+def interval_for(track: DomainTrack, specs: Sequence[RecordSpec], settings: Defaults) -> timedelta | None:
+    """How long until the next check: the most urgent of the required records' intervals.
+
+    None when the domain is not being verified (not_started is never checked).
+    """
+    if not track.verify:
+        return None
+    intervals = [
+        _record_interval(track.records[s.record].status, track.records[s.record].misses, settings)
+        for s in specs
+        if s.capability and s.record in track.records
+    ]
+    return min(intervals, default=settings.interval)
+
+
+def _record_interval(status: Status, misses: int, settings: Defaults) -> timedelta:
+    if status is Status.PENDING:
+        return settings.pending_interval
+    if status is Status.TEMPORARY_FAILURE or (status is Status.VERIFIED and misses):
+        return settings.recheck_interval  # confirm a miss quickly
+    if status is Status.FAILED:
+        return settings.failed_interval
+    return settings.interval
+
+
+def jittered(interval: timedelta, rng: random.Random) -> timedelta:
+    return interval * rng.uniform(1 - JITTER, 1 + JITTER)
+
+
+class Schedule:
+    """Due times of domains; stale heap entries are skipped lazily when popped."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[datetime, str]] = []
+        self._due: dict[str, datetime] = {}
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._due
+
+    def put(self, name: str, due: datetime) -> None:
+        self._due[name] = due
+        heapq.heappush(self._heap, (due, name))
+
+    def discard(self, name: str) -> None:
+        self._due.pop(name, None)
+
+    def due_at(self, name: str) -> datetime | None:
+        return self._due.get(name)
+
+    def pop_due(self, now: datetime) -> list[str]:
+        """Every domain due at or before `now`, earliest first; they leave the schedule."""
+        out: list[str] = []
+        while self._heap and self._heap[0][0] <= now:
+            due, name = heapq.heappop(self._heap)
+            if self._due.get(name) == due:
+                del self._due[name]
+                out.append(name)
+        return out
+
+    def next_due(self) -> datetime | None:
+        while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
+            heapq.heappop(self._heap)
+        return self._heap[0][0] if self._heap else None

@@ -1,0 +1,89 @@
+"""Process-level entry points: `domainwatch run` (signals, lifecycle) and `domainwatch status`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from typing import Any
+
+import structlog
+
+from domainwatch.config import Config
+from domainwatch.daemon import Daemon, DomainPlan
+from domainwatch.status import Status
+from domainwatch.store import Store, StoreError
+from domainwatch.views import domain_view, settled
+
+log = structlog.get_logger("domainwatch")
+
+
+async def run_daemon(config: Config, config_path: str) -> int:
+    """Run until SIGTERM or SIGINT; SIGHUP reloads the config. Returns the exit code."""
+    try:
+        store = Store(config.storage.path)
+    except StoreError as exc:
+        log.error("store_unusable", error=str(exc))  # noqa: TRY400 (the message says it all)
+        return 2
+    daemon = Daemon(config, store, config_path=config_path)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, daemon.reload)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, daemon.stop)
+    log.info("started", domains=len(config.domains), store=config.storage.path)
+    try:
+        await daemon.serve()
+    finally:
+        await daemon.shutdown()
+        log.info("stopped")
+    return 0
+
+
+def status_document(config: Config, store: Store) -> dict[str, Any]:
+    """The stored state of every configured domain (never-seen ones as not_started)."""
+    tracks = store.load()
+    domains: list[dict[str, Any]] = []
+    for domain in config.domains:
+        plan = DomainPlan.of(domain, config.defaults)
+        track = tracks.get(domain.name)
+        if track is None:
+            domains.append({"name": domain.name, "status": "not_started", "records": [], "checked_at": None})
+            continue
+        domains.append(domain_view(track, plan.specs, plan.rules, store.results(domain.name)))
+    return {"domains": domains}
+
+
+def print_status(config: Config, fmt: str) -> int:
+    """`domainwatch status`: 0 when every domain is verified (or not verified on purpose)."""
+    try:
+        store = Store(config.storage.path, readonly=True)
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
+        document = status_document(config, store)
+    finally:
+        store.close()
+    if fmt == "json":
+        print(json.dumps(document, indent=2))
+    else:
+        sys.stdout.write(status_table(document))
+    return 0 if all(settled(Status(d["status"])) for d in document["domains"]) else 1
+
+
+def status_table(document: dict[str, Any]) -> str:
+    lines = [f"{'DOMAIN':<32} {'STATUS':<19} {'SINCE':<21} {'DEADLINE':<21} CAPABILITIES"]
+    for domain in document["domains"]:
+        capabilities = " ".join(f"{k}={v}" for k, v in domain.get("capabilities", {}).items())
+        stale = "  (stale)" if domain.get("stale") else ""
+        lines.append(
+            f"{domain['name']:<32} {domain['status']:<19} {domain.get('status_since') or '-':<21} "
+            f"{domain.get('window_deadline') or '-':<21} {capabilities}{stale}"
+        )
+        for record in domain["records"]:
+            role = "" if record["required"] else " (advisory)"
+            lines.append(
+                f"    {record['record']:<20} {record['status']:<19} {record['state'] or '-':<8}{role}"
+            )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,350 @@
+"""SQLite persistence: each domain's and record's state, the history of changes, the outbox.
+
+One writer (the daemon's event loop), WAL journal, schema versioned with forward migrations in
+PRAGMA user_version. A state and the events it caused are written in one transaction, so a crash
+loses at most the checks in flight and the file is never half-updated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from domainwatch.engine import Change, DomainTrack
+from domainwatch.model import RecordResult
+from domainwatch.status import Observation, RecordTrack, Status
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE domains (
+        name TEXT PRIMARY KEY,
+        verify INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        since INTEGER,
+        capabilities TEXT NOT NULL,
+        checked_at INTEGER,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        removed_at INTEGER
+    );
+    CREATE TABLE records (
+        domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+        record TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        status TEXT NOT NULL,
+        since INTEGER,
+        started_at INTEGER,
+        missing_since INTEGER,
+        misses INTEGER NOT NULL,
+        stale INTEGER NOT NULL,
+        last_observation TEXT,
+        checked_at INTEGER,
+        result TEXT,
+        PRIMARY KEY (domain, record)
+    );
+    CREATE TABLE history (
+        id TEXT PRIMARY KEY,
+        domain TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        previous TEXT NOT NULL,
+        status TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        observations TEXT NOT NULL
+    );
+    CREATE INDEX history_by_domain ON history (domain, sequence);
+    CREATE INDEX history_by_time ON history (at);
+    CREATE TABLE outbox (
+        event_id TEXT PRIMARY KEY REFERENCES history(id),
+        domain TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    """,
+)
+
+
+class StoreError(Exception):
+    """The database cannot be used (unreadable, corrupt, or from a newer domainwatch)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A stored status change: the unit of history and of webhook delivery."""
+
+    id: str
+    domain: str
+    sequence: int
+    kind: str
+    subject: str
+    previous: str
+    status: str
+    at: datetime
+    reason: str
+    observations: Mapping[str, Any]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_micros(moment: datetime | None) -> int | None:
+    """Exact integer microseconds since the epoch (datetimes round-trip unchanged)."""
+    return None if moment is None else (moment - _EPOCH) // _MICROSECOND
+
+
+def from_micros(value: int | None) -> datetime | None:
+    return None if value is None else _EPOCH + value * _MICROSECOND
+
+
+class Store:
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        """Open (creating and migrating) the database; `readonly` never creates or changes it."""
+        self.path = str(path)
+        if readonly and not Path(self.path).exists():
+            raise StoreError(f"{self.path}: no state yet (has `domainwatch run` been started?)")
+        try:
+            if readonly:
+                uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+                self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            else:
+                self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process crashes
+                self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA busy_timeout=5000")
+            self._migrate(readonly)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot use the database: {exc}") from None
+
+    def _migrate(self, readonly: bool) -> None:
+        (version,) = self.db.execute("PRAGMA user_version").fetchone()
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: schema version {version} is newer than this domainwatch "
+                f"({len(MIGRATIONS)}); upgrade domainwatch"
+            )
+        if readonly:
+            if version != len(MIGRATIONS):
+                raise StoreError(f"{self.path}: schema version {version}; start the daemon once to migrate")
+            return
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self._transaction():
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version={number}")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- reading ------------------------------------------------------------------------------
+    def load(self, *, include_removed: bool = False) -> dict[str, DomainTrack]:
+        rows = self.db.execute(
+            "SELECT name, verify, status, since, capabilities, checked_at FROM domains"
+            " WHERE removed_at IS NULL OR ?",
+            (include_removed,),
+        )
+        tracks = {row[0]: _domain_from_row(row) for row in rows}
+        records: dict[str, dict[str, RecordTrack]] = {name: {} for name in tracks}
+        fingerprints: dict[str, dict[str, str]] = {name: {} for name in tracks}
+        for row in self.db.execute(
+            "SELECT domain, record, fingerprint, status, since, started_at, missing_since, misses, stale,"
+            " last_observation, checked_at FROM records ORDER BY domain, record"
+        ):
+            if row[0] in tracks:
+                records[row[0]][row[1]] = _record_from_row(row)
+                fingerprints[row[0]][row[1]] = row[2]
+        return {
+            name: replace(track, records=records[name], fingerprints=fingerprints[name])
+            for name, track in tracks.items()
+        }
+
+    def removed(self) -> dict[str, datetime]:
+        rows = self.db.execute("SELECT name, removed_at FROM domains WHERE removed_at IS NOT NULL")
+        return {name: from_micros(at) for name, at in rows}  # type: ignore[misc]
+
+    def results(self, domain: str) -> dict[str, dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT record, result FROM records WHERE domain = ? AND result IS NOT NULL", (domain,)
+        )
+        return {record: json.loads(text) for record, text in rows}
+
+    def history(self, domain: str | None = None, *, limit: int = 1000) -> list[Event]:
+        query = "SELECT * FROM history" + (" WHERE domain = ?" if domain else "")  # noqa: S608 (constant SQL)
+        query += " ORDER BY at DESC, sequence DESC LIMIT ?"
+        args: tuple[Any, ...] = (domain, limit) if domain else (limit,)
+        return [_event_from_row(row) for row in self.db.execute(query, args)]
+
+    def outbox(self) -> list[str]:
+        return [
+            row[0] for row in self.db.execute("SELECT event_id FROM outbox ORDER BY created_at, event_id")
+        ]
+
+    # -- writing ------------------------------------------------------------------------------
+    def save(
+        self, track: DomainTrack, changes: Iterable[Change], results: Mapping[str, RecordResult] | None = None
+    ) -> list[Event]:
+        """Write a domain's new state and the events it caused, atomically."""
+        with self._transaction():
+            self._upsert_domain(track)
+            self._replace_records(track, results or {})
+            return [self._append_event(change) for change in changes]
+
+    def _upsert_domain(self, track: DomainTrack) -> None:
+        self.db.execute(
+            "INSERT INTO domains (name, verify, status, since, capabilities, checked_at) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT(name) DO UPDATE SET verify=excluded.verify, status=excluded.status,"
+            " since=excluded.since, capabilities=excluded.capabilities, checked_at=excluded.checked_at,"
+            " removed_at=NULL",
+            (
+                track.name,
+                int(track.verify),
+                track.status.value,
+                to_micros(track.since),
+                json.dumps({k: v.value for k, v in track.capabilities.items()}),
+                to_micros(track.checked_at),
+            ),
+        )
+
+    def _replace_records(self, track: DomainTrack, results: Mapping[str, RecordResult]) -> None:
+        self.db.execute(
+            "DELETE FROM records WHERE domain = ? AND record NOT IN (SELECT value FROM json_each(?))",
+            (track.name, json.dumps(list(track.records))),
+        )
+        for record_id, record in track.records.items():
+            result = results.get(record_id)
+            self.db.execute(
+                "INSERT INTO records (domain, record, fingerprint, status, since, started_at, missing_since,"
+                " misses, stale, last_observation, checked_at, result) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(domain, record) DO UPDATE SET fingerprint=excluded.fingerprint,"
+                " status=excluded.status, since=excluded.since, started_at=excluded.started_at,"
+                " missing_since=excluded.missing_since, misses=excluded.misses, stale=excluded.stale,"
+                " last_observation=excluded.last_observation, checked_at=excluded.checked_at,"
+                " result=COALESCE(excluded.result, records.result)",
+                (
+                    track.name,
+                    record_id,
+                    track.fingerprints.get(record_id, ""),
+                    record.status.value,
+                    to_micros(record.since),
+                    to_micros(record.started_at),
+                    to_micros(record.missing_since),
+                    record.misses,
+                    int(record.stale),
+                    record.last_observation.value if record.last_observation else None,
+                    to_micros(record.checked_at),
+                    json.dumps(result.as_dict()) if result else None,
+                ),
+            )
+
+    def _append_event(self, change: Change) -> Event:
+        (sequence,) = self.db.execute(
+            "UPDATE domains SET sequence = sequence + 1 WHERE name = ? RETURNING sequence", (change.domain,)
+        ).fetchone()
+        event = Event(
+            uuid.uuid4().hex,
+            change.domain,
+            sequence,
+            change.kind,
+            change.subject,
+            change.previous.value,
+            change.status.value,
+            change.at,
+            change.reason,
+            dict(change.observations),
+        )
+        self.db.execute(
+            "INSERT INTO history (id, domain, sequence, kind, subject, previous, status, at, reason,"
+            " observations) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                event.id,
+                event.domain,
+                event.sequence,
+                event.kind,
+                event.subject,
+                event.previous,
+                event.status,
+                to_micros(event.at),
+                event.reason,
+                json.dumps(event.observations, sort_keys=True),
+            ),
+        )
+        self.db.execute(
+            "INSERT INTO outbox (event_id, domain, created_at) VALUES (?,?,?)",
+            (event.id, event.domain, to_micros(event.at)),
+        )
+        return event
+
+    def mark_removed(self, names: Iterable[str], now: datetime) -> None:
+        with self._transaction():
+            for name in names:
+                self.db.execute(
+                    "UPDATE domains SET removed_at = ? WHERE name = ? AND removed_at IS NULL",
+                    (to_micros(now), name),
+                )
+
+    def purge_removed(self, before: datetime) -> list[str]:
+        """Forget domains removed from the config before `before` (storage.retention)."""
+        with self._transaction():
+            rows = self.db.execute("SELECT name FROM domains WHERE removed_at < ?", (to_micros(before),))
+            names = [row[0] for row in rows]
+            for name in names:
+                self.db.execute("DELETE FROM outbox WHERE domain = ?", (name,))
+                self.db.execute("DELETE FROM history WHERE domain = ?", (name,))
+                self.db.execute("DELETE FROM domains WHERE name = ?", (name,))
+        return names
+
+
+def _domain_from_row(row: tuple[Any, ...]) -> DomainTrack:
+    name, verify, status, since, capabilities, checked_at = row
+    return DomainTrack(
+        name,
+        bool(verify),
+        Status(status),
+        from_micros(since),
+        {},
+        {},
+        {k: Status(v) for k, v in json.loads(capabilities).items()},
+        from_micros(checked_at),
+    )
+
+
+def _record_from_row(row: tuple[Any, ...]) -> RecordTrack:
+    status, since, started, missing, misses, stale, observation, checked = row[3:]
+    return RecordTrack(
+        Status(status),
+        from_micros(since),
+        from_micros(started),
+        from_micros(missing),
+        misses,
+        bool(stale),
+        Observation(observation) if observation else None,
+        from_micros(checked),
+    )
+
+
+def _event_from_row(row: tuple[Any, ...]) -> Event:
+    event_id, domain, sequence, kind, subject, previous, status, at, reason, observations = row
+    moment = from_micros(at)
+    assert moment is not None
+    return Event(
+        event_id, domain, sequence, kind, subject, previous, status, moment, reason, json.loads(observations)
+    )

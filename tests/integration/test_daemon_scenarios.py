@@ -1,0 +1,214 @@
+"""The daemon in-process on a FakeClock: whole verification stories in simulated time."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from domainwatch.config import Config, parse
+from domainwatch.config.schema import MxConfig
+from domainwatch.daemon import Daemon
+from domainwatch.dns.resolver import Lookup, Outcome, Query
+from domainwatch.store import Store
+from domainwatch.testing import FakeClock, FakeResolver
+from tests.integration.daemon_helpers import advance, step
+
+RP = "send.shop.example.com"
+GOOD_SPF = "v=spf1 include:amazonses.com ~all"
+
+
+def config(tmp_path: Path, extra: str = "") -> Config:
+    return parse(f"""
+storage: {{path: "{tmp_path / "state.db"}"}}
+defaults: {{window: 72h, confirm_missing: 2}}
+domains:
+  - name: shop.example.com
+    sending: {{spf: {{include: [amazonses.com]}}}}
+    receiving: {{mx: [{{host: mx.example.net, priority: 10}}]}}
+{extra}""")
+
+
+def published() -> FakeResolver:
+    return FakeResolver(
+        {
+            (RP, "TXT"): [GOOD_SPF],
+            ("amazonses.com", "TXT"): ["v=spf1 -all"],
+            ("shop.example.com", "MX"): ["10 mx.example.net"],
+            ("mx.example.net", "A"): ["192.0.2.1"],
+            ("_dmarc.shop.example.com", "TXT"): ["v=DMARC1; p=reject; rua=mailto:d@example.com"],
+        }
+    )
+
+
+def make(
+    tmp_path: Path, resolver: FakeResolver, store_path: str | None = None
+) -> tuple[Daemon, FakeClock, Store]:
+    clock = FakeClock()
+    store = Store(store_path or ":memory:")
+    daemon = Daemon(config(tmp_path), store, resolver=resolver, clock=clock, rng=random.Random(7))
+    return daemon, clock, store
+
+
+def statuses(daemon: Daemon) -> tuple[str, dict[str, str]]:
+    track = daemon.tracks["shop.example.com"]
+    return track.status.value, {k: v.value for k, v in track.capabilities.items()}
+
+
+async def test_seventy_two_hours_of_absence_on_a_fake_clock(tmp_path: Path) -> None:
+    """Nothing published for 72 hours of 1-minute checks: pending throughout, then failed.
+
+    Every check really runs (resolver, engine, store); only the clock is fake. How long the 72
+    simulated hours take is measured by bench/engine_scenario.py, not asserted here.
+    """
+    resolver = FakeResolver({})
+    daemon, clock, store = make(tmp_path, resolver)
+    checks = await advance(daemon, clock, clock.now + timedelta(hours=71, minutes=59))
+    assert ("pending", {"receiving": "pending", "sending": "pending"}) == statuses(daemon)
+    checks += await advance(daemon, clock, clock.now + timedelta(minutes=5))
+    assert ("failed", {"receiving": "failed", "sending": "failed"}) == statuses(daemon)
+    assert checks > 4000  # about one a minute (with jitter) for 72 hours
+    failed = [e for e in store.history() if e.kind == "domain" and e.status == "failed"]
+    assert 1 == len(failed)
+    assert daemon.tracks["shop.example.com"].records["spf"].since == failed[0].at
+
+
+async def test_full_cycle_pending_verified_temporary_failure_verified(tmp_path: Path) -> None:
+    """Publish, remove (two misses), restore: every transition recorded, in order."""
+    resolver = published()
+    daemon, clock, store = make(tmp_path, resolver)
+    await advance(daemon, clock, clock.now)
+    assert ("verified", {"receiving": "verified", "sending": "verified"}) == statuses(daemon)
+    saved = resolver.data.pop(Query.of(RP, "TXT"))
+    await step(daemon, clock)  # one miss: not yet confirmed, re-checked after recheck_interval
+    assert "verified" == statuses(daemon)[0]
+    assert timedelta(minutes=1.1) >= daemon.schedule.next_due() - clock.now  # type: ignore[operator]
+    await step(daemon, clock)
+    assert ("temporary_failure", {"receiving": "verified", "sending": "temporary_failure"}) == statuses(
+        daemon
+    )
+    resolver.data[Query.of(RP, "TXT")] = saved
+    await step(daemon, clock)
+    assert "verified" == statuses(daemon)[0]
+    domain_history = [(e.previous, e.status) for e in reversed(store.history()) if e.kind == "domain"]
+    assert [
+        ("not_started", "pending"),
+        ("pending", "verified"),
+        ("verified", "temporary_failure"),
+        ("temporary_failure", "verified"),
+    ] == domain_history
+
+
+async def test_servfail_storm_changes_nothing(tmp_path: Path) -> None:
+    """Hours of SERVFAIL on every name: no status change, no event, only staleness."""
+    resolver = published()
+    daemon, clock, store = make(tmp_path, resolver)
+    await advance(daemon, clock, clock.now)
+    events_before = len(store.history())
+    good = dict(resolver.data)
+    for query in resolver.data:
+        resolver.data[query] = Outcome.SERVFAIL
+    await advance(daemon, clock, clock.now + timedelta(hours=100))
+    assert ("verified", events_before) == (statuses(daemon)[0], len(store.history()))
+    assert daemon.tracks["shop.example.com"].records["spf"].stale
+    resolver.data.update(good)
+    await advance(daemon, clock, clock.now + timedelta(minutes=6))
+    assert not daemon.tracks["shop.example.com"].records["spf"].stale
+
+
+async def test_restart_continues_windows_from_stored_times(tmp_path: Path) -> None:
+    """A new daemon on the same store keeps started_at; the window is not restarted."""
+    path = str(tmp_path / "state.db")
+    resolver = FakeResolver({})
+    daemon, clock, store = make(tmp_path, resolver, path)
+    await advance(daemon, clock, clock.now + timedelta(hours=70))
+    started_at = daemon.tracks["shop.example.com"].records["spf"].started_at
+    store.close()
+    store2 = Store(path)
+    daemon2 = Daemon(config(tmp_path), store2, resolver=resolver, clock=clock, rng=random.Random(1))
+    assert daemon.tracks == daemon2.tracks
+    await advance(daemon2, clock, clock.now + timedelta(hours=2, minutes=5))
+    assert "failed" == statuses(daemon2)[0]
+    assert started_at == daemon2.tracks["shop.example.com"].records["spf"].started_at
+
+
+async def test_reload_applies_the_domain_diff(tmp_path: Path) -> None:
+    """Added domains start pending, removed ones vanish (kept in the store), changed ones restart."""
+    daemon, clock, store = make(tmp_path, published())
+    await advance(daemon, clock, clock.now)
+    added = config(
+        tmp_path, extra="  - name: new.example.com\n    receiving: {mx: [{host: mx.example.net}]}\n"
+    )
+    daemon.apply_config(added)
+    assert "pending" == daemon.tracks["new.example.com"].status.value
+    assert "verified" == statuses(daemon)[0]
+    only_new = parse(f"""
+storage: {{path: "{tmp_path / "state.db"}"}}
+domains:
+  - name: new.example.com
+    receiving: {{mx: [{{host: mx.example.net}}]}}
+""")
+    daemon.apply_config(only_new)
+    assert ["new.example.com"] == list(daemon.tracks)
+    assert "shop.example.com" in store.load(include_removed=True)
+    daemon.apply_config(added)  # it comes back with its stored state
+    assert "verified" == statuses(daemon)[0]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_verify_action_restarts_a_failed_domain(tmp_path: Path, seed: int) -> None:
+    """failed -> pending with a fresh window, and checked at once."""
+    resolver = FakeResolver({})
+    daemon, clock, _ = make(tmp_path, resolver)
+    daemon.rng.seed(seed)
+    await advance(daemon, clock, clock.now + timedelta(hours=73))
+    assert "failed" == statuses(daemon)[0]
+    daemon.verify("shop.example.com")
+    assert "pending" == statuses(daemon)[0]
+    assert clock.now == daemon.schedule.due_at("shop.example.com")
+
+
+class GatedResolver(FakeResolver):
+    """Holds every lookup until the test opens the gate: a check stays in flight."""
+
+    def __init__(self, data: FakeResolver) -> None:
+        super().__init__()
+        self.data = data.data
+        self.gate = asyncio.Event()
+
+    async def resolve(self, query: Query) -> Lookup:
+        await self.gate.wait()
+        return await super().resolve(query)
+
+
+async def test_reload_during_a_check_rechecks_with_the_new_config(tmp_path: Path) -> None:
+    """A check in flight when its domain's config changes is discarded and the domain re-checked."""
+    resolver = GatedResolver(published())
+    daemon = Daemon(config(tmp_path), Store(":memory:"), resolver=resolver, rng=random.Random(1))
+    serving = asyncio.create_task(daemon.serve())
+    try:
+        await asyncio.sleep(0.05)
+        assert "shop.example.com" in daemon._inflight
+        changed = config(tmp_path).model_copy(update={"max_concurrent_checks": 8})
+        domain = changed.domains[0]
+        assert domain.sending is not None
+        new_sending = domain.sending.model_copy(update={"mx": MxConfig(host="mx.example.net", priority=10)})
+        changed = changed.model_copy(update={"domains": [domain.model_copy(update={"sending": new_sending})]})
+        daemon.apply_config(changed)
+        resolver.data[Query.of(RP, "MX")] = ("10 mx.example.net",)
+        resolver.gate.set()
+        for _ in range(100):
+            track = daemon.tracks["shop.example.com"]
+            if (
+                "return_path_mx" in track.records
+                and track.records["return_path_mx"].status.value == "verified"
+            ):
+                break
+            await asyncio.sleep(0.02)
+        assert "verified" == daemon.tracks["shop.example.com"].records["return_path_mx"].status.value
+    finally:
+        daemon.stop()
+        await serving

@@ -1,0 +1,139 @@
+"""Domain-level engine: config reconciliation, reports, aggregates, and the changes it records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from domainwatch.engine import (
+    DomainTrack,
+    RecordSpec,
+    apply_report,
+    reconcile,
+    request_verification,
+    window_deadline,
+)
+from domainwatch.model import DomainReport, RecordResult, RecordState
+from domainwatch.status import RecordTrack, Rules, Status
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+RULES = Rules(timedelta(hours=72), 2)
+SPECS = (
+    RecordSpec("spf", "sending", "f1"),
+    RecordSpec("dkim:s1", "sending", "f2"),
+    RecordSpec("receiving_mx", "receiving", "f3"),
+    RecordSpec("dmarc", None, "f4"),
+)
+
+
+def report(**states: RecordState) -> DomainReport:
+    records = tuple(
+        RecordResult(
+            spec.record,
+            f"{spec.record}.example.com",
+            "TXT",
+            states.get(_key(spec.record), RecordState.PRESENT),
+            spec.capability is not None,
+            None,
+            ("v",),
+            (),
+        )
+        for spec in SPECS
+    )
+    return DomainReport("example.com", records)
+
+
+def _key(record: str) -> str:
+    return record.replace(":", "_")
+
+
+def fresh() -> DomainTrack:
+    track, _ = reconcile(None, "example.com", True, SPECS, T0)
+    return track
+
+
+def test_new_domain_starts_pending_with_one_change_per_record_and_aggregate() -> None:
+    """verify: true at load: every record not_started -> pending, and the aggregates follow."""
+    track, changes = reconcile(None, "example.com", True, SPECS, T0)
+    assert Status.PENDING == track.status
+    kinds = [(c.kind, c.subject, c.previous, c.status) for c in changes]
+    assert ("record", "spf", Status.NOT_STARTED, Status.PENDING) in kinds
+    assert ("capability", "receiving", Status.NOT_STARTED, Status.PENDING) in kinds
+    assert ("domain", "example.com", Status.NOT_STARTED, Status.PENDING) == kinds[-1]
+    assert 4 + 2 + 1 == len(changes)
+
+
+def test_reconcile_without_change_records_nothing() -> None:
+    """Reloading the same config changes nothing and records no event."""
+    track, changes = reconcile(fresh(), "example.com", True, SPECS, T0 + timedelta(hours=1))
+    assert ([], fresh()) == (changes, track)
+
+
+def test_changed_expectation_restarts_that_record_at_pending() -> None:
+    """A new DKIM key on reload restarts that record (fresh window), and only that one."""
+    verified, _ = apply_report(fresh(), SPECS, report(), RULES, T0 + timedelta(minutes=1))
+    assert Status.VERIFIED == verified.status
+    new_specs = (SPECS[0], RecordSpec("dkim:s1", "sending", "CHANGED"), *SPECS[2:])
+    now = T0 + timedelta(hours=5)
+    track, changes = reconcile(verified, "example.com", True, new_specs, now)
+    assert (Status.PENDING, now) == (track.records["dkim:s1"].status, track.records["dkim:s1"].started_at)
+    assert Status.VERIFIED == track.records["spf"].status
+    assert "expectation changed" == changes[0].reason
+    assert Status.PARTIALLY_VERIFIED == track.status  # sending pending, receiving verified
+
+
+def test_verify_false_stops_everything() -> None:
+    """verify: false on reload: records, capabilities and domain go to not_started."""
+    track, changes = reconcile(fresh(), "example.com", False, SPECS, T0 + timedelta(hours=1))
+    assert {Status.NOT_STARTED} == {r.status for r in track.records.values()} | {track.status}
+    assert {Status.NOT_STARTED} == set(track.capabilities.values())
+    assert "verification disabled" == changes[0].reason
+
+
+def test_report_changes_carry_the_observations_that_caused_them() -> None:
+    """A status change stores the observation: explainable from stored data."""
+    _, changes = apply_report(fresh(), SPECS, report(receiving_mx=RecordState.MISSING), RULES, T0)
+    spf = next(c for c in changes if c.subject == "spf")
+    assert {
+        "spf": {"observation": "found", "state": "present", "found": ["v"], "findings": []}
+    } == spf.observations
+    domain = next(c for c in changes if c.kind == "domain")
+    assert "missing" == domain.observations["receiving_mx"]["observation"]
+    assert Status.PARTIALLY_VERIFIED == domain.status
+
+
+def test_advisory_records_do_not_count() -> None:
+    """dmarc (advisory) missing does not keep sending from verifying."""
+    track, _ = apply_report(fresh(), SPECS, report(dmarc=RecordState.MISSING), RULES, T0)
+    assert (Status.VERIFIED, Status.PENDING) == (track.status, track.records["dmarc"].status)
+
+
+def test_errors_change_nothing_but_staleness() -> None:
+    """A SERVFAIL storm: no change at all, the domain is marked stale."""
+    storm = report(
+        spf=RecordState.ERROR,
+        dkim_s1=RecordState.ERROR,
+        receiving_mx=RecordState.ERROR,
+        dmarc=RecordState.ERROR,
+    )
+    track, changes = apply_report(fresh(), SPECS, storm, RULES, T0 + timedelta(hours=100))
+    assert ([], Status.PENDING) == (changes, track.status)
+    assert track.records["spf"].stale
+
+
+def test_verify_action_restarts_failed_records_with_a_fresh_window() -> None:
+    """The API's verify: failed -> pending, window from now."""
+    late = T0 + timedelta(hours=73)
+    failed, _ = apply_report(fresh(), SPECS, report(spf=RecordState.MISSING), RULES, late)
+    assert Status.FAILED == failed.records["spf"].status
+    track, changes = request_verification(failed, SPECS, late)
+    assert (Status.PENDING, late) == (track.records["spf"].status, track.records["spf"].started_at)
+    assert ["spf"] == [c.subject for c in changes if c.kind == "record"]
+
+
+def test_window_deadline_is_the_earliest_required_record() -> None:
+    """The domain's deadline is the earliest pending/temporary_failure deadline of required records."""
+    track = fresh()
+    records = dict(track.records)
+    records["spf"] = RecordTrack(Status.PENDING, T0, started_at=T0 - timedelta(hours=10))
+    track = DomainTrack("example.com", True, track.status, track.since, records, track.fingerprints)
+    assert T0 + timedelta(hours=62) == window_deadline(track, SPECS, RULES)

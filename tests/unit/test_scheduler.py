@@ -1,0 +1,73 @@
+"""Scheduling: intervals by status, jitter bounds, and the due-time heap."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domainwatch.config.schema import Defaults
+from domainwatch.engine import DomainTrack, RecordSpec
+from domainwatch.scheduler import Schedule, interval_for, jittered
+from domainwatch.status import RecordTrack, Status
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+SETTINGS = Defaults()
+SPECS = (RecordSpec("spf", "sending", "a"), RecordSpec("dmarc", None, "b"))
+
+
+def track(
+    status: Status, misses: int = 0, advisory: Status = Status.VERIFIED, verify: bool = True
+) -> DomainTrack:
+    records = {"spf": RecordTrack(status, T0, misses=misses), "dmarc": RecordTrack(advisory, T0)}
+    return DomainTrack("example.com", verify, status, T0, records)
+
+
+@pytest.mark.parametrize(
+    ("status", "misses", "expected"),
+    [
+        (Status.PENDING, 0, timedelta(minutes=1)),
+        (Status.VERIFIED, 0, timedelta(minutes=5)),
+        (Status.VERIFIED, 1, timedelta(minutes=1)),  # re-check a first miss quickly
+        (Status.TEMPORARY_FAILURE, 2, timedelta(minutes=1)),
+        (Status.FAILED, 0, timedelta(hours=1)),
+    ],
+)
+def test_interval_by_status(status: Status, misses: int, expected: timedelta) -> None:
+    """pending 1m, verified 5m, temporary_failure (and an unconfirmed miss) 1m, failed 1h."""
+    assert expected == interval_for(track(status, misses), SPECS, SETTINGS)
+
+
+def test_not_started_is_never_checked() -> None:
+    """verify: false has no interval."""
+    assert interval_for(track(Status.NOT_STARTED, verify=False), SPECS, SETTINGS) is None
+
+
+def test_advisory_records_do_not_drive_the_interval() -> None:
+    """A pending advisory DMARC record does not make a verified domain poll every minute."""
+    assert timedelta(minutes=5) == interval_for(
+        track(Status.VERIFIED, advisory=Status.PENDING), SPECS, SETTINGS
+    )
+
+
+def test_jitter_stays_within_ten_percent() -> None:
+    """Jitter is +-10%."""
+    rng = random.Random(1)
+    values = [jittered(timedelta(minutes=5), rng) for _ in range(1000)]
+    assert timedelta(minutes=4.5) <= min(values)
+    assert max(values) <= timedelta(minutes=5.5)
+    assert max(values) - min(values) > timedelta(minutes=0.9)
+
+
+def test_schedule_pops_due_in_order_and_reschedules() -> None:
+    """pop_due returns due names earliest first; a re-put replaces the old due time."""
+    schedule = Schedule()
+    schedule.put("b", T0 + timedelta(seconds=2))
+    schedule.put("a", T0 + timedelta(seconds=1))
+    schedule.put("c", T0 + timedelta(seconds=3))
+    schedule.put("c", T0 + timedelta(seconds=10))  # moved later
+    assert ["a", "b"] == schedule.pop_due(T0 + timedelta(seconds=5))
+    assert T0 + timedelta(seconds=10) == schedule.next_due()
+    schedule.discard("c")
+    assert (None, 0) == (schedule.next_due(), len(schedule))

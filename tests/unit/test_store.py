@@ -1,0 +1,109 @@
+"""SQLite persistence: round trips, atomic state+events, migrations, removal and retention."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from domainwatch.engine import RecordSpec, apply_report, reconcile
+from domainwatch.model import DomainReport, RecordResult, RecordState
+from domainwatch.status import Rules
+from domainwatch.store import MIGRATIONS, Store, StoreError, from_micros, to_micros
+
+T0 = datetime(2026, 1, 1, 12, 30, 15, 123456, tzinfo=UTC)
+SPECS = (RecordSpec("spf", "sending", "f1"), RecordSpec("receiving_mx", "receiving", "f2"))
+
+
+def result(record: str, state: RecordState = RecordState.PRESENT) -> RecordResult:
+    return RecordResult(record, "send.example.com", "TXT", state, True, "v=spf1 -all", ("v=spf1 -all",), ())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "state.db")
+
+
+def test_timestamps_round_trip_exactly() -> None:
+    """Microsecond-exact: windows continue from stored times, not approximations."""
+    assert T0 == from_micros(to_micros(T0))
+
+
+def test_state_round_trips(store: Store, tmp_path: Path) -> None:
+    """What is saved is what a new process loads, field for field."""
+    track, changes = reconcile(None, "example.com", True, SPECS, T0)
+    report = DomainReport("example.com", (result("spf"), result("receiving_mx", RecordState.MISSING)))
+    track, more = apply_report(track, SPECS, report, Rules(), T0 + timedelta(minutes=1))
+    store.save(track, changes + more, {r.record: r for r in report.records})
+    store.close()
+    reopened = Store(tmp_path / "state.db")
+    assert {"example.com": track} == reopened.load()
+    assert "missing" == reopened.results("example.com")["receiving_mx"]["state"]
+
+
+def test_events_get_increasing_sequences_and_enter_the_outbox(store: Store) -> None:
+    """Each change is a history event with a per-domain sequence, queued in the outbox."""
+    track, changes = reconcile(None, "example.com", True, SPECS, T0)
+    events = store.save(track, changes)
+    assert list(range(1, len(changes) + 1)) == [e.sequence for e in events]
+    assert sorted(e.id for e in events) == sorted(store.outbox())
+    assert {e.id for e in events} == {e.id for e in store.history("example.com")}
+
+
+def test_failed_save_leaves_nothing_behind(store: Store) -> None:
+    """State and events are one transaction: an error writes neither."""
+    track, changes = reconcile(None, "example.com", True, SPECS, T0)
+    store.save(track, changes)
+    later, more = reconcile(track, "example.com", False, SPECS, T0 + timedelta(hours=1))
+    broken = [*more[:1], None]  # the second "change" makes the insert fail mid-transaction
+    with pytest.raises(AttributeError):
+        store.save(later, broken)  # type: ignore[arg-type]
+    assert {"example.com": track} == store.load()
+    assert len(changes) == len(store.history())
+
+
+def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    """A database from a newer domainwatch is never modified."""
+    path = tmp_path / "new.db"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
+    with pytest.raises(StoreError, match="newer than this domainwatch"):
+        Store(path)
+
+
+def test_garbage_file_is_a_clear_error(tmp_path: Path) -> None:
+    """A file that is not SQLite is reported, not a traceback."""
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"not a database" * 100)
+    with pytest.raises(StoreError, match="cannot use the database"):
+        Store(path)
+
+
+def test_readonly_never_creates(tmp_path: Path) -> None:
+    """status reads offline and does not create a database."""
+    with pytest.raises(StoreError, match="no state yet"):
+        Store(tmp_path / "absent.db", readonly=True)
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_removed_domains_are_hidden_kept_and_purged_after_retention(store: Store) -> None:
+    """Removed from config: not loaded, still stored until the retention passes."""
+    track, changes = reconcile(None, "example.com", True, SPECS, T0)
+    store.save(track, changes)
+    store.mark_removed(["example.com"], T0 + timedelta(days=1))
+    assert {} == store.load()
+    assert "example.com" in store.load(include_removed=True)
+    assert [] == store.purge_removed(T0)
+    assert ["example.com"] == store.purge_removed(T0 + timedelta(days=31))
+    assert ({}, []) == (store.load(include_removed=True), store.history())
+
+
+def test_saving_a_returning_domain_clears_its_removal(store: Store) -> None:
+    """A domain that comes back resumes its stored state."""
+    track, changes = reconcile(None, "example.com", True, SPECS, T0)
+    store.save(track, changes)
+    store.mark_removed(["example.com"], T0)
+    store.save(track, [])
+    assert {"example.com": track} == store.load()
