@@ -13,14 +13,21 @@ from typing import TypeVar
 from domainwatch import __version__
 from domainwatch.checks.plan import inspect_plan, plan
 from domainwatch.config import Config, ConfigError, load
-from domainwatch.config.fields import check_domain_name, check_selector, parse_duration, to_nameserver
+from domainwatch.config.fields import (
+    check_domain_name,
+    check_listen,
+    check_selector,
+    parse_duration,
+    to_nameserver,
+)
 from domainwatch.config.schema import ResolverConfig
 from domainwatch.demo import run_demo
 from domainwatch.logs import configure_logging
 from domainwatch.model import DomainReport, RecordState, Severity
 from domainwatch.report import render_json, render_table
 from domainwatch.runner import check_many, resolver_from
-from domainwatch.service import print_status, run_daemon
+from domainwatch.service import export_csv, print_status, run_daemon
+from domainwatch.views import parse_time
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 T = TypeVar("T")
@@ -106,13 +113,26 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("-c", "--config", required=True)
     status.add_argument("--format", choices=("table", "json"), default="table")
 
-    commands.add_parser("demo", parents=[common], help="run on a built-in demo zone (no internet)")
+    export = commands.add_parser("export", parents=[common], help="CSV of domains or history, offline")
+    export.add_argument("-c", "--config", required=True)
+    export.add_argument("--what", choices=("domains", "history"), required=True)
+    export.add_argument("--since", type=_validated(parse_time), default=None, help="history since (RFC 3339)")
+
+    demo = commands.add_parser(
+        "demo", parents=[common], help="the daemon on built-in sample domains (no internet)"
+    )
+    demo.add_argument("--listen", default="127.0.0.1:8427", type=_validated(check_listen), help="HOST:PORT")
+    demo.add_argument("--time-scale", type=float, default=1.0, help="run the story N times faster")
+    demo.add_argument("--once", action="store_true", help="print a one-shot diagnosis instead")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_format, args.log_level or ("info" if args.command == "run" else "warning"))
+    if args.command == "demo" and args.time_scale <= 0:
+        print("domainwatch: --time-scale must be positive", file=sys.stderr)
+        return EXIT_USAGE
     handlers = {
         "check": cmd_check,
         "inspect": cmd_inspect,
@@ -120,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": cmd_demo,
         "run": cmd_run,
         "status": cmd_status,
+        "export": cmd_export,
     }
     try:
         return handlers[args.command](args)
@@ -207,6 +228,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_USAGE
     return print_status(config, args.format)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    return export_csv(config, args.what, args.since, sys.stdout)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

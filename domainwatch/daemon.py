@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -23,11 +24,15 @@ from domainwatch.config.schema import Defaults, DomainConfig
 from domainwatch.dns.cache import PassCache
 from domainwatch.dns.resolver import Resolver
 from domainwatch.engine import Change, DomainTrack, RecordSpec, apply_report, reconcile, request_verification
+from domainwatch.facts import DomainFacts, facts_of
 from domainwatch.model import RecordResult
 from domainwatch.runner import check_domain, resolver_from
 from domainwatch.scheduler import Schedule, interval_for, jittered
 from domainwatch.status import Rules
 from domainwatch.store import Event, Store
+
+if TYPE_CHECKING:
+    from domainwatch.metrics import Metrics
 
 log = structlog.get_logger("domainwatch")
 Clock = Callable[[], datetime]
@@ -67,19 +72,23 @@ class Daemon:
         clock: Clock = utcnow,
         rng: random.Random | None = None,
         config_path: str | Path | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store, self.clock, self.config_path = store, clock, config_path
+        self.metrics = metrics
         self.rng = rng or random.Random()  # noqa: S311 (jitter, not security)
         self._fixed_resolver = resolver
         self.schedule = Schedule()
         self.tracks: dict[str, DomainTrack] = store.load()
+        self.facts: dict[str, DomainFacts] = {name: facts_of(store.results(name)) for name in self.tracks}
+        self.last_reload_ok, self.last_reload_success_at = True, clock()
         self.plans: dict[str, DomainPlan] = {}
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._requeue: set[str] = set()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.config = config
-        self.resolver: Resolver = resolver or resolver_from(config.resolver)
+        self.resolver: Resolver = resolver or self._new_resolver(config)
         self.apply_config(config)
         # The domains of the first round; ready (for /readyz) once each has been checked once.
         self.first_round: set[str] = {name for name in self.plans if name in self.schedule}
@@ -94,7 +103,7 @@ class Daemon:
         now = self.clock()
         self.config = config
         if self._fixed_resolver is None:
-            self.resolver = resolver_from(config.resolver)
+            self.resolver = self._new_resolver(config)
         self._limit = asyncio.Semaphore(config.max_concurrent_checks)
         old_plans = self.plans
         new_plans = {d.name: DomainPlan.of(d, config.defaults) for d in config.domains}
@@ -118,19 +127,27 @@ class Daemon:
         self.store.purge_removed(now - config.storage.retention)
         self._wake.set()
 
-    def reload(self) -> bool:
-        """Re-read the config file: swap it in whole, or keep the running one and say why."""
+    def _new_resolver(self, config: Config) -> Resolver:
+        return resolver_from(config.resolver, self.metrics.observe_dns if self.metrics else None)
+
+    def reload(self) -> list[str]:
+        """Re-read the config file: swap it in whole, or keep the running one.
+
+        Returns the problems ([] on success) so callers (SIGHUP, POST /-/reload) can say why.
+        """
         if self.config_path is None:
-            return False
+            return ["no config file to reload"]
         try:
             config = load(self.config_path)
         except ConfigError as exc:
+            self.last_reload_ok = False
             # No traceback: the errors say what and where, and the running config stays.
             log.error("config_reload_failed", path=str(self.config_path), errors=exc.problems)  # noqa: TRY400
-            return False
+            return exc.problems
         self.apply_config(config)
+        self.last_reload_ok, self.last_reload_success_at = True, self.clock()
         log.info("config_reloaded", path=str(self.config_path), domains=len(config.domains))
-        return True
+        return []
 
     def verify(self, name: str) -> list[Event]:
         """Start (or restart) verification now: not_started or failed -> pending, check at once."""
@@ -162,7 +179,10 @@ class Daemon:
         now = self.clock()
         track, changes = apply_report(self.tracks[name], domain_plan.specs, report, domain_plan.rules, now)
         self._commit(track, changes, {r.record: r for r in report.records})
+        self.facts[name] = facts_of({r.record: r.as_dict() for r in report.records})
         self.first_round.discard(name)
+        if self.metrics is not None:
+            self.metrics.observe_check(report, (now - started).total_seconds())
         log.debug(
             "checked",
             domain=name,
@@ -180,6 +200,8 @@ class Daemon:
         events = self.store.save(track, changes, results)
         self.tracks[track.name] = track
         for event in events:
+            if event.kind == "domain" and self.metrics is not None:
+                self.metrics.observe_domain_change(event.status)
             log.info(
                 "status_changed",
                 domain=event.domain,

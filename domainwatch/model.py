@@ -155,6 +155,7 @@ class RecordResult:
             "expected": self.expected,
             "found": list(self.found),
             "findings": [f.as_dict() for f in self.findings],
+            "facts": dict(self.facts),
         }
         if self.servers:
             out["nameservers"] = [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from domainwatch.model import DomainReport, Finding, RecordResult
 
@@ -69,3 +70,20 @@ def _finding_lines(finding: Finding) -> list[str]:
         value = f'"{safe_text(fix.value)}"' if fix.type == "TXT" else safe_text(fix.value)
         out.append(f"              publish: {safe_text(fix.name)} {fix.type}{priority} {value}")
     return out
+
+
+def zone_line(fix: Mapping[str, Any]) -> str:
+    """A remediation as a zone-file line, ready to paste (TXT split into 255-octet strings)."""
+    name, rtype, value = fix["name"], fix["type"], fix["value"]
+    if rtype == "TXT":
+        raw = value.encode("utf-8", "surrogateescape")
+        chunks = [raw[i : i + 255] for i in range(0, len(raw), 255)] or [b""]
+        data = " ".join(
+            '"' + c.decode("utf-8", "backslashreplace").replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for c in chunks
+        )
+    elif rtype == "MX":
+        data = f"{fix.get('priority') or 0} {value}."
+    else:
+        data = f"{value}."
+    return f"{name}. 3600 IN {rtype} {data}"

@@ -10,7 +10,7 @@ from domainwatch.checks.base import Expectation
 from domainwatch.config.schema import ResolverConfig
 from domainwatch.dns.authoritative import zone_views
 from domainwatch.dns.cache import PassCache
-from domainwatch.dns.dnspython_resolver import DnsPythonResolver, system_nameservers
+from domainwatch.dns.dnspython_resolver import DnsPythonResolver, QueryObserver, system_nameservers
 from domainwatch.dns.resolver import Lookup, Query, Resolver
 from domainwatch.model import (
     DomainReport,
@@ -125,7 +125,7 @@ async def check_many(
     return list(await asyncio.gather(*(one(n, e) for n, e in domains)))
 
 
-def resolver_from(settings: ResolverConfig) -> DnsPythonResolver:
+def resolver_from(settings: ResolverConfig, observer: QueryObserver | None = None) -> DnsPythonResolver:
     """The configured resolver; /etc/resolv.conf's nameservers when the config lists none."""
     nameservers = list(settings.nameservers) or system_nameservers()
     return DnsPythonResolver(
@@ -133,4 +133,5 @@ def resolver_from(settings: ResolverConfig) -> DnsPythonResolver:
         timeout=settings.timeout.total_seconds(),
         attempts=settings.attempts,
         max_qps=settings.max_qps,
+        observer=observer,
     )

@@ -6,38 +6,63 @@ import asyncio
 import json
 import signal
 import sys
-from typing import Any
+from datetime import datetime
+from typing import Any, TextIO
 
 import structlog
+from aiohttp import web
 
 from domainwatch.config import Config
 from domainwatch.daemon import Daemon, DomainPlan
+from domainwatch.dns.resolver import Resolver
+from domainwatch.exports import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
+from domainwatch.facts import facts_of
+from domainwatch.metrics import Metrics
 from domainwatch.status import Status
 from domainwatch.store import Store, StoreError
 from domainwatch.views import domain_view, settled
+from domainwatch.web.app import create_app
 
 log = structlog.get_logger("domainwatch")
 
 
-async def run_daemon(config: Config, config_path: str) -> int:
+async def run_daemon(config: Config, config_path: str | None, *, resolver: Resolver | None = None) -> int:
     """Run until SIGTERM or SIGINT; SIGHUP reloads the config. Returns the exit code."""
     try:
         store = Store(config.storage.path)
     except StoreError as exc:
         log.error("store_unusable", error=str(exc))  # noqa: TRY400 (the message says it all)
         return 2
-    daemon = Daemon(config, store, config_path=config_path)
+    metrics = Metrics()
+    daemon = Daemon(config, store, config_path=config_path, metrics=metrics, resolver=resolver)
+    metrics.attach(daemon)
+    runner = web.AppRunner(create_app(daemon, metrics), access_log=None)
+    await runner.setup()
+    host, port = split_listen(config.server.listen)
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        log.error("listen_failed", listen=config.server.listen, error=str(exc))  # noqa: TRY400
+        await runner.cleanup()
+        store.close()
+        return 2
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGHUP, daemon.reload)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.stop)
-    log.info("started", domains=len(config.domains), store=config.storage.path)
+    log.info("started", domains=len(config.domains), store=config.storage.path, listen=config.server.listen)
     try:
         await daemon.serve()
     finally:
+        await runner.cleanup()
         await daemon.shutdown()
         log.info("stopped")
     return 0
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def status_document(config: Config, store: Store) -> dict[str, Any]:
@@ -87,3 +112,26 @@ def status_table(document: dict[str, Any]) -> str:
                 f"    {record['record']:<20} {record['status']:<19} {record['state'] or '-':<8}{role}"
             )
     return "\n".join(lines) + "\n"
+
+
+def export_csv(config: Config, what: str, since: datetime | None, out: TextIO) -> int:
+    """`domainwatch export`: the same CSV as the API's exports, from the store, offline."""
+    try:
+        store = Store(config.storage.path, readonly=True)
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
+        if what == "history":
+            chunks = csv_chunks(HISTORY_COLUMNS, (history_row(e) for e in store.iter_history(since)))
+        else:
+            views = status_document(config, store)["domains"]
+            rows = (
+                domain_row(v, facts_of(store.results(v["name"])).findings) for v in views if v.get("records")
+            )
+            chunks = csv_chunks(DOMAIN_COLUMNS, rows)
+        for chunk in chunks:
+            out.write(chunk)
+    finally:
+        store.close()
+    return 0

@@ -121,6 +121,7 @@ class Store:
                 self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA busy_timeout=5000")
             self._migrate(readonly)
+            self.is_open = True
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot use the database: {exc}") from None
 
@@ -154,6 +155,7 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+        self.is_open = False
 
     # -- reading ------------------------------------------------------------------------------
     def load(self, *, include_removed: bool = False) -> dict[str, DomainTrack]:
@@ -192,6 +194,14 @@ class Store:
         query += " ORDER BY at DESC, sequence DESC LIMIT ?"
         args: tuple[Any, ...] = (domain, limit) if domain else (limit,)
         return [_event_from_row(row) for row in self.db.execute(query, args)]
+
+    def iter_history(self, since: datetime | None = None, batch: int = 500) -> Iterator[Event]:
+        """All events since `since`, oldest first, fetched in batches (constant memory)."""
+        cursor = self.db.execute(
+            "SELECT * FROM history WHERE at >= ? ORDER BY at, domain, sequence", (to_micros(since) or 0,)
+        )
+        while rows := cursor.fetchmany(batch):
+            yield from (_event_from_row(row) for row in rows)
 
     def outbox(self) -> list[str]:
         return [

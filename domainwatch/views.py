@@ -16,6 +16,17 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_time(text: str) -> datetime:
+    """RFC 3339 with a zone ("Z" or an offset); ValueError with a message fit for a user."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an RFC 3339 time such as 2026-11-26T12:00:00Z") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} needs a time zone (Z or +00:00)")
+    return moment
+
+
 def domain_view(
     track: DomainTrack, specs: tuple[RecordSpec, ...], rules: Rules, results: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:

@@ -175,8 +175,20 @@ def evaluate(expect: SpfExpectation, answers: Answers) -> RecordResult:
 def _evaluate_record(expect: SpfExpectation, record: SpfRecord, answers: Answers) -> RecordResult:
     found = (record.text,)
     if record.errors:
+        # Receivers treat the whole record as permerror: publish the expected one instead.
+        fix = (
+            Remediation(expect.name, "TXT", expect.expected_record())
+            if expect.includes or expect.networks
+            else None
+        )
         findings = [
-            Finding(FindingCode.SPF_SYNTAX, Severity.ERROR, f"SPF syntax error at {e}", found=record.text)
+            Finding(
+                FindingCode.SPF_SYNTAX,
+                Severity.ERROR,
+                f"SPF syntax error at {e}",
+                found=record.text,
+                remediation=fix,
+            )
             for e in record.errors
         ]
         return _result(expect, RecordState.WRONG, found, findings)

@@ -84,6 +84,14 @@ def check_region(value: str) -> str:
     return value
 
 
+def check_listen(value: str) -> str:
+    """ "host:port" or "[v6]:port" for the HTTP server."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not host:
+        raise ValueError('must be "host:port", such as 127.0.0.1:8427 or [::1]:8427')
+    return value
+
+
 def to_nameserver(value: object) -> Nameserver:
     if isinstance(value, Nameserver):
         return value
@@ -99,3 +107,4 @@ ReturnPathLabel = Annotated[str, AfterValidator(check_return_path)]
 RelativeHost = Annotated[str, AfterValidator(check_relative_host)]
 Region = Annotated[str, AfterValidator(check_region)]
 NameserverField = Annotated[Nameserver, BeforeValidator(to_nameserver)]
+Listen = Annotated[str, AfterValidator(check_listen)]

@@ -188,6 +188,7 @@ def _resolve_secret_files(
             out[key] = read(base / location)
         except (OSError, UnicodeDecodeError) as exc:
             problems.add((*path, file_key), f"cannot read {location}: {getattr(exc, 'strerror', exc)}")
+            problems.seen.add((*path, key))  # "required key is missing" would only repeat it
     return out
 
 

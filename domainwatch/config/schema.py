@@ -6,11 +6,12 @@ import ipaddress
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from domainwatch.config.fields import (
     DomainName,
     Duration,
+    Listen,
     NameserverField,
     Region,
     RelativeHost,
@@ -41,6 +42,32 @@ class Defaults(_Model):
     pending_interval: Duration = timedelta(minutes=1)
     recheck_interval: Duration = timedelta(minutes=1)
     failed_interval: Duration = timedelta(hours=1)
+
+
+class TokenConfig(_Model):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    role: Literal["viewer", "admin"]
+    token: SecretStr
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (use a random value)")
+        return value
+
+
+class ServerConfig(_Model):
+    listen: Listen = "127.0.0.1:8427"
+    tokens: list[TokenConfig] = []
+
+    @field_validator("tokens")
+    @classmethod
+    def _unique_names(cls, tokens: list[TokenConfig]) -> list[TokenConfig]:
+        names = [t.name for t in tokens]
+        if len(set(names)) != len(names):
+            raise ValueError("token names must be unique")
+        return tokens
 
 
 class StorageConfig(_Model):
@@ -150,6 +177,7 @@ class Config(_Model):
     resolver: ResolverConfig = ResolverConfig()
     defaults: Defaults = Defaults()
     storage: StorageConfig = StorageConfig()
+    server: ServerConfig = ServerConfig()
     # How many domains are checked at once, across the whole fleet.
     max_concurrent_checks: int = Field(64, ge=1, le=10000)
     domains: list[DomainConfig] = []

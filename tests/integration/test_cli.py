@@ -196,12 +196,3 @@ async def test_hostile_txt_content_is_escaped_in_the_table(dns_server: DnsTestSe
     result = await run_cli("inspect", DOMAIN, "--nameserver", dns_server.address)
     assert "\x1b" not in result.out
     assert "\\x1b[31mred" in result.out
-
-
-async def test_demo_runs_offline() -> None:
-    """make demo's command shows a diagnosis of every sample domain and exits 0."""
-    result = await run_cli("demo")
-    assert 0 == result.code, result.err
-    for name in ("shop.acme.example", "news.acme.example", "billing.acme.example", "flaky.acme.example"):
-        assert name in result.out
-    assert "lookup_error" in result.out

@@ -1,0 +1,212 @@
+"""Prometheus metrics: process counters, and a collector that reads domain state at scrape time.
+
+Per-domain series come from the collector, so a domain removed from the config simply stops
+being exported. Names are a contract (docs/metrics.md); label values are closed vocabularies,
+except the domain, record and selector names that identify a series.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections import Counter as Tally
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info, disable_created_metrics
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
+
+from domainwatch import __version__
+from domainwatch.dns.resolver import Nameserver, Outcome
+from domainwatch.engine import is_stale, window_deadline
+from domainwatch.facts import SEVERITIES
+from domainwatch.model import DomainReport, RecordState
+from domainwatch.status import Status
+
+if TYPE_CHECKING:
+    from domainwatch.daemon import Daemon
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+DMARC_POLICIES = ("none", "quarantine", "reject", "absent")
+_DNS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+_CHECK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Metrics:
+    """The process-level instruments, all in one registry passed in (never the global one)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        # No *_created series: they double the counters' cardinality and nothing here uses them.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.checks = Counter(
+            "domainwatch_checks",
+            "Domain checks done, by result (present: every required record present; missing; error)",
+            ["result"],
+            registry=r,
+        )
+        self.check_duration = Histogram(
+            "domainwatch_check_duration_seconds",
+            "Time to check one domain",
+            buckets=_CHECK_BUCKETS,
+            registry=r,
+        )
+        self.dns_queries = Counter(
+            "domainwatch_dns_queries",
+            "DNS queries sent, by nameserver and outcome",
+            ["nameserver", "outcome"],
+            registry=r,
+        )
+        self.dns_duration = Histogram(
+            "domainwatch_dns_query_duration_seconds", "DNS query round trip", buckets=_DNS_BUCKETS, registry=r
+        )
+        self.status_changes = Counter(
+            "domainwatch_status_changes", "Domain status changes, by new status", ["status"], registry=r
+        )
+        Info("domainwatch_build", "domainwatch build information", registry=r).info({"version": __version__})
+
+    def observe_dns(self, server: Nameserver, outcome: Outcome, seconds: float) -> None:
+        self.dns_queries.labels(str(server), outcome.value).inc()
+        self.dns_duration.observe(seconds)
+
+    def observe_check(self, report: DomainReport, seconds: float) -> None:
+        required = [r.state for r in report.records if r.required]
+        result = "present"
+        if RecordState.ERROR in required:
+            result = "error"
+        elif any(state is not RecordState.PRESENT for state in required):
+            result = "missing"
+        self.checks.labels(result).inc()
+        self.check_duration.observe(seconds)
+
+    def observe_domain_change(self, status: str) -> None:
+        self.status_changes.labels(status).inc()
+
+    def attach(self, daemon: Daemon) -> None:
+        self.registry.register(DomainCollector(daemon))
+
+    def render(self, accept_encoding: str = "") -> tuple[bytes, dict[str, str]]:
+        """The exposition, gzipped when the scraper accepts it."""
+        body = generate_latest(self.registry)
+        if "gzip" in accept_encoding:
+            return gzip.compress(body, compresslevel=1), {
+                "Content-Type": CONTENT_TYPE,
+                "Content-Encoding": "gzip",
+            }
+        return body, {"Content-Type": CONTENT_TYPE}
+
+
+class DomainCollector(Collector):
+    """Reads the daemon's current state at scrape time."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._domain_metrics()
+        yield from self._fact_metrics()
+        yield from self._process_state()
+
+    def _domain_metrics(self) -> Iterator[Metric]:
+        status = GaugeMetricFamily(
+            "domainwatch_domain_status",
+            "1 for the domain's current status, 0 for the others",
+            labels=["domain", "status"],
+        )
+        capability = GaugeMetricFamily(
+            "domainwatch_capability_status",
+            "The capability's current status (value 1)",
+            labels=["domain", "capability", "status"],
+        )
+        record = GaugeMetricFamily(
+            "domainwatch_record_status",
+            "The record's current status (value 1)",
+            labels=["domain", "record", "status"],
+        )
+        since = GaugeMetricFamily(
+            "domainwatch_domain_status_since_timestamp_seconds",
+            "When the domain's current status began",
+            labels=["domain"],
+        )
+        checked = GaugeMetricFamily(
+            "domainwatch_domain_last_check_timestamp_seconds",
+            "When the domain was last checked",
+            labels=["domain"],
+        )
+        deadline = GaugeMetricFamily(
+            "domainwatch_domain_window_deadline_timestamp_seconds",
+            "When a pending or temporarily failing domain becomes failed",
+            labels=["domain"],
+        )
+        stale = GaugeMetricFamily(
+            "domainwatch_domain_stale",
+            "1 when the last observations of a required record were lookup errors",
+            labels=["domain"],
+        )
+        counts: Tally[str] = Tally()
+        for name, track in self.daemon.tracks.items():
+            plan = self.daemon.plans.get(name)
+            if plan is None:
+                continue
+            counts[track.status.value] += 1
+            for value in Status:
+                status.add_metric([name, value.value], 1.0 if value is track.status else 0.0)
+            for cap, cap_status in track.capabilities.items():
+                capability.add_metric([name, cap, cap_status.value], 1.0)
+            for record_id, record_track in track.records.items():
+                record.add_metric([name, record_id, record_track.status.value], 1.0)
+            if track.since is not None:
+                since.add_metric([name], track.since.timestamp())
+            if track.checked_at is not None:
+                checked.add_metric([name], track.checked_at.timestamp())
+            moment = window_deadline(track, plan.specs, plan.rules)
+            if moment is not None:
+                deadline.add_metric([name], moment.timestamp())
+            stale.add_metric([name], 1.0 if is_stale(track, plan.specs) else 0.0)
+        domains = GaugeMetricFamily("domainwatch_domains", "Domains by current status", labels=["status"])
+        for value in Status:
+            domains.add_metric([value.value], counts.get(value.value, 0))
+        yield from (status, capability, record, since, checked, deadline, stale, domains)
+
+    def _fact_metrics(self) -> Iterator[Metric]:
+        findings = GaugeMetricFamily(
+            "domainwatch_domain_findings", "Current findings by severity", labels=["domain", "severity"]
+        )
+        spf = GaugeMetricFamily(
+            "domainwatch_spf_dns_lookups",
+            "DNS-querying terms of the SPF record (limit 10)",
+            labels=["domain"],
+        )
+        dkim = GaugeMetricFamily(
+            "domainwatch_dkim_key_bits", "Size of the published DKIM key", labels=["domain", "selector"]
+        )
+        dmarc = GaugeMetricFamily(
+            "domainwatch_dmarc_policy", "1 for the effective DMARC policy", labels=["domain", "policy"]
+        )
+        for name, facts in self.daemon.facts.items():
+            if name not in self.daemon.plans:
+                continue
+            for severity in SEVERITIES:
+                findings.add_metric([name, severity], facts.findings.get(severity, 0))
+            if facts.spf_dns_lookups is not None:
+                spf.add_metric([name], facts.spf_dns_lookups)
+            for selector, bits in facts.dkim_key_bits.items():
+                dkim.add_metric([name, selector], bits)
+            if facts.dmarc_policy is not None:
+                for policy in DMARC_POLICIES:
+                    dmarc.add_metric([name, policy], 1.0 if policy == facts.dmarc_policy else 0.0)
+        yield from (findings, spf, dkim, dmarc)
+
+    def _process_state(self) -> Iterator[Metric]:
+        ok = GaugeMetricFamily(
+            "domainwatch_config_last_reload_successful", "1 if the last config load or reload succeeded"
+        )
+        ok.add_metric([], 1.0 if self.daemon.last_reload_ok else 0.0)
+        at = GaugeMetricFamily(
+            "domainwatch_config_last_reload_success_timestamp_seconds",
+            "When the config was last loaded successfully",
+        )
+        at.add_metric([], self.daemon.last_reload_success_at.timestamp())
+        yield from (ok, at)

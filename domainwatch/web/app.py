@@ -1,0 +1,112 @@
+"""The aiohttp application: probes, metrics, reload, the JSON API and the status page.
+
+Every error is an answer, never a traceback: JSON {"error": {"code", "message"}} for the API and
+admin endpoints, a small HTML page for the status page.
+"""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from domainwatch.daemon import Daemon
+from domainwatch.metrics import Metrics
+from domainwatch.web import api, pages
+from domainwatch.web.auth import Denied, Handler, auth_middleware, requires
+
+log = structlog.get_logger("domainwatch.web")
+
+
+def create_app(daemon: Daemon, metrics: Metrics) -> web.Application:
+    app = web.Application(
+        middlewares=[errors_middleware(), auth_middleware(daemon.config.server.tokens, deny)]
+    )
+    app.add_routes(probe_routes(daemon, metrics))
+    app.add_routes(api.routes(daemon))
+    app.add_routes(pages.routes(daemon))
+    return app
+
+
+def is_page(request: web.Request) -> bool:
+    return request.path == "/" or request.path.startswith("/domains/")
+
+
+def error_response(request: web.Request, status: int, code: str, message: str) -> web.Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="domainwatch"'} if status == 401 else None
+    if is_page(request):
+        return pages.error_page(status, message, headers)
+    return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
+
+
+def deny(request: web.Request, denied: Denied) -> web.StreamResponse:
+    return error_response(request, denied.status, denied.code, denied.message)
+
+
+_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+def errors_middleware() -> Middleware:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except api.ApiError as exc:
+            return error_response(request, exc.status_code, exc.code, exc.message)
+        except web.HTTPException as exc:
+            if exc.status_code < 400:
+                raise
+            code = _CODES.get(exc.status_code, "http_error")
+            return error_response(request, exc.status_code, code, exc.reason)
+        except Exception:
+            log.exception("request_failed", path=request.path, method=request.method)
+            return error_response(request, 500, "internal", "internal error; see the daemon's log")
+
+    return middleware
+
+
+def probe_routes(daemon: Daemon, metrics: Metrics) -> web.RouteTableDef:
+    table = web.RouteTableDef()
+
+    @table.get("/livez")
+    @requires("open")
+    async def livez(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    @table.get("/healthz")
+    @requires("open")
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    @table.get("/readyz")
+    @requires("open")
+    async def readyz(_: web.Request) -> web.Response:
+        checks = {"config_loaded": True, "store_open": daemon.store.is_open, "first_round_done": daemon.ready}
+        ready = all(checks.values())
+        return web.json_response(
+            {"status": "ok" if ready else "not_ready", **checks}, status=200 if ready else 503
+        )
+
+    @table.get("/metrics")
+    async def scrape(request: web.Request) -> web.Response:
+        body, headers = metrics.render(request.headers.get("Accept-Encoding", ""))
+        return web.Response(body=body, headers=headers)
+
+    @table.post("/-/reload")
+    @requires("admin")
+    async def reload(_: web.Request) -> web.Response:
+        problems = daemon.reload()
+        if problems:
+            return web.json_response(
+                {
+                    "error": {
+                        "code": "invalid_config",
+                        "message": "the config was not reloaded; the running config stays",
+                        "details": problems,
+                    }
+                },
+                status=400,
+            )
+        return web.json_response({"status": "reloaded", "domains": len(daemon.plans)})
+
+    return table

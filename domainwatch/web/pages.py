@@ -1,0 +1,79 @@
+"""The status page (jinja2, autoescape on, no JavaScript needed).
+
+Everything shown from DNS is attacker-controlled text; autoescaping is on for every template and
+no value is ever marked safe.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from domainwatch.daemon import Daemon
+from domainwatch.report import zone_line
+from domainwatch.status import Status
+from domainwatch.views import iso
+from domainwatch.web.api import ApiError, event_view, known_domain, status_param, view_of
+
+ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("domainwatch.web", "templates"),
+    autoescape=True,
+)
+ENV.filters["zone_line"] = zone_line
+STATUSES = [s.value for s in Status]
+HTML = "text/html"
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'self' 'unsafe-inline'; img-src 'none'"
+
+
+def render(
+    template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> web.Response:
+    body = ENV.get_template(template).render(**context)
+    return web.Response(
+        text=body,
+        content_type=HTML,
+        status=status,
+        headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", **(headers or {})},
+    )
+
+
+def error_page(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return render("error.html", status=status, headers=headers, status_code=status, message=message, now="")
+
+
+def routes(daemon: Daemon) -> web.RouteTableDef:
+    table = web.RouteTableDef()
+
+    @table.get("/")
+    async def index(request: web.Request) -> web.Response:
+        wanted = status_param(request)
+        query = request.query.get("q", "").strip().lower()[:253]
+        names = [n for n in sorted(daemon.plans) if n in daemon.tracks]
+        counts = Counter(daemon.tracks[n].status.value for n in names)
+        shown = [n for n in names if (wanted is None or daemon.tracks[n].status is wanted) and query in n]
+        views = [view_of(daemon, n) for n in shown[:1000]]
+        return render(
+            "index.html",
+            domains=views,
+            counts=counts,
+            statuses=STATUSES,
+            total=len(names),
+            matching=len(shown),
+            wanted=wanted.value if wanted else "",
+            query=query,
+            now=iso(daemon.clock()),
+        )
+
+    @table.get("/domains/{name}")
+    async def domain(request: web.Request) -> web.Response:
+        try:
+            name = known_domain(daemon, request)
+        except ApiError as exc:
+            return error_page(404, exc.message)
+        history = [event_view(e) for e in daemon.store.history(name, limit=200)]
+        return render("domain.html", domain=view_of(daemon, name), history=history, now=iso(daemon.clock()))
+
+    return table

@@ -1,0 +1,176 @@
+"""The JSON API, probes, reload and exports over real HTTP to the aiohttp app."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from domainwatch.web.app import create_app
+from tests.integration.web_fixtures import ADMIN, VIEWER, config_text, make_daemon
+
+Client = TestClient[Any, Any]
+MakeClient = Callable[[web.Application], Awaitable[Client]]
+
+
+@pytest.fixture
+async def client(tmp_path: Path, aiohttp_client: MakeClient) -> Client:
+    daemon, metrics = await make_daemon(tmp_path)
+    return await aiohttp_client(create_app(daemon, metrics))
+
+
+@pytest.fixture
+async def secured(tmp_path: Path, aiohttp_client: MakeClient) -> Client:
+    daemon, metrics = await make_daemon(tmp_path, tokens=True)
+    return await aiohttp_client(create_app(daemon, metrics))
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_domain_list_has_the_documented_shape(client: Client) -> None:
+    """GET /api/v1/domains answers {"domains": [...]} with the domain object fields."""
+    response = await client.get("/api/v1/domains")
+    assert 200 == response.status
+    body = await response.json()
+    good = next(d for d in body["domains"] if d["name"] == "good.example.com")
+    assert {"name", "status", "status_since", "window_deadline", "stale", "capabilities", "records"} <= set(
+        good
+    )
+    assert ("verified", {"sending": "verified", "receiving": "verified"}) == (
+        good["status"],
+        good["capabilities"],
+    )
+    spf = good["records"][0]
+    assert {"record", "status", "state", "name", "type", "expected", "found", "findings"} <= set(spf)
+    assert ("spf", "verified", "present", "send.good.example.com") == (
+        spf["record"],
+        spf["status"],
+        spf["state"],
+        spf["name"],
+    )
+
+
+async def test_status_filter_and_bad_filter(client: Client) -> None:
+    """?status= filters; an unknown status is a 400 with a JSON error."""
+    body = await (await client.get("/api/v1/domains?status=not_started")).json()
+    assert ["idle.example.com"] == [d["name"] for d in body["domains"]]
+    bad = await client.get("/api/v1/domains?status=green")
+    assert (400, "bad_parameter") == (bad.status, (await bad.json())["error"]["code"])
+
+
+async def test_unknown_domain_is_404_json(client: Client) -> None:
+    """Unknown domains and unknown paths answer JSON errors, never a traceback."""
+    response = await client.get("/api/v1/domains/nope.example.com")
+    assert (404, "not_found") == (response.status, (await response.json())["error"]["code"])
+    assert 404 == (await client.get("/api/v1/nothing-here")).status
+
+
+async def test_history_lists_changes_newest_first(client: Client) -> None:
+    """The history holds every change with its observations."""
+    body = await (await client.get("/api/v1/domains/good.example.com/history?limit=3")).json()
+    assert 3 == len(body["history"])
+    assert ("domain", "verified") == (body["history"][0]["kind"], body["history"][0]["status"])
+    assert "spf" in body["history"][0]["observations"]
+    assert 400 == (await client.get("/api/v1/domains/good.example.com/history?limit=0")).status
+
+
+async def test_admin_actions_are_refused_without_tokens(client: Client) -> None:
+    """No tokens configured: reads open, admin actions 403 with how to enable them."""
+    response = await client.post("/api/v1/domains/good.example.com/verify")
+    body = await response.json()
+    assert (403, "forbidden") == (response.status, body["error"]["code"])
+    assert "server.tokens" in body["error"]["message"]
+    assert 403 == (await client.get("/api/v1/export/domains.csv")).status
+    assert 403 == (await client.post("/-/reload")).status
+
+
+async def test_tokens_401_403_and_open_probes(secured: Client) -> None:
+    """With tokens: 401 without, viewers read, admins act; probes need no token."""
+    assert 401 == (await secured.get("/api/v1/domains")).status
+    assert 401 == (await secured.get("/api/v1/domains", headers=bearer("wrong-token-0123456789"))).status
+    assert 401 == (await secured.get("/metrics")).status
+    assert 200 == (await secured.get("/metrics", headers=bearer(VIEWER))).status
+    assert 200 == (await secured.get("/", headers=bearer(VIEWER))).status
+    assert (
+        403 == (await secured.post("/api/v1/domains/good.example.com/verify", headers=bearer(VIEWER))).status
+    )
+    assert (
+        202 == (await secured.post("/api/v1/domains/good.example.com/verify", headers=bearer(ADMIN))).status
+    )
+    for probe in ("/livez", "/healthz", "/readyz"):
+        assert 200 == (await secured.get(probe)).status
+    unauthorized = await secured.get("/api/v1/domains")
+    assert "Bearer" in unauthorized.headers["WWW-Authenticate"]
+
+
+async def test_verify_restarts_a_not_started_domain_and_is_idempotent(
+    tmp_path: Path, aiohttp_client: MakeClient
+) -> None:
+    """POST verify: not_started -> pending with an immediate check; a second call changes nothing."""
+    daemon, metrics = await make_daemon(tmp_path, tokens=True)
+    client = await aiohttp_client(create_app(daemon, metrics))
+    first = await client.post("/api/v1/domains/idle.example.com/verify", headers=bearer(ADMIN))
+    body = await first.json()
+    assert (202, "pending") == (first.status, body["domain"]["status"])
+    assert body["events"]
+    assert daemon.clock() == daemon.schedule.due_at("idle.example.com")
+    second = await (
+        await client.post("/api/v1/domains/idle.example.com/verify", headers=bearer(ADMIN))
+    ).json()
+    assert [] == second["events"]
+
+
+async def test_readyz_waits_for_the_first_round(tmp_path: Path, aiohttp_client: MakeClient) -> None:
+    """/readyz is 503 until every domain was checked once."""
+    daemon, metrics = await make_daemon(tmp_path, check=False)
+    client = await aiohttp_client(create_app(daemon, metrics))
+    assert 503 == (await client.get("/readyz")).status
+    await daemon.run_once()
+    assert 200 == (await client.get("/readyz")).status
+
+
+async def test_exports_stream_csv(secured: Client) -> None:
+    """domains.csv and history.csv are CSV with a header; since= is validated."""
+    domains = await secured.get("/api/v1/export/domains.csv", headers=bearer(ADMIN))
+    rows = list(csv.reader(io.StringIO(await domains.text())))
+    assert ("text/csv", "domain") == (domains.content_type, rows[0][0])
+    assert {"good.example.com", "evil.example.com", "idle.example.com"} == {r[0] for r in rows[1:]}
+    history = await secured.get(
+        "/api/v1/export/history.csv?since=2020-01-01T00:00:00Z", headers=bearer(ADMIN)
+    )
+    assert len(list(csv.reader(io.StringIO(await history.text())))) > 5
+    bad = await secured.get("/api/v1/export/history.csv?since=yesterday", headers=bearer(ADMIN))
+    assert 400 == bad.status
+
+
+async def test_reload_endpoint_reports_invalid_config(tmp_path: Path, aiohttp_client: MakeClient) -> None:
+    """POST /-/reload: 200 when valid, 400 with every error when not (the running config stays)."""
+    daemon, metrics = await make_daemon(tmp_path, tokens=True)
+    path = tmp_path / "config.yaml"
+    path.write_text(config_text(tmp_path, tokens=True))
+    daemon.config_path = path
+    client = await aiohttp_client(create_app(daemon, metrics))
+    assert 200 == (await client.post("/-/reload", headers=bearer(ADMIN))).status
+    path.write_text("domains: [{name: bad..example}]\n")
+    response = await client.post("/-/reload", headers=bearer(ADMIN))
+    body = await response.json()
+    assert (400, "invalid_config") == (response.status, body["error"]["code"])
+    assert any("empty label" in line for line in body["error"]["details"])
+    assert 3 == len(daemon.plans)
+    scrape = await (await client.get("/metrics", headers=bearer(ADMIN))).text()
+    assert "domainwatch_config_last_reload_successful 0.0" in scrape
+
+
+async def test_openapi_is_served(client: Client) -> None:
+    """The OpenAPI document is served from the package."""
+    response = await client.get("/api/v1/openapi.yaml")
+    assert 200 == response.status
+    assert "openapi: 3.0.3" in await response.text()

@@ -1,0 +1,79 @@
+"""The status page over HTTP: content, filters, and attacker-controlled TXT kept inert."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from domainwatch.web.app import create_app
+from tests.integration.web_fixtures import VIEWER, make_daemon
+
+Client = TestClient[Any, Any]
+MakeClient = Callable[[web.Application], Awaitable[Client]]
+
+
+@pytest.fixture
+async def client(tmp_path: Path, aiohttp_client: MakeClient) -> Client:
+    daemon, metrics = await make_daemon(tmp_path)
+    return await aiohttp_client(create_app(daemon, metrics))
+
+
+async def test_index_lists_domains_with_counts(client: Client) -> None:
+    """The index shows every domain, its status badge, and counts per status."""
+    html = await (await client.get("/")).text()
+    assert 'href="/domains/good.example.com"' in html
+    assert '<strong data-status="verified">1</strong>' in html
+    assert '<strong data-status="not_started">1</strong>' in html
+
+
+async def test_index_filters_by_status_and_name(client: Client) -> None:
+    """?status= and ?q= narrow the list; a bad status is a 400 page."""
+    html = await (await client.get("/?status=not_started")).text()
+    assert "idle.example.com" in html
+    assert "good.example.com</a>" not in html
+    html = await (await client.get("/?q=evil")).text()
+    assert "evil.example.com</a>" in html
+    assert "idle.example.com</a>" not in html
+    bad = await client.get("/?status=<b>")
+    assert (400, "text/html") == (bad.status, bad.content_type)
+    assert "<b>" not in await bad.text()
+
+
+async def test_domain_page_shows_records_fix_and_history(client: Client) -> None:
+    """The domain page: each record, the exact record to publish, and the history."""
+    html = await (await client.get("/domains/evil.example.com")).text()
+    assert "send.evil.example.com" in html
+    assert 'id="history"' in html
+    assert "verification requested" in html
+    unknown = await client.get("/domains/nope.example.com")
+    assert (404, "text/html") == (unknown.status, unknown.content_type)
+
+
+async def test_hostile_txt_content_stays_inert(client: Client) -> None:
+    """<script> and attribute-breaking payloads published in TXT are escaped everywhere."""
+    for path in ("/domains/evil.example.com", "/?q=evil"):
+        response = await client.get(path)
+        html = await response.text()
+        assert "<script>alert" not in html
+        assert "<img src=x" not in html
+        assert "onerror=alert(1)>" not in html
+    html = await (await client.get("/domains/evil.example.com")).text()
+    assert "&lt;script&gt;alert(&#34;spf&#34;)&lt;/script&gt;" in html
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+async def test_pages_need_a_token_when_tokens_are_configured(
+    tmp_path: Path, aiohttp_client: MakeClient
+) -> None:
+    """With tokens, the page answers 401 (as HTML) without one."""
+    daemon, metrics = await make_daemon(tmp_path, tokens=True)
+    client = await aiohttp_client(create_app(daemon, metrics))
+    response = await client.get("/")
+    assert (401, "text/html") == (response.status, response.content_type)
+    assert 200 == (await client.get("/", headers={"Authorization": f"Bearer {VIEWER}"})).status
