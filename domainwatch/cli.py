@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
-from domainwatch import __version__
+from domainwatch import __version__, cli_webhooks
 from domainwatch.checks.plan import inspect_plan, plan
 from domainwatch.config import Config, ConfigError, load
 from domainwatch.config.fields import (
@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--what", choices=("domains", "history"), required=True)
     export.add_argument("--since", type=_validated(parse_time), default=None, help="history since (RFC 3339)")
 
+    cli_webhooks.add_parser(commands, common)
+
     demo = commands.add_parser(
         "demo", parents=[common], help="the daemon on built-in sample domains (no internet)"
     )
@@ -141,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "status": cmd_status,
         "export": cmd_export,
+        "webhooks": cmd_webhooks,
     }
     try:
         return handlers[args.command](args)
@@ -235,6 +238,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_USAGE
     return export_csv(config, args.what, args.since, sys.stdout)
+
+
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    return cli_webhooks.run(config, args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -30,6 +30,8 @@ from domainwatch.runner import check_domain, resolver_from
 from domainwatch.scheduler import Schedule, interval_for, jittered
 from domainwatch.status import Rules
 from domainwatch.store import Event, Store
+from domainwatch.views import domain_view
+from domainwatch.webhooks.payloads import event_payload
 
 if TYPE_CHECKING:
     from domainwatch.metrics import Metrics
@@ -84,6 +86,9 @@ class Daemon:
         self.last_reload_ok, self.last_reload_success_at = True, clock()
         self.plans: dict[str, DomainPlan] = {}
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        # Hooks for the webhook worker: told of new events, and of every config swap.
+        self.on_events: list[Callable[[list[Event]], None]] = []
+        self.on_config: list[Callable[[Config], None]] = []
         self._requeue: set[str] = set()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -125,6 +130,8 @@ class Daemon:
             ):
                 self._schedule(name, now, immediately=True)
         self.store.purge_removed(now - config.storage.retention)
+        for listener in getattr(self, "on_config", []):
+            listener(config)
         self._wake.set()
 
     def _new_resolver(self, config: Config) -> Resolver:
@@ -197,8 +204,12 @@ class Daemon:
     ) -> list[Event]:
         if self.tracks.get(track.name) == track and not changes and results is None:
             return []
-        events = self.store.save(track, changes, results)
+        payload_of = self._payload_builder(track, results) if changes and self.config.webhooks else None
+        events = self.store.save(track, changes, results, payload_of)
         self.tracks[track.name] = track
+        if events:
+            for listener in self.on_events:
+                listener(events)
         for event in events:
             if event.kind == "domain" and self.metrics is not None:
                 self.metrics.observe_domain_change(event.status)
@@ -213,6 +224,27 @@ class Daemon:
                 sequence=event.sequence,
             )
         return events
+
+    def _payload_builder(
+        self, track: DomainTrack, results: dict[str, RecordResult] | None
+    ) -> Callable[[Event], dict[str, Any] | None]:
+        """Webhook bodies snapshot the domain as it is right after the change (built lazily, once)."""
+        views: list[dict[str, Any]] = []
+
+        def payload_of(event: Event) -> dict[str, Any] | None:
+            if event.kind not in ("domain", "record"):
+                return None
+            if not views:
+                plan = self.plans[track.name]
+                stored = (
+                    {k: v.as_dict() for k, v in results.items()}
+                    if results
+                    else self.store.results(track.name)
+                )
+                views.append(domain_view(track, plan.specs, plan.rules, stored))
+            return event_payload(event, views[0])
+
+        return payload_of
 
     def _schedule(self, name: str, now: datetime, *, immediately: bool = False) -> None:
         domain_plan = self.plans[name]

@@ -26,6 +26,7 @@ from domainwatch.status import Status
 
 if TYPE_CHECKING:
     from domainwatch.daemon import Daemon
+    from domainwatch.webhooks.worker import WebhookWorker
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DMARC_POLICIES = ("none", "quarantine", "reject", "absent")
@@ -65,6 +66,18 @@ class Metrics:
         self.status_changes = Counter(
             "domainwatch_status_changes", "Domain status changes, by new status", ["status"], registry=r
         )
+        self.deliveries = Counter(
+            "domainwatch_webhook_deliveries",
+            "Webhook delivery attempts, by endpoint and outcome (success, retry, dead, gone)",
+            ["endpoint", "outcome"],
+            registry=r,
+        )
+        self.delivery_duration = Histogram(
+            "domainwatch_webhook_delivery_duration_seconds",
+            "Time of one webhook delivery attempt",
+            buckets=_CHECK_BUCKETS,
+            registry=r,
+        )
         Info("domainwatch_build", "domainwatch build information", registry=r).info({"version": __version__})
 
     def observe_dns(self, server: Nameserver, outcome: Outcome, seconds: float) -> None:
@@ -81,11 +94,17 @@ class Metrics:
         self.checks.labels(result).inc()
         self.check_duration.observe(seconds)
 
+    def observe_delivery(self, endpoint: str, outcome: str, seconds: float) -> None:
+        self.deliveries.labels(endpoint, outcome).inc()
+        self.delivery_duration.observe(seconds)
+
     def observe_domain_change(self, status: str) -> None:
         self.status_changes.labels(status).inc()
 
-    def attach(self, daemon: Daemon) -> None:
+    def attach(self, daemon: Daemon, webhooks: WebhookWorker | None = None) -> None:
         self.registry.register(DomainCollector(daemon))
+        if webhooks is not None:
+            self.registry.register(WebhookCollector(webhooks))
 
     def render(self, accept_encoding: str = "") -> tuple[bytes, dict[str, str]]:
         """The exposition, gzipped when the scraper accepts it."""
@@ -210,3 +229,37 @@ class DomainCollector(Collector):
         )
         at.add_metric([], self.daemon.last_reload_success_at.timestamp())
         yield from (ok, at)
+
+
+class WebhookCollector(Collector):
+    """Outbox depth, age, dead letters and disabled endpoints, read from the store at scrape time."""
+
+    def __init__(self, worker: WebhookWorker) -> None:
+        self.worker = worker
+
+    def collect(self) -> Iterator[Metric]:
+        pending = GaugeMetricFamily(
+            "domainwatch_webhook_outbox_pending", "Deliveries waiting to be sent", labels=["endpoint"]
+        )
+        age = GaugeMetricFamily(
+            "domainwatch_webhook_outbox_oldest_pending_age_seconds",
+            "Age of the oldest delivery waiting to be sent",
+            labels=["endpoint"],
+        )
+        dead = GaugeMetricFamily(
+            "domainwatch_webhook_dead_letters", "Deliveries that ran out of attempts", labels=["endpoint"]
+        )
+        disabled = GaugeMetricFamily(
+            "domainwatch_webhook_endpoint_disabled",
+            "1 when the endpoint was disabled (it answered 410 Gone)",
+            labels=["endpoint"],
+        )
+        stats = self.worker.outbox.stats(self.worker.clock())
+        off = self.worker.outbox.disabled()
+        for endpoint in self.worker.config.webhooks:
+            count, oldest, dead_letters = stats.get(endpoint.name, (0, 0.0, 0))
+            pending.add_metric([endpoint.name], count)
+            age.add_metric([endpoint.name], oldest)
+            dead.add_metric([endpoint.name], dead_letters)
+            disabled.add_metric([endpoint.name], 1.0 if endpoint.name in off else 0.0)
+        yield from (pending, age, dead, disabled)

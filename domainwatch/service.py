@@ -22,6 +22,7 @@ from domainwatch.status import Status
 from domainwatch.store import Store, StoreError
 from domainwatch.views import domain_view, settled
 from domainwatch.web.app import create_app
+from domainwatch.webhooks.worker import WebhookWorker
 
 log = structlog.get_logger("domainwatch")
 
@@ -35,8 +36,11 @@ async def run_daemon(config: Config, config_path: str | None, *, resolver: Resol
         return 2
     metrics = Metrics()
     daemon = Daemon(config, store, config_path=config_path, metrics=metrics, resolver=resolver)
-    metrics.attach(daemon)
-    runner = web.AppRunner(create_app(daemon, metrics), access_log=None)
+    worker = WebhookWorker(config, store, clock=daemon.clock, metrics=metrics)
+    daemon.on_events.append(lambda _: worker.wake())
+    daemon.on_config.append(worker.apply_config)
+    metrics.attach(daemon, worker)
+    runner = web.AppRunner(create_app(daemon, metrics, worker), access_log=None)
     await runner.setup()
     host, port = split_listen(config.server.listen)
     try:
@@ -51,9 +55,12 @@ async def run_daemon(config: Config, config_path: str | None, *, resolver: Resol
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.stop)
     log.info("started", domains=len(config.domains), store=config.storage.path, listen=config.server.listen)
+    delivering = asyncio.create_task(worker.serve())
     try:
         await daemon.serve()
     finally:
+        worker.stop()
+        await delivering  # in-flight deliveries settle (or are re-sent after a restart)
         await runner.cleanup()
         await daemon.shutdown()
         log.info("stopped")

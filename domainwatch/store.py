@@ -11,64 +11,18 @@ import contextlib
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from domainwatch.engine import Change, DomainTrack
+from domainwatch.migrations import MIGRATIONS
 from domainwatch.model import RecordResult
 from domainwatch.status import Observation, RecordTrack, Status
 
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE domains (
-        name TEXT PRIMARY KEY,
-        verify INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        since INTEGER,
-        capabilities TEXT NOT NULL,
-        checked_at INTEGER,
-        sequence INTEGER NOT NULL DEFAULT 0,
-        removed_at INTEGER
-    );
-    CREATE TABLE records (
-        domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
-        record TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        status TEXT NOT NULL,
-        since INTEGER,
-        started_at INTEGER,
-        missing_since INTEGER,
-        misses INTEGER NOT NULL,
-        stale INTEGER NOT NULL,
-        last_observation TEXT,
-        checked_at INTEGER,
-        result TEXT,
-        PRIMARY KEY (domain, record)
-    );
-    CREATE TABLE history (
-        id TEXT PRIMARY KEY,
-        domain TEXT NOT NULL,
-        sequence INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        subject TEXT NOT NULL,
-        previous TEXT NOT NULL,
-        status TEXT NOT NULL,
-        at INTEGER NOT NULL,
-        reason TEXT NOT NULL,
-        observations TEXT NOT NULL
-    );
-    CREATE INDEX history_by_domain ON history (domain, sequence);
-    CREATE INDEX history_by_time ON history (at);
-    CREATE TABLE outbox (
-        event_id TEXT PRIMARY KEY REFERENCES history(id),
-        domain TEXT NOT NULL,
-        created_at INTEGER NOT NULL
-    );
-    """,
-)
+PayloadBuilder = Callable[["Event"], "dict[str, Any] | None"]
 
 
 class StoreError(Exception):
@@ -137,14 +91,14 @@ class Store:
                 raise StoreError(f"{self.path}: schema version {version}; start the daemon once to migrate")
             return
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self._transaction():
+            with self.transaction():
                 for statement in script.split(";"):
                     if statement.strip():
                         self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version={number}")
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -210,13 +164,29 @@ class Store:
 
     # -- writing ------------------------------------------------------------------------------
     def save(
-        self, track: DomainTrack, changes: Iterable[Change], results: Mapping[str, RecordResult] | None = None
+        self,
+        track: DomainTrack,
+        changes: Iterable[Change],
+        results: Mapping[str, RecordResult] | None = None,
+        payload_of: PayloadBuilder | None = None,
     ) -> list[Event]:
-        """Write a domain's new state and the events it caused, atomically."""
-        with self._transaction():
+        """Write a domain's new state and the events it caused, atomically.
+
+        `payload_of` builds each event's webhook body snapshot (None: not delivered), stored in
+        the outbox in the same transaction, so a crash can neither lose nor half-write one.
+        """
+        with self.transaction():
             self._upsert_domain(track)
             self._replace_records(track, results or {})
-            return [self._append_event(change) for change in changes]
+            events = [self._append_event(change) for change in changes]
+            for event in events:
+                payload = payload_of(event) if payload_of else None
+                if payload is not None:
+                    self.db.execute(
+                        "INSERT INTO outbox (event_id, domain, created_at, payload) VALUES (?,?,?,?)",
+                        (event.id, event.domain, to_micros(event.at), json.dumps(payload, sort_keys=True)),
+                    )
+            return events
 
     def _upsert_domain(self, track: DomainTrack) -> None:
         self.db.execute(
@@ -297,14 +267,10 @@ class Store:
                 json.dumps(event.observations, sort_keys=True),
             ),
         )
-        self.db.execute(
-            "INSERT INTO outbox (event_id, domain, created_at) VALUES (?,?,?)",
-            (event.id, event.domain, to_micros(event.at)),
-        )
         return event
 
     def mark_removed(self, names: Iterable[str], now: datetime) -> None:
-        with self._transaction():
+        with self.transaction():
             for name in names:
                 self.db.execute(
                     "UPDATE domains SET removed_at = ? WHERE name = ? AND removed_at IS NULL",
@@ -313,11 +279,12 @@ class Store:
 
     def purge_removed(self, before: datetime) -> list[str]:
         """Forget domains removed from the config before `before` (storage.retention)."""
-        with self._transaction():
+        with self.transaction():
             rows = self.db.execute("SELECT name FROM domains WHERE removed_at < ?", (to_micros(before),))
             names = [row[0] for row in rows]
             for name in names:
                 self.db.execute("DELETE FROM outbox WHERE domain = ?", (name,))
+                self.db.execute("DELETE FROM deliveries WHERE domain = ?", (name,))
                 self.db.execute("DELETE FROM history WHERE domain = ?", (name,))
                 self.db.execute("DELETE FROM domains WHERE name = ?", (name,))
         return names

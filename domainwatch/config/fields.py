@@ -5,7 +5,10 @@ Each validator raises ValueError with the exact message a user sees after `file:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+import urllib.parse
 from datetime import timedelta
 from typing import Annotated
 
@@ -92,6 +95,24 @@ def check_listen(value: str) -> str:
     return value
 
 
+def check_webhook_url(value: str) -> str:
+    parsed = urllib.parse.urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def check_webhook_secret(value: str) -> None:
+    """Standard Webhooks secrets: "whsec_" and base64 of at least 24 random bytes."""
+    body = value.removeprefix("whsec_")
+    try:
+        raw = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError('must be "whsec_" followed by base64') from None
+    if not value.startswith("whsec_") or len(raw) < 24:
+        raise ValueError('must be "whsec_" followed by base64 of at least 24 random bytes')
+
+
 def to_nameserver(value: object) -> Nameserver:
     if isinstance(value, Nameserver):
         return value
@@ -108,3 +129,4 @@ RelativeHost = Annotated[str, AfterValidator(check_relative_host)]
 Region = Annotated[str, AfterValidator(check_region)]
 NameserverField = Annotated[Nameserver, BeforeValidator(to_nameserver)]
 Listen = Annotated[str, AfterValidator(check_listen)]
+WebhookUrl = Annotated[str, AfterValidator(check_webhook_url)]

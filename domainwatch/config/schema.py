@@ -17,6 +17,8 @@ from domainwatch.config.fields import (
     RelativeHost,
     ReturnPathLabel,
     Selector,
+    WebhookUrl,
+    check_webhook_secret,
 )
 
 
@@ -68,6 +70,38 @@ class ServerConfig(_Model):
         if len(set(names)) != len(names):
             raise ValueError("token names must be unique")
         return tokens
+
+
+EventType = Literal["domain.status_changed", "record.status_changed"]
+DOMAIN_EVENT: EventType = "domain.status_changed"
+
+
+class WebhookConfig(_Model):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    url: WebhookUrl
+    secret: SecretStr | None = None
+    secrets: list[SecretStr] = []  # several for rotation: every one signs
+    events: list[EventType] = Field(default_factory=lambda: [DOMAIN_EVENT], min_length=1)
+    domains: list[str] = []  # glob patterns; empty = every domain
+    format: Literal["standard", "alertmanager"] = "standard"
+    timeout: Duration = timedelta(seconds=15)
+
+    @field_validator("secret", "secrets")
+    @classmethod
+    def _whsec(cls, value: SecretStr | list[SecretStr] | None) -> SecretStr | list[SecretStr] | None:
+        for item in value if isinstance(value, list) else [value] if value else []:
+            check_webhook_secret(item.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _signed(self) -> WebhookConfig:
+        if self.format == "standard" and not self.all_secrets():
+            raise ValueError("set secret (or secret_file, or secrets): standard webhooks are always signed")
+        return self
+
+    def all_secrets(self) -> list[str]:
+        own = [self.secret] if self.secret is not None else []
+        return [s.get_secret_value() for s in [*own, *self.secrets]]
 
 
 class StorageConfig(_Model):
@@ -178,9 +212,20 @@ class Config(_Model):
     defaults: Defaults = Defaults()
     storage: StorageConfig = StorageConfig()
     server: ServerConfig = ServerConfig()
+    webhooks: list[WebhookConfig] = []
+    # Multiplies every webhook retry delay (tests and the demo shorten the 24-hour schedule).
+    webhook_retry_scale: float = Field(1.0, gt=0, le=1000)
     # How many domains are checked at once, across the whole fleet.
     max_concurrent_checks: int = Field(64, ge=1, le=10000)
     domains: list[DomainConfig] = []
+
+    @field_validator("webhooks")
+    @classmethod
+    def _unique_webhooks(cls, hooks: list[WebhookConfig]) -> list[WebhookConfig]:
+        names = [h.name for h in hooks]
+        if len(set(names)) != len(names):
+            raise ValueError("webhook names must be unique")
+        return hooks
 
     def domain(self, name: str) -> DomainConfig | None:
         wanted = name.rstrip(".").lower()

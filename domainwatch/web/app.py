@@ -12,19 +12,23 @@ from aiohttp.typedefs import Middleware
 
 from domainwatch.daemon import Daemon
 from domainwatch.metrics import Metrics
-from domainwatch.web import api, pages
+from domainwatch.web import api, pages, webhooks_api
 from domainwatch.web.auth import Denied, Handler, auth_middleware, requires
+from domainwatch.webhooks.worker import WebhookWorker
 
 log = structlog.get_logger("domainwatch.web")
 
 
-def create_app(daemon: Daemon, metrics: Metrics) -> web.Application:
+def create_app(daemon: Daemon, metrics: Metrics, webhooks: WebhookWorker | None = None) -> web.Application:
+    # Tokens are read per request, so a reload that changes them takes effect at once.
     app = web.Application(
-        middlewares=[errors_middleware(), auth_middleware(daemon.config.server.tokens, deny)]
+        middlewares=[errors_middleware(), auth_middleware(lambda: daemon.config.server.tokens, deny)]
     )
     app.add_routes(probe_routes(daemon, metrics))
     app.add_routes(api.routes(daemon))
-    app.add_routes(pages.routes(daemon))
+    app.add_routes(pages.routes(daemon, webhooks))
+    if webhooks is not None:
+        app.add_routes(webhooks_api.routes(webhooks))
     return app
 
 

@@ -72,12 +72,12 @@ def _match(tokens: Sequence[TokenConfig], header: str | None) -> TokenConfig | N
 
 
 def auth_middleware(
-    tokens: Sequence[TokenConfig], deny: Callable[[web.Request, Denied], web.StreamResponse]
+    tokens: Callable[[], Sequence[TokenConfig]], deny: Callable[[web.Request, Denied], web.StreamResponse]
 ) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         needed: Role = getattr(handler, ROLE_KEY, "viewer")
-        decision = authorize(tokens, request.headers.get("Authorization"), needed)
+        decision = authorize(tokens(), request.headers.get("Authorization"), needed)
         if isinstance(decision, Denied):
             return deny(request, decision)
         return await handler(request)

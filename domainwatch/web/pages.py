@@ -17,6 +17,7 @@ from domainwatch.report import zone_line
 from domainwatch.status import Status
 from domainwatch.views import iso
 from domainwatch.web.api import ApiError, event_view, known_domain, status_param, view_of
+from domainwatch.webhooks.worker import WebhookWorker
 
 ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("domainwatch.web", "templates"),
@@ -44,7 +45,20 @@ def error_page(status: int, message: str, headers: dict[str, str] | None = None)
     return render("error.html", status=status, headers=headers, status_code=status, message=message, now="")
 
 
-def routes(daemon: Daemon) -> web.RouteTableDef:
+def webhook_problems(worker: WebhookWorker | None) -> list[str]:
+    """Disabled endpoints and dead letters, for the banner of the index page."""
+    if worker is None:
+        return []
+    problems = [
+        f"webhook endpoint {name} is disabled: {reason}" for name, reason in worker.outbox.disabled().items()
+    ]
+    for name, (_, _, dead) in worker.outbox.stats(worker.clock()).items():
+        if dead:
+            problems.append(f"webhook endpoint {name} has {dead} dead-lettered deliveries")
+    return problems
+
+
+def routes(daemon: Daemon, worker: WebhookWorker | None = None) -> web.RouteTableDef:
     table = web.RouteTableDef()
 
     @table.get("/")
@@ -65,6 +79,7 @@ def routes(daemon: Daemon) -> web.RouteTableDef:
             wanted=wanted.value if wanted else "",
             query=query,
             now=iso(daemon.clock()),
+            webhook_problems=webhook_problems(worker),
         )
 
     @table.get("/domains/{name}")

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from domainwatch.engine import RecordSpec, apply_report, reconcile
+from domainwatch.migrations import MIGRATIONS
 from domainwatch.model import DomainReport, RecordResult, RecordState
 from domainwatch.status import Rules
-from domainwatch.store import MIGRATIONS, Store, StoreError, from_micros, to_micros
+from domainwatch.store import Store, StoreError, from_micros, to_micros
 
 T0 = datetime(2026, 1, 1, 12, 30, 15, 123456, tzinfo=UTC)
 SPECS = (RecordSpec("spf", "sending", "f1"), RecordSpec("receiving_mx", "receiving", "f2"))
@@ -44,11 +45,11 @@ def test_state_round_trips(store: Store, tmp_path: Path) -> None:
 
 
 def test_events_get_increasing_sequences_and_enter_the_outbox(store: Store) -> None:
-    """Each change is a history event with a per-domain sequence, queued in the outbox."""
+    """Each change is a history event with a per-domain sequence; deliverable ones enter the outbox."""
     track, changes = reconcile(None, "example.com", True, SPECS, T0)
-    events = store.save(track, changes)
+    events = store.save(track, changes, payload_of=lambda e: {"id": e.id} if e.kind == "domain" else None)
     assert list(range(1, len(changes) + 1)) == [e.sequence for e in events]
-    assert sorted(e.id for e in events) == sorted(store.outbox())
+    assert [e.id for e in events if e.kind == "domain"] == store.outbox()
     assert {e.id for e in events} == {e.id for e in store.history("example.com")}
 
 
@@ -62,6 +63,21 @@ def test_failed_save_leaves_nothing_behind(store: Store) -> None:
         store.save(later, broken)  # type: ignore[arg-type]
     assert {"example.com": track} == store.load()
     assert len(changes) == len(store.history())
+
+
+def test_version_1_database_is_migrated_keeping_its_data(tmp_path: Path) -> None:
+    """Forward migrations: a database written by schema 1 opens with its state intact."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0] + "; PRAGMA user_version=1;")
+        db.execute(
+            "INSERT INTO domains (name, verify, status, capabilities)"
+            " VALUES ('a.example', 1, 'verified', '{}')"
+        )
+    store = Store(path)
+    assert (len(MIGRATIONS),) == store.db.execute("PRAGMA user_version").fetchone()
+    assert "verified" == store.load()["a.example"].status.value
+    assert [] == store.outbox()
 
 
 def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:

@@ -1,0 +1,87 @@
+"""The store's schema, as forward migrations: entry n brings a database to version n + 1.
+
+Never edit an entry that has shipped; append a new one. The store applies the missing ones in
+order at start-up, each in its own transaction, and refuses a database newer than it knows.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE domains (
+        name TEXT PRIMARY KEY,
+        verify INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        since INTEGER,
+        capabilities TEXT NOT NULL,
+        checked_at INTEGER,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        removed_at INTEGER
+    );
+    CREATE TABLE records (
+        domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+        record TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        status TEXT NOT NULL,
+        since INTEGER,
+        started_at INTEGER,
+        missing_since INTEGER,
+        misses INTEGER NOT NULL,
+        stale INTEGER NOT NULL,
+        last_observation TEXT,
+        checked_at INTEGER,
+        result TEXT,
+        PRIMARY KEY (domain, record)
+    );
+    CREATE TABLE history (
+        id TEXT PRIMARY KEY,
+        domain TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        previous TEXT NOT NULL,
+        status TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        observations TEXT NOT NULL
+    );
+    CREATE INDEX history_by_domain ON history (domain, sequence);
+    CREATE INDEX history_by_time ON history (at);
+    CREATE TABLE outbox (
+        event_id TEXT PRIMARY KEY REFERENCES history(id),
+        domain TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    """,
+    # 2: webhooks. The outbox keeps each event's body snapshot until it is fanned out into one
+    # delivery per matching endpoint; deliveries carry their exact bytes and retry state.
+    """
+    ALTER TABLE outbox ADD COLUMN payload TEXT;
+    CREATE TABLE deliveries (
+        endpoint TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        in_flight INTEGER NOT NULL DEFAULT 0,
+        last_attempt_at INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        PRIMARY KEY (endpoint, event_id)
+    );
+    CREATE INDEX deliveries_due ON deliveries (endpoint, state, next_attempt_at);
+    CREATE INDEX deliveries_order ON deliveries (endpoint, domain, state, sequence);
+    CREATE TABLE endpoints (
+        name TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        disabled_at INTEGER,
+        reason TEXT
+    );
+    """,
+)

@@ -1,0 +1,97 @@
+"""Admin API for webhooks: endpoint state, deliveries, replay, and a signed test event."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from domainwatch.views import iso
+from domainwatch.web.api import ApiError
+from domainwatch.web.auth import requires
+from domainwatch.webhooks.outbox import Delivery
+from domainwatch.webhooks.worker import WebhookWorker, ping
+
+STATES = ("pending", "delivered", "dead")
+
+
+def redacted(url: str) -> str:
+    """Webhook URLs often carry a secret in their path or query: show only where they point."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}/..."
+
+
+def delivery_view(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "endpoint": delivery.endpoint,
+        "event_id": delivery.event_id,
+        "domain": delivery.domain,
+        "sequence": delivery.sequence,
+        "type": delivery.type,
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+        "next_attempt_at": iso(delivery.next_attempt_at),
+        "last_status": delivery.last_status,
+        "last_error": delivery.last_error,
+        "created_at": iso(delivery.created_at),
+    }
+
+
+def routes(worker: WebhookWorker) -> web.RouteTableDef:
+    table = web.RouteTableDef()
+
+    @table.get("/api/v1/webhooks")
+    @requires("admin")
+    async def endpoints(_: web.Request) -> web.Response:
+        stats = worker.outbox.stats(worker.clock())
+        disabled = worker.outbox.disabled()
+        return web.json_response(
+            {
+                "endpoints": [
+                    {
+                        "name": w.name,
+                        "url": redacted(w.url),
+                        "format": w.format,
+                        "events": list(w.events),
+                        "domains": list(w.domains),
+                        "disabled": w.name in disabled,
+                        "disabled_reason": disabled.get(w.name),
+                        "pending": stats.get(w.name, (0, 0.0, 0))[0],
+                        "oldest_pending_age_seconds": stats.get(w.name, (0, 0.0, 0))[1],
+                        "dead_letters": stats.get(w.name, (0, 0.0, 0))[2],
+                    }
+                    for w in worker.config.webhooks
+                ]
+            }
+        )
+
+    @table.get("/api/v1/webhooks/deliveries")
+    @requires("admin")
+    async def deliveries(request: web.Request) -> web.Response:
+        state = request.query.get("state")
+        if state is not None and state not in STATES:
+            raise ApiError(400, "bad_parameter", f"state must be one of {', '.join(STATES)}")
+        return web.json_response({"deliveries": [delivery_view(d) for d in worker.outbox.deliveries(state)]})
+
+    @table.post("/api/v1/webhooks/deliveries/{event_id}/replay")
+    @requires("admin")
+    async def replay(request: web.Request) -> web.Response:
+        count = worker.outbox.replay(request.match_info["event_id"], worker.clock())
+        if not count:
+            raise ApiError(404, "not_found", "no dead-lettered or delivered delivery has that event id")
+        worker.wake()
+        return web.json_response({"replayed": count}, status=202)
+
+    @table.post("/api/v1/webhooks/{name}/test")
+    @requires("admin")
+    async def test(request: web.Request) -> web.Response:
+        endpoint = next((w for w in worker.config.webhooks if w.name == request.match_info["name"]), None)
+        if endpoint is None:
+            raise ApiError(404, "not_found", "no webhook endpoint has that name")
+        async with aiohttp.ClientSession() as session:
+            status, answer = await ping(session, endpoint, worker.clock())
+        return web.json_response({"endpoint": endpoint.name, "status": status, "answer": answer})
+
+    return table

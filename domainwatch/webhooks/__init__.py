@@ -1,0 +1,1 @@
+"""Webhooks: signed, durable, at-least-once delivery of every status change."""

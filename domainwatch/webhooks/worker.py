@@ -1,0 +1,192 @@
+"""The delivery worker: fans out the outbox and delivers due events, per endpoint, in order per
+domain, with bounded concurrency; the async shell around policy.py and outbox.py."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import aiohttp
+import structlog
+
+from domainwatch.config.schema import Config, WebhookConfig
+from domainwatch.store import Store
+from domainwatch.webhooks.outbox import Delivery, Outbox
+from domainwatch.webhooks.payloads import ping_body, signed_headers
+from domainwatch.webhooks.policy import Outcome, classify, next_attempt, parse_retry_after
+
+if TYPE_CHECKING:
+    from domainwatch.metrics import Metrics
+
+log = structlog.get_logger("domainwatch.webhooks")
+PER_ENDPOINT = 8  # deliveries in flight per endpoint (each for a different domain)
+POLL = 2.0  # seconds: also picks up replays made by `domainwatch webhooks replay`
+PURGE_EVERY = timedelta(hours=1)
+
+
+class WebhookWorker:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        clock: Callable[[], datetime],
+        rng: random.Random | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.config, self.store, self.clock, self.metrics = config, store, clock, metrics
+        self.rng = rng or random.Random()  # noqa: S311 (jitter, not security)
+        self.outbox = Outbox(store)
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._limits: dict[str, asyncio.Semaphore] = {}
+        self.outbox.recover(clock())
+        self.apply_config(config)
+
+    def apply_config(self, config: Config) -> None:
+        self.config = config
+        self.outbox.sync_endpoints(config.webhooks)
+        self._limits = {
+            w.name: self._limits.get(w.name) or asyncio.Semaphore(PER_ENDPOINT) for w in config.webhooks
+        }
+        self.wake()
+
+    @property
+    def external_url(self) -> str:
+        return f"http://{self.config.server.listen}/"
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def enabled(self) -> list[WebhookConfig]:
+        disabled = self.outbox.disabled()
+        return [w for w in self.config.webhooks if w.name not in disabled]
+
+    # -- one round ----------------------------------------------------------------------------
+    async def run_once(self, session: aiohttp.ClientSession) -> int:
+        """Fan out new events, then attempt every due delivery and wait for them (tests use this)."""
+        tasks = self._start_due(session)
+        await asyncio.gather(*tasks)
+        return len(tasks)
+
+    def _start_due(self, session: aiohttp.ClientSession) -> list[asyncio.Task[None]]:
+        now = self.clock()
+        self.outbox.fan_out(self.config.webhooks, self.external_url, now)
+        tasks = []
+        for endpoint in self.enabled():
+            for delivery in self.outbox.due(endpoint.name, now):
+                self.outbox.start_attempt(delivery, now)  # committed before sending
+                task = asyncio.create_task(self._deliver(session, endpoint, delivery))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+                tasks.append(task)
+        return tasks
+
+    async def _deliver(
+        self, session: aiohttp.ClientSession, endpoint: WebhookConfig, delivery: Delivery
+    ) -> None:
+        async with self._limits[endpoint.name]:
+            started = time.perf_counter()
+            status, retry_after, error = await self._post(session, endpoint, delivery.event_id, delivery.body)
+        outcome = classify(status)
+        now = self.clock()
+        attempts = delivery.attempts + 1
+        next_at = None
+        if outcome is Outcome.SUCCESS:
+            self.outbox.settle(delivery, "delivered", now, next_at=None, status=status, error=None)
+        elif outcome is Outcome.GONE:
+            self.outbox.disable(endpoint.name, "the receiver answered 410 Gone", now)
+            self.outbox.settle(
+                delivery, "pending", now, next_at=now, status=status, error="410 Gone: disabled"
+            )
+            log.warning("webhook_endpoint_disabled", endpoint=endpoint.name, reason="410 Gone")
+        else:
+            next_at = next_attempt(
+                attempts, now, self.config.webhook_retry_scale, self.rng, parse_retry_after(retry_after, now)
+            )
+            outcome = Outcome.RETRY if next_at is not None else Outcome.DEAD
+            state = "pending" if next_at else "dead"
+            self.outbox.settle(delivery, state, now, next_at=next_at, status=status, error=error)
+        log.info(
+            "webhook_attempt",
+            endpoint=endpoint.name,
+            event_id=delivery.event_id,
+            domain=delivery.domain,
+            sequence=delivery.sequence,
+            attempt=attempts,
+            status=status,
+            outcome=outcome.value,
+            error=error,
+            next_attempt_at=next_at.isoformat() if next_at else None,
+        )
+        if self.metrics is not None:
+            self.metrics.observe_delivery(endpoint.name, outcome.value, time.perf_counter() - started)
+
+    async def _post(
+        self, session: aiohttp.ClientSession, endpoint: WebhookConfig, event_id: str, body: str
+    ) -> tuple[int | None, str | None, str | None]:
+        status, retry_after, text = await post_once(session, endpoint, event_id, body, self.clock())
+        return status, retry_after, None if status is not None else text
+
+    # -- the loop -----------------------------------------------------------------------------
+    async def serve(self) -> None:
+        purged_at = self.clock()
+        async with aiohttp.ClientSession() as session:
+            while not self._stopping.is_set():
+                try:
+                    self._start_due(session)
+                    if self.clock() - purged_at > PURGE_EVERY:
+                        purged_at = self.clock()
+                        self.outbox.purge_finished(purged_at - self.config.storage.retention)
+                except Exception:
+                    log.exception("webhook_round_failed")
+                await self._sleep()
+            if self._inflight:
+                await asyncio.wait(self._inflight, timeout=10)
+
+    async def _sleep(self) -> None:
+        names = [w.name for w in self.enabled()]
+        due = self.outbox.next_due(names) if names else None
+        seconds = POLL if due is None else max(0.0, min(POLL, (due - self.clock()).total_seconds()))
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+
+async def post_once(
+    session: aiohttp.ClientSession, endpoint: WebhookConfig, event_id: str, body: str, now: datetime
+) -> tuple[int | None, str | None, str]:
+    """POST once, never following redirects: (status, Retry-After, answer text or the error)."""
+    headers = signed_headers(event_id, body, endpoint.all_secrets(), now)
+    timeout = aiohttp.ClientTimeout(total=endpoint.timeout.total_seconds())
+    try:
+        async with session.post(
+            endpoint.url, data=body.encode(), headers=headers, timeout=timeout, allow_redirects=False
+        ) as response:
+            text = (await response.read())[:2000].decode("utf-8", "replace")
+            return response.status, response.headers.get("Retry-After"), text
+    except TimeoutError:
+        return None, None, f"no answer within {endpoint.timeout.total_seconds():g}s"
+    except aiohttp.ClientError as exc:
+        return None, None, f"{type(exc).__name__}: {exc}"
+
+
+async def ping(
+    session: aiohttp.ClientSession, endpoint: WebhookConfig, now: datetime
+) -> tuple[int | None, str]:
+    """`webhooks test`: a signed webhook.test event, not queued; (status, answer or error)."""
+    status, _, text = await post_once(
+        session, endpoint, f"test_{uuid.uuid4().hex}", ping_body(endpoint.name, now), now
+    )
+    return status, text
