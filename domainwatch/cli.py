@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
-from domainwatch import __version__, cli_webhooks
+from domainwatch import __version__, cli_spf, cli_webhooks
 from domainwatch.checks.plan import inspect_plan, plan
 from domainwatch.config import Config, ConfigError, load
 from domainwatch.config.fields import (
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", type=_validated(parse_time), default=None, help="history since (RFC 3339)")
 
     cli_webhooks.add_parser(commands, common)
+    cli_spf.add_parser(commands, common)
 
     demo = commands.add_parser(
         "demo", parents=[common], help="the daemon on built-in sample domains (no internet)"
@@ -144,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": cmd_status,
         "export": cmd_export,
         "webhooks": cmd_webhooks,
+        "spf-eval": cmd_spf_eval,
     }
     try:
         return handlers[args.command](args)
@@ -245,6 +247,10 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_USAGE
     return cli_webhooks.run(config, args)
+
+
+def cmd_spf_eval(args: argparse.Namespace) -> int:
+    return cli_spf.run(args, _resolver_settings(ResolverConfig(), args))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -44,6 +44,7 @@ class FindingCode(enum.StrEnum):
     SPF_STRING_TOO_LONG = "spf_string_too_long"
     SPF_RECORD_TOO_LONG = "spf_record_too_long"
     SPF_MACRO_NOT_FOLLOWED = "spf_macro_not_followed"
+    SPF_MX_TOO_MANY_HOSTS = "spf_mx_too_many_hosts"
 
     DKIM_MISSING = "dkim_missing"
     DKIM_MULTIPLE = "dkim_multiple"

@@ -22,7 +22,7 @@ from domainwatch.model import (
     Severity,
 )
 
-_MAX_ROUNDS = 12  # include trees deeper than this are cut off by the check's own limits anyway
+_MAX_ROUNDS = 64  # SPF evaluation asks one lookup per round; its own limits end it well before
 DEFAULT_CONCURRENCY = 64
 
 

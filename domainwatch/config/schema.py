@@ -111,6 +111,17 @@ class StorageConfig(_Model):
 
 class SpfConfig(_Model):
     include: list[str] = []
+    # Addresses (or CIDRs) whose mail must pass check_host(): the SPF record is found only if
+    # an RFC 7208 evaluation passes for each (both ends of a CIDR).
+    authorize: list[str] = []
+
+    @field_validator("authorize")
+    @classmethod
+    def _networks_only(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _is_network(value):
+                raise ValueError(f"{value!r} is not an IP address or CIDR")
+        return values
 
     @field_validator("include")
     @classmethod
@@ -121,7 +132,9 @@ class SpfConfig(_Model):
         return values
 
     def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-        return [ipaddress.ip_network(v, strict=False) for v in self.include if _is_network(v)]
+        """Addresses to evaluate: `authorize`, and IPs listed under `include` (same meaning)."""
+        listed = [v for v in self.include if _is_network(v)] + self.authorize
+        return list(dict.fromkeys(ipaddress.ip_network(v, strict=False) for v in listed))
 
     def domains(self) -> list[str]:
         return [v.rstrip(".").lower() for v in self.include if not _is_network(v)]

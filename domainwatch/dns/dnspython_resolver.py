@@ -23,7 +23,7 @@ import dns.resolver
 import dns.rrset
 
 from domainwatch.dns.ratelimit import RateLimiter
-from domainwatch.dns.resolver import Lookup, Nameserver, Outcome, Query, normalize_name
+from domainwatch.dns.resolver import Lookup, Nameserver, Outcome, Query
 
 # Outcomes worth asking again (the next nameserver, or the next attempt).
 _RETRYABLE = frozenset({Outcome.TIMEOUT, Outcome.SERVFAIL, Outcome.NETWORK, Outcome.MALFORMED})
@@ -63,7 +63,11 @@ class DnsPythonResolver:
         self._limiters = {ns: RateLimiter(max_qps) for ns in self.nameservers} if max_qps > 0 else {}
 
     async def resolve(self, query: Query) -> Lookup:
-        message = dns.message.make_query(query.name, query.rdtype, use_edns=0, payload=EDNS_PAYLOAD)
+        try:
+            qname = to_dns_name(query.name)
+        except dns.exception.DNSException as exc:
+            return Lookup(query, Outcome.MALFORMED, detail=f"not a valid query name: {exc}")
+        message = dns.message.make_query(qname, query.rdtype, use_edns=0, payload=EDNS_PAYLOAD)
         if not self.recursion_desired:
             message.flags &= ~dns.flags.RD
         last: Lookup | None = None
@@ -124,7 +128,7 @@ def _follow_answer(
     query: Query, response: dns.message.Message
 ) -> tuple[tuple[str, ...], int, tuple[str, ...]]:
     rdtype = dns.rdatatype.from_text(query.rdtype)
-    owner = dns.name.from_text(query.name)
+    owner = to_dns_name(query.name)
     aliases: list[str] = []
     ttls: list[int] = []
     for _ in range(_MAX_CNAME_CHAIN):
@@ -137,7 +141,7 @@ def _follow_answer(
             break
         ttls.append(cname.ttl)
         owner = cname[0].target
-        aliases.append(normalize_name(owner.to_text()))
+        aliases.append(name_text(owner))
     return (), 0, tuple(aliases)
 
 
@@ -156,11 +160,24 @@ def rdata_value(rdata: object) -> str:
         # surrogateescape keeps non-UTF-8 bytes exactly, so parsers can reject them.
         return b"".join(strings).decode("utf-8", "surrogateescape")
     if rdtype == dns.rdatatype.MX:
-        host = normalize_name(rdata.exchange.to_text()) or "."  # type: ignore[attr-defined]
+        host = name_text(rdata.exchange) or "."  # type: ignore[attr-defined]
         return f"{rdata.preference} {host}"  # type: ignore[attr-defined]
     if rdtype in (dns.rdatatype.CNAME, dns.rdatatype.NS, dns.rdatatype.PTR):
-        return normalize_name(rdata.target.to_text())  # type: ignore[attr-defined]
+        return name_text(rdata.target)  # type: ignore[attr-defined]
     return str(rdata.to_text())  # type: ignore[attr-defined]
+
+
+def to_dns_name(name: str) -> dns.name.Name:
+    """Our names are plain text labels (they may hold characters that zone-file syntax would
+    escape, as SPF macro expansions can): build the wire name label by label."""
+    if not name:
+        return dns.name.root
+    return dns.name.Name([label.encode("utf-8", "surrogateescape") for label in name.split(".")] + [b""])
+
+
+def name_text(name: dns.name.Name) -> str:
+    """The inverse of to_dns_name: lower-case labels joined by dots, no trailing dot."""
+    return ".".join(label.decode("utf-8", "surrogateescape") for label in name.labels if label).lower()
 
 
 def _negative_ttl(response: dns.message.Message) -> int:

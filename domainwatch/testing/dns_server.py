@@ -23,6 +23,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from domainwatch.dns.dnspython_resolver import name_text, to_dns_name
 from domainwatch.dns.resolver import normalize_name
 
 RecordKey = tuple[str, str]  # (name, type)
@@ -138,7 +139,7 @@ class DnsTestServer:
         return self.respond(query, tcp=tcp)
 
     def respond(self, query: dns.message.Message, *, tcp: bool) -> bytes | None:
-        qname = normalize_name(query.question[0].name.to_text())
+        qname = name_text(query.question[0].name)
         behaviour = self.behaviours.get(qname, Behaviour.ANSWER)
         if behaviour is Behaviour.SILENT:
             return None
@@ -179,7 +180,7 @@ class DnsTestServer:
 
     def _rrset(self, owner: str, rdtype: str, values: list[str]) -> dns.rrset.RRset:
         texts = [_txt_presentation(v) if rdtype in ("TXT", "SPF") else v for v in values]
-        return dns.rrset.from_text_list(dns.name.from_text(owner), self.ttl, dns.rdataclass.IN, rdtype, texts)
+        return dns.rrset.from_text_list(to_dns_name(owner), self.ttl, dns.rdataclass.IN, rdtype, texts)
 
 
 def _txt_presentation(value: str) -> str:

@@ -232,3 +232,44 @@ async def test_hostile_include_tree_is_bounded() -> None:
         data[(f"n{n}.example.org", "TXT")] = [f"v=spf1 include:n{n + 1}.example.org -all"]
     result = await run_check(SES, data)
     assert FindingCode.SPF_TOO_MANY_LOOKUPS in codes(result)
+
+
+AUTHORIZE = SpfExpectation("spf", RP, True, (), (ipaddress.ip_network("199.255.192.7/32"),))
+
+
+async def test_flattened_record_that_passes_is_present() -> None:
+    """authorize: a record without the provider's include still verifies if the address passes."""
+    result = await run_check(AUTHORIZE, {(RP, "TXT"): ["v=spf1 ip4:199.255.192.0/22 -all"]})
+    assert (RecordState.PRESENT, set()) == (result.state, codes(result))
+
+
+async def test_include_over_the_limit_does_not_authorize() -> None:
+    """A record that names the provider but evaluates to permerror is wrong for authorize:."""
+    includes = " ".join(f"include:i{n}.example.net" for n in range(10))
+    data: dict[tuple[str, str], list[str]] = {
+        (RP, "TXT"): [f"v=spf1 {includes} include:amazonses.com -all"],
+        ("amazonses.com", "TXT"): ["v=spf1 ip4:199.255.192.0/22 -all"],
+    }
+    for n in range(10):
+        data[(f"i{n}.example.net", "TXT")] = ["v=spf1 -all"]
+    result = await run_check(AUTHORIZE, data)
+    assert RecordState.WRONG == result.state
+    not_authorized = next(f for f in result.findings if f.code is FindingCode.SPF_NOT_AUTHORIZED)
+    assert "check_host(199.255.192.7) = permerror" in not_authorized.message
+
+
+async def test_authorize_checks_both_ends_of_a_cidr() -> None:
+    """A /23 is authorized only if its first and last addresses pass."""
+    expect = SpfExpectation("spf", RP, True, (), (ipaddress.ip_network("192.0.2.0/23"),))
+    result = await run_check(expect, {(RP, "TXT"): ["v=spf1 ip4:192.0.2.0/24 -all"]})
+    finding = next(f for f in result.findings if f.code is FindingCode.SPF_NOT_AUTHORIZED)
+    assert "check_host(192.0.3.255) = fail" in finding.message
+
+
+async def test_authorize_temperror_is_error_not_wrong() -> None:
+    """If the evaluation cannot finish (SERVFAIL in an include), the state is error."""
+    data = {
+        (RP, "TXT"): ["v=spf1 include:slow.example.net -all"],
+        ("slow.example.net", "TXT"): Outcome.SERVFAIL,
+    }
+    assert RecordState.ERROR == (await run_check(AUTHORIZE, data)).state

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domainwatch.checks.spf_parse import Mechanism, Modifier, Qualifier, is_spf, parse
+from domainwatch.spf.syntax import Mechanism, Modifier, Qualifier, is_spf, parse
 
 
 @pytest.mark.parametrize(

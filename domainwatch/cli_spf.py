@@ -1,0 +1,74 @@
+"""`domainwatch spf-eval`: evaluate SPF exactly as a receiving mail server does (a contract:
+scripts call it). Exit 0 whatever the SPF result; 2 for a usage error."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import sys
+
+from domainwatch.config.schema import ResolverConfig
+from domainwatch.report import safe_text
+from domainwatch.runner import resolver_from
+from domainwatch.spf.shell import check_host
+from domainwatch.spf.types import Evaluation
+
+
+def _ip(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address") from None
+
+
+def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    spf = commands.add_parser("spf-eval", parents=[common], help="evaluate SPF as a receiving server would")
+    spf.add_argument("--ip", required=True, type=_ip, help="the connecting client's address")
+    spf.add_argument(
+        "--mail-from",
+        required=True,
+        metavar="ADDR",
+        help='the envelope sender; "" is the null sender (the HELO identity is checked)',
+    )
+    spf.add_argument("--helo", default="", metavar="NAME", help="the HELO/EHLO name")
+    spf.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace, settings: ResolverConfig) -> int:
+    if not args.mail_from.strip() and not args.helo.strip():
+        print(
+            "domainwatch spf-eval: an empty --mail-from checks the HELO identity: give --helo",
+            file=sys.stderr,
+        )
+        return 2
+    evaluation = asyncio.run(check_host(resolver_from(settings), args.ip, args.mail_from, args.helo))
+    sys.stdout.write(json.dumps(as_json(evaluation)) + "\n" if args.json else readable(evaluation))
+    return 0
+
+
+def as_json(evaluation: Evaluation) -> dict[str, object]:
+    return {
+        "result": evaluation.result.value,
+        "explanation": evaluation.explanation,
+        "dns_lookups": evaluation.dns_lookups,
+        "void_lookups": evaluation.void_lookups,
+        "problem": evaluation.problem.value if evaluation.problem else None,
+        "message": evaluation.message or None,
+        "trace": [step.as_dict() for step in evaluation.trace],
+    }
+
+
+def readable(evaluation: Evaluation) -> str:
+    lines = [f"result: {evaluation.result.value}"]
+    if evaluation.message:
+        lines.append(f"because: {safe_text(evaluation.message)}")
+    if evaluation.explanation is not None:
+        lines.append(f"explanation: {safe_text(evaluation.explanation)}")
+    lines.append(f"dns lookups: {evaluation.dns_lookups} of 10, void lookups: {evaluation.void_lookups} of 2")
+    for step in evaluation.trace:
+        indent = "  " * (step.depth + 1)
+        lines.append(f"{indent}{safe_text(step.domain)}: {safe_text(step.term)} -> {safe_text(step.outcome)}")
+        lines.extend(f"{indent}    {safe_text(lookup)}" for lookup in step.lookups)
+    return "\n".join(lines) + "\n"

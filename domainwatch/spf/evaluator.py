@@ -1,0 +1,329 @@
+"""check_host() of RFC 7208 as a pure, synchronous core over a lookup function.
+
+The lookup function answers from what has been resolved so far and raises NeedAnswer for
+anything else; the async shell (engine.py) resolves that query and runs the evaluation again.
+Re-running from the start is cheap (the limits bound an evaluation to a few dozen lookups) and
+keeps this core free of I/O, so the static SPF check and `spf-eval` share one engine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+
+from domainwatch.dns.resolver import Lookup, Outcome, Query
+from domainwatch.spf.macros import IPAddress, MacroContext, MacroError, as_domain, expand, is_valid_name
+from domainwatch.spf.syntax import Mechanism, Qualifier, SpfRecord, is_spf, parse
+from domainwatch.spf.types import Evaluation, Problem, Reached, Result, Step
+
+_QUALIFIED = {
+    Qualifier.PASS: Result.PASS,
+    Qualifier.FAIL: Result.FAIL,
+    Qualifier.SOFTFAIL: Result.SOFTFAIL,
+    Qualifier.NEUTRAL: Result.NEUTRAL,
+}
+MAX_DNS_TERMS = 10  # §4.6.4
+MAX_VOID = 2  # §4.6.4
+MAX_NAMES = 10  # MX names per mx mechanism (permerror beyond), PTR names per ptr (ignored beyond)
+
+
+class NeedAnswer(Exception):  # noqa: N818 (a signal to the shell, not an error)
+    def __init__(self, query: Query) -> None:
+        super().__init__(query)
+        self.query = query
+
+
+class _Abort(Exception):  # noqa: N818
+    def __init__(self, result: Result, problem: Problem, message: str) -> None:
+        super().__init__(message)
+        self.result, self.problem, self.message = result, problem, message
+
+
+LookupFn = Callable[[Query], Lookup]
+
+
+class Evaluator:
+    """One check_host() run. `ip=None` is the probe mode of the static check: nothing matches but
+    "all", every term is counted, and terms with macros are not followed."""
+
+    def __init__(
+        self,
+        lookup: LookupFn,
+        ip: IPAddress | None,
+        sender: str,
+        helo: str,
+        *,
+        receiver: str = "unknown",
+        timestamp: int = 0,
+    ) -> None:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # §5: IPv4-mapped addresses are IPv4
+        self.lookup, self.ip = lookup, ip
+        local, _, domain = sender.rpartition("@")
+        self.ctx = MacroContext(
+            f"{local or 'postmaster'}@{domain}", ip, helo, receiver, timestamp, self._validated_name
+        )
+        self.out = Evaluation()
+        self._stack: list[str] = []
+
+    # -- entry ----------------------------------------------------------------------------------
+    def run(self, domain: str) -> Evaluation:
+        try:
+            result, exp = self._check_host(domain.rstrip(".").lower(), depth=0, passing=True)
+            self.out.result = result
+            if result is Result.FAIL and exp is not None:
+                self.out.explanation = self._explain(*exp)
+        except _Abort as abort:
+            self.out.result, self.out.problem, self.out.message = abort.result, abort.problem, abort.message
+        return self.out
+
+    # -- §4: check_host -------------------------------------------------------------------------
+    def _check_host(self, domain: str, depth: int, passing: bool) -> tuple[Result, tuple[str, str] | None]:
+        if not is_valid_name(domain) or domain.startswith("["):
+            return Result.NONE, None  # §4.3: malformed or not multi-label
+        txt = self._ask(Query(domain, "TXT"), self.out.trace[-1] if depth and self.out.trace else None)
+        if txt.outcome.is_error:
+            raise _Abort(Result.TEMPERROR, Problem.DNS_ERROR, f"TXT lookup of {domain}: {txt.outcome.value}")
+        records = [r for r in txt.records if is_spf(r)]
+        if not records:
+            return Result.NONE, None
+        if len(records) > 1:
+            raise _Abort(
+                Result.PERMERROR, Problem.MULTIPLE_RECORDS, f"{len(records)} SPF records at {domain}"
+            )
+        record = parse(records[0])
+        if record.errors:
+            raise _Abort(Result.PERMERROR, Problem.SYNTAX, f"{domain}: {record.errors[0]}")
+        self._stack.append(domain)
+        try:
+            return self._evaluate(record, domain, depth, passing)
+        finally:
+            self._stack.pop()
+
+    def _evaluate(
+        self, record: SpfRecord, domain: str, depth: int, passing: bool
+    ) -> tuple[Result, tuple[str, str] | None]:
+        exp = record.modifier("exp")
+        for mech in record.mechanisms:
+            if self._matches(mech, domain, depth, passing and mech.qualifier is Qualifier.PASS):
+                if depth == 0 or self.out.matched is None:
+                    self.out.matched = mech.text
+                return _QUALIFIED[mech.qualifier], (exp.value, domain) if exp else None
+        redirect = record.modifier("redirect")
+        if redirect is not None and not any(m.kind == "all" for m in record.mechanisms):
+            return self._redirect(redirect.value, domain, depth, passing)
+        return Result.NEUTRAL, (exp.value, domain) if exp else None
+
+    # -- §5: mechanisms -------------------------------------------------------------------------
+    def _matches(self, mech: Mechanism, domain: str, depth: int, passing: bool) -> bool:
+        step = Step(domain, depth, mech.text, "no match")
+        self.out.trace.append(step)
+        if mech.kind == "all":
+            step.outcome = "match"
+            return True
+        if mech.kind in ("ip4", "ip6"):
+            assert mech.network is not None
+            self.out.reached.append(Reached(mech.kind, str(mech.network), passing))
+            hit = self.ip is not None and self.ip.version == mech.network.version and self.ip in mech.network
+            step.outcome = "match" if hit else "no match"
+            return hit
+        self._count_term(step)
+        target = self._target(mech, domain, step)
+        if target is None:
+            return False
+        handlers = {
+            "include": self._include,
+            "a": self._a,
+            "mx": self._mx,
+            "ptr": self._ptr,
+            "exists": self._exists,
+        }
+        hit = handlers[mech.kind](mech, target, step, depth, passing)
+        step.outcome = "match" if hit else step.outcome
+        return hit
+
+    def _target(self, mech: Mechanism, domain: str, step: Step) -> str | None:
+        spec = mech.domain_spec
+        if spec is None:
+            return domain
+        if self.ip is None and "%" in spec:
+            self.out.reached.append(Reached("macro", spec, False))
+            step.outcome = "not followed: depends on the sender"
+            return None
+        try:
+            target = as_domain(expand(spec, self.ctx, domain))
+        except MacroError as exc:
+            raise _Abort(Result.PERMERROR, Problem.SYNTAX, str(exc)) from None
+        if not is_valid_name(target):
+            step.outcome = f"no match: {target!r} is not a valid domain name"
+            return None
+        return target.lower()
+
+    def _include(self, mech: Mechanism, target: str, step: Step, depth: int, passing: bool) -> bool:
+        self.out.reached.append(Reached("include", target, passing))
+        if target in self._stack:
+            self.out.loops.append(" -> ".join([*self._stack, target]))
+        result, _ = self._check_host(target, depth + 1, passing)  # an included exp= is never used
+        step.outcome = f"include result {result.value}"
+        if result is Result.NONE:
+            raise _Abort(Result.PERMERROR, Problem.INCLUDE_NONE, f"include:{target} has no SPF record")
+        return result is Result.PASS
+
+    def _redirect(
+        self, spec: str, domain: str, depth: int, passing: bool
+    ) -> tuple[Result, tuple[str, str] | None]:
+        step = Step(domain, depth, f"redirect={spec}", "followed")
+        self.out.trace.append(step)
+        self._count_term(step)
+        if self.ip is None and "%" in spec:
+            step.outcome = "not followed: depends on the sender"
+            return Result.NEUTRAL, None
+        try:
+            target = as_domain(expand(spec, self.ctx, domain)).lower()
+        except MacroError as exc:
+            raise _Abort(Result.PERMERROR, Problem.SYNTAX, str(exc)) from None
+        self.out.reached.append(Reached("include", target, passing))
+        if target in self._stack:
+            self.out.loops.append(" -> ".join([*self._stack, target]))
+        result, exp = self._check_host(target, depth + 1, passing)  # the target's exp= applies
+        if result is Result.NONE:
+            raise _Abort(Result.PERMERROR, Problem.REDIRECT_NONE, f"redirect={target} has no SPF record")
+        return result, exp
+
+    def _a(self, mech: Mechanism, target: str, step: Step, depth: int, passing: bool) -> bool:
+        del depth, passing
+        addresses = self._addresses(target, step, count_void=True)
+        return any(self._in(mech, address) for address in addresses)
+
+    def _mx(self, mech: Mechanism, target: str, step: Step, depth: int, passing: bool) -> bool:
+        del depth, passing
+        answer = self._ask(Query(target, "MX"), step)
+        if answer.outcome.is_error:
+            raise _Abort(
+                Result.TEMPERROR, Problem.DNS_ERROR, f"MX lookup of {target}: {answer.outcome.value}"
+            )
+        if answer.outcome.is_void:
+            self._void(step)
+            return False
+        hosts = [r.partition(" ")[2] for r in answer.records]
+        hosts = [h for h in hosts if h and h != "."]  # a null MX names no host
+        if len(hosts) > MAX_NAMES:
+            raise _Abort(
+                Result.PERMERROR, Problem.TOO_MANY_MX, f"{target} has {len(hosts)} MX hosts (limit 10)"
+            )
+        if self.ip is None:
+            return False
+        return any(self._in(mech, a) for host in hosts for a in self._addresses(host, step, count_void=False))
+
+    def _ptr(self, mech: Mechanism, target: str, step: Step, depth: int, passing: bool) -> bool:
+        del mech, depth, passing
+        self.out.uses_ptr = True
+        names = self._validated_names(step)
+        return any(n == target or n.endswith("." + target) for n in names)
+
+    def _exists(self, mech: Mechanism, target: str, step: Step, depth: int, passing: bool) -> bool:
+        del mech, depth, passing
+        answer = self._ask(Query(target, "A"), step)  # always A, even for an IPv6 client (§5.7)
+        if answer.outcome.is_error:
+            raise _Abort(Result.TEMPERROR, Problem.DNS_ERROR, f"A lookup of {target}: {answer.outcome.value}")
+        if answer.outcome.is_void:
+            self._void(step)
+            return False
+        return self.ip is not None
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _addresses(self, host: str, step: Step, *, count_void: bool) -> list[IPAddress]:
+        types = ("A", "AAAA") if self.ip is None else ("A",) if self.ip.version == 4 else ("AAAA",)
+        found: list[IPAddress] = []
+        void = True
+        for rdtype in types:
+            answer = self._ask(Query(host, rdtype), step)
+            if answer.outcome.is_error:
+                raise _Abort(
+                    Result.TEMPERROR, Problem.DNS_ERROR, f"{rdtype} lookup of {host}: {answer.outcome.value}"
+                )
+            void &= answer.outcome.is_void
+            found += [ipaddress.ip_address(r) for r in answer.records if _is_ip(r)]
+        if void and count_void:
+            self._void(step)
+        return found
+
+    def _in(self, mech: Mechanism, address: IPAddress) -> bool:
+        if self.ip is None or address.version != self.ip.version:
+            return False
+        length = mech.cidr4 if address.version == 4 else mech.cidr6
+        network = ipaddress.ip_network(
+            f"{address}/{length if length is not None else address.max_prefixlen}", strict=False
+        )
+        return self.ip in network
+
+    def _validated_names(self, step: Step | None) -> list[str]:
+        """§5.5: PTR names of <ip> (first 10) that resolve back to <ip>; DNS errors skip names."""
+        if self.ip is None:
+            return []
+        answer = self._ask(Query(self.ip.reverse_pointer, "PTR"), step)
+        if answer.outcome is not Outcome.ANSWER:
+            return []
+        names = []
+        for name in answer.records[:MAX_NAMES]:
+            check = self._ask(Query(name, "A" if self.ip.version == 4 else "AAAA"), step)
+            if any(_is_ip(r) and ipaddress.ip_address(r) == self.ip for r in check.records):
+                names.append(name)
+        return names
+
+    def _validated_name(self, domain: str) -> str:
+        """%{p}: the validated name equal to, else under, <domain>; else any; else "unknown"."""
+        names = self._validated_names(None)
+        for candidate in (
+            [n for n in names if n == domain],
+            [n for n in names if n.endswith("." + domain)],
+            names,
+        ):
+            if candidate:
+                return candidate[0]
+        return "unknown"
+
+    def _count_term(self, step: Step) -> None:
+        self.out.dns_lookups += 1
+        step.dns_lookups = self.out.dns_lookups
+        if self.out.dns_lookups > MAX_DNS_TERMS:
+            step.outcome = "limit exceeded"
+            raise _Abort(
+                Result.PERMERROR, Problem.TOO_MANY_LOOKUPS, f"more than {MAX_DNS_TERMS} DNS-querying terms"
+            )
+
+    def _void(self, step: Step) -> None:
+        self.out.void_lookups += 1
+        if self.out.void_lookups > MAX_VOID:
+            step.outcome = "void lookup limit exceeded"
+            raise _Abort(Result.PERMERROR, Problem.TOO_MANY_VOID, f"more than {MAX_VOID} void lookups")
+
+    def _ask(self, query: Query, step: Step | None = None) -> Lookup:
+        answer = self.lookup(query)  # may raise NeedAnswer: the shell resolves it and runs us again
+        if step is not None:
+            step.lookups.append(f"{query.rdtype} {query.name}: {answer.outcome.value}")
+        return answer
+
+    def _explain(self, spec: str, domain: str) -> str | None:
+        """§6.2: any problem (macros, DNS, not exactly one record, bad text) means no explanation."""
+        try:
+            target = as_domain(expand(spec, self.ctx, domain))
+            if not is_valid_name(target):
+                return None
+            answer = self.lookup(Query(target.lower(), "TXT"))
+            if answer.outcome is not Outcome.ANSWER or len(answer.records) != 1:
+                return None
+            text = answer.records[0]
+            if not text.isascii():
+                return None
+            return expand(text, self.ctx, domain, explanation=True)
+        except MacroError:
+            return None
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
