@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench dashboards clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null || \
@@ -22,17 +22,22 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check domainwatch tests bench
-	$(BIN)/ruff format --check domainwatch tests bench
+	$(BIN)/ruff check domainwatch tests bench dashboards
+	$(BIN)/ruff format --check domainwatch tests bench dashboards
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/yamllint -s deploy config.example.yaml .yamllint.yaml
+	$(BIN)/python dashboards/generate.py --check
+
+dashboards: $(STAMP)
+	$(BIN)/python dashboards/generate.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_scenario.py
 
 format: $(STAMP)
-	$(BIN)/ruff format domainwatch tests bench
-	$(BIN)/ruff check --fix domainwatch tests bench
+	$(BIN)/ruff format domainwatch tests bench dashboards
+	$(BIN)/ruff check --fix domainwatch tests bench dashboards
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -12,7 +12,9 @@ command -v knotd >/dev/null 2>&1 || [ -x /usr/sbin/knotd ] || needed+=(knot)
 command -v chromium >/dev/null 2>&1 || needed+=(chromium)
 extract=()
 [ -x .cache/debian/usr/bin/promtool ] || extract+=(prometheus)
+[ -x .cache/debian/usr/bin/prometheus-alertmanager ] || extract+=(prometheus-alertmanager)
 
+[ -e /usr/share/prometheus/alertmanager/email.tmpl ] || extract+=(prometheus-alertmanager)
 if [ ${#needed[@]} -eq 0 ] && [ ${#extract[@]} -eq 0 ]; then
   exit 0
 fi
@@ -42,9 +44,17 @@ fi
 
 if [ ${#extract[@]} -gt 0 ]; then
   work=$(mktemp -d)
-  chmod 755 "$work"  # apt downloads as the _apt user
+  chmod 777 "$work"  # apt downloads as the unprivileged _apt user
   (cd "$work" && apt-get download -qq "${extract[@]}")
   mkdir -p .cache/debian
   for deb in "$work"/*.deb; do dpkg -x "$deb" .cache/debian; done
   rm -rf "$work"
+fi
+
+# Debian's Alertmanager reads its notification templates from this fixed path; copy those data
+# files there (the binary stays in .cache/debian and no service is installed).
+templates=/usr/share/prometheus/alertmanager
+if [ ! -e "$templates/email.tmpl" ] && [ -d ".cache/debian$templates" ]; then
+  install -d "$templates"
+  install -m 0644 ".cache/debian$templates"/*.tmpl "$templates"/
 fi
