@@ -111,7 +111,10 @@ server: {{listen: "127.0.0.1:{dw}"}}
 defaults: {{window: 1h, confirm_missing: 1, interval: 1s, pending_interval: 1s, recheck_interval: 1s}}
 webhooks: [{json.dumps(hook)}]
 domains:
-  - {{name: {SHOP}, preset: resend, region: us-east-1, receiving: {{mx: [{{host: feedback-smtp.us-east-1.amazonses.com}}]}}}}
+  - name: {SHOP}
+    preset: resend
+    region: us-east-1
+    receiving: {{mx: [{{host: feedback-smtp.us-east-1.amazonses.com}}]}}
   - {{name: {WAIT}, preset: resend, region: us-east-1}}
 """)
     dns_server.set(SHOP, "MX", ["10 feedback-smtp.us-east-1.amazonses.com."])
@@ -125,7 +128,8 @@ scrape_configs:
   - {{job_name: domainwatch, static_configs: [{{targets: ["127.0.0.1:{dw}"]}}]}}
 """)
     (tmp_path / "alertmanager.yml").write_text(f"""
-route: {{receiver: test, group_by: [alertname, domain], group_wait: 1s, group_interval: 1s, repeat_interval: 1h}}
+route:
+  {{receiver: test, group_by: [alertname, domain], group_wait: 1s, group_interval: 1s, repeat_interval: 1h}}
 receivers:
   - {{name: test, webhook_configs: [{{url: "http://127.0.0.1:{alerts.port}/alerts", send_resolved: true}}]}}
 """)
