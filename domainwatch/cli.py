@@ -20,13 +20,14 @@ from domainwatch.config.fields import (
     parse_duration,
     to_nameserver,
 )
-from domainwatch.config.schema import ResolverConfig
+from domainwatch.config.schema import ResolverConfig, ShardingConfig
 from domainwatch.demo import run_demo
 from domainwatch.logs import configure_logging
 from domainwatch.model import DomainReport, RecordState, Severity
 from domainwatch.report import render_json, render_table
 from domainwatch.runner import check_many, resolver_from
 from domainwatch.service import export_csv, print_status, run_daemon
+from domainwatch.sharding import owns
 from domainwatch.views import parse_time
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
@@ -90,8 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, suppress=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sharded = argparse.ArgumentParser(add_help=False)
+    sharded.add_argument(
+        "--shard", type=int, default=None, help="this replica's shard (from 0); overrides sharding:"
+    )
+    sharded.add_argument(
+        "--total-shards", type=int, default=None, help="how many shards the fleet is split into"
+    )
 
-    check = commands.add_parser("check", parents=[common], help="check configured domains once")
+    check = commands.add_parser("check", parents=[common, sharded], help="check configured domains once")
     check.add_argument("-c", "--config", required=True)
     check.add_argument("--domain", action="append", default=[], type=_validated(check_domain_name))
     check.add_argument("--format", choices=("table", "json"), default="table")
@@ -106,10 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate = config_commands.add_parser("validate", parents=[common], help="validate a config file")
     validate.add_argument("file")
 
-    run = commands.add_parser("run", parents=[common], help="run the daemon")
+    run = commands.add_parser("run", parents=[common, sharded], help="run the daemon")
     run.add_argument("-c", "--config", required=True)
 
-    status = commands.add_parser("status", parents=[common], help="show the stored state, offline")
+    status = commands.add_parser("status", parents=[common, sharded], help="show the stored state, offline")
     status.add_argument("-c", "--config", required=True)
     status.add_argument("--format", choices=("table", "json"), default="table")
 
@@ -162,12 +170,24 @@ def _resolver_settings(base: ResolverConfig, args: argparse.Namespace) -> Resolv
     return base.model_copy(update=update)
 
 
-def _load(path: str) -> Config | None:
+def _load(path: str, args: argparse.Namespace | None = None) -> Config | None:
     try:
-        return load(path)
+        config = load(path)
     except ConfigError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return None
+    shard, total = getattr(args, "shard", None), getattr(args, "total_shards", None)
+    if shard is None and total is None:
+        return config
+    try:
+        sharding = ShardingConfig(
+            shard=config.sharding.shard if shard is None else shard,
+            total_shards=config.sharding.total_shards if total is None else total,
+        )
+    except ValueError as exc:
+        print(f"domainwatch: --shard/--total-shards: {exc}", file=sys.stderr)
+        return None
+    return config.model_copy(update={"sharding": sharding})
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -179,7 +199,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = _load(args.config, args)
     if config is None:
         return EXIT_USAGE
     return run_check(config, args)
@@ -190,7 +210,12 @@ def run_check(config: Config, args: argparse.Namespace) -> int:
     if unknown:
         print(f"not in {args.config}: {', '.join(unknown)}", file=sys.stderr)
         return EXIT_USAGE
-    selected = [d for d in config.domains if not args.domain or d.name in args.domain]
+    sharding = config.sharding
+    selected = [
+        d
+        for d in config.domains
+        if (not args.domain or d.name in args.domain) and owns(d.name, sharding.shard, sharding.total_shards)
+    ]
     settings = _resolver_settings(config.resolver, args)
     work = [(d.name, plan(d)) for d in selected if d.verify]
     reports = asyncio.run(check_many(work, resolver_from(settings), settings))
@@ -221,7 +246,7 @@ def _print(reports: list[DomainReport], skipped: list[str], fmt: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = _load(args.config, args)
     if config is None:
         return EXIT_USAGE
     settings = _resolver_settings(config.resolver, args)
@@ -229,21 +254,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = _load(args.config, args)
     if config is None:
         return EXIT_USAGE
     return print_status(config, args.format)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = _load(args.config, args)
     if config is None:
         return EXIT_USAGE
     return export_csv(config, args.what, args.since, sys.stdout)
 
 
 def cmd_webhooks(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = _load(args.config, args)
     if config is None:
         return EXIT_USAGE
     return cli_webhooks.run(config, args)

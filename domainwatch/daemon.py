@@ -28,6 +28,7 @@ from domainwatch.facts import DomainFacts, facts_of
 from domainwatch.model import RecordResult
 from domainwatch.runner import check_domain, resolver_from
 from domainwatch.scheduler import Schedule, interval_for, jittered
+from domainwatch.sharding import owns
 from domainwatch.status import Rules
 from domainwatch.store import Event, Store
 from domainwatch.views import domain_view
@@ -111,7 +112,10 @@ class Daemon:
             self.resolver = self._new_resolver(config)
         self._limit = asyncio.Semaphore(config.max_concurrent_checks)
         old_plans = self.plans
-        new_plans = {d.name: DomainPlan.of(d, config.defaults) for d in config.domains}
+        mine = [
+            d for d in config.domains if owns(d.name, config.sharding.shard, config.sharding.total_shards)
+        ]
+        new_plans = {d.name: DomainPlan.of(d, config.defaults) for d in mine}
         # Keep the very same plan object where nothing changed: an in-flight check compares by
         # identity to know whether its result still applies.
         self.plans = {n: old_plans[n] if old_plans.get(n) == p else p for n, p in new_plans.items()}

@@ -219,6 +219,14 @@ class DomainCollector(Collector):
         yield from (findings, spf, dkim, dmarc)
 
     def _process_state(self) -> Iterator[Metric]:
+        sharding = self.daemon.config.sharding
+        shard = GaugeMetricFamily(
+            "domainwatch_shard_info",
+            "The shard this replica checks, stores and exports",
+            labels=["shard", "total_shards"],
+        )
+        shard.add_metric([str(sharding.shard), str(sharding.total_shards)], 1.0)
+        yield shard
         ok = GaugeMetricFamily(
             "domainwatch_config_last_reload_successful", "1 if the last config load or reload succeeded"
         )

@@ -18,6 +18,7 @@ from domainwatch.dns.resolver import Resolver
 from domainwatch.exports import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
 from domainwatch.facts import facts_of
 from domainwatch.metrics import Metrics
+from domainwatch.sharding import owns
 from domainwatch.status import Status
 from domainwatch.store import Store, StoreError
 from domainwatch.views import domain_view, settled
@@ -76,7 +77,8 @@ def status_document(config: Config, store: Store) -> dict[str, Any]:
     """The stored state of every configured domain (never-seen ones as not_started)."""
     tracks = store.load()
     domains: list[dict[str, Any]] = []
-    for domain in config.domains:
+    sharding = config.sharding
+    for domain in (d for d in config.domains if owns(d.name, sharding.shard, sharding.total_shards)):
         plan = DomainPlan.of(domain, config.defaults)
         track = tracks.get(domain.name)
         if track is None:

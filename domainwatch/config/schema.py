@@ -104,6 +104,17 @@ class WebhookConfig(_Model):
         return [s.get_secret_value() for s in [*own, *self.secrets]]
 
 
+class ShardingConfig(_Model):
+    shard: int = Field(0, ge=0)
+    total_shards: int = Field(1, ge=1, le=1024)
+
+    @model_validator(mode="after")
+    def _in_range(self) -> ShardingConfig:
+        if self.shard >= self.total_shards:
+            raise ValueError("shard must be less than total_shards (shards are numbered from 0)")
+        return self
+
+
 class StorageConfig(_Model):
     path: str = "./domainwatch.db"
     retention: Duration = timedelta(days=30)
@@ -225,6 +236,7 @@ class Config(_Model):
     defaults: Defaults = Defaults()
     storage: StorageConfig = StorageConfig()
     server: ServerConfig = ServerConfig()
+    sharding: ShardingConfig = ShardingConfig()
     webhooks: list[WebhookConfig] = []
     # Multiplies every webhook retry delay (tests and the demo shorten the 24-hour schedule).
     webhook_retry_scale: float = Field(1.0, gt=0, le=1000)

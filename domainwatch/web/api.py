@@ -12,6 +12,7 @@ from aiohttp import web
 from domainwatch.daemon import Daemon
 from domainwatch.exports import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
 from domainwatch.facts import DomainFacts
+from domainwatch.sharding import shard_of
 from domainwatch.status import Status
 from domainwatch.store import Event, Store
 from domainwatch.views import domain_view, iso, parse_time
@@ -51,9 +52,17 @@ def event_view(event: Event) -> dict[str, Any]:
 
 def known_domain(daemon: Daemon, request: web.Request) -> str:
     name = request.match_info["name"].rstrip(".").lower()
-    if name not in daemon.plans or name not in daemon.tracks:
-        raise ApiError(404, "not_found", f"no domain {name!r} is configured")
-    return name
+    if name in daemon.plans and name in daemon.tracks:
+        return name
+    sharding = daemon.config.sharding
+    if daemon.config.domain(name) is not None and sharding.total_shards > 1:
+        owner = shard_of(name, sharding.total_shards)
+        raise ApiError(
+            404,
+            "other_shard",
+            f"{name!r} belongs to shard {owner} of {sharding.total_shards}; this is shard {sharding.shard}",
+        )
+    raise ApiError(404, "not_found", f"no domain {name!r} is configured")
 
 
 def int_param(request: web.Request, key: str, default: int, low: int, high: int) -> int:

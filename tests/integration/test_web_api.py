@@ -174,3 +174,37 @@ async def test_openapi_is_served(client: Client) -> None:
     response = await client.get("/api/v1/openapi.yaml")
     assert 200 == response.status
     assert "openapi: 3.0.3" in await response.text()
+
+
+async def test_domain_of_another_shard_names_its_owner(tmp_path: Path, aiohttp_client: MakeClient) -> None:
+    """A replica answers 404 for another shard's domain, saying which shard owns it."""
+    import random  # noqa: PLC0415
+
+    from domainwatch.config import parse  # noqa: PLC0415
+    from domainwatch.daemon import Daemon  # noqa: PLC0415
+    from domainwatch.metrics import Metrics  # noqa: PLC0415
+    from domainwatch.sharding import shard_of  # noqa: PLC0415
+    from domainwatch.store import Store  # noqa: PLC0415
+    from domainwatch.testing import FakeClock, FakeResolver  # noqa: PLC0415
+
+    names = [f"d{n}.example.com" for n in range(12)]
+    foreign = next(n for n in names if shard_of(n, 3) != 0)
+    domains = "".join(f"  - {{name: {n}, receiving: {{mx: [{{host: mx.example.net}}]}}}}\n" for n in names)
+    config = parse(f"sharding: {{shard: 0, total_shards: 3}}\nstorage: {{path: x}}\ndomains:\n{domains}")
+    metrics = Metrics()
+    daemon = Daemon(
+        config,
+        Store(":memory:"),
+        resolver=FakeResolver({}),
+        clock=FakeClock(),
+        rng=random.Random(1),
+        metrics=metrics,
+    )
+    metrics.attach(daemon)
+    client = await aiohttp_client(create_app(daemon, metrics))
+    answer = await client.get(f"/api/v1/domains/{foreign}")
+    body = await answer.json()
+    assert (404, "other_shard") == (answer.status, body["error"]["code"])
+    assert f"shard {shard_of(foreign, 3)} of 3" in body["error"]["message"]
+    scrape = await (await client.get("/metrics")).text()
+    assert 'domainwatch_shard_info{shard="0",total_shards="3"} 1.0' in scrape
