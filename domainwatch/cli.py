@@ -25,7 +25,7 @@ from domainwatch.demo import run_demo
 from domainwatch.logs import configure_logging
 from domainwatch.model import DomainReport, RecordState, Severity
 from domainwatch.report import render_json, render_table
-from domainwatch.runner import check_many, resolver_from
+from domainwatch.runner import check_with
 from domainwatch.service import export_csv, print_status, run_daemon
 from domainwatch.sharding import owns
 from domainwatch.views import parse_time
@@ -218,7 +218,7 @@ def run_check(config: Config, args: argparse.Namespace) -> int:
     ]
     settings = _resolver_settings(config.resolver, args)
     work = [(d.name, plan(d)) for d in selected if d.verify]
-    reports = asyncio.run(check_many(work, resolver_from(settings), settings))
+    reports = asyncio.run(check_with(work, settings))
     skipped = [d.name for d in selected if not d.verify]
     _print(reports, skipped, args.format)
     return EXIT_OK if all(r.ok for r in reports) else EXIT_ATTENTION
@@ -227,7 +227,7 @@ def run_check(config: Config, args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     settings = _resolver_settings(ResolverConfig(), args)
     work = [(args.domain, inspect_plan(args.domain, args.dkim_selector))]
-    reports = asyncio.run(check_many(work, resolver_from(settings), settings))
+    reports = asyncio.run(check_with(work, settings))
     _print(reports, [], args.format)
     return EXIT_ATTENTION if any(_has_problem(r) for r in reports) else EXIT_OK
 

@@ -11,7 +11,7 @@ import sys
 
 from domainwatch.config.schema import ResolverConfig
 from domainwatch.report import safe_text
-from domainwatch.runner import resolver_from
+from domainwatch.runner import close, resolver_from
 from domainwatch.spf.shell import check_host
 from domainwatch.spf.types import Evaluation
 
@@ -43,9 +43,17 @@ def run(args: argparse.Namespace, settings: ResolverConfig) -> int:
             file=sys.stderr,
         )
         return 2
-    evaluation = asyncio.run(check_host(resolver_from(settings), args.ip, args.mail_from, args.helo))
+    evaluation = asyncio.run(_evaluate(settings, args))
     sys.stdout.write(json.dumps(as_json(evaluation)) + "\n" if args.json else readable(evaluation))
     return 0
+
+
+async def _evaluate(settings: ResolverConfig, args: argparse.Namespace) -> Evaluation:
+    resolver = resolver_from(settings)
+    try:
+        return await check_host(resolver, args.ip, args.mail_from, args.helo)
+    finally:
+        await close(resolver)
 
 
 def as_json(evaluation: Evaluation) -> dict[str, object]:

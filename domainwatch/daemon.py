@@ -26,7 +26,7 @@ from domainwatch.dns.resolver import Resolver
 from domainwatch.engine import Change, DomainTrack, RecordSpec, apply_report, reconcile, request_verification
 from domainwatch.facts import DomainFacts, facts_of
 from domainwatch.model import RecordResult
-from domainwatch.runner import check_domain, resolver_from
+from domainwatch.runner import check_domain, close, resolver_from
 from domainwatch.scheduler import Schedule, interval_for, jittered
 from domainwatch.sharding import owns
 from domainwatch.status import Rules
@@ -302,4 +302,5 @@ class Daemon:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await close(self.resolver)
         self.store.close()

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from domainwatch.checks.plan import plan
 from domainwatch.config import Config, parse
 from domainwatch.report import render_table
-from domainwatch.runner import check_many, resolver_from
+from domainwatch.runner import check_with
 from domainwatch.service import run_daemon
 from domainwatch.testing import Behaviour, DnsTestServer
 
@@ -164,7 +164,7 @@ async def run_once_story() -> str:
         async with demo_server(good_key, weak_key) as server:
             config = demo_config(server, Path(directory), "127.0.0.1:8427", good_key, 1.0)  # not served
             work = [(d.name, plan(d)) for d in config.domains if d.verify]
-            reports = await check_many(work, resolver_from(config.resolver), config.resolver)
+            reports = await check_with(work, config.resolver)
     skipped = [d.name for d in config.domains if not d.verify]
     return render_table(reports, skipped)
 

@@ -11,6 +11,7 @@ from domainwatch.config.schema import ResolverConfig
 from domainwatch.dns.authoritative import zone_views
 from domainwatch.dns.cache import PassCache
 from domainwatch.dns.dnspython_resolver import DnsPythonResolver, QueryObserver, system_nameservers
+from domainwatch.dns.fast.transport import FastResolver
 from domainwatch.dns.resolver import Lookup, Query, Resolver
 from domainwatch.model import (
     DomainReport,
@@ -108,6 +109,24 @@ def _unreachable(expect: Expectation, failed: Lookup) -> RecordResult:
     return module.evaluate(expect, answers)
 
 
+async def check_with(
+    domains: Iterable[tuple[str, Sequence[Expectation]]], settings: ResolverConfig
+) -> list[DomainReport]:
+    """One pass with a resolver made (and closed) for it: what the one-shot commands run."""
+    resolver = resolver_from(settings)
+    try:
+        return await check_many(domains, resolver, settings)
+    finally:
+        await close(resolver)
+
+
+async def close(resolver: Resolver) -> None:
+    """Release a resolver's sockets, if it holds any."""
+    aclose = getattr(resolver, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
 async def check_many(
     domains: Iterable[tuple[str, Sequence[Expectation]]],
     resolver: Resolver,
@@ -125,9 +144,17 @@ async def check_many(
     return list(await asyncio.gather(*(one(n, e) for n, e in domains)))
 
 
-def resolver_from(settings: ResolverConfig, observer: QueryObserver | None = None) -> DnsPythonResolver:
+def resolver_from(settings: ResolverConfig, observer: QueryObserver | None = None) -> Resolver:
     """The configured resolver; /etc/resolv.conf's nameservers when the config lists none."""
     nameservers = list(settings.nameservers) or system_nameservers()
+    if settings.transport == "fast":
+        return FastResolver(
+            nameservers,
+            timeout=settings.timeout.total_seconds(),
+            attempts=settings.attempts,
+            max_qps=settings.max_qps,
+            observer=observer,
+        )
     return DnsPythonResolver(
         nameservers,
         timeout=settings.timeout.total_seconds(),

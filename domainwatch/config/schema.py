@@ -35,6 +35,8 @@ class ResolverConfig(_Model):
     authoritative_port: int = Field(53, ge=1, le=65535)
     # Queries per second to each nameserver, so a large fleet never floods a resolver; 0 = no limit.
     max_qps: float = Field(200, ge=0)
+    # fast: domainwatch's own multiplexing UDP transport and codec; dnspython: dnspython's.
+    transport: Literal["fast", "dnspython"] = "fast"
 
 
 class Defaults(_Model):

@@ -177,7 +177,8 @@ def to_dns_name(name: str) -> dns.name.Name:
 
 def name_text(name: dns.name.Name) -> str:
     """The inverse of to_dns_name: lower-case labels joined by dots, no trailing dot."""
-    return ".".join(label.decode("utf-8", "surrogateescape") for label in name.labels if label).lower()
+    # bytes.lower() folds ASCII only, as DNS compares names (RFC 4343).
+    return ".".join(label.lower().decode("utf-8", "surrogateescape") for label in name.labels if label)
 
 
 def _negative_ttl(response: dns.message.Message) -> int:

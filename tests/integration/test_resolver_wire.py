@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from domainwatch.dns.dnspython_resolver import DnsPythonResolver
-from domainwatch.dns.resolver import Nameserver, Outcome, Query
+from domainwatch.dns.resolver import Nameserver, Outcome, Query, Resolver
 from domainwatch.testing import Behaviour, DnsTestServer
 
 NAME = "send.example.com"
 
 
-async def test_answer_over_udp(dns_server: DnsTestServer, resolver: DnsPythonResolver) -> None:
+async def test_answer_over_udp(dns_server: DnsTestServer, resolver: Resolver) -> None:
     """A published TXT record comes back as published, over UDP."""
     dns_server.set(NAME, "TXT", ["v=spf1 include:amazonses.com ~all"])
     lookup = await resolver.resolve(Query.of(NAME, "TXT"))
@@ -19,22 +19,20 @@ async def test_answer_over_udp(dns_server: DnsTestServer, resolver: DnsPythonRes
     assert 0 == dns_server.tcp_queries_seen
 
 
-async def test_nxdomain_and_nodata_are_distinguished(
-    dns_server: DnsTestServer, resolver: DnsPythonResolver
-) -> None:
+async def test_nxdomain_and_nodata_are_distinguished(dns_server: DnsTestServer, resolver: Resolver) -> None:
     """A name with other types is NODATA; an unknown name is NXDOMAIN."""
     dns_server.set(NAME, "MX", ["10 mx.example.net."])
     assert Outcome.NODATA == (await resolver.resolve(Query.of(NAME, "TXT"))).outcome
     assert Outcome.NXDOMAIN == (await resolver.resolve(Query.of("other.example.com", "TXT"))).outcome
 
 
-async def test_empty_non_terminal_is_nodata(dns_server: DnsTestServer, resolver: DnsPythonResolver) -> None:
+async def test_empty_non_terminal_is_nodata(dns_server: DnsTestServer, resolver: Resolver) -> None:
     """_domainkey.example.com exists when a selector below it does."""
     dns_server.set("s1._domainkey.example.com", "TXT", ["p=abc"])
     assert Outcome.NODATA == (await resolver.resolve(Query.of("_domainkey.example.com", "TXT"))).outcome
 
 
-async def test_changes_are_seen_immediately(dns_server: DnsTestServer, resolver: DnsPythonResolver) -> None:
+async def test_changes_are_seen_immediately(dns_server: DnsTestServer, resolver: Resolver) -> None:
     """Tests may change the records at any time; there is no cache in the resolver."""
     dns_server.set(NAME, "TXT", ["v=spf1 -all"])
     assert Outcome.ANSWER == (await resolver.resolve(Query.of(NAME, "TXT"))).outcome
@@ -43,7 +41,7 @@ async def test_changes_are_seen_immediately(dns_server: DnsTestServer, resolver:
 
 
 async def test_truncated_udp_answer_is_retried_over_tcp(
-    dns_server: DnsTestServer, resolver: DnsPythonResolver
+    dns_server: DnsTestServer, resolver: Resolver
 ) -> None:
     """TC=1 over UDP makes the resolver ask again over TCP and get the full answer."""
     dns_server.set(NAME, "TXT", ["v=spf1 include:amazonses.com ~all"])
@@ -52,9 +50,7 @@ async def test_truncated_udp_answer_is_retried_over_tcp(
     assert (Outcome.ANSWER, 1) == (lookup.outcome, dns_server.tcp_queries_seen)
 
 
-async def test_answer_too_big_for_udp_goes_over_tcp(
-    dns_server: DnsTestServer, resolver: DnsPythonResolver
-) -> None:
+async def test_answer_too_big_for_udp_goes_over_tcp(dns_server: DnsTestServer, resolver: Resolver) -> None:
     """An answer over the EDNS payload size is truncated by the server and fetched over TCP."""
     records = [f"v=verification-{n:04d}-" + "x" * 200 for n in range(10)]
     dns_server.set(NAME, "TXT", records)
@@ -62,7 +58,7 @@ async def test_answer_too_big_for_udp_goes_over_tcp(
     assert (10, 1) == (len(lookup.records), dns_server.tcp_queries_seen)
 
 
-async def test_long_txt_record_is_joined(dns_server: DnsTestServer, resolver: DnsPythonResolver) -> None:
+async def test_long_txt_record_is_joined(dns_server: DnsTestServer, resolver: Resolver) -> None:
     """A 600-octet record is served as three strings and read back as one."""
     text = "v=spf1 " + " ".join(f"ip4:192.0.2.{n}" for n in range(50)) + " -all"
     dns_server.set(NAME, "TXT", [text])
@@ -79,7 +75,7 @@ async def test_long_txt_record_is_joined(dns_server: DnsTestServer, resolver: Dn
     ],
 )
 async def test_failures_are_classified(
-    dns_server: DnsTestServer, resolver: DnsPythonResolver, behaviour: Behaviour, outcome: Outcome
+    dns_server: DnsTestServer, resolver: Resolver, behaviour: Behaviour, outcome: Outcome
 ) -> None:
     """Silence, SERVFAIL, REFUSED and garbage each get their own outcome, never NXDOMAIN."""
     dns_server.set(NAME, "TXT", ["v=spf1 -all"])

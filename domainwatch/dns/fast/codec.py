@@ -1,0 +1,287 @@
+"""A minimal DNS wire codec for the types domainwatch asks for (pure, no dnspython).
+
+Building and parsing messages with dns.message costs about 200 microseconds a query; this costs
+a few. It handles TXT, MX, CNAME, A, AAAA, NS, PTR and SOA (negative TTLs) with compression
+pointers, and raises Malformed for anything dnspython would reject, or Unsupported where it would
+rather not decide (the caller then parses with dnspython). Differentially tested against
+dnspython (tests/unit/test_fast_codec.py).
+"""
+
+from __future__ import annotations
+
+import struct
+
+import dns.ipv6
+
+from domainwatch.dns.resolver import Lookup, Outcome, Query
+
+TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28}
+_CODES = {v: k for k, v in TYPES.items()}
+_HEADER = struct.Struct("!HHHHHH")
+_RR = struct.Struct("!HHIH")
+_FLAG_QR, _FLAG_AA, _FLAG_TC, _FLAG_RD = 0x8000, 0x0400, 0x0200, 0x0100
+_NOERROR, _SERVFAIL, _NXDOMAIN = 0, 2, 3
+_MAX_CHAIN = 16
+_SINGLETONS = frozenset({"CNAME", "SOA"})
+
+
+class Malformed(Exception):  # noqa: N818 (a verdict on the bytes)
+    """The bytes are not a well-formed DNS message."""
+
+
+class Unsupported(Exception):  # noqa: N818
+    """Well-formed, perhaps, but outside what this codec decides: use dnspython."""
+
+
+def encode_query(qid: int, query: Query, *, recursion_desired: bool = True, payload: int = 1232) -> bytes:
+    """A query with one question and an EDNS(0) OPT record advertising `payload`."""
+    rdtype = TYPES.get(query.rdtype)
+    if rdtype is None:
+        raise Unsupported(query.rdtype)
+    out = bytearray(_HEADER.pack(qid, _FLAG_RD if recursion_desired else 0, 1, 0, 0, 1))
+    out += encode_name(query.name)
+    out += struct.pack("!HH", rdtype, 1)
+    out += b"\x00" + struct.pack("!HHIH", 41, payload, 0, 0)  # OPT: root owner, no options
+    return bytes(out)
+
+
+def encode_name(name: str) -> bytes:
+    out = bytearray()
+    for label in name.split(".") if name else []:
+        raw = label.encode("utf-8", "surrogateescape")
+        if not 0 < len(raw) < 64:
+            raise Unsupported(f"label {label[:20]!r}")
+        out.append(len(raw))
+        out += raw
+    out.append(0)
+    if len(out) > 255:
+        raise Unsupported("name too long")
+    return bytes(out)
+
+
+def response_id(wire: bytes) -> int | None:
+    """The id of a reply, even a cut-short one (so a garbled reply is MALFORMED, not a timeout)."""
+    return int.from_bytes(wire[:2], "big") if len(wire) >= 2 else None
+
+
+def is_truncated(wire: bytes) -> bool:
+    return len(wire) >= 12 and bool(int.from_bytes(wire[2:4], "big") & _FLAG_TC)
+
+
+def parse_response(wire: bytes, query: Query, *, server: str = "", require_authority: bool = False) -> Lookup:
+    """Classify a response exactly as dnspython_resolver.classify_response does."""
+    reader = _Reader(wire)
+    qid, flags, qdcount, ancount, nscount, arcount = reader.header()
+    del qid
+    if not flags & _FLAG_QR or qdcount != 1 or (flags >> 11) & 0xF:
+        raise Malformed("not a response to one standard query")
+    qname, qtype, qclass = reader.name(), reader.u16(), reader.u16()
+    if qname != query.name or _CODES.get(qtype) != query.rdtype or qclass != 1:
+        raise Malformed("the question does not match")
+    answers = [reader.record() for _ in range(ancount)]
+    authority = [reader.record() for _ in range(nscount)]
+    additional = [reader.record() for _ in range(arcount)]
+    if reader.offset != len(wire):
+        raise Malformed("trailing junk")
+    rcode = flags & 0x000F
+    opt = [r for r in additional if r.rdtype == "41"]
+    if len(opt) > 1:
+        raise Malformed("more than one OPT record")
+    if opt:
+        rcode |= (opt[0].ttl >> 24) << 4  # the extended RCODE bits live in the OPT "TTL"
+    return _classify(
+        query, rcode, flags, answers, authority, server=server, require_authority=require_authority
+    )
+
+
+def _classify(
+    query: Query,
+    rcode: int,
+    flags: int,
+    answers: list[_Record],
+    authority: list[_Record],
+    *,
+    server: str,
+    require_authority: bool,
+) -> Lookup:
+    if rcode == _SERVFAIL:
+        return Lookup(query, Outcome.SERVFAIL, detail="SERVFAIL", server=server)
+    if rcode not in (_NOERROR, _NXDOMAIN):
+        raise Unsupported("other rcode")  # dnspython names it; rare enough
+    owner = query.name
+    aliases: list[str] = []
+    ttls: list[int] = []
+    for _ in range(_MAX_CHAIN):
+        found = [r for r in answers if r.owner == owner and r.rdtype == query.rdtype and r.rdclass == 1]
+        if found:
+            # dnspython merges repeated RRs into one set whose TTL is the smallest: so do we.
+            ttls.append(min(r.ttl for r in found))
+            # RRs equal in canonical form count once (TXT by their strings, not the joined text).
+            distinct = {r.identity: r.value for r in found}
+            if query.rdtype in _SINGLETONS and len(distinct) > 1:
+                raise Unsupported("several records of a singleton type")  # invalid DNS: dnspython decides
+            values = tuple(sorted(distinct.values()))
+            return Lookup(query, Outcome.ANSWER, values, min(ttls), tuple(aliases), server=server)
+        cnames = [r for r in answers if r.owner == owner and r.rdtype == "CNAME" and r.rdclass == 1]
+        if not cnames:
+            break
+        if len({r.value for r in cnames}) > 1:
+            raise Unsupported("several CNAMEs for one name")  # invalid DNS: let dnspython decide
+        ttls.append(min(r.ttl for r in cnames))
+        owner = cnames[0].value
+        aliases.append(owner)
+    if require_authority and not flags & _FLAG_AA:
+        return Lookup(
+            query, Outcome.REFUSED, aliases=tuple(aliases), detail="not authoritative", server=server
+        )
+    outcome = Outcome.NXDOMAIN if rcode == _NXDOMAIN else Outcome.NODATA
+    soas = [r for r in authority if r.rdtype == "SOA"]
+    if len(soas) > 1:
+        raise Unsupported("several SOA records")  # a singleton type: dnspython decides which counts
+    ttl = min(soas[0].ttl, soas[0].minimum) if soas else 0
+    return Lookup(query, outcome, ttl=ttl, aliases=tuple(aliases), server=server)
+
+
+class _Record:
+    __slots__ = ("identity", "minimum", "owner", "rdclass", "rdtype", "ttl", "value")
+
+    def __init__(
+        self, owner: str, rdtype: str, rdclass: int, ttl: int, rdata: tuple[str, int, object]
+    ) -> None:
+        self.owner, self.rdtype, self.rdclass, self.ttl = owner, rdtype, rdclass, ttl
+        self.value, self.minimum, self.identity = rdata
+
+
+class _Reader:
+    def __init__(self, wire: bytes) -> None:
+        self.wire, self.offset = wire, 0
+
+    def take(self, count: int) -> bytes:
+        end = self.offset + count
+        if end > len(self.wire):
+            raise Malformed("message cut short")
+        chunk = self.wire[self.offset : end]
+        self.offset = end
+        return chunk
+
+    def u16(self) -> int:
+        return int.from_bytes(self.take(2), "big")
+
+    def header(self) -> tuple[int, int, int, int, int, int]:
+        return _HEADER.unpack(self.take(12))
+
+    def name(self) -> str:
+        labels, self.offset = read_name(self.wire, self.offset)
+        return labels
+
+    def record(self) -> _Record:
+        owner = self.name()
+        code, rdclass, ttl, length = _RR.unpack(self.take(10))
+        if ttl & 0x80000000 and code != 41:
+            ttl = 0  # RFC 2181 §8: a TTL with the top bit set means zero
+        start = self.offset
+        end = start + length
+        if end > len(self.wire):
+            raise Malformed("record data cut short")
+        rdtype = _CODES.get(code)
+        rdata: tuple[str, int, object] = ("", 0, None)
+        if code == 41:
+            if owner != "":
+                raise Malformed("OPT record not at the root")
+        elif rdtype is None or rdclass != 1:
+            raise Unsupported("a record type or class this codec does not parse")  # dnspython checks it
+        else:
+            rdata = self.rdata(rdtype, start, end)
+        self.offset = end
+        return _Record(owner, rdtype or str(code), rdclass, ttl, rdata)
+
+    def rdata(self, rdtype: str, start: int, end: int) -> tuple[str, int, object]:
+        """(value text, SOA minimum, identity for de-duplication as dnspython compares RRs)."""
+        wire = self.wire
+        if rdtype == "TXT":
+            parts = _txt(wire[start:end])
+            return b"".join(parts).decode("utf-8", "surrogateescape"), 0, parts
+        value, minimum = self._other(rdtype, start, end)
+        return value, minimum, value
+
+    def _other(self, rdtype: str, start: int, end: int) -> tuple[str, int]:
+        wire = self.wire
+        if rdtype == "A":
+            if end - start != 4:
+                raise Malformed("A record length")
+            return ".".join(str(b) for b in wire[start:end]), 0
+        if rdtype == "AAAA":
+            if end - start != 16:
+                raise Malformed("AAAA record length")
+            return str(dns.ipv6.inet_ntoa(wire[start:end])), 0
+        if rdtype == "MX":
+            if end - start < 3:
+                raise Malformed("MX record length")
+            host, after = read_name(wire, start + 2)
+            _expect(after, end)
+            return f"{int.from_bytes(wire[start : start + 2], 'big')} {host or '.'}", 0
+        if rdtype == "SOA":
+            _, after = read_name(wire, start)
+            _, after = read_name(wire, after)
+            _expect(after + 20, end)
+            return "", int.from_bytes(wire[after + 16 : after + 20], "big")
+        host, after = read_name(wire, start)  # CNAME, NS, PTR
+        _expect(after, end)
+        return host, 0
+
+
+def _expect(position: int, end: int) -> None:
+    if position != end:
+        raise Malformed("record data length does not match its contents")
+
+
+def _txt(data: bytes) -> tuple[bytes, ...]:
+    parts, offset = [], 0
+    while offset < len(data):
+        length = data[offset]
+        chunk = data[offset + 1 : offset + 1 + length]
+        if len(chunk) != length:
+            raise Malformed("TXT string cut short")
+        parts.append(chunk)
+        offset += 1 + length
+    if not parts:
+        raise Malformed("empty TXT record")
+    return tuple(parts)
+
+
+def read_name(wire: bytes, offset: int) -> tuple[str, int]:
+    """A possibly compressed name at `offset`: (lower-case text without the root dot, offset after)."""
+    labels: list[bytes] = []
+    after = -1
+    jumps = 0
+    total = 1
+    while True:
+        if offset >= len(wire):
+            raise Malformed("name runs past the message")
+        length = wire[offset]
+        if length & 0xC0 == 0xC0:
+            if offset + 1 >= len(wire):
+                raise Malformed("compression pointer cut short")
+            pointer = ((length & 0x3F) << 8) | wire[offset + 1]
+            if pointer >= offset or jumps > 127:
+                raise Malformed("bad compression pointer")
+            if after < 0:
+                after = offset + 2
+            offset, jumps = pointer, jumps + 1
+            continue
+        if length & 0xC0:
+            raise Malformed("unknown label type")
+        offset += 1
+        if length == 0:
+            break
+        label = wire[offset : offset + length]
+        if len(label) != length:
+            raise Malformed("label cut short")
+        total += length + 1
+        if total > 255:
+            raise Malformed("name longer than 255 octets")
+        labels.append(label)
+        offset += length
+    # bytes.lower() folds ASCII only, as DNS (and dnspython) compare names.
+    text = ".".join(label.lower().decode("utf-8", "surrogateescape") for label in labels)
+    return text, offset if after < 0 else after
