@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
-from domainwatch import __version__, cli_spf, cli_webhooks
+from domainwatch import __version__, aio, cli_spf, cli_webhooks
 from domainwatch.checks.plan import inspect_plan, plan
 from domainwatch.config import Config, ConfigError, load
 from domainwatch.config.fields import (
@@ -218,7 +217,7 @@ def run_check(config: Config, args: argparse.Namespace) -> int:
     ]
     settings = _resolver_settings(config.resolver, args)
     work = [(d.name, plan(d)) for d in selected if d.verify]
-    reports = asyncio.run(check_with(work, settings))
+    reports = aio.run(check_with(work, settings))
     skipped = [d.name for d in selected if not d.verify]
     _print(reports, skipped, args.format)
     return EXIT_OK if all(r.ok for r in reports) else EXIT_ATTENTION
@@ -227,7 +226,7 @@ def run_check(config: Config, args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     settings = _resolver_settings(ResolverConfig(), args)
     work = [(args.domain, inspect_plan(args.domain, args.dkim_selector))]
-    reports = asyncio.run(check_with(work, settings))
+    reports = aio.run(check_with(work, settings))
     _print(reports, [], args.format)
     return EXIT_ATTENTION if any(_has_problem(r) for r in reports) else EXIT_OK
 
@@ -250,7 +249,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_USAGE
     settings = _resolver_settings(config.resolver, args)
-    return asyncio.run(run_daemon(config.model_copy(update={"resolver": settings}), args.config))
+    return aio.run(run_daemon(config.model_copy(update={"resolver": settings}), args.config))
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -4,11 +4,11 @@ scripts call it). Exit 0 whatever the SPF result; 2 for a usage error."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
 import json
 import sys
 
+from domainwatch import aio
 from domainwatch.config.schema import ResolverConfig
 from domainwatch.report import safe_text
 from domainwatch.runner import close, resolver_from
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, settings: ResolverConfig) -> int:
             file=sys.stderr,
         )
         return 2
-    evaluation = asyncio.run(_evaluate(settings, args))
+    evaluation = aio.run(_evaluate(settings, args))
     sys.stdout.write(json.dumps(as_json(evaluation)) + "\n" if args.json else readable(evaluation))
     return 0
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 import aiohttp
 
+from domainwatch import aio
 from domainwatch.config import Config
 from domainwatch.daemon import utcnow
 from domainwatch.store import Store, StoreError
@@ -34,7 +34,7 @@ def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 def run(config: Config, args: argparse.Namespace) -> int:
     if args.webhooks_command == "test":
-        return asyncio.run(_test(config, args.endpoint))
+        return aio.run(_test(config, args.endpoint))
     try:
         store = Store(config.storage.path)
     except StoreError as exc:

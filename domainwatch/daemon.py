@@ -11,7 +11,7 @@ import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from domainwatch.checks.base import Expectation
 from domainwatch.checks.plan import plan, specs
 from domainwatch.config import Config, ConfigError, load
 from domainwatch.config.schema import Defaults, DomainConfig
-from domainwatch.dns.cache import PassCache
+from domainwatch.dns.cache import PassCache, SharedLookups
 from domainwatch.dns.resolver import Resolver
 from domainwatch.engine import Change, DomainTrack, RecordSpec, apply_report, reconcile, request_verification
 from domainwatch.facts import DomainFacts, facts_of
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("domainwatch")
 Clock = Callable[[], datetime]
 SHUTDOWN_GRACE = 10.0  # seconds in-flight checks may finish after SIGTERM
+PURGE_EVERY = timedelta(hours=1)
 
 
 def utcnow() -> datetime:
@@ -110,6 +111,9 @@ class Daemon:
         self.config = config
         if self._fixed_resolver is None:
             self.resolver = self._new_resolver(config)
+        # Authoritative mode asks each domain's own servers, so there is nothing to share there.
+        share = config.resolver.shared_cache.total_seconds() if config.resolver.mode == "recursive" else 0
+        self.shared = SharedLookups(self.resolver, lambda: self.clock().timestamp(), share)
         self._limit = asyncio.Semaphore(config.max_concurrent_checks)
         old_plans = self.plans
         mine = [
@@ -134,6 +138,7 @@ class Daemon:
             ):
                 self._schedule(name, now, immediately=True)
         self.store.purge_removed(now - config.storage.retention)
+        self.store.purge_history(now - config.storage.history_retention)
         for listener in getattr(self, "on_config", []):
             listener(config)
         self._wake.set()
@@ -183,7 +188,7 @@ class Daemon:
         async with self._limit:
             started = self.clock()
             report = await check_domain(
-                name, domain_plan.expectations, PassCache(self.resolver), self.config.resolver
+                name, domain_plan.expectations, PassCache(self.shared.for_domain(name)), self.config.resolver
             )
         if self.plans.get(name) is not domain_plan:
             return  # the config changed while we were checking; the new plan is already scheduled
@@ -261,7 +266,12 @@ class Daemon:
     # -- the loop -----------------------------------------------------------------------------
     async def serve(self) -> None:
         """Check domains as they fall due until stop() is called."""
+        purged = self.clock()
         while not self._stopping.is_set():
+            if self.clock() - purged > PURGE_EVERY:  # retention: nothing grows without bound
+                purged = self.clock()
+                self.store.purge_history(purged - self.config.storage.history_retention)
+                self.store.purge_removed(purged - self.config.storage.retention)
             for name in self.schedule.pop_due(self.clock()):
                 if name in self._inflight:
                     self._requeue.add(name)  # due again (a reload or verify): check once this one ends

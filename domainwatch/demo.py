@@ -17,6 +17,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from domainwatch import aio
 from domainwatch.checks.plan import plan
 from domainwatch.config import Config, parse
 from domainwatch.report import render_table
@@ -171,6 +172,6 @@ async def run_once_story() -> str:
 
 def run_demo(args: argparse.Namespace) -> int:
     if getattr(args, "once", False):
-        sys.stdout.write(asyncio.run(run_once_story()))
+        sys.stdout.write(aio.run(run_once_story()))
         return 0
-    return asyncio.run(run_story(args.listen, args.time_scale))
+    return aio.run(run_story(args.listen, args.time_scale))

@@ -269,6 +269,16 @@ class Store:
         )
         return event
 
+    def purge_history(self, before: datetime) -> int:
+        """Forget status changes older than `before`, except those still waiting for delivery."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "DELETE FROM history WHERE at < ? AND id NOT IN (SELECT event_id FROM outbox)"
+                " AND id NOT IN (SELECT event_id FROM deliveries WHERE state != 'delivered')",
+                (to_micros(before),),
+            )
+        return cursor.rowcount
+
     def mark_removed(self, names: Iterable[str], now: datetime) -> None:
         with self.transaction():
             for name in names:

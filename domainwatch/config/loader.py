@@ -19,6 +19,8 @@ from domainwatch.config.presets import apply_preset
 from domainwatch.config.schema import Config
 
 PathKey = tuple[str | int, ...]
+# libyaml's C parser (shipped in PyYAML's wheels) is about ten times faster: a 100k-domain file.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SECRET_KEYS = frozenset({"secret", "token"})
 _ENV = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -98,24 +100,25 @@ def parse(
 
 
 def _compose(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
+    """Parse once (libyaml when available): the node tree gives lines, then the Python values."""
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        if node is None:
+            return {}, {}
+        lines: dict[PathKey, int] = {}
+        duplicates: list[str] = []
+        _collect_lines(node, (), lines, duplicates, source)
+        if duplicates:
+            raise ConfigError(duplicates)
+        data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise ConfigError([f"{source}:{line}: YAML syntax error: {exc.problem}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{source}:1: YAML error: {exc}"]) from None
-    if node is None:
-        return {}, {}
-    lines: dict[PathKey, int] = {}
-    duplicates: list[str] = []
-    _collect_lines(node, (), lines, duplicates, source)
-    if duplicates:
-        raise ConfigError(duplicates)
-    try:
-        data = yaml.SafeLoader(text).get_single_data()
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{source}:1: YAML error: {exc}"]) from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError([f"{source}:1: the top level must be a mapping of keys"])
     return data, lines

@@ -37,6 +37,9 @@ class ResolverConfig(_Model):
     max_qps: float = Field(200, ge=0)
     # fast: domainwatch's own multiplexing UDP transport and codec; dnspython: dnspython's.
     transport: Literal["fast", "dnspython"] = "fast"
+    # The daemon shares answers for names outside the checked domain (provider SPF includes, MX
+    # hosts) between domains for min(TTL, this); keep it well below the shortest interval. 0 = off.
+    shared_cache: Duration = timedelta(seconds=30)
 
 
 class Defaults(_Model):
@@ -120,6 +123,8 @@ class ShardingConfig(_Model):
 class StorageConfig(_Model):
     path: str = "./domainwatch.db"
     retention: Duration = timedelta(days=30)
+    # History of status changes older than this is forgotten, so the store does not grow forever.
+    history_retention: Duration = timedelta(days=180)
 
 
 class SpfConfig(_Model):

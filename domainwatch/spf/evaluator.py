@@ -8,6 +8,7 @@ keeps this core free of I/O, so the static SPF check and `spf-eval` share one en
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable
 
@@ -243,7 +244,7 @@ class Evaluator:
                     Result.TEMPERROR, Problem.DNS_ERROR, f"{rdtype} lookup of {host}: {answer.outcome.value}"
                 )
             void &= answer.outcome.is_void
-            found += [ipaddress.ip_address(r) for r in answer.records if _is_ip(r)]
+            found += [a for a in map(_address, answer.records) if a is not None]
         if void and count_void:
             self._void(step)
         return found
@@ -267,7 +268,7 @@ class Evaluator:
         names = []
         for name in answer.records[:MAX_NAMES]:
             check = self._ask(Query(name, "A" if self.ip.version == 4 else "AAAA"), step)
-            if any(_is_ip(r) and ipaddress.ip_address(r) == self.ip for r in check.records):
+            if any(_address(r) == self.ip for r in check.records):
                 names.append(name)
         return names
 
@@ -321,9 +322,13 @@ class Evaluator:
             return None
 
 
-def _is_ip(value: str) -> bool:
+@functools.lru_cache(maxsize=65536)
+def _address(value: str) -> IPAddress | None:
     try:
-        ipaddress.ip_address(value)
+        return ipaddress.ip_address(value)
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def _is_ip(value: str) -> bool:
+    return _address(value) is not None

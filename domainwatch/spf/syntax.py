@@ -8,6 +8,7 @@ share this one parser.
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
@@ -88,7 +89,13 @@ def is_spf(text: str) -> bool:
     return _VERSION.match(text) is not None
 
 
+@functools.lru_cache(maxsize=8192)
 def parse(text: str) -> SpfRecord:
+    """Parse a record (cached: the evaluator re-runs, and fleets share provider records)."""
+    return _parse(text)
+
+
+def _parse(text: str) -> SpfRecord:
     errors: list[SpfSyntaxError] = []
     for index, char in enumerate(text):
         if not " " <= char <= "~":

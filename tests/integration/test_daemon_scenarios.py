@@ -212,3 +212,23 @@ async def test_reload_during_a_check_rechecks_with_the_new_config(tmp_path: Path
     finally:
         daemon.stop()
         await serving
+
+
+async def test_domains_share_a_provider_lookup_but_never_across_rounds(tmp_path: Path) -> None:
+    """Two domains including one provider record ask for it once per round, not once per domain;
+    a change at the provider is seen by the very next round."""
+    resolver = published()
+    resolver.data[Query("send.other.example.com", "TXT")] = (GOOD_SPF,)
+    extra = "  - name: other.example.com\n    sending: {spf: {include: [amazonses.com]}}\n"
+    store = Store(":memory:")
+    clock = FakeClock()
+    daemon = Daemon(config(tmp_path, extra), store, resolver=resolver, clock=clock, rng=random.Random(7))
+    provider = Query("amazonses.com", "TXT")
+    await daemon.run_once()
+    assert resolver.asked.count(provider) == 1
+    assert resolver.asked.count(Query(RP, "TXT")) >= 1  # the domains' own records are asked each time
+    resolver.data[provider] = ("v=spf1 ip4:192.0.2.0/24 -all",)
+    clock.advance(timedelta(minutes=1))
+    await daemon.run_once(clock.now + timedelta(minutes=5))
+    assert resolver.asked.count(provider) == 2
+    await daemon.shutdown()

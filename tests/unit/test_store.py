@@ -123,3 +123,12 @@ def test_saving_a_returning_domain_clears_its_removal(store: Store) -> None:
     store.mark_removed(["example.com"], T0)
     store.save(track, [])
     assert {"example.com": track} == store.load()
+
+
+def test_history_retention_keeps_undelivered_events(store: Store) -> None:
+    """Old history is purged, except events the outbox still has to deliver."""
+    track, changes = reconcile(None, "example.com", True, SPECS, T0)
+    events = store.save(track, changes, payload_of=lambda e: {"id": e.id} if e.kind == "domain" else None)
+    assert len(events) - 1 == store.purge_history(T0 + timedelta(days=1))
+    assert [e.id for e in events if e.kind == "domain"] == [e.id for e in store.history()]
+    assert 0 == store.purge_history(T0)

@@ -79,6 +79,7 @@ class FastResolver:
         self._limiters = {ns: RateLimiter(max_qps) for ns in self.nameservers} if max_qps > 0 else {}
         self._sockets = max(1, sockets)
         self._endpoints: dict[int, list[_Endpoint]] = {}
+        self._opening = asyncio.Lock()
 
     async def resolve(self, query: Query) -> Lookup:
         last: Lookup | None = None
@@ -160,8 +161,11 @@ class FastResolver:
     async def _endpoints_for(self, family: int) -> list[_Endpoint]:
         endpoints = self._endpoints.get(family)
         if endpoints is None:
-            endpoints = [await self._open(family) for _ in range(self._sockets)]
-            self._endpoints[family] = endpoints
+            async with self._opening:  # the first queries arrive together: open the sockets once
+                endpoints = self._endpoints.get(family)
+                if endpoints is None:
+                    endpoints = [await self._open(family) for _ in range(self._sockets)]
+                    self._endpoints[family] = endpoints
         return endpoints
 
     @staticmethod

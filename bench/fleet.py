@@ -1,0 +1,362 @@
+"""The fleet benchmark: domainwatch against the physical ceiling, in one run (make bench).
+
+Serves a synthetic zone of N domains (about 10% broken in varied ways, shared SPF includes) from
+Knot DNS on 127.0.0.2:53 pinned to core 0, then measures, pinned to core 1, medians of --runs:
+
+  * the server's ceiling with dnsperf on the same query mix;
+  * a one-shot check of all N domains (fast transport), and the dnspython transport on the same
+    fleet (its results must be identical);
+  * one full daemon round (engine + SQLite store) and the daemon's RSS;
+  * checkdmarc (the sequential peer, own venv) on 200 of the domains;
+  * /metrics render time and size for the fleet, and start-up time with its store.
+
+Usage: python bench/fleet.py [--domains 10000] [--runs 3]   (as root: binds port 53, pins cores)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import dns.exception  # noqa: E402
+import dns.message  # noqa: E402
+import dns.query  # noqa: E402
+import structlog  # noqa: E402
+
+from domainwatch import aio  # noqa: E402
+from domainwatch.checks.plan import plan  # noqa: E402
+from domainwatch.config import parse  # noqa: E402
+from domainwatch.daemon import Daemon  # noqa: E402
+from domainwatch.metrics import Metrics  # noqa: E402
+from domainwatch.runner import check_many, close, resolver_from  # noqa: E402
+from domainwatch.store import Store  # noqa: E402
+
+ADDRESS, ZONE, PROVIDERS = "127.0.0.2", "bench.test", 5
+KEY = (
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAs4v2W3d8yQ6W9zGZ0p8z7w1Zq5m3nJb2Yt8u5x9cVd0yP4r6e2sH1aL7kB3"
+    "fN5gQ8jR2tM9vC4xK6wE1oU7iS3dA5hT0lZ2bY8nX4qG6cF9eJ1rW3pD7mV0kH2sL5uB8tN4yR6aQ9zC1xE3oI7gK0jM5vP2wT8dF4hY6"
+    "lA1cS9eU3nB7rG5qX0kJ2mW8vO4tH6zD1pL3yE9fC5aR7iN0sQ2uK4gT6wM8xV1bZ3jP5oY7hF9dA2cL4nE6rS8tG0kW2qU4mI6vX8zB0y"
+    "D2fH4jN6pR8tV0xZ2bD4fH6jL8nP0rT2vX4zB6dF8hJ0lN2pR4tV6xZ8bD0fH2jL4nP6rT8vX0zB2dF4hJ6lN8pR0tV2xZ4bIDAQAB"
+)
+
+
+def zone_text(count: int) -> str:
+    lines = [
+        f"$ORIGIN {ZONE}.",
+        "$TTL 300",
+        f"@ IN SOA ns.{ZONE}. host.{ZONE}. 1 3600 600 86400 300",
+        f"@ IN NS ns.{ZONE}.",
+        f"ns IN A {ADDRESS}",
+        "mx.prov IN A 192.0.2.25",
+        "in.prov IN A 192.0.2.26",
+        '_dmarc IN TXT "v=DMARC1; p=none; rua=mailto:d@bench.test"',
+    ]
+    lines += [
+        f'spf{k}.prov IN TXT "v=spf1 ip4:192.0.{k}.0/24 include:common.prov.{ZONE} -all"'
+        for k in range(PROVIDERS)
+    ]
+    lines.append('common.prov IN TXT "v=spf1 ip4:198.51.100.0/24 ~all"')
+    for n in range(count):
+        d, k, broken = f"d{n}", n % PROVIDERS, n % 10 == 0
+        kind = (n // 10) % 5
+        spf = f"v=spf1 include:spf{k}.prov.{ZONE} ~all"
+        if broken and kind == 0:
+            spf = "v=spf1 include:elsewhere.example +all"
+        lines.append(f'send.{d} IN TXT "{spf}"')
+        lines.append(f"send.{d} IN MX 10 mx.prov.{ZONE}.")
+        if not (broken and kind == 1):
+            lines.append(f's1._domainkey.{d} IN TXT "v=DKIM1; k=rsa; p={KEY[:200]}" "{KEY[200:]}"')
+        lines.append(f"{d} IN MX {'0 .' if broken and kind == 2 else f'10 in.prov.{ZONE}.'}")
+        if not (broken and kind == 3):
+            policy = "none; pct=50" if broken and kind == 4 else "reject"
+            lines.append(f'_dmarc.{d} IN TXT "v=DMARC1; p={policy}; rua=mailto:r@{d}.{ZONE}"')
+    return "\n".join(lines) + "\n"
+
+
+def config_text(count: int, store: Path, transport: str) -> str:
+    domains = "".join(
+        f"  - {{name: d{n}.{ZONE}, sending: {{spf: {{include: [spf{n % PROVIDERS}.prov.{ZONE}]}}, "
+        f"mx: {{host: mx.prov.{ZONE}}}, dkim: [{{selector: s1}}]}}, receiving: {{mx: [{{host: in.prov.{ZONE}}}]}}}}\n"
+        for n in range(count)
+    )
+    return (
+        f"resolver: {{nameservers: ['{ADDRESS}:53'], timeout: 2s, attempts: 2, max_qps: 0, transport: {transport}}}\n"
+        f"storage: {{path: '{store}'}}\nmax_concurrent_checks: 512\ndomains:\n{domains}"
+    )
+
+
+def start_knot(directory: Path, count: int) -> subprocess.Popen[bytes]:
+    (directory / f"{ZONE}.zone").write_text(zone_text(count))
+    (directory / "knot.conf").write_text(f"""server:
+    rundir: "{directory}"
+    listen: {ADDRESS}@53
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "{directory}/db"
+control:
+    listen: "{directory}/knot.sock"
+log:
+  - target: stderr
+    any: error
+template:
+  - id: default
+    storage: "{directory}"
+zone:
+  - domain: {ZONE}
+    file: "{ZONE}.zone"
+""")
+    process = subprocess.Popen(
+        ["taskset", "-c", "0", "knotd", "-c", str(directory / "knot.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        if process.poll() is not None:
+            # A stale knotd from an interrupted run holding the port would answer
+            # with the wrong zone size, so refuse to measure against it.
+            raise RuntimeError(f"knotd exited with {process.returncode}; is {ADDRESS}:53 in use?")
+        try:
+            answer = dns.query.udp(dns.message.make_query(f"ns.{ZONE}", "A"), ADDRESS, timeout=0.2)
+            if answer.answer:
+                return process
+        except (dns.exception.Timeout, OSError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("knotd did not start")
+
+
+def dnsperf(directory: Path, count: int, seconds: int = 8) -> float:
+    queries = directory / "queries.txt"
+    with queries.open("w") as out:
+        for n in range(count):
+            d = f"d{n}.{ZONE}"
+            out.write(f"send.{d} TXT\nsend.{d} MX\ns1._domainkey.{d} TXT\n{d} MX\n_dmarc.{d} TXT\n")
+    result = subprocess.run(
+        [
+            "taskset",
+            "-c",
+            "1",
+            "dnsperf",
+            "-s",
+            ADDRESS,
+            "-d",
+            str(queries),
+            "-l",
+            str(seconds),
+            "-c",
+            "8",
+            "-T",
+            "1",
+            "-q",
+            "500",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    match = re.search(r"Queries per second:\s+([0-9.]+)", result.stdout)
+    if not match:
+        raise RuntimeError(result.stdout + result.stderr)
+    return float(match.group(1))
+
+
+class Counting:
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.count = inner, 0
+
+    async def resolve(self, query: Any) -> Any:
+        self.count += 1
+        return await self.inner.resolve(query)
+
+
+def cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def one_shot(
+    count: int, directory: Path, transport: str
+) -> tuple[float, float, int, list[dict[str, Any]]]:
+    config = parse(config_text(count, directory / "unused.db", transport))
+    work = [(d.name, plan(d)) for d in config.domains]
+    resolver = resolver_from(config.resolver)
+    counting = Counting(resolver)
+    started, cpu0 = time.perf_counter(), cpu()
+    reports = await check_many(work, counting, config.resolver, concurrency=512)
+    elapsed, spent = time.perf_counter() - started, cpu() - cpu0
+    await close(resolver)
+    return elapsed, spent, counting.count, [r.as_dict() for r in reports]
+
+
+async def daemon_round(count: int, directory: Path) -> dict[str, float]:
+    store_path = directory / f"daemon-{time.monotonic_ns()}.db"
+    config = parse(config_text(count, store_path, "fast"))
+    metrics = Metrics()
+    started = time.perf_counter()
+    daemon = Daemon(config, Store(store_path), metrics=metrics, rng=random.Random(1))
+    metrics.attach(daemon)
+    setup = time.perf_counter() - started
+    cpu0, round_started = cpu(), time.perf_counter()
+    await daemon.run_once()
+    round_seconds, round_cpu = time.perf_counter() - round_started, cpu() - cpu0
+    render_started = time.perf_counter()
+    body, _ = metrics.render()
+    render = time.perf_counter() - render_started
+    gzipped = len(gzip.compress(body, 1))
+    await daemon.shutdown()
+    restart = time.perf_counter()
+    again = Daemon(config, Store(store_path), rng=random.Random(1))
+    startup = time.perf_counter() - restart
+    await again.shutdown()
+    return {
+        "setup": setup,
+        "round": round_seconds,
+        "round_cpu": round_cpu,
+        "render": render,
+        "metrics_bytes": len(body),
+        "metrics_gzip": gzipped,
+        "startup": startup,
+    }
+
+
+def checkdmarc(count: int) -> float:
+    venv = ROOT / "bench" / ".venv-checkdmarc"
+    if not (venv / "bin" / "checkdmarc").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "checkdmarc"], check=True)
+    domains = [f"d{n}.{ZONE}" for n in range(min(200, count))]
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            "taskset",
+            "-c",
+            "1",
+            str(venv / "bin" / "checkdmarc"),
+            "-n",
+            ADDRESS,
+            "--skip-tls",
+            "-t",
+            "2",
+            "-f",
+            "json",
+            *domains,
+        ],
+        capture_output=True,
+        check=False,
+    )
+    return len(domains) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--domains", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-peer", action="store_true", help="do not run checkdmarc")
+    parser.add_argument("--skip-dnspython", action="store_true", help="do not run the dnspython baseline")
+    args = parser.parse_args()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    if shutil.which("knotd") is None or shutil.which("dnsperf") is None:
+        sys.exit("needs knotd and dnsperf (Debian packages knot and dnsperf) and root")
+    with serving_zone(args.domains) as directory:
+        run_benchmark(args, directory)
+
+
+@contextmanager
+def serving_zone(count: int) -> Iterator[Path]:
+    """Knot serving a zone of `count` domains on core 0, this process pinned to core 1."""
+    os.sched_setaffinity(0, {1})
+    # Turn SIGTERM into SystemExit so the finally below still stops knotd.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    directory = Path(tempfile.mkdtemp(prefix="domainwatch-bench-"))
+    knot = start_knot(directory, count)
+    try:
+        yield directory
+    finally:
+        knot.send_signal(signal.SIGTERM)
+        knot.wait(10)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
+    n = args.domains
+    ceiling = statistics.median(dnsperf(directory, n) for _ in range(args.runs))
+    fast = [aio.run(one_shot(n, directory, "fast")) for _ in range(args.runs)]
+    slow = (
+        []
+        if args.skip_dnspython
+        else [aio.run(one_shot(n, directory, "dnspython")) for _ in range(args.runs)]
+    )
+    identical = all(run[3] == (slow or fast)[0][3] for run in fast + slow)
+    rounds = [aio.run(daemon_round(n, directory)) for _ in range(args.runs)]
+    peer = statistics.median(checkdmarc(n) for _ in range(args.runs)) if not args.skip_peer else float("nan")
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def row(label: str, runs: list[tuple[float, float, int, Any]]) -> tuple[float, float]:
+        seconds = statistics.median(r[0] for r in runs)
+        cpu_seconds = statistics.median(r[1] for r in runs)
+        queries = statistics.median(r[2] for r in runs)
+        print(f"{label:<38} {n / seconds:>10.0f} {queries / seconds:>10.0f} {cpu_seconds / n * 1000:>10.2f}")
+        return n / seconds, queries / seconds
+
+    print(
+        f"domainwatch fleet benchmark: {n} domains, median of {args.runs} runs, Knot on core 0, client on core 1"
+    )
+    print(f"{'':<38} {'domains/s':>10} {'queries/s':>10} {'CPU s/1k':>10}")
+    print(f"{'dnsperf ceiling (same query mix)':<38} {'':>10} {ceiling:>10.0f}")
+    fast_dps, fast_qps = row("domainwatch check (fast transport)", fast)
+    slow_dps, _ = row("domainwatch check (dnspython transport)", slow) if slow else (float("nan"), 0.0)
+    print(f"{'checkdmarc, 200 domains':<38} {peer:>10.1f}")
+    print(f"results identical across transports: {identical}")
+    print(
+        f"ratios: fast/dnsperf queries {fast_qps / ceiling:.1%}; fast/checkdmarc domains {fast_dps / peer:.0f}x; "
+        f"fast/dnspython domains {fast_dps / slow_dps:.1f}x"
+    )
+    keys = ["setup", "round", "round_cpu", "render", "metrics_bytes", "metrics_gzip", "startup"]
+    med = {k: statistics.median(r[k] for r in rounds) for k in keys}
+    print(
+        f"daemon: one round {med['round']:.2f}s ({n / med['round']:.0f} domains/s, {med['round_cpu']:.2f} CPU s); "
+        f"start-up with the store {med['startup']:.2f}s; /metrics {med['render'] * 1000:.0f} ms, "
+        f"{med['metrics_bytes'] / 1e6:.1f} MB ({med['metrics_gzip'] / 1e6:.2f} MB gzip); peak RSS {rss_mb:.0f} MB"
+    )
+    print(
+        json.dumps(
+            {
+                "domains": n,
+                "dnsperf_qps": ceiling,
+                "fast_domains_per_s": fast_dps,
+                "fast_qps": fast_qps,
+                "dnspython_domains_per_s": slow_dps,
+                "checkdmarc_domains_per_s": peer,
+                **med,
+                "peak_rss_mb": rss_mb,
+                "identical": identical,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
