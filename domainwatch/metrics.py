@@ -19,8 +19,7 @@ from prometheus_client.registry import Collector
 
 from domainwatch import __version__
 from domainwatch.dns.resolver import Nameserver, Outcome
-from domainwatch.engine import is_stale, window_deadline
-from domainwatch.facts import SEVERITIES
+from domainwatch.metrics_text import DomainText
 from domainwatch.model import DomainReport, RecordState
 from domainwatch.status import Status
 
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
     from domainwatch.webhooks.worker import WebhookWorker
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-DMARC_POLICIES = ("none", "quarantine", "reject", "absent")
 _DNS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 _CHECK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -41,6 +39,8 @@ class Metrics:
         # No *_created series: they double the counters' cardinality and nothing here uses them.
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = registry or CollectorRegistry()
+        self._daemon: Daemon | None = None
+        self._domain_text = DomainText()
         r = self.registry
         self.checks = Counter(
             "domainwatch_checks",
@@ -102,6 +102,7 @@ class Metrics:
         self.status_changes.labels(status).inc()
 
     def attach(self, daemon: Daemon, webhooks: WebhookWorker | None = None) -> None:
+        self._daemon = daemon
         self.registry.register(DomainCollector(daemon))
         if webhooks is not None:
             self.registry.register(WebhookCollector(webhooks))
@@ -109,6 +110,8 @@ class Metrics:
     def render(self, accept_encoding: str = "") -> tuple[bytes, dict[str, str]]:
         """The exposition, gzipped when the scraper accepts it."""
         body = generate_latest(self.registry)
+        if self._daemon is not None:
+            body += self._domain_text.render(self._daemon).encode()
         if "gzip" in accept_encoding:
             return gzip.compress(body, compresslevel=1), {
                 "Content-Type": CONTENT_TYPE,
@@ -125,98 +128,17 @@ class DomainCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from self._domain_metrics()
-        yield from self._fact_metrics()
         yield from self._process_state()
 
     def _domain_metrics(self) -> Iterator[Metric]:
-        status = GaugeMetricFamily(
-            "domainwatch_domain_status",
-            "1 for the domain's current status, 0 for the others",
-            labels=["domain", "status"],
+        # The per-domain families are written by DomainText (metrics_text.py), for speed.
+        counts = Tally(
+            track.status.value for name, track in self.daemon.tracks.items() if name in self.daemon.plans
         )
-        capability = GaugeMetricFamily(
-            "domainwatch_capability_status",
-            "The capability's current status (value 1)",
-            labels=["domain", "capability", "status"],
-        )
-        record = GaugeMetricFamily(
-            "domainwatch_record_status",
-            "The record's current status (value 1)",
-            labels=["domain", "record", "status"],
-        )
-        since = GaugeMetricFamily(
-            "domainwatch_domain_status_since_timestamp_seconds",
-            "When the domain's current status began",
-            labels=["domain"],
-        )
-        checked = GaugeMetricFamily(
-            "domainwatch_domain_last_check_timestamp_seconds",
-            "When the domain was last checked",
-            labels=["domain"],
-        )
-        deadline = GaugeMetricFamily(
-            "domainwatch_domain_window_deadline_timestamp_seconds",
-            "When a pending or temporarily failing domain becomes failed",
-            labels=["domain"],
-        )
-        stale = GaugeMetricFamily(
-            "domainwatch_domain_stale",
-            "1 when the last observations of a required record were lookup errors",
-            labels=["domain"],
-        )
-        counts: Tally[str] = Tally()
-        for name, track in self.daemon.tracks.items():
-            plan = self.daemon.plans.get(name)
-            if plan is None:
-                continue
-            counts[track.status.value] += 1
-            for value in Status:
-                status.add_metric([name, value.value], 1.0 if value is track.status else 0.0)
-            for cap, cap_status in track.capabilities.items():
-                capability.add_metric([name, cap, cap_status.value], 1.0)
-            for record_id, record_track in track.records.items():
-                record.add_metric([name, record_id, record_track.status.value], 1.0)
-            if track.since is not None:
-                since.add_metric([name], track.since.timestamp())
-            if track.checked_at is not None:
-                checked.add_metric([name], track.checked_at.timestamp())
-            moment = window_deadline(track, plan.specs, plan.rules)
-            if moment is not None:
-                deadline.add_metric([name], moment.timestamp())
-            stale.add_metric([name], 1.0 if is_stale(track, plan.specs) else 0.0)
         domains = GaugeMetricFamily("domainwatch_domains", "Domains by current status", labels=["status"])
         for value in Status:
             domains.add_metric([value.value], counts.get(value.value, 0))
-        yield from (status, capability, record, since, checked, deadline, stale, domains)
-
-    def _fact_metrics(self) -> Iterator[Metric]:
-        findings = GaugeMetricFamily(
-            "domainwatch_domain_findings", "Current findings by severity", labels=["domain", "severity"]
-        )
-        spf = GaugeMetricFamily(
-            "domainwatch_spf_dns_lookups",
-            "DNS-querying terms of the SPF record (limit 10)",
-            labels=["domain"],
-        )
-        dkim = GaugeMetricFamily(
-            "domainwatch_dkim_key_bits", "Size of the published DKIM key", labels=["domain", "selector"]
-        )
-        dmarc = GaugeMetricFamily(
-            "domainwatch_dmarc_policy", "1 for the effective DMARC policy", labels=["domain", "policy"]
-        )
-        for name, facts in self.daemon.facts.items():
-            if name not in self.daemon.plans:
-                continue
-            for severity in SEVERITIES:
-                findings.add_metric([name, severity], facts.findings.get(severity, 0))
-            if facts.spf_dns_lookups is not None:
-                spf.add_metric([name], facts.spf_dns_lookups)
-            for selector, bits in facts.dkim_key_bits.items():
-                dkim.add_metric([name, selector], bits)
-            if facts.dmarc_policy is not None:
-                for policy in DMARC_POLICIES:
-                    dmarc.add_metric([name, policy], 1.0 if policy == facts.dmarc_policy else 0.0)
-        yield from (findings, spf, dkim, dmarc)
+        yield domains
 
     def _process_state(self) -> Iterator[Metric]:
         sharding = self.daemon.config.sharding

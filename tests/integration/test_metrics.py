@@ -5,16 +5,24 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+import re
 import subprocess
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
+from domainwatch.metrics_text import FAMILIES as TEXT_FAMILIES
+from domainwatch.metrics_text import escape
 from domainwatch.web.app import create_app
 from tests.integration.web_fixtures import make_daemon
 
@@ -115,3 +123,61 @@ async def test_exposition_passes_promtool_check_metrics(scrape: str) -> None:
         check=False,
     )
     assert (0, "") == (result.returncode, result.stdout + result.stderr)
+
+
+def _per_domain_lines(text: str) -> set[str]:
+    """The lines of the hand-written families, label pairs sorted (the parser sorts them)."""
+    names = {name for name, _ in TEXT_FAMILIES}
+    out = set()
+    for line in text.splitlines():
+        name = line.split(" ")[2] if line.startswith("#") else line.split("{")[0].split(" ")[0]
+        if name in names:
+            pairs = sorted(re.findall(r'\w+="(?:[^"\\]|\\.)*"', line.split("}")[0]))
+            out.add(line if line.startswith("#") else f"{name}{{{','.join(pairs)}}}{line.rsplit('}', 1)[1]}")
+    return out
+
+
+async def test_per_domain_text_is_what_prometheus_client_would_write(tmp_path: Path) -> None:
+    """The hand-written families round-trip: parsed by prometheus_client and written again by its
+    own writer, they come out line for line the same (floats, escaping, HELP and TYPE)."""
+    daemon, metrics = await make_daemon(tmp_path)
+    body = metrics.render()[0].decode()
+    parsed = [f for f in text_string_to_metric_families(body) if f.name in dict(TEXT_FAMILIES)]
+    registry = CollectorRegistry()
+
+    class Replay(Collector):
+        def collect(self) -> Iterator[Metric]:
+            yield from parsed
+
+    registry.register(Replay())
+    rewritten = generate_latest(registry).decode()
+    assert len(parsed) == len(TEXT_FAMILIES)
+    assert _per_domain_lines(body) == _per_domain_lines(rewritten)
+    await daemon.shutdown()
+
+
+def test_label_values_are_escaped_as_prometheus_client_does() -> None:
+    registry = CollectorRegistry()
+    gauge = Gauge("x", "x", ["v"], registry=registry)
+    nasty = 'a"b\\c\nd'
+    gauge.labels(nasty).set(1)
+    assert f'x{{v="{escape(nasty)}"}} 1.0' in generate_latest(registry).decode()
+
+
+async def test_a_domains_text_changes_with_its_state_and_goes_with_it(tmp_path: Path) -> None:
+    daemon, metrics = await make_daemon(tmp_path)
+    before = metrics.render()[0].decode()
+    name = "good.example.com"
+    track = daemon.tracks[name]
+    assert track.checked_at is not None
+    daemon.tracks[name] = replace(track, checked_at=track.checked_at + timedelta(minutes=5))
+    after = metrics.render()[0].decode()
+    changed = set(before.splitlines()) ^ set(after.splitlines())
+    assert changed
+    assert all(f'domain="{name}"' in line for line in changed)
+    assert all("last_check" in line for line in changed)
+    daemon.plans.pop(name)
+    gone = metrics.render()[0].decode()
+    assert f'domain="{name}"' not in gone
+    assert 'domain="evil.example.com"' in gone
+    await daemon.shutdown()
