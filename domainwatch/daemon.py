@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +27,7 @@ from domainwatch.engine import Change, DomainTrack, RecordSpec, apply_report, re
 from domainwatch.facts import DomainFacts, facts_of
 from domainwatch.model import RecordResult
 from domainwatch.runner import check_domain, close, resolver_from
-from domainwatch.scheduler import Schedule, interval_for, jittered
+from domainwatch.scheduler import JITTER, Schedule, interval_for, jittered
 from domainwatch.sharding import owns
 from domainwatch.status import Rules
 from domainwatch.store import Event, Store
@@ -64,6 +64,31 @@ class DomainPlan:
     @property
     def rules(self) -> Rules:
         return Rules(self.settings.window, self.settings.confirm_missing)
+
+
+def shared_cache_age(config: Config, plans: Iterable[DomainPlan]) -> float:
+    """How long third-party answers are shared, in seconds (pure).
+
+    `resolver.shared_cache`, but never more than half the shortest interval any domain can be
+    checked at (jitter included), so no check sees an answer fetched for the previous round.
+    Authoritative mode asks each domain's own servers: nothing to share.
+    """
+    if config.resolver.mode != "recursive":
+        return 0.0
+    intervals = [
+        interval
+        for p in plans
+        for interval in (
+            p.settings.interval,
+            p.settings.pending_interval,
+            p.settings.recheck_interval,
+            p.settings.failed_interval,
+        )
+    ]
+    wanted = config.resolver.shared_cache.total_seconds()
+    if not intervals:
+        return wanted
+    return min(wanted, min(intervals).total_seconds() * (1 - JITTER) / 2)
 
 
 class Daemon:
@@ -111,9 +136,6 @@ class Daemon:
         self.config = config
         if self._fixed_resolver is None:
             self.resolver = self._new_resolver(config)
-        # Authoritative mode asks each domain's own servers, so there is nothing to share there.
-        share = config.resolver.shared_cache.total_seconds() if config.resolver.mode == "recursive" else 0
-        self.shared = SharedLookups(self.resolver, lambda: self.clock().timestamp(), share)
         self._limit = asyncio.Semaphore(config.max_concurrent_checks)
         old_plans = self.plans
         mine = [
@@ -123,6 +145,8 @@ class Daemon:
         # Keep the very same plan object where nothing changed: an in-flight check compares by
         # identity to know whether its result still applies.
         self.plans = {n: old_plans[n] if old_plans.get(n) == p else p for n, p in new_plans.items()}
+        share = shared_cache_age(config, self.plans.values())
+        self.shared = SharedLookups(self.resolver, lambda: self.clock().timestamp(), share)
         gone = [name for name in self.tracks if name not in self.plans]
         self.store.mark_removed(gone, now)
         for name in gone:

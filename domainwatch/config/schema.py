@@ -38,8 +38,8 @@ class ResolverConfig(_Model):
     # fast: domainwatch's own multiplexing UDP transport and codec; dnspython: dnspython's.
     transport: Literal["fast", "dnspython"] = "fast"
     # The daemon shares answers for names outside the checked domain (provider SPF includes, MX
-    # hosts) between domains for min(TTL, this); keep it well below the shortest interval. 0 = off.
-    shared_cache: Duration = timedelta(seconds=30)
+    # hosts) between domains for min(TTL, this), capped at half the shortest interval. 0 = off.
+    shared_cache: Duration = timedelta(seconds=25)
 
 
 class Defaults(_Model):

@@ -11,7 +11,7 @@ import pytest
 
 from domainwatch.config import Config, parse
 from domainwatch.config.schema import MxConfig
-from domainwatch.daemon import Daemon
+from domainwatch.daemon import Daemon, DomainPlan, shared_cache_age
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.store import Store
 from domainwatch.testing import FakeClock, FakeResolver
@@ -232,3 +232,24 @@ async def test_domains_share_a_provider_lookup_but_never_across_rounds(tmp_path:
     await daemon.run_once(clock.now + timedelta(minutes=5))
     assert resolver.asked.count(provider) == 2
     await daemon.shutdown()
+
+
+def test_shared_answers_never_outlive_half_the_shortest_interval(tmp_path: Path) -> None:
+    """A domain checked every 20 s (jitter down to 18 s) shares answers for at most 9 s; the
+    configured 25 s applies when every interval is long; authoritative mode shares nothing."""
+    fast = parse(
+        f'storage: {{path: "{tmp_path / "s.db"}"}}\n'
+        "domains:\n  - {name: a.example.com, pending_interval: 20s, sending: {spf: {include: [x.example]}}}\n"
+    )
+    plans = [DomainPlan.of(d, fast.defaults) for d in fast.domains]
+    assert shared_cache_age(fast, plans) == pytest.approx(9.0)
+    slow = parse(
+        f'storage: {{path: "{tmp_path / "s.db"}"}}\n'
+        "domains:\n  - {name: a.example.com, sending: {spf: {include: [x.example]}}}\n"
+    )
+    assert shared_cache_age(slow, [DomainPlan.of(d, slow.defaults) for d in slow.domains]) == 25.0
+    authoritative = parse(
+        f'storage: {{path: "{tmp_path / "s.db"}"}}\nresolver: {{mode: authoritative}}\n'
+        "domains:\n  - {name: a.example.com, sending: {spf: {include: [x.example]}}}\n"
+    )
+    assert shared_cache_age(authoritative, []) == 0.0
