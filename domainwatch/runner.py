@@ -147,15 +147,8 @@ async def check_many(
 def resolver_from(settings: ResolverConfig, observer: QueryObserver | None = None) -> Resolver:
     """The configured resolver; /etc/resolv.conf's nameservers when the config lists none."""
     nameservers = list(settings.nameservers) or system_nameservers()
-    if settings.transport == "fast":
-        return FastResolver(
-            nameservers,
-            timeout=settings.timeout.total_seconds(),
-            attempts=settings.attempts,
-            max_qps=settings.max_qps,
-            observer=observer,
-        )
-    return DnsPythonResolver(
+    transport = FastResolver if settings.transport == "fast" else DnsPythonResolver
+    return transport(
         nameservers,
         timeout=settings.timeout.total_seconds(),
         attempts=settings.attempts,

@@ -88,12 +88,19 @@ def status_document(config: Config, store: Store) -> dict[str, Any]:
     return {"domains": domains}
 
 
-def print_status(config: Config, fmt: str) -> int:
-    """`domainwatch status`: 0 when every domain is verified (or not verified on purpose)."""
+def open_readonly(config: Config) -> Store | None:
+    """The store for an offline command; None, with the reason on stderr, when it cannot open."""
     try:
-        store = Store(config.storage.path, readonly=True)
+        return Store(config.storage.path, readonly=True)
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
+        return None
+
+
+def print_status(config: Config, fmt: str) -> int:
+    """`domainwatch status`: 0 when every domain is verified (or not verified on purpose)."""
+    store = open_readonly(config)
+    if store is None:
         return 2
     try:
         document = status_document(config, store)
@@ -125,10 +132,8 @@ def status_table(document: dict[str, Any]) -> str:
 
 def export_csv(config: Config, what: str, since: datetime | None, out: TextIO) -> int:
     """`domainwatch export`: the same CSV as the API's exports, from the store, offline."""
-    try:
-        store = Store(config.storage.path, readonly=True)
-    except StoreError as exc:
-        print(str(exc), file=sys.stderr)
+    store = open_readonly(config)
+    if store is None:
         return 2
     try:
         if what == "history":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from domainwatch.dns.resolver import Lookup, Query, Resolver
@@ -33,6 +34,18 @@ class Identity:
         return cls(domain.rstrip(".").lower(), f"{local or 'postmaster'}@{domain}", helo)
 
 
+def answered_from(answers: dict[Query, Lookup]) -> Callable[[Query], Lookup]:
+    """The evaluator's lookup over answers gathered so far: a missing one is asked for."""
+
+    def lookup(query: Query) -> Lookup:
+        answer = answers.get(query)
+        if answer is None:
+            raise NeedAnswer(query)
+        return answer
+
+    return lookup
+
+
 async def check_host(
     resolver: Resolver,
     ip: str,
@@ -46,13 +59,7 @@ async def check_host(
     address = ipaddress.ip_address(ip)
     identity = Identity.of(mail_from, helo)
     answers: dict[Query, Lookup] = {}
-
-    def lookup(query: Query) -> Lookup:
-        answer = answers.get(query)
-        if answer is None:
-            raise NeedAnswer(query)
-        return answer
-
+    lookup = answered_from(answers)
     try:
         async with asyncio.timeout(deadline):
             while True:
@@ -77,14 +84,7 @@ async def check_host(
 def evaluate_offline(answers: dict[Query, Lookup], ip: str | None, domain: str) -> Evaluation | Query:
     """The static check's use: evaluate over answers gathered so far, or name the next query."""
     address = ipaddress.ip_address(ip) if ip else None
-
-    def lookup(query: Query) -> Lookup:
-        answer = answers.get(query)
-        if answer is None:
-            raise NeedAnswer(query)
-        return answer
-
     try:
-        return Evaluator(lookup, address, f"postmaster@{domain}", domain).run(domain)
+        return Evaluator(answered_from(answers), address, f"postmaster@{domain}", domain).run(domain)
     except NeedAnswer as need:
         return need.query

@@ -10,43 +10,7 @@ from hypothesis import strategies as st
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.spf.evaluator import Evaluator
 from domainwatch.spf.types import Result
-
-SPF_WORDS = [
-    "include:",
-    "a",
-    "mx",
-    "ptr",
-    "ip4:",
-    "ip6:",
-    "exists:",
-    "all",
-    "redirect=",
-    "exp=",
-    "%{",
-    "}",
-    "/",
-    "//",
-    "24",
-    "0",
-    "128",
-    ".",
-    "example.test",
-    "-",
-    "~",
-    "?",
-    "+",
-    " ",
-    ":",
-    "%%",
-    "%{d}",
-    "%{ir}",
-    "%{l1r-}",
-    "%{p}",
-    "192.0.2.1",
-    "::1",
-    "self.test",
-    "x" * 70,
-]
+from tests.unit.spf_words import SPF_WORDS
 
 
 def answering(record: str) -> Evaluator:
