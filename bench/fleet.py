@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,10 @@ class Counting:
         self.count += 1
         return await self.inner.resolve(query)
 
+    async def resolve_many(self, queries: Any) -> Any:
+        self.count += len(queries)
+        return await self.inner.resolve_many(queries)
+
 
 def cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -200,6 +205,7 @@ async def one_shot(
 ) -> tuple[float, float, int, list[dict[str, Any]]]:
     config = parse(config_text(count, directory / "unused.db", transport))
     work = [(d.name, plan(d)) for d in config.domains]
+    aio.settle()  # as `domainwatch check` does before checking
     resolver = resolver_from(config.resolver)
     counting = Counting(resolver)
     started, cpu0 = time.perf_counter(), cpu()
@@ -216,10 +222,15 @@ async def daemon_round(count: int, directory: Path) -> dict[str, float]:
     started = time.perf_counter()
     daemon = Daemon(config, Store(store_path), metrics=metrics, rng=random.Random(1))
     metrics.attach(daemon)
+    aio.settle()  # as `domainwatch run` does once the store is loaded
     setup = time.perf_counter() - started
     cpu0, round_started = cpu(), time.perf_counter()
     await daemon.run_once()
     round_seconds, round_cpu = time.perf_counter() - round_started, cpu() - cpu0
+    # The steady state: every domain due again, its records as they were in the first round.
+    cpu1, steady_started = cpu(), time.perf_counter()
+    await daemon.run_once(daemon.clock() + timedelta(days=1))
+    steady_seconds, steady_cpu = time.perf_counter() - steady_started, cpu() - cpu1
     render_started = time.perf_counter()
     body, _ = metrics.render()
     render = time.perf_counter() - render_started
@@ -237,6 +248,8 @@ async def daemon_round(count: int, directory: Path) -> dict[str, float]:
         "setup": setup,
         "round": round_seconds,
         "round_cpu": round_cpu,
+        "steady": steady_seconds,
+        "steady_cpu": steady_cpu,
         "render": render,
         "render_again": render_again,
         "metrics_bytes": len(body),

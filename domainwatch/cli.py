@@ -217,6 +217,7 @@ def run_check(config: Config, args: argparse.Namespace) -> int:
     ]
     settings = _resolver_settings(config.resolver, args)
     work = [(d.name, plan(d)) for d in selected if d.verify]
+    aio.settle()
     reports = aio.run(check_with(work, settings))
     skipped = [d.name for d in selected if not d.verify]
     _print(reports, skipped, args.format)

@@ -25,14 +25,14 @@ from domainwatch.dns.cache import PassCache, SharedLookups
 from domainwatch.dns.resolver import Resolver
 from domainwatch.engine import Change, DomainTrack, RecordSpec, apply_report, reconcile, request_verification
 from domainwatch.facts import DomainFacts, facts_of
-from domainwatch.model import RecordResult
 from domainwatch.runner import check_domain, close, resolver_from
 from domainwatch.scheduler import JITTER, Schedule, interval_for, jittered
 from domainwatch.sharding import owns
 from domainwatch.status import Rules
-from domainwatch.store import Event, Store
+from domainwatch.store import Event, Save, Store
 from domainwatch.views import domain_view
 from domainwatch.webhooks.payloads import event_payload
+from domainwatch.writes import BatchedWrites
 
 if TYPE_CHECKING:
     from domainwatch.metrics import Metrics
@@ -120,6 +120,7 @@ class Daemon:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.config = config
+        self.writes = BatchedWrites(store, self._announce, self._restore)
         self.resolver: Resolver = resolver or self._new_resolver(config)
         self.apply_config(config)
         # The domains of the first round; ready (for /readyz) once each has been checked once.
@@ -156,11 +157,12 @@ class Daemon:
         for name, domain_plan in self.plans.items():
             previous = self.tracks.get(name) or returning.get(name)
             track, changes = reconcile(previous, name, domain_plan.config.verify, domain_plan.specs, now)
-            self._commit(track, changes)
+            self._queue(track, changes)
             if old_plans.get(name) is not domain_plan or (
                 name not in self.schedule and name not in self._inflight
             ):
                 self._schedule(name, now, immediately=True)
+        self.writes.flush()
         self.store.purge_removed(now - config.storage.retention)
         self.store.purge_history(now - config.storage.history_retention)
         for listener in getattr(self, "on_config", []):
@@ -203,6 +205,7 @@ class Daemon:
         """Check every domain due at `now` (default: the clock) and wait for them; for tests."""
         names = self.schedule.pop_due(now or self.clock())
         await asyncio.gather(*(self._check(name) for name in names))
+        self.writes.flush()
         return len(names)
 
     async def _check(self, name: str) -> None:
@@ -218,8 +221,10 @@ class Daemon:
             return  # the config changed while we were checking; the new plan is already scheduled
         now = self.clock()
         track, changes = apply_report(self.tracks[name], domain_plan.specs, report, domain_plan.rules, now)
-        self._commit(track, changes, {r.record: r for r in report.records})
-        self.facts[name] = facts_of({r.record: r.as_dict() for r in report.records})
+        results = {r.record: r.as_dict() for r in report.records}  # what is stored, and facts' source
+        self._queue(track, changes, results)
+        self.writes.flush_soon()
+        self.facts[name] = facts_of(results)
         self.first_round.discard(name)
         if self.metrics is not None:
             self.metrics.observe_check(report, (now - started).total_seconds())
@@ -232,17 +237,34 @@ class Daemon:
         )
         self._schedule(name, now)
 
-    def _commit(
-        self, track: DomainTrack, changes: list[Change], results: dict[str, RecordResult] | None = None
-    ) -> list[Event]:
-        if self.tracks.get(track.name) == track and not changes and results is None:
+    def _commit(self, track: DomainTrack, changes: list[Change]) -> list[Event]:
+        """Write one domain's new state now (after anything queued before it): its events."""
+        self.writes.flush()
+        if not self._queue(track, changes):
             return []
+        return self.writes.flush()[-1]
+
+    def _queue(
+        self, track: DomainTrack, changes: list[Change], results: dict[str, dict[str, Any]] | None = None
+    ) -> bool:
+        """Make `track` the domain's state and queue its write; False if nothing changed."""
+        if self.tracks.get(track.name) == track and not changes and results is None:
+            return False
         payload_of = self._payload_builder(track, results) if changes and self.config.webhooks else None
-        events = self.store.save(track, changes, results, payload_of)
+        self.writes.add(Save(track, changes, results, payload_of), self.tracks.get(track.name))
         self.tracks[track.name] = track
-        if events:
-            for listener in self.on_events:
-                listener(events)
+        return True
+
+    def _restore(self, failed: list[tuple[Save, DomainTrack | None]]) -> None:
+        """A batch was not written: go back to the stored tracks, so the next check re-derives
+        the same changes (and their events) instead of losing them."""
+        for save, replaced in reversed(failed):
+            if self.tracks.get(save.track.name) is save.track and replaced is not None:
+                self.tracks[save.track.name] = replaced
+
+    def _announce(self, events: list[Event]) -> None:
+        for listener in self.on_events:
+            listener(events)
         for event in events:
             if event.kind == "domain" and self.metrics is not None:
                 self.metrics.observe_domain_change(event.status)
@@ -256,23 +278,20 @@ class Daemon:
                 reason=event.reason,
                 sequence=event.sequence,
             )
-        return events
 
     def _payload_builder(
-        self, track: DomainTrack, results: dict[str, RecordResult] | None
+        self, track: DomainTrack, results: dict[str, dict[str, Any]] | None
     ) -> Callable[[Event], dict[str, Any] | None]:
         """Webhook bodies snapshot the domain as it is right after the change (built lazily, once)."""
         views: list[dict[str, Any]] = []
+        plan = self.plans[track.name]  # now: the write (and this call) may come after a reload
 
         def payload_of(event: Event) -> dict[str, Any] | None:
             if event.kind not in ("domain", "record"):
                 return None
             if not views:
-                plan = self.plans[track.name]
                 stored = (
-                    {k: v.as_dict() for k, v in results.items()}
-                    if results
-                    else self.store.results(track.name)
+                    results or self.store.results(track.name)
                 )
                 views.append(domain_view(track, plan.specs, plan.rules, stored))
             return event_payload(event, views[0])
@@ -336,5 +355,9 @@ class Daemon:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            self.writes.flush()
+        except Exception:
+            log.exception("state_write_failed")
         await close(self.resolver)
         self.store.close()

@@ -12,7 +12,7 @@ from domainwatch.dns.authoritative import zone_views
 from domainwatch.dns.cache import PassCache
 from domainwatch.dns.dnspython_resolver import DnsPythonResolver, QueryObserver, system_nameservers
 from domainwatch.dns.fast.transport import FastResolver
-from domainwatch.dns.resolver import Lookup, Query, Resolver
+from domainwatch.dns.resolver import Lookup, Query, Resolver, resolve_all
 from domainwatch.model import (
     DomainReport,
     Finding,
@@ -28,18 +28,26 @@ DEFAULT_CONCURRENCY = 64
 
 
 async def check_record(expect: Expectation, resolver: Resolver) -> RecordResult:
-    module = module_for(expect)
+    return (await check_records([expect], resolver))[0]
+
+
+async def check_records(expectations: Sequence[Expectation], resolver: Resolver) -> list[RecordResult]:
+    """Resolve in rounds what the checks ask for, all of them together, then evaluate each.
+
+    One answer per query serves every check of the domain (as PassCache would), and a round's
+    queries go out as one batch: a domain costs a task, not a task per record or per query.
+    """
+    modules = [module_for(e) for e in expectations]
     answers: dict[Query, Lookup] = {}
     for _ in range(_MAX_ROUNDS):
-        needed = sorted(q for q in module.queries(expect, answers) if q not in answers)
+        needed = sorted(
+            {q for m, e in zip(modules, expectations, strict=True) for q in m.queries(e, answers)}
+            - answers.keys()
+        )
         if not needed:
             break
-        if len(needed) == 1:  # the common case: skip gather's task machinery
-            answers[needed[0]] = await resolver.resolve(needed[0])
-            continue
-        results = await asyncio.gather(*(resolver.resolve(q) for q in needed))
-        answers.update(zip(needed, results, strict=True))
-    return module.evaluate(expect, answers)
+        answers.update(zip(needed, await resolve_all(resolver, needed), strict=True))
+    return [m.evaluate(e, answers) for m, e in zip(modules, expectations, strict=True)]
 
 
 async def check_domain(
@@ -50,8 +58,7 @@ async def check_domain(
 ) -> DomainReport:
     """Check every expectation of one domain, through each authoritative server if asked."""
     if settings is None or settings.mode == "recursive":
-        results = await asyncio.gather(*(check_record(e, resolver) for e in expectations))
-        return DomainReport(name, tuple(results))
+        return DomainReport(name, tuple(await check_records(expectations, resolver)))
     views = await zone_views(
         resolver,
         name,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -18,11 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from domainwatch.engine import Change, DomainTrack
+from domainwatch.entropy import RandomPool
 from domainwatch.migrations import MIGRATIONS
-from domainwatch.model import RecordResult
 from domainwatch.status import Observation, RecordTrack, Status
 
 PayloadBuilder = Callable[["Event"], "dict[str, Any] | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Save:
+    """One domain's new state, the changes that led to it and (after a check) its results."""
+
+    track: DomainTrack
+    changes: list[Change]
+    results: Mapping[str, Mapping[str, Any]] | None = None  # record id -> RecordResult.as_dict()
+    payload_of: PayloadBuilder | None = None
 
 
 class StoreError(Exception):
@@ -47,6 +56,7 @@ class Event:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 def to_micros(moment: datetime | None) -> int | None:
@@ -76,6 +86,7 @@ class Store:
             self.db.execute("PRAGMA busy_timeout=5000")
             self._migrate(readonly)
             self.is_open = True
+            self._random = RandomPool()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot use the database: {exc}") from None
 
@@ -167,7 +178,7 @@ class Store:
         self,
         track: DomainTrack,
         changes: Iterable[Change],
-        results: Mapping[str, RecordResult] | None = None,
+        results: Mapping[str, Mapping[str, Any]] | None = None,
         payload_of: PayloadBuilder | None = None,
     ) -> list[Event]:
         """Write a domain's new state and the events it caused, atomically.
@@ -175,18 +186,28 @@ class Store:
         `payload_of` builds each event's webhook body snapshot (None: not delivered), stored in
         the outbox in the same transaction, so a crash can neither lose nor half-write one.
         """
+        return self.save_many([Save(track, list(changes), results, payload_of)])[0]
+
+    def save_many(self, saves: Iterable[Save]) -> list[list[Event]]:
+        """Several domains' saves in one transaction (all or none): the events of each, in order.
+
+        One transaction per domain cost as much as checking it (docs/performance.md).
+        """
         with self.transaction():
-            self._upsert_domain(track)
-            self._replace_records(track, results or {})
-            events = [self._append_event(change) for change in changes]
-            for event in events:
-                payload = payload_of(event) if payload_of else None
-                if payload is not None:
-                    self.db.execute(
-                        "INSERT INTO outbox (event_id, domain, created_at, payload) VALUES (?,?,?,?)",
-                        (event.id, event.domain, to_micros(event.at), json.dumps(payload, sort_keys=True)),
-                    )
-            return events
+            return [self._save_one(save) for save in saves]
+
+    def _save_one(self, save: Save) -> list[Event]:
+        self._upsert_domain(save.track)
+        self._replace_records(save.track, save.results or {})
+        events = [self._append_event(change) for change in save.changes]
+        for event in events:
+            payload = save.payload_of(event) if save.payload_of else None
+            if payload is not None:
+                self.db.execute(
+                    "INSERT INTO outbox (event_id, domain, created_at, payload) VALUES (?,?,?,?)",
+                    (event.id, event.domain, to_micros(event.at), json.dumps(payload, sort_keys=True)),
+                )
+        return events
 
     def _upsert_domain(self, track: DomainTrack) -> None:
         self.db.execute(
@@ -204,7 +225,7 @@ class Store:
             ),
         )
 
-    def _replace_records(self, track: DomainTrack, results: Mapping[str, RecordResult]) -> None:
+    def _replace_records(self, track: DomainTrack, results: Mapping[str, Mapping[str, Any]]) -> None:
         self.db.execute(
             "DELETE FROM records WHERE domain = ? AND record NOT IN (SELECT value FROM json_each(?))",
             (track.name, json.dumps(list(track.records))),
@@ -231,7 +252,7 @@ class Store:
                     int(record.stale),
                     record.last_observation.value if record.last_observation else None,
                     to_micros(record.checked_at),
-                    json.dumps(result.as_dict()) if result else None,
+                    json.dumps(result) if result else None,
                 ),
             )
 
@@ -240,7 +261,7 @@ class Store:
             "UPDATE domains SET sequence = sequence + 1 WHERE name = ? RETURNING sequence", (change.domain,)
         ).fetchone()
         event = Event(
-            uuid.uuid4().hex,
+            self._random.uuid7_hex((change.at - _EPOCH) // _MILLISECOND),
             change.domain,
             sequence,
             change.kind,

@@ -152,6 +152,8 @@ def _fixes(expect: MxExpectation) -> list[Remediation]:
 
 
 def _is_ip(host: str) -> bool:
+    if ":" not in host and not host.replace(".", "").isdigit():
+        return False  # a host name: skip the costly parse (it runs for every MX host, every round)
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:

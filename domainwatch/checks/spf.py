@@ -62,7 +62,7 @@ def queries(expect: SpfExpectation, answers: Answers) -> set[Query]:
         return {root}
     needed = set()
     for ip in probes(expect):
-        outcome = evaluate_offline(dict(answers), ip, expect.name)
+        outcome = evaluate_offline(answers, ip, expect.name)
         if isinstance(outcome, Query):
             needed.add(outcome)
     return needed
@@ -111,7 +111,7 @@ def evaluate(expect: SpfExpectation, answers: Answers) -> RecordResult:
 
 
 def _evaluate_record(expect: SpfExpectation, record: SpfRecord, answers: Answers) -> RecordResult:
-    runs = {ip: evaluate_offline(dict(answers), ip, expect.name) for ip in probes(expect)}
+    runs = {ip: evaluate_offline(answers, ip, expect.name) for ip in probes(expect)}
     if any(isinstance(run, Query) for run in runs.values()):  # the runner stopped early: not a verdict
         unresolved = next(run for run in runs.values() if isinstance(run, Query))
         return _result(

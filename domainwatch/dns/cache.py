@@ -8,9 +8,9 @@ third-party names (provider SPF includes, MX hosts) between domains for well und
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from domainwatch.dns.resolver import Lookup, Query, Resolver
+from domainwatch.dns.resolver import Lookup, Query, Resolver, resolve_all
 
 
 class PassCache:
@@ -19,20 +19,31 @@ class PassCache:
         self._answers: dict[Query, asyncio.Future[Lookup]] = {}
 
     async def resolve(self, query: Query) -> Lookup:
-        pending = self._answers.get(query)
-        if pending is not None:
-            return await asyncio.shield(pending)
+        return (await self.resolve_many((query,)))[0]
+
+    async def resolve_many(self, queries: Sequence[Query]) -> list[Lookup]:
         # The first asker resolves in its own task (no extra task per query); others wait on it.
-        pending = asyncio.get_running_loop().create_future()
-        self._answers[query] = pending
-        try:
-            lookup = await self._resolver.resolve(query)
-        except BaseException:
-            del self._answers[query]  # a later asker tries again
-            pending.cancel()
-            raise
-        pending.set_result(lookup)
-        return lookup
+        new = [q for q in dict.fromkeys(queries) if q not in self._answers]
+        if new:
+            loop = asyncio.get_running_loop()
+            mine = {q: loop.create_future() for q in new}
+            self._answers.update(mine)
+            try:
+                lookups = await resolve_all(self._resolver, new)
+            except BaseException:
+                for query, pending in mine.items():
+                    del self._answers[query]  # a later asker tries again
+                    pending.cancel()
+                raise
+            for query, lookup in zip(new, lookups, strict=True):
+                mine[query].set_result(lookup)
+        return [await _settled(self._answers[q]) for q in queries]
+
+
+async def _settled(pending: asyncio.Future[Lookup]) -> Lookup:
+    if pending.done():
+        return pending.result()
+    return await asyncio.shield(pending)  # another asker's: our cancellation must not end theirs
 
 
 class SharedLookups:
@@ -49,6 +60,7 @@ class SharedLookups:
     def __init__(self, resolver: Resolver, clock: Callable[[], float], max_age: float) -> None:
         self._resolver, self._clock, self._max_age = resolver, clock, max_age
         self._answers: dict[Query, tuple[float, Lookup]] = {}
+        self._asking: dict[Query, asyncio.Future[Lookup]] = {}
         self._next_sweep = 0.0
         self.hits = 0
 
@@ -58,29 +70,86 @@ class SharedLookups:
             return self._resolver
         return _DomainView(self, domain)
 
-    async def resolve_shared(self, query: Query) -> Lookup:
+    async def resolve_many(self, queries: Sequence[Query], domain: str) -> list[Lookup]:
+        """Answers for one check of `domain`: its own names always fresh, others maybe shared.
+
+        A shared name already being asked about (by another domain's check, at this moment)
+        is waited for rather than asked again: a round's first checks all want the same
+        provider record at once.
+        """
         now = self._clock()
         if now >= self._next_sweep:  # expired entries are dropped, so the dict stays bounded
             self._answers = {q: entry for q, entry in self._answers.items() if entry[0] > now}
             self._next_sweep = now + self._max_age
-        entry = self._answers.get(query)
-        if entry is not None and entry[0] > now:
-            self.hits += 1
-            return entry[1]
-        lookup = await self._resolver.resolve(query)
-        if not lookup.outcome.is_error and lookup.ttl > 0:
-            self._answers[query] = (self._clock() + min(lookup.ttl, self._max_age), lookup)
-        return lookup
+        results: list[Lookup | None] = [None] * len(queries)
+        ask: list[int] = []
+        waiting: list[tuple[int, asyncio.Future[Lookup]]] = []
+        mine: dict[Query, asyncio.Future[Lookup]] = {}
+        for i, query in enumerate(queries):
+            if _inside(query.name, domain) or query in mine:
+                ask.append(i)
+                continue
+            entry = self._answers.get(query)
+            pending = self._asking.get(query)
+            if entry is not None and entry[0] > now:
+                self.hits += 1
+                results[i] = entry[1]
+            elif pending is not None:
+                self.hits += 1
+                waiting.append((i, pending))
+            else:
+                mine[query] = self._asking[query] = asyncio.get_running_loop().create_future()
+                ask.append(i)
+        if ask:
+            await self._ask([queries[i] for i in ask], ask, results, mine)
+        for i, pending in waiting:
+            results[i] = await self._wait(queries[i], pending)
+        return [r for r in results if r is not None]
 
-    async def resolve_direct(self, query: Query) -> Lookup:
+    async def _ask(
+        self,
+        queries: list[Query],
+        positions: list[int],
+        results: list[Lookup | None],
+        mine: dict[Query, asyncio.Future[Lookup]],
+    ) -> None:
+        try:
+            lookups = await resolve_all(self._resolver, queries)
+        except BaseException:
+            for query, pending in mine.items():
+                self._asking.pop(query, None)
+                pending.cancel()  # those waiting ask for themselves
+            raise
+        expires = self._clock()
+        for i, query, lookup in zip(positions, queries, lookups, strict=True):
+            results[i] = lookup
+            asked = mine.pop(query, None)
+            if asked is None:
+                continue
+            self._asking.pop(query, None)
+            asked.set_result(lookup)
+            if not lookup.outcome.is_error and lookup.ttl > 0:
+                self._answers[query] = (expires + min(lookup.ttl, self._max_age), lookup)
+
+    async def _wait(self, query: Query, pending: asyncio.Future[Lookup]) -> Lookup:
+        try:
+            return await _settled(pending)
+        except asyncio.CancelledError:
+            if not pending.cancelled():
+                raise  # we were cancelled, not the check that was asking
         return await self._resolver.resolve(query)
+
+
+def _inside(name: str, domain: str) -> bool:
+    return name == domain or name.endswith("." + domain)
 
 
 class _DomainView:
     def __init__(self, shared: SharedLookups, domain: str) -> None:
-        self._shared, self._domain, self._suffix = shared, domain, "." + domain
+        self._shared, self._domain = shared, domain
 
     async def resolve(self, query: Query) -> Lookup:
-        if query.name == self._domain or query.name.endswith(self._suffix):
-            return await self._shared.resolve_direct(query)
-        return await self._shared.resolve_shared(query)
+        return (await self._shared.resolve_many((query,), self._domain))[0]
+
+    async def resolve_many(self, queries: Sequence[Query]) -> list[Lookup]:
+        return await self._shared.resolve_many(queries, self._domain)

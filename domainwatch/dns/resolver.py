@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -71,6 +73,22 @@ class Resolver(Protocol):
     async def resolve(self, query: Query) -> Lookup:
         """Resolve one query. Never raises for DNS trouble: errors are Lookup outcomes."""
         ...
+
+
+class BatchResolver(Resolver, Protocol):
+    async def resolve_many(self, queries: Sequence[Query]) -> list[Lookup]:
+        """Resolve several queries concurrently, without a task for each; answers in order."""
+        ...
+
+
+async def resolve_all(resolver: Resolver, queries: Sequence[Query]) -> list[Lookup]:
+    """Resolve `queries` concurrently: in one batch where the resolver can, else a task each."""
+    batch = getattr(resolver, "resolve_many", None)
+    if batch is not None:
+        return list(await batch(queries))
+    if len(queries) == 1:
+        return [await resolver.resolve(queries[0])]
+    return list(await asyncio.gather(*(resolver.resolve(q) for q in queries)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,8 @@ class MacroContext:
 
 def expand(text: str, ctx: MacroContext, domain: str, *, explanation: bool = False) -> str:
     """Expand every macro in `text` for the current <domain>."""
+    if "%" not in text:
+        return text  # the usual domain-spec: nothing to expand
     out: list[str] = []
     index = 0
     for match in _MACRO.finditer(text):
@@ -126,6 +128,10 @@ def as_domain(expanded: str) -> str:
 def is_valid_name(name: str) -> bool:
     """Can a DNS query be made for it (RFC 1035 lengths, no empty label, more than one label)?"""
     labels = name.split(".")
+    if name.isascii():  # the usual case: lengths in characters are lengths in octets
+        return (
+            len(labels) > 1 and len(name) <= MAX_DOMAIN and "" not in labels and max(map(len, labels)) <= 63
+        )
     return (
         len(labels) > 1
         and len(name) <= MAX_DOMAIN

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -253,3 +254,47 @@ def test_shared_answers_never_outlive_half_the_shortest_interval(tmp_path: Path)
         "domains:\n  - {name: a.example.com, sending: {spf: {include: [x.example]}}}\n"
     )
     assert shared_cache_age(authoritative, []) == 0.0
+
+
+async def test_many_checks_are_written_in_one_transaction(tmp_path: Path) -> None:
+    """Checks that end together share a transaction; the store then holds what memory does."""
+    resolver = published()
+    extra = "".join(
+        f"  - name: d{n}.example.com\n    receiving: {{mx: [{{host: mx.example.net}}]}}\n" for n in range(9)
+    )
+    store = Store(":memory:")
+    daemon = Daemon(
+        config(tmp_path, extra), store, resolver=resolver, clock=FakeClock(), rng=random.Random(7)
+    )
+    transactions = []
+    save_many = store.save_many
+    store.save_many = lambda saves: transactions.append(list(saves)) or save_many(transactions[-1])  # type: ignore[method-assign]
+    await daemon.run_once()
+    assert [len(batch) for batch in transactions] == [10]
+    assert {name: track.status for name, track in store.load().items()} == {
+        name: track.status for name, track in daemon.tracks.items()
+    }
+    await daemon.shutdown()
+
+
+async def test_a_failed_write_loses_no_event(tmp_path: Path) -> None:
+    """The disk refuses a batch: memory goes back to what is stored, so the next check derives
+    the same changes again and their events are written then, not lost."""
+    resolver = published()
+    store = Store(":memory:")
+    daemon = Daemon(config(tmp_path), store, resolver=resolver, clock=FakeClock(), rng=random.Random(7))
+    pending = daemon.tracks["shop.example.com"]
+    save_many = store.save_many
+
+    def full_disk(saves: object) -> object:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    store.save_many = full_disk  # type: ignore[method-assign,assignment]
+    with pytest.raises(sqlite3.OperationalError):
+        await daemon.run_once()
+    assert daemon.tracks["shop.example.com"] is pending
+    store.save_many = save_many  # type: ignore[method-assign]
+    await daemon.run_once(daemon.clock() + timedelta(days=1))
+    verified = [e for e in store.history() if e.kind == "domain" and e.status == "verified"]
+    assert len(verified) == 1
+    await daemon.shutdown()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from domainwatch.dns.dnspython_resolver import DnsPythonResolver
-from domainwatch.dns.resolver import Nameserver, Outcome, Query, Resolver
+from domainwatch.dns.fast.transport import FastResolver
+from domainwatch.dns.resolver import Nameserver, Outcome, Query, Resolver, resolve_all
 from domainwatch.testing import Behaviour, DnsTestServer
 
 NAME = "send.example.com"
@@ -110,3 +111,62 @@ async def test_nothing_listening_is_not_missing() -> None:
         port = gone.port
     resolver = DnsPythonResolver([Nameserver("127.0.0.1", port)], timeout=0.2, attempts=1)
     assert (await resolver.resolve(Query.of(NAME, "TXT"))).outcome.is_error
+
+
+async def test_a_batch_answers_each_query_as_it_would_alone(
+    dns_server: DnsTestServer, resolver: Resolver
+) -> None:
+    """resolve_all (the runner's batch: one for the fast transport, a task each otherwise)
+    classifies every query of a mixed batch as a lone resolve does, in order."""
+    dns_server.set(NAME, "TXT", ["v=spf1 -all"])
+    dns_server.set("big.example.com", "TXT", ["v=spf1 -all"])
+    dns_server.behave("big.example.com", Behaviour.TRUNCATE)
+    dns_server.set("mx.example.com", "MX", ["10 in.example.com."])
+    dns_server.behave("broken.example.com", Behaviour.SERVFAIL)
+    queries = [
+        Query.of(NAME, "TXT"),
+        Query.of("big.example.com", "TXT"),
+        Query.of("nothing.example.com", "TXT"),
+        Query.of("broken.example.com", "TXT"),
+        Query.of("mx.example.com", "MX"),
+        Query.of(NAME, "TXT"),  # asked twice in one batch: two answers
+    ]
+    together = await resolve_all(resolver, queries)
+    alone = [await resolver.resolve(q) for q in queries]
+    assert [(x.query, x.outcome, x.records) for x in together] == [
+        (x.query, x.outcome, x.records) for x in alone
+    ]
+    assert [x.outcome for x in together] == [
+        Outcome.ANSWER,
+        Outcome.ANSWER,
+        Outcome.NXDOMAIN,
+        Outcome.SERVFAIL,
+        Outcome.ANSWER,
+        Outcome.ANSWER,
+    ]
+
+
+async def test_in_a_batch_only_the_unanswered_move_on_to_the_next_nameserver(
+    dns_server: DnsTestServer,
+) -> None:
+    """The fast transport's batch: what the silent first server drops goes to the second; each
+    query's own outcome decides, not the batch's."""
+    dns_server.set(NAME, "TXT", ["v=spf1 -all"])
+    dns_server.set("other.example.com", "TXT", ["v=spf1 ~all"])
+    async with DnsTestServer() as flaky:
+        flaky.set("other.example.com", "TXT", ["v=spf1 ~all"])
+        flaky.behave(NAME, Behaviour.SILENT)
+        fast = FastResolver(
+            [Nameserver("127.0.0.1", flaky.port), Nameserver("127.0.0.1", dns_server.port)],
+            timeout=0.2,
+            attempts=1,
+        )
+        try:
+            first, second = await fast.resolve_many(
+                [Query.of(NAME, "TXT"), Query.of("other.example.com", "TXT")]
+            )
+        finally:
+            await fast.aclose()
+    assert (first.outcome, first.server) == (Outcome.ANSWER, f"127.0.0.1:{dns_server.port}")
+    assert (second.outcome, second.server) == (Outcome.ANSWER, f"127.0.0.1:{flaky.port}")
+    assert dns_server.queries_seen == 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from domainwatch.dns.cache import SharedLookups
-from domainwatch.dns.resolver import Outcome, Query
+import asyncio
+
+from domainwatch.dns.cache import PassCache, SharedLookups
+from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.testing import FakeResolver
 
 PROVIDER = Query("spf.provider.example", "TXT")
@@ -104,3 +106,51 @@ async def test_zero_max_age_turns_sharing_off() -> None:
     for n in range(3):
         await shared.for_domain(f"d{n}.example").resolve(PROVIDER)
     assert resolver.asked.count(PROVIDER) == 3
+
+
+class Gated(FakeResolver):
+    """Holds every answer until the test opens the gate: lookups stay in flight meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__({("spf.provider.example", "TXT"): ["v=spf1 -all"]})
+        self.gate = asyncio.Event()
+
+    async def resolve(self, query: Query) -> Lookup:
+        await self.gate.wait()
+        return await super().resolve(query)
+
+
+async def test_a_name_already_being_asked_for_is_waited_for_not_asked_again() -> None:
+    """A round's first checks all want the provider record at the same moment: one query."""
+    resolver = Gated()
+    shared = SharedLookups(resolver, Clock(), max_age=30)
+    checks = [asyncio.create_task(shared.for_domain(f"d{n}.example").resolve(PROVIDER)) for n in range(5)]
+    await asyncio.sleep(0)
+    resolver.gate.set()
+    lookups = await asyncio.gather(*checks)
+    assert {lookup.records for lookup in lookups} == {("v=spf1 -all",)}
+    assert resolver.asked.count(PROVIDER) == 1
+
+
+async def test_when_the_asker_is_cancelled_the_waiters_ask_for_themselves() -> None:
+    resolver = Gated()
+    shared = SharedLookups(resolver, Clock(), max_age=30)
+    first = asyncio.create_task(shared.for_domain("d1.example").resolve(PROVIDER))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(shared.for_domain("d2.example").resolve(PROVIDER))
+    await asyncio.sleep(0)
+    first.cancel()
+    await asyncio.sleep(0)
+    resolver.gate.set()
+    assert (await second).records == ("v=spf1 -all",)
+    assert first.cancelled()
+
+
+async def test_a_pass_asks_once_for_a_query_repeated_in_one_batch() -> None:
+    resolver = FakeResolver({("spf.provider.example", "TXT"): ["v=spf1 -all"]})
+    cache = PassCache(resolver)
+    lookups = await cache.resolve_many([PROVIDER, PROVIDER, Query("a.example", "TXT")])
+    assert lookups[0] is lookups[1]
+    assert lookups[2].outcome is Outcome.NXDOMAIN
+    assert await cache.resolve(PROVIDER) is lookups[0]
+    assert resolver.asked == [PROVIDER, Query("a.example", "TXT")]

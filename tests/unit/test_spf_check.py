@@ -7,8 +7,10 @@ import ipaddress
 import pytest
 
 from domainwatch.checks.spf import SpfExpectation
-from domainwatch.dns.resolver import Outcome
+from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.model import FindingCode, RecordState
+from domainwatch.spf.shell import evaluate_offline
+from domainwatch.spf.types import Evaluation, Result
 from tests.helpers import Zone, codes, run_check
 
 RP = "send.example.com"
@@ -273,3 +275,21 @@ async def test_authorize_temperror_is_error_not_wrong() -> None:
         ("slow.example.net", "TXT"): Outcome.SERVFAIL,
     }
     assert RecordState.ERROR == (await run_check(AUTHORIZE, data)).state
+
+
+def test_an_offline_run_is_reused_only_while_every_answer_it_read_is_unchanged() -> None:
+    root = Query("a.example", "TXT")
+    include = Query("p.example", "TXT")
+    answers = {
+        root: Lookup(root, Outcome.ANSWER, ("v=spf1 include:p.example -all",), 300),
+        include: Lookup(include, Outcome.ANSWER, ("v=spf1 ip4:192.0.2.1 -all",), 300),
+    }
+    assert evaluate_offline({root: answers[root]}, "192.0.2.1", "a.example") == include
+    first = evaluate_offline(answers, "192.0.2.1", "a.example")
+    assert isinstance(first, Evaluation)
+    assert first.result is Result.PASS
+    assert evaluate_offline(dict(answers), "192.0.2.1", "a.example") is first
+    changed = {**answers, include: Lookup(include, Outcome.ANSWER, ("v=spf1 -all",), 300)}
+    again = evaluate_offline(changed, "192.0.2.1", "a.example")
+    assert isinstance(again, Evaluation)
+    assert again.result is Result.FAIL

@@ -37,7 +37,7 @@ def test_state_round_trips(store: Store, tmp_path: Path) -> None:
     track, changes = reconcile(None, "example.com", True, SPECS, T0)
     report = DomainReport("example.com", (result("spf"), result("receiving_mx", RecordState.MISSING)))
     track, more = apply_report(track, SPECS, report, Rules(), T0 + timedelta(minutes=1))
-    store.save(track, changes + more, {r.record: r for r in report.records})
+    store.save(track, changes + more, {r.record: r.as_dict() for r in report.records})
     store.close()
     reopened = Store(tmp_path / "state.db")
     assert {"example.com": track} == reopened.load()

@@ -283,5 +283,5 @@ def read_name(wire: bytes, offset: int) -> tuple[str, int]:
         labels.append(label)
         offset += length
     # bytes.lower() folds ASCII only, as DNS (and dnspython) compare names.
-    text = ".".join(label.lower().decode("utf-8", "surrogateescape") for label in labels)
+    text = b".".join(labels).lower().decode("utf-8", "surrogateescape")
     return text, offset if after < 0 else after

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import socket
 import struct
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import dns.exception
@@ -31,10 +31,38 @@ from domainwatch.dns.fast.codec import (
 )
 from domainwatch.dns.ratelimit import RateLimiter
 from domainwatch.dns.resolver import Lookup, Nameserver, Outcome, Query
+from domainwatch.entropy import RandomPool
 
 _RETRYABLE = frozenset({Outcome.TIMEOUT, Outcome.SERVFAIL, Outcome.NETWORK, Outcome.MALFORMED})
 RECEIVE_BUFFER = 4 << 20  # the default drops replies at tens of thousands of queries a second
-_ids = random.SystemRandom()
+
+
+def _expire(future: asyncio.Future[tuple[bytes, float]]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
+
+
+@dataclass(slots=True, kw_only=True)
+class _Flight:
+    """One query sent and not yet answered."""
+
+    query: Query
+    qid: int
+    wire: bytes
+    key: tuple[str, int, int]
+    endpoint: _Endpoint
+    future: asyncio.Future[tuple[bytes, float]]
+    timer: asyncio.TimerHandle
+    sent: float = field(default_factory=time.perf_counter)
+
+    def forget(self) -> None:
+        """Stop waiting (answered, timed out, or the caller was cancelled)."""
+        self.timer.cancel()
+        self.endpoint.waiting.pop(self.key, None)
+        if not self.future.done():
+            self.future.cancel()
+        elif not self.future.cancelled():
+            self.future.exception()  # retrieved: asyncio would warn about an unread error
 
 
 class _Endpoint(asyncio.DatagramProtocol):
@@ -42,7 +70,7 @@ class _Endpoint(asyncio.DatagramProtocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.DatagramTransport | None = None
-        self.waiting: dict[tuple[str, int, int], asyncio.Future[bytes]] = {}
+        self.waiting: dict[tuple[str, int, int], asyncio.Future[tuple[bytes, float]]] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -51,7 +79,7 @@ class _Endpoint(asyncio.DatagramProtocol):
         qid = response_id(data)
         future = self.waiting.get((str(addr[0]), int(addr[1]), qid)) if qid is not None else None
         if future is not None and not future.done():
-            future.set_result(data)
+            future.set_result((data, time.perf_counter()))  # arrival time, for the latency metric
 
     def error_received(self, exc: Exception) -> None:
         for future in self.waiting.values():  # e.g. ICMP port unreachable: fail fast
@@ -80,55 +108,108 @@ class FastResolver:
         self._sockets = max(1, sockets)
         self._endpoints: dict[int, list[_Endpoint]] = {}
         self._opening = asyncio.Lock()
+        self._entropy = RandomPool()  # ids and socket choices: spoofing must guess both
 
     async def resolve(self, query: Query) -> Lookup:
-        last: Lookup | None = None
+        return (await self.resolve_many((query,)))[0]
+
+    async def resolve_many(self, queries: Sequence[Query]) -> list[Lookup]:
+        """Each query goes to the nameservers in turn, `attempts` times over, until an answer is
+        not worth retrying (as the dnspython resolver does); a batch's queries travel together,
+        so a domain's queries cost one wake-up of its task instead of a task each."""
+        results: list[Lookup] = []
+        pending = list(range(len(queries)))
         for _ in range(self.attempts):
             for server in self.nameservers:
-                limiter = self._limiters.get(server)
+                if not pending:
+                    return results
+                lookups = await self._exchange_many([queries[i] for i in pending], server)
+                if not results:
+                    results = lookups
+                else:
+                    for i, lookup in zip(pending, lookups, strict=True):
+                        results[i] = lookup
+                pending = [
+                    i for i, lookup in zip(pending, lookups, strict=True) if lookup.outcome in _RETRYABLE
+                ]
+        return results
+
+    async def _exchange_many(self, queries: list[Query], server: Nameserver) -> list[Lookup]:
+        family = socket.AF_INET6 if ":" in server.host else socket.AF_INET
+        endpoints = self._endpoints.get(family) or await self._endpoints_for(family)
+        limiter = self._limiters.get(server)
+        loop = asyncio.get_running_loop()
+        flights: list[_Flight | Lookup] = []
+        try:
+            for query in queries:
                 if limiter is not None:
                     await limiter.acquire()
-                started = time.perf_counter()
-                last = await self._exchange(query, server)
-                if self._observer is not None:
-                    self._observer(server, last.outcome, time.perf_counter() - started)
-                if last.outcome not in _RETRYABLE:
-                    return last
-        assert last is not None
-        return last
+                flights.append(self._send(query, server, endpoints, loop))
+            return [f if isinstance(f, Lookup) else await self._receive(f, server) for f in flights]
+        finally:
+            for flight in flights:
+                if isinstance(flight, _Flight):
+                    flight.forget()
 
-    async def _exchange(self, query: Query, server: Nameserver) -> Lookup:
-        where = str(server)
-        family = socket.AF_INET6 if ":" in server.host else socket.AF_INET
-        endpoint = _ids.choice(await self._endpoints_for(family))
-        qid = _ids.getrandbits(16)
+    def _send(
+        self, query: Query, server: Nameserver, endpoints: list[_Endpoint], loop: asyncio.AbstractEventLoop
+    ) -> _Flight | Lookup:
+        endpoint = endpoints[self._entropy.word() % len(endpoints)]
+        qid = self._entropy.word()
         while (server.host, server.port, qid) in endpoint.waiting:
-            qid = _ids.getrandbits(16)
+            qid = self._entropy.word()
         try:
             wire = encode_query(qid, query, recursion_desired=self.recursion_desired)
         except Unsupported:
-            return Lookup(query, Outcome.MALFORMED, detail="not a valid query name", server=where)
+            return Lookup(query, Outcome.MALFORMED, detail="not a valid query name", server=str(server))
         key = (server.host, server.port, qid)
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[bytes, float]] = loop.create_future()
         endpoint.waiting[key] = future
+        # A bare timer on the future: wait_for's wrapper future and callbacks cost more than
+        # the rest of the exchange.
+        timer = loop.call_later(self.timeout, _expire, future)
+        flight = _Flight(
+            query=query, qid=qid, wire=wire, key=key, endpoint=endpoint, future=future, timer=timer
+        )
+        assert endpoint.transport is not None
         try:
-            assert endpoint.transport is not None
             endpoint.transport.sendto(wire, (server.host, server.port))
-            data = await asyncio.wait_for(future, self.timeout)
-        except TimeoutError:
-            return Lookup(query, Outcome.TIMEOUT, detail=f"no answer within {self.timeout}s", server=where)
         except OSError as exc:
-            return Lookup(query, Outcome.NETWORK, detail=f"{type(exc).__name__}: {exc}", server=where)
-        finally:
-            endpoint.waiting.pop(key, None)
+            future.set_exception(exc)
+        return flight
+
+    async def _receive(self, flight: _Flight, server: Nameserver) -> Lookup:
+        where = str(server)
+        try:
+            data, arrived = await flight.future
+        except TimeoutError:
+            lookup = Lookup(
+                flight.query, Outcome.TIMEOUT, detail=f"no answer within {self.timeout}s", server=where
+            )
+            arrived = time.perf_counter()
+        except OSError as exc:
+            lookup = Lookup(
+                flight.query, Outcome.NETWORK, detail=f"{type(exc).__name__}: {exc}", server=where
+            )
+            arrived = time.perf_counter()
+        else:
+            lookup = await self._complete(data, flight, server)
+        if self._observer is not None:
+            self._observer(server, lookup.outcome, arrived - flight.sent)
+        return lookup
+
+    async def _complete(self, data: bytes, flight: _Flight, server: Nameserver) -> Lookup:
+        where = str(server)
         if is_truncated(data):
             try:
-                data = await asyncio.wait_for(self._tcp(wire, server), self.timeout)
+                data = await asyncio.wait_for(self._tcp(flight.wire, server), self.timeout)
             except TimeoutError:
-                return Lookup(query, Outcome.TIMEOUT, detail="TCP retry timed out", server=where)
+                return Lookup(flight.query, Outcome.TIMEOUT, detail="TCP retry timed out", server=where)
             except (OSError, asyncio.IncompleteReadError) as exc:
-                return Lookup(query, Outcome.NETWORK, detail=f"TCP retry: {type(exc).__name__}", server=where)
-        return self._parse(data, query, where, qid)
+                return Lookup(
+                    flight.query, Outcome.NETWORK, detail=f"TCP retry: {type(exc).__name__}", server=where
+                )
+        return self._parse(data, flight.query, where, flight.qid)
 
     def _parse(self, data: bytes, query: Query, where: str, qid: int) -> Lookup:
         if response_id(data) != qid:

@@ -1,0 +1,84 @@
+"""The daemon's state writes, batched: many domains per SQLite transaction.
+
+A transaction per checked domain cost about as much as the check itself (docs/performance.md).
+Saves from checks wait here for at most `delay` seconds (or until `max_batch` have gathered) and
+are then written together, all or none. The daemon's in-memory state runs ahead of the store by
+at most that delay; a crash in between is the same as a crash a moment earlier, because the
+next check observes the same records again and derives the same changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import structlog
+
+from domainwatch.engine import DomainTrack
+from domainwatch.store import Event, Save, Store
+
+log = structlog.get_logger("domainwatch")
+
+MAX_BATCH = 256
+DELAY = 0.05  # seconds
+
+
+class BatchedWrites:
+    """Queued saves, each with the track it replaces (to restore it if the write fails)."""
+
+    def __init__(
+        self,
+        store: Store,
+        on_written: Callable[[list[Event]], None],
+        on_failed: Callable[[list[tuple[Save, DomainTrack | None]]], None],
+        *,
+        max_batch: int = MAX_BATCH,
+        delay: float = DELAY,
+    ) -> None:
+        self.store, self.on_written, self.on_failed = store, on_written, on_failed
+        self.max_batch, self.delay = max_batch, delay
+        self._pending: list[tuple[Save, DomainTrack | None]] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(self, save: Save, replaces: DomainTrack | None) -> None:
+        """Queue a save; a full batch is written at once (and may raise as flush does)."""
+        self._pending.append((save, replaces))
+        if len(self._pending) >= self.max_batch:
+            self.flush()
+
+    def flush_soon(self) -> None:
+        """Write what is queued within `delay` seconds (needs a running event loop)."""
+        if self._pending and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.delay, self._flush_logged)
+
+    def flush(self) -> list[list[Event]]:
+        """Write everything queued now, in one transaction: the events of each save, in order.
+
+        On failure nothing is written, on_failed gets the batch (so the daemon can restore
+        the tracks it replaced) and the error is raised.
+        """
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending = self._pending, []
+        if not batch:
+            return []
+        try:
+            written = self.store.save_many(save for save, _ in batch)
+        except BaseException:
+            self.on_failed(batch)
+            raise
+        for events in written:
+            if events:
+                self.on_written(events)
+        return written
+
+    def _flush_logged(self) -> None:
+        self._timer = None
+        try:
+            self.flush()
+        except Exception:
+            log.exception("state_write_failed")
