@@ -29,9 +29,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
-from datetime import timedelta
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,7 @@ import dns.message  # noqa: E402
 import dns.query  # noqa: E402
 import structlog  # noqa: E402
 
-from domainwatch import aio  # noqa: E402
+from domainwatch import aio, gctune  # noqa: E402
 from domainwatch.checks.plan import plan  # noqa: E402
 from domainwatch.config import parse  # noqa: E402
 from domainwatch.daemon import Daemon  # noqa: E402
@@ -205,7 +207,7 @@ async def one_shot(
 ) -> tuple[float, float, int, list[dict[str, Any]]]:
     config = parse(config_text(count, directory / "unused.db", transport))
     work = [(d.name, plan(d)) for d in config.domains]
-    aio.settle()  # as `domainwatch check` does before checking
+    gctune.settle()  # as `domainwatch check` does before checking
     resolver = resolver_from(config.resolver)
     counting = Counting(resolver)
     started, cpu0 = time.perf_counter(), cpu()
@@ -215,14 +217,14 @@ async def one_shot(
     return elapsed, spent, counting.count, [r.as_dict() for r in reports]
 
 
-async def daemon_round(count: int, directory: Path) -> dict[str, float]:
+async def daemon_round(count: int, directory: Path) -> dict[str, Any]:
     store_path = directory / f"daemon-{time.monotonic_ns()}.db"
     config = parse(config_text(count, store_path, "fast"))
     metrics = Metrics()
     started = time.perf_counter()
     daemon = Daemon(config, Store(store_path), metrics=metrics, rng=random.Random(1))
     metrics.attach(daemon)
-    aio.settle()  # as `domainwatch run` does once the store is loaded
+    gctune.settle()  # as `domainwatch run` does once the store is loaded
     setup = time.perf_counter() - started
     cpu0, round_started = cpu(), time.perf_counter()
     await daemon.run_once()
@@ -245,6 +247,7 @@ async def daemon_round(count: int, directory: Path) -> dict[str, float]:
     startup = time.perf_counter() - restart
     await again.shutdown()
     return {
+        "store": str(store_path),
         "setup": setup,
         "round": round_seconds,
         "round_cpu": round_cpu,
@@ -256,6 +259,45 @@ async def daemon_round(count: int, directory: Path) -> dict[str, float]:
         "metrics_gzip": gzipped,
         "startup": startup,
     }
+
+
+def daemon_process(count: int, directory: Path, store_path: Path) -> dict[str, float]:
+    """`domainwatch run` as its own process on a store from an earlier round: seconds from launch
+    to /readyz 200, a gzipped /metrics scrape, and the process's own peak RSS."""
+    listen = "127.0.0.1:18427"
+    config = directory / "daemon.yaml"
+    config.write_text(config_text(count, store_path, "fast") + f"server: {{listen: '{listen}'}}\n")
+    code = "import sys; from domainwatch.cli import main; sys.exit(main(sys.argv[1:]))"
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        ["taskset", "-c", "1", sys.executable, "-c", code, "run", "-c", str(config), "--log-level", "error"],
+        cwd=ROOT,
+    )
+    try:
+        ready = _wait_ready(f"http://{listen}/readyz", process) - started
+        scrape_started = time.perf_counter()
+        request = urllib.request.Request(f"http://{listen}/metrics", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            size = len(response.read())
+        scrape = time.perf_counter() - scrape_started
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        peak = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    return {"ready": ready, "scrape": scrape, "scrape_gzip_bytes": size, "daemon_peak_rss_mb": peak}
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> float:
+    while process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return time.perf_counter()
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"domainwatch run exited with {process.returncode}")
 
 
 def checkdmarc(count: int) -> float:
@@ -329,6 +371,7 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
     )
     identical = all(run[3] == (slow or fast)[0][3] for run in fast + slow)
     rounds = [aio.run(daemon_round(n, directory)) for _ in range(args.runs)]
+    processes = [daemon_process(n, directory, Path(r["store"])) for r in rounds]
     peer = statistics.median(checkdmarc(n) for _ in range(args.runs)) if not args.skip_peer else float("nan")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -356,6 +399,8 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
         "setup",
         "round",
         "round_cpu",
+        "steady",
+        "steady_cpu",
         "render",
         "render_again",
         "metrics_bytes",
@@ -363,10 +408,19 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
         "startup",
     ]
     med = {k: statistics.median(r[k] for r in rounds) for k in keys}
+    med |= {k: statistics.median(p[k] for p in processes) for k in processes[0]}
     print(
         f"daemon: one round {med['round']:.2f}s ({n / med['round']:.0f} domains/s, {med['round_cpu']:.2f} CPU s); "
         f"start-up with the store {med['startup']:.2f}s; /metrics {med['render'] * 1000:.0f} ms (again, nothing changed: {med['render_again'] * 1000:.0f} ms), "
         f"{med['metrics_bytes'] / 1e6:.1f} MB ({med['metrics_gzip'] / 1e6:.2f} MB gzip); peak RSS {rss_mb:.0f} MB"
+    )
+    print(
+        f"daemon steady state: a round with nothing changed {med['steady']:.2f}s, {med['steady_cpu']:.2f} CPU s "
+        f"= {med['steady_cpu'] / 300:.0%} of a core on a 5-minute interval"
+    )
+    print(
+        f"`domainwatch run` on that store: ready {med['ready']:.2f}s after launch; gzipped /metrics scrape "
+        f"{med['scrape']:.2f}s ({med['scrape_gzip_bytes'] / 1e6:.1f} MB); daemon peak RSS {med['daemon_peak_rss_mb']:.0f} MB"
     )
     print(
         json.dumps(

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
-from domainwatch import __version__, aio, cli_spf, cli_webhooks
+from domainwatch import __version__, aio, cli_spf, cli_webhooks, gctune
 from domainwatch.checks.plan import inspect_plan, plan
 from domainwatch.config import Config, ConfigError, load
 from domainwatch.config.fields import (
@@ -139,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    gctune.tune()
     configure_logging(args.log_format, args.log_level or ("info" if args.command == "run" else "warning"))
     if args.command == "demo" and args.time_scale <= 0:
         print("domainwatch: --time-scale must be positive", file=sys.stderr)
@@ -217,7 +218,7 @@ def run_check(config: Config, args: argparse.Namespace) -> int:
     ]
     settings = _resolver_settings(config.resolver, args)
     work = [(d.name, plan(d)) for d in selected if d.verify]
-    aio.settle()
+    gctune.settle()
     reports = aio.run(check_with(work, settings))
     skipped = [d.name for d in selected if not d.verify]
     _print(reports, skipped, args.format)

@@ -21,7 +21,7 @@ from domainwatch.checks.base import Expectation
 from domainwatch.checks.plan import plan, specs
 from domainwatch.config import Config, ConfigError, load
 from domainwatch.config.schema import Defaults, DomainConfig
-from domainwatch.dns.cache import PassCache, SharedLookups
+from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.resolver import Resolver
 from domainwatch.engine import Change, DomainTrack, RecordSpec, apply_report, reconcile, request_verification
 from domainwatch.facts import DomainFacts, facts_of
@@ -109,7 +109,7 @@ class Daemon:
         self._fixed_resolver = resolver
         self.schedule = Schedule()
         self.tracks: dict[str, DomainTrack] = store.load()
-        self.facts: dict[str, DomainFacts] = {name: facts_of(store.results(name)) for name in self.tracks}
+        self.facts: dict[str, DomainFacts] = store.facts()
         self.last_reload_ok, self.last_reload_success_at = True, clock()
         self.plans: dict[str, DomainPlan] = {}
         self._inflight: dict[str, asyncio.Task[None]] = {}
@@ -123,8 +123,12 @@ class Daemon:
         self.writes = BatchedWrites(store, self._announce, self._restore)
         self.resolver: Resolver = resolver or self._new_resolver(config)
         self.apply_config(config)
-        # The domains of the first round; ready (for /readyz) once each has been checked once.
-        self.first_round: set[str] = {name for name in self.plans if name in self.schedule}
+        # Ready (for /readyz) once every domain has a status backed by an observation: checked
+        # since start-up, or before it (the store keeps when). A restart on a large store is
+        # ready as soon as it is loaded, not a whole round later.
+        self.first_round: set[str] = {
+            name for name in self.plans if name in self.schedule and self.tracks[name].checked_at is None
+        }
 
     @property
     def ready(self) -> bool:
@@ -215,16 +219,16 @@ class Daemon:
         async with self._limit:
             started = self.clock()
             report = await check_domain(
-                name, domain_plan.expectations, PassCache(self.shared.for_domain(name)), self.config.resolver
+                name, domain_plan.expectations, self.shared.for_domain(name), self.config.resolver
             )
         if self.plans.get(name) is not domain_plan:
             return  # the config changed while we were checking; the new plan is already scheduled
         now = self.clock()
         track, changes = apply_report(self.tracks[name], domain_plan.specs, report, domain_plan.rules, now)
         results = {r.record: r.as_dict() for r in report.records}  # what is stored, and facts' source
-        self._queue(track, changes, results)
+        self.facts[name] = facts = facts_of(results)
+        self._queue(track, changes, results, facts)
         self.writes.flush_soon()
-        self.facts[name] = facts_of(results)
         self.first_round.discard(name)
         if self.metrics is not None:
             self.metrics.observe_check(report, (now - started).total_seconds())
@@ -245,13 +249,17 @@ class Daemon:
         return self.writes.flush()[-1]
 
     def _queue(
-        self, track: DomainTrack, changes: list[Change], results: dict[str, dict[str, Any]] | None = None
+        self,
+        track: DomainTrack,
+        changes: list[Change],
+        results: dict[str, dict[str, Any]] | None = None,
+        facts: DomainFacts | None = None,
     ) -> bool:
         """Make `track` the domain's state and queue its write; False if nothing changed."""
         if self.tracks.get(track.name) == track and not changes and results is None:
             return False
         payload_of = self._payload_builder(track, results) if changes and self.config.webhooks else None
-        self.writes.add(Save(track, changes, results, payload_of), self.tracks.get(track.name))
+        self.writes.add(Save(track, changes, results, payload_of, facts), self.tracks.get(track.name))
         self.tracks[track.name] = track
         return True
 
@@ -290,9 +298,7 @@ class Daemon:
             if event.kind not in ("domain", "record"):
                 return None
             if not views:
-                stored = (
-                    results or self.store.results(track.name)
-                )
+                stored = results or self.store.results(track.name)
                 views.append(domain_view(track, plan.specs, plan.rules, stored))
             return event_payload(event, views[0])
 

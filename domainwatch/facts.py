@@ -6,8 +6,9 @@ computed from the stored JSON form so a restart rebuilds them from the store.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
@@ -38,3 +39,18 @@ def facts_of(results: Mapping[str, Mapping[str, Any]]) -> DomainFacts:
         if record == "dmarc" and "dmarc_policy" in facts:
             dmarc = str(facts["dmarc_policy"])
     return DomainFacts(counts, spf, dkim, dmarc)
+
+
+def facts_json(facts: DomainFacts) -> str:
+    """The stored form: a restart reads these few numbers instead of every result."""
+    return json.dumps(asdict(facts), sort_keys=True)
+
+
+def facts_from_json(text: str) -> DomainFacts:
+    data = json.loads(text)
+    return DomainFacts(
+        {str(k): int(v) for k, v in data["findings"].items()},
+        None if data["spf_dns_lookups"] is None else int(data["spf_dns_lookups"]),
+        {str(k): int(v) for k, v in data["dkim_key_bits"].items()},
+        None if data["dmarc_policy"] is None else str(data["dmarc_policy"]),
+    )

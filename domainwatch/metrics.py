@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 from collections import Counter as Tally
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -41,6 +41,7 @@ class Metrics:
         self.registry = registry or CollectorRegistry()
         self._daemon: Daemon | None = None
         self._domain_text = DomainText()
+        self._dns_children: dict[tuple[Nameserver, Outcome], Any] = {}
         r = self.registry
         self.checks = Counter(
             "domainwatch_checks",
@@ -81,7 +82,11 @@ class Metrics:
         Info("domainwatch_build", "domainwatch build information", registry=r).info({"version": __version__})
 
     def observe_dns(self, server: Nameserver, outcome: Outcome, seconds: float) -> None:
-        self.dns_queries.labels(str(server), outcome.value).inc()
+        # Called for every query: keep each (server, outcome) child instead of looking it up.
+        counter = self._dns_children.get((server, outcome))
+        if counter is None:
+            counter = self._dns_children[server, outcome] = self.dns_queries.labels(str(server), outcome.value)
+        counter.inc()
         self.dns_duration.observe(seconds)
 
     def observe_check(self, report: DomainReport, seconds: float) -> None:
@@ -109,9 +114,10 @@ class Metrics:
 
     def render(self, accept_encoding: str = "") -> tuple[bytes, dict[str, str]]:
         """The exposition, gzipped when the scraper accepts it."""
-        body = generate_latest(self.registry)
+        parts = [generate_latest(self.registry)]
         if self._daemon is not None:
-            body += self._domain_text.render(self._daemon).encode()
+            parts += self._domain_text.render(self._daemon)
+        body = b"".join(parts)
         if "gzip" in accept_encoding:
             return gzip.compress(body, compresslevel=1), {
                 "Content-Type": CONTENT_TYPE,

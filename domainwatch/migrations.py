@@ -84,4 +84,9 @@ MIGRATIONS: tuple[str, ...] = (
         reason TEXT
     );
     """,
+    # 3: each domain's facts (finding counts, SPF lookups, DKIM key sizes, DMARC policy) as the
+    # metrics export them, so a restart need not read and parse every stored result.
+    """
+    ALTER TABLE domains ADD COLUMN facts TEXT;
+    """,
 )

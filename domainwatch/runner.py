@@ -56,9 +56,14 @@ async def check_domain(
     resolver: Resolver,
     settings: ResolverConfig | None = None,
 ) -> DomainReport:
-    """Check every expectation of one domain, through each authoritative server if asked."""
+    """Check every expectation of one domain, through each authoritative server if asked.
+
+    Identical queries within the check are made once: check_records shares one answer per
+    query between the records, and the views share what they ask through a PassCache.
+    """
     if settings is None or settings.mode == "recursive":
         return DomainReport(name, tuple(await check_records(expectations, resolver)))
+    resolver = resolver if isinstance(resolver, PassCache) else PassCache(resolver)
     views = await zone_views(
         resolver,
         name,

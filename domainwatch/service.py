@@ -12,7 +12,7 @@ from typing import Any, TextIO
 import structlog
 from aiohttp import web
 
-from domainwatch import aio
+from domainwatch import gctune
 from domainwatch.config import Config
 from domainwatch.daemon import Daemon, DomainPlan
 from domainwatch.dns.resolver import Resolver
@@ -42,7 +42,7 @@ async def run_daemon(config: Config, config_path: str | None, *, resolver: Resol
     daemon.on_events.append(lambda _: worker.wake())
     daemon.on_config.append(worker.apply_config)
     metrics.attach(daemon, worker)
-    aio.settle()
+    gctune.settle()
     runner = web.AppRunner(create_app(daemon, metrics, worker), access_log=None)
     await runner.setup()
     host, port = split_listen(config.server.listen)

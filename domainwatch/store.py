@@ -11,13 +11,14 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from domainwatch.engine import Change, DomainTrack
 from domainwatch.entropy import RandomPool
+from domainwatch.facts import DomainFacts, facts_from_json, facts_json, facts_of
 from domainwatch.migrations import MIGRATIONS
 from domainwatch.status import Observation, RecordTrack, Status
 
@@ -32,6 +33,7 @@ class Save:
     changes: list[Change]
     results: Mapping[str, Mapping[str, Any]] | None = None  # record id -> RecordResult.as_dict()
     payload_of: PayloadBuilder | None = None
+    facts: DomainFacts | None = None  # distilled from `results`
 
 
 class StoreError(Exception):
@@ -124,29 +126,36 @@ class Store:
 
     # -- reading ------------------------------------------------------------------------------
     def load(self, *, include_removed: bool = False) -> dict[str, DomainTrack]:
+        records: dict[str, dict[str, RecordTrack]] = {}
+        fingerprints: dict[str, dict[str, str]] = {}
+        for row in self.db.execute(
+            "SELECT domain, record, fingerprint, status, since, started_at, missing_since, misses, stale,"
+            " last_observation, checked_at FROM records ORDER BY domain, record"
+        ):
+            records.setdefault(row[0], {})[row[1]] = _record_from_row(row)
+            fingerprints.setdefault(row[0], {})[row[1]] = row[2]
         rows = self.db.execute(
             "SELECT name, verify, status, since, capabilities, checked_at FROM domains"
             " WHERE removed_at IS NULL OR ?",
             (include_removed,),
         )
-        tracks = {row[0]: _domain_from_row(row) for row in rows}
-        records: dict[str, dict[str, RecordTrack]] = {name: {} for name in tracks}
-        fingerprints: dict[str, dict[str, str]] = {name: {} for name in tracks}
-        for row in self.db.execute(
-            "SELECT domain, record, fingerprint, status, since, started_at, missing_since, misses, stale,"
-            " last_observation, checked_at FROM records ORDER BY domain, record"
-        ):
-            if row[0] in tracks:
-                records[row[0]][row[1]] = _record_from_row(row)
-                fingerprints[row[0]][row[1]] = row[2]
         return {
-            name: replace(track, records=records[name], fingerprints=fingerprints[name])
-            for name, track in tracks.items()
+            row[0]: _domain_from_row(row, records.get(row[0], {}), fingerprints.get(row[0], {}))
+            for row in rows
         }
 
     def removed(self) -> dict[str, datetime]:
         rows = self.db.execute("SELECT name, removed_at FROM domains WHERE removed_at IS NOT NULL")
         return {name: from_micros(at) for name, at in rows}  # type: ignore[misc]
+
+    def facts(self) -> dict[str, DomainFacts]:
+        """Every current domain's facts; distilled from its stored results where a store from
+        before they were kept has none."""
+        rows = self.db.execute("SELECT name, facts FROM domains WHERE removed_at IS NULL").fetchall()
+        return {
+            name: facts_from_json(text) if text is not None else facts_of(self.results(name))
+            for name, text in rows
+        }
 
     def results(self, domain: str) -> dict[str, dict[str, Any]]:
         rows = self.db.execute(
@@ -197,7 +206,7 @@ class Store:
             return [self._save_one(save) for save in saves]
 
     def _save_one(self, save: Save) -> list[Event]:
-        self._upsert_domain(save.track)
+        self._upsert_domain(save.track, save.facts)
         self._replace_records(save.track, save.results or {})
         events = [self._append_event(change) for change in save.changes]
         for event in events:
@@ -209,12 +218,13 @@ class Store:
                 )
         return events
 
-    def _upsert_domain(self, track: DomainTrack) -> None:
+    def _upsert_domain(self, track: DomainTrack, facts: DomainFacts | None) -> None:
         self.db.execute(
-            "INSERT INTO domains (name, verify, status, since, capabilities, checked_at) VALUES (?,?,?,?,?,?)"
+            "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, facts)"
+            " VALUES (?,?,?,?,?,?,?)"
             " ON CONFLICT(name) DO UPDATE SET verify=excluded.verify, status=excluded.status,"
             " since=excluded.since, capabilities=excluded.capabilities, checked_at=excluded.checked_at,"
-            " removed_at=NULL",
+            " facts=COALESCE(excluded.facts, domains.facts), removed_at=NULL",
             (
                 track.name,
                 int(track.verify),
@@ -222,6 +232,7 @@ class Store:
                 to_micros(track.since),
                 json.dumps({k: v.value for k, v in track.capabilities.items()}),
                 to_micros(track.checked_at),
+                facts_json(facts) if facts is not None else None,
             ),
         )
 
@@ -321,16 +332,23 @@ class Store:
         return names
 
 
-def _domain_from_row(row: tuple[Any, ...]) -> DomainTrack:
+# Plain lookups: a restart turns a million stored values into members (Status(v) is slower).
+_STATUSES = {s.value: s for s in Status}
+_OBSERVATIONS = {o.value: o for o in Observation}
+
+
+def _domain_from_row(
+    row: tuple[Any, ...], records: dict[str, RecordTrack], fingerprints: dict[str, str]
+) -> DomainTrack:
     name, verify, status, since, capabilities, checked_at = row
     return DomainTrack(
         name,
         bool(verify),
-        Status(status),
+        _STATUSES[status],
         from_micros(since),
-        {},
-        {},
-        {k: Status(v) for k, v in json.loads(capabilities).items()},
+        records,
+        fingerprints,
+        {k: _STATUSES[v] for k, v in json.loads(capabilities).items()},
         from_micros(checked_at),
     )
 
@@ -338,13 +356,13 @@ def _domain_from_row(row: tuple[Any, ...]) -> DomainTrack:
 def _record_from_row(row: tuple[Any, ...]) -> RecordTrack:
     status, since, started, missing, misses, stale, observation, checked = row[3:]
     return RecordTrack(
-        Status(status),
+        _STATUSES[status],
         from_micros(since),
         from_micros(started),
         from_micros(missing),
         misses,
         bool(stale),
-        Observation(observation) if observation else None,
+        _OBSERVATIONS[observation] if observation else None,
         from_micros(checked),
     )
 

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from domainwatch.config.presets import apply_preset
 from domainwatch.config.schema import Config
+from domainwatch.gctune import gc_paused
 
 PathKey = tuple[str | int, ...]
 # libyaml's C parser (shipped in PyYAML's wheels) is about ten times faster: a 100k-domain file.
@@ -41,10 +42,25 @@ def format_path(path: PathKey) -> str:
 
 
 class _Problems:
-    def __init__(self, source: str, lines: dict[PathKey, int]) -> None:
-        self.source, self.lines = source, lines
+    def __init__(self, source: str, text: str) -> None:
+        self.source, self.text = source, text
+        self._lines: dict[PathKey, int] | None = None
         self.items: list[tuple[int, str]] = []
         self.seen: set[PathKey] = set()
+
+    @property
+    def lines(self) -> dict[PathKey, int]:
+        """Where each key path is, read again from the text: only ever needed for an error."""
+        if self._lines is None:
+            self._lines = {}
+            loader = _Loader(self.text)
+            try:
+                node = loader.get_single_node()
+                if node is not None:
+                    _collect_lines(node, (), self._lines)
+            finally:
+                loader.dispose()
+        return self._lines
 
     def add(self, path: PathKey, message: str) -> None:
         """Record a problem; only the first one per path, and none on an ancestor of a path that
@@ -84,10 +100,26 @@ def parse(
     base_dir: Path | None = None,
     read_file: Callable[[Path], str] | None = None,
 ) -> Config:
-    data, lines = _compose(text, source)
-    problems = _Problems(source, lines)
-    data = _expand_env(data, (), env or {}, problems)
-    data = _resolve_secret_files(data, (), base_dir or Path("."), read_file or _read_secret, problems)
+    with gc_paused():
+        return _parse(text, source, env, base_dir, read_file)
+
+
+def _parse(
+    text: str,
+    source: str,
+    env: Mapping[str, str] | None,
+    base_dir: Path | None,
+    read_file: Callable[[Path], str] | None,
+) -> Config:
+    data = _compose(text, source)
+    problems = _Problems(source, text)
+    # Walking every value costs a second per 100,000 domains: skip the walks when the text
+    # cannot hold what they look for (a backslash escape could spell anything, so it walks).
+    escaped = "\\" in text
+    if escaped or "$" in text:
+        data = _expand_env(data, (), env or {}, problems)
+    if escaped or "_file" in text:
+        data = _resolve_secret_files(data, (), base_dir or Path("."), read_file or _read_secret, problems)
     data = _apply_presets(data, problems)
     _check_duplicates(data, problems)
     try:
@@ -99,19 +131,31 @@ def parse(
     return config
 
 
-def _compose(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
-    """Parse once (libyaml when available): the node tree gives lines, then the Python values."""
-    loader = _Loader(text)
+class _StrictLoader(_Loader):  # type: ignore[misc]
+    """The safe loader, noting duplicate keys (YAML forbids them; PyYAML keeps the last)."""
+
+    def __init__(self, text: str, source: str) -> None:
+        super().__init__(text)
+        self.source = source
+        self.duplicates: list[str] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                # The path comes with the error pass's line map; the line and key say enough.
+                line = key_node.start_mark.line + 1
+                self.duplicates.append(f"{self.source}:{line}: {key}: duplicate key")
+            seen.add(key)
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+
+
+def _compose(text: str, source: str) -> Any:
+    """Parse (libyaml when available) to Python values; duplicate keys are errors."""
+    loader = _StrictLoader(text, source)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return {}, {}
-        lines: dict[PathKey, int] = {}
-        duplicates: list[str] = []
-        _collect_lines(node, (), lines, duplicates, source)
-        if duplicates:
-            raise ConfigError(duplicates)
-        data = loader.construct_document(node)
+        data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise ConfigError([f"{source}:{line}: YAML syntax error: {exc.problem}"]) from None
@@ -119,20 +163,40 @@ def _compose(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
         raise ConfigError([f"{source}:1: YAML error: {exc}"]) from None
     finally:
         loader.dispose()
+    if loader.duplicates:
+        raise ConfigError(_with_paths(loader.duplicates, text, source))
+    if data is None:
+        return {}
     if not isinstance(data, dict):
         raise ConfigError([f"{source}:1: the top level must be a mapping of keys"])
-    return data, lines
+    return data
+
+
+def _with_paths(duplicates: list[str], text: str, source: str) -> list[str]:
+    """Duplicate-key errors with the full key path, found again on the node tree (error path)."""
+    loader = _Loader(text)
+    found: list[str] = []
+    try:
+        node = loader.get_single_node()
+        _collect_lines(node, (), {}, found, source)
+    finally:
+        loader.dispose()
+    return found or duplicates
 
 
 def _collect_lines(
-    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], duplicates: list[str], source: str
+    node: yaml.Node,
+    path: PathKey,
+    lines: dict[PathKey, int],
+    duplicates: list[str] | None = None,
+    source: str = "",
 ) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
             key = str(key_node.value)
-            if key in seen:
+            if key in seen and duplicates is not None:
                 line = key_node.start_mark.line + 1
                 duplicates.append(f"{source}:{line}: {format_path((*path, key))}: duplicate key")
             seen.add(key)

@@ -128,10 +128,10 @@ class StorageConfig(_Model):
 
 
 class SpfConfig(_Model):
-    include: list[str] = []
+    include: list[str] = Field(default_factory=list)
     # Addresses (or CIDRs) whose mail must pass check_host(): the SPF record is found only if
     # an RFC 7208 evaluation passes for each (both ends of a CIDR).
-    authorize: list[str] = []
+    authorize: list[str] = Field(default_factory=list)
 
     @field_validator("authorize")
     @classmethod
@@ -159,6 +159,8 @@ class SpfConfig(_Model):
 
 
 def _is_network(value: str) -> bool:
+    if ":" not in value and not value.replace(".", "").replace("/", "").isdigit():
+        return False  # a domain name (the usual entry): skip the costly parse
     try:
         ipaddress.ip_network(value, strict=False)
     except ValueError:
@@ -187,7 +189,7 @@ class SendingConfig(_Model):
     return_path: ReturnPathLabel = "send"
     spf: SpfConfig | None = None
     mx: MxConfig | None = None
-    dkim: list[DkimConfig] = []
+    dkim: list[DkimConfig] = Field(default_factory=list)  # no deep copy per domain
 
     @model_validator(mode="after")
     def _has_a_record(self) -> SendingConfig:
@@ -234,8 +236,11 @@ class DomainConfig(_Model):
 
     def settings(self, defaults: Defaults) -> Defaults:
         """The domain's scheduling and window settings: its own keys over the defaults."""
-        own = {k: getattr(self, k) for k in Defaults.model_fields if getattr(self, k) is not None}
-        return defaults.model_copy(update=own)
+        own = {k: getattr(self, k) for k in _DEFAULT_KEYS if getattr(self, k) is not None}
+        return defaults.model_copy(update=own) if own else defaults  # most domains: the defaults
+
+
+_DEFAULT_KEYS = tuple(Defaults.model_fields)
 
 
 class Config(_Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from domainwatch.config import Config, parse
 from domainwatch.config.schema import MxConfig
 from domainwatch.daemon import Daemon, DomainPlan, shared_cache_age
 from domainwatch.dns.resolver import Lookup, Outcome, Query
-from domainwatch.store import Store
+from domainwatch.store import Event, Save, Store
 from domainwatch.testing import FakeClock, FakeResolver
 from tests.integration.daemon_helpers import advance, step
 
@@ -266,9 +267,14 @@ async def test_many_checks_are_written_in_one_transaction(tmp_path: Path) -> Non
     daemon = Daemon(
         config(tmp_path, extra), store, resolver=resolver, clock=FakeClock(), rng=random.Random(7)
     )
-    transactions = []
+    transactions: list[list[Save]] = []
     save_many = store.save_many
-    store.save_many = lambda saves: transactions.append(list(saves)) or save_many(transactions[-1])  # type: ignore[method-assign]
+
+    def counted(saves: Iterable[Save]) -> list[list[Event]]:
+        transactions.append(list(saves))
+        return save_many(transactions[-1])
+
+    store.save_many = counted  # type: ignore[method-assign]
     await daemon.run_once()
     assert [len(batch) for batch in transactions] == [10]
     assert {name: track.status for name, track in store.load().items()} == {

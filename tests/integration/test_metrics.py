@@ -22,7 +22,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 from domainwatch.metrics_text import FAMILIES as TEXT_FAMILIES
-from domainwatch.metrics_text import escape
+from domainwatch.metrics_text import DomainText, escape
+from domainwatch.status import Status
 from domainwatch.web.app import create_app
 from tests.integration.web_fixtures import make_daemon
 
@@ -170,6 +171,14 @@ async def test_a_domains_text_changes_with_its_state_and_goes_with_it(tmp_path: 
     name = "good.example.com"
     track = daemon.tracks[name]
     assert track.checked_at is not None
+    daemon.tracks[name] = replace(track, checked_at=track.checked_at + timedelta(minutes=5))
+    after = metrics.render()[0].decode()
+    # Chunks reused from the previous text are exactly what formatting afresh writes.
+    assert after.endswith(b"".join(DomainText().render(daemon)).decode())
+    daemon.tracks[name] = replace(daemon.tracks[name], status=Status.FAILED)
+    failed = metrics.render()[0].decode()
+    assert f'domainwatch_domain_status{{domain="{name}",status="failed"}} 1.0' in failed
+    assert failed.endswith(b"".join(DomainText().render(daemon)).decode())
     daemon.tracks[name] = replace(track, checked_at=track.checked_at + timedelta(minutes=5))
     after = metrics.render()[0].decode()
     changed = set(before.splitlines()) ^ set(after.splitlines())

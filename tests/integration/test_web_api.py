@@ -12,8 +12,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from domainwatch.config import parse
+from domainwatch.daemon import Daemon
+from domainwatch.store import Store
+from domainwatch.testing import FakeClock
 from domainwatch.web.app import create_app
-from tests.integration.web_fixtures import ADMIN, VIEWER, config_text, make_daemon
+from tests.integration.web_fixtures import ADMIN, VIEWER, config_text, make_daemon, zone
 
 Client = TestClient[Any, Any]
 MakeClient = Callable[[web.Application], Awaitable[Client]]
@@ -129,12 +133,24 @@ async def test_verify_restarts_a_not_started_domain_and_is_idempotent(
 
 
 async def test_readyz_waits_for_the_first_round(tmp_path: Path, aiohttp_client: MakeClient) -> None:
-    """/readyz is 503 until every domain was checked once."""
+    """/readyz is 503 until every domain was checked once; a restart on that store is ready at
+    once (its statuses rest on stored observations), while a newly added domain is not."""
     daemon, metrics = await make_daemon(tmp_path, check=False)
     client = await aiohttp_client(create_app(daemon, metrics))
     assert 503 == (await client.get("/readyz")).status
     await daemon.run_once()
     assert 200 == (await client.get("/readyz")).status
+    await daemon.shutdown()
+    store = Store(daemon.config.storage.path)
+    restarted = Daemon(daemon.config, store, resolver=zone(), clock=FakeClock())
+    assert restarted.ready
+    await restarted.shutdown()
+    grown = parse(
+        config_text(tmp_path, False) + "  - {name: new.example.com, sending: {spf: {include: [a.example]}}}\n"
+    )
+    again = Daemon(grown, Store(daemon.config.storage.path), resolver=zone(), clock=FakeClock())
+    assert not again.ready
+    await again.shutdown()
 
 
 async def test_exports_stream_csv(secured: Client) -> None:

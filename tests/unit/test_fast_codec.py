@@ -184,3 +184,16 @@ def test_encoded_query_is_what_dnspython_reads(rdtype: str) -> None:
         message.flags & dns.flags.RD,
         message.payload,
     )
+
+
+def test_a_compression_target_may_not_run_into_the_name_pointing_at_it() -> None:
+    """Found by the mutation test: an owner pointing at offset 0 reads a 44-octet "label" over the
+    header and question into its own record. dnspython rejects that overlap; so do we."""
+    wire = bytes.fromhex(
+        "2c00810000010002000000000a5f646f6d61696e6b65790000100001"
+        "c00000050001000000000003016100c028001000010000003c000100"
+    )
+    with pytest.raises(dns.exception.FormError):
+        dns.message.from_wire(wire)
+    with pytest.raises(Malformed):
+        parse_response(wire, Query("_domainkey", "TXT"))

@@ -249,34 +249,44 @@ def _txt(data: bytes) -> tuple[bytes, ...]:
     return tuple(parts)
 
 
+_MAX_POINTERS = 16  # as dnspython (MAX_COMPRESSION_POINTER_CHAIN)
+
+
 def read_name(wire: bytes, offset: int) -> tuple[str, int]:
-    """A possibly compressed name at `offset`: (lower-case text without the root dot, offset after)."""
+    """A possibly compressed name at `offset`: (lower-case text without the root dot, offset after).
+
+    Compression as strictly as dnspython: every pointer goes below the start of the name (and
+    of each target followed so far), and a target must end before the part that pointed at it.
+    """
     labels: list[bytes] = []
     after = -1
     jumps = 0
     total = 1
+    start = lowest = offset
+    limit = len(wire)
     while True:
-        if offset >= len(wire):
+        if offset >= limit:
             raise Malformed("name runs past the message")
         length = wire[offset]
         if length & 0xC0 == 0xC0:
-            if offset + 1 >= len(wire):
+            if offset + 1 >= limit:
                 raise Malformed("compression pointer cut short")
             pointer = ((length & 0x3F) << 8) | wire[offset + 1]
-            if pointer >= offset or jumps > 127:
+            if pointer >= lowest or jumps >= _MAX_POINTERS:
                 raise Malformed("bad compression pointer")
             if after < 0:
                 after = offset + 2
-            offset, jumps = pointer, jumps + 1
+            limit, start = start, pointer  # the target may not overlap what points at it
+            offset, lowest, jumps = pointer, pointer, jumps + 1
             continue
         if length & 0xC0:
             raise Malformed("unknown label type")
         offset += 1
         if length == 0:
             break
-        label = wire[offset : offset + length]
-        if len(label) != length:
+        if offset + length > limit:
             raise Malformed("label cut short")
+        label = wire[offset : offset + length]
         total += length + 1
         if total > 255:
             raise Malformed("name longer than 255 octets")
