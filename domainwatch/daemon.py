@@ -321,7 +321,10 @@ class Daemon:
                 purged = self.clock()
                 self.store.purge_history(purged - self.config.storage.history_retention)
                 self.store.purge_removed(purged - self.config.storage.retention)
-            for name in self.schedule.pop_due(self.clock()):
+            # A task only for what can run now: at start-up every domain is due at once, and a
+            # task each (100,000 of them) would cost memory and keep the loop from its requests.
+            room = self.config.max_concurrent_checks - len(self._inflight)
+            for name in self.schedule.pop_due(self.clock(), limit=max(room, 0)):
                 if name in self._inflight:
                     self._requeue.add(name)  # due again (a reload or verify): check once this one ends
                 else:
@@ -343,7 +346,8 @@ class Daemon:
 
     async def _sleep_until_due(self) -> None:
         next_due = self.schedule.next_due()
-        timeout = 60.0 if next_due is None else max(0.0, (next_due - self.clock()).total_seconds())
+        full = len(self._inflight) >= self.config.max_concurrent_checks  # a finished check wakes us
+        timeout = 60.0 if next_due is None or full else max(0.0, (next_due - self.clock()).total_seconds())
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=min(timeout, 60.0))

@@ -85,7 +85,9 @@ class Metrics:
         # Called for every query: keep each (server, outcome) child instead of looking it up.
         counter = self._dns_children.get((server, outcome))
         if counter is None:
-            counter = self._dns_children[server, outcome] = self.dns_queries.labels(str(server), outcome.value)
+            counter = self._dns_children[server, outcome] = self.dns_queries.labels(
+                str(server), outcome.value
+            )
         counter.inc()
         self.dns_duration.observe(seconds)
 

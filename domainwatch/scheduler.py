@@ -69,10 +69,11 @@ class Schedule:
     def due_at(self, name: str) -> datetime | None:
         return self._due.get(name)
 
-    def pop_due(self, now: datetime) -> list[str]:
-        """Every domain due at or before `now`, earliest first; they leave the schedule."""
+    def pop_due(self, now: datetime, limit: int | None = None) -> list[str]:
+        """Domains due at or before `now` (at most `limit`), earliest first; they leave the
+        schedule, the others stay due."""
         out: list[str] = []
-        while self._heap and self._heap[0][0] <= now:
+        while self._heap and self._heap[0][0] <= now and (limit is None or len(out) < limit):
             due, name = heapq.heappop(self._heap)
             if self._due.get(name) == due:
                 del self._due[name]

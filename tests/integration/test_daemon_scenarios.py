@@ -14,6 +14,7 @@ import pytest
 from domainwatch.config import Config, parse
 from domainwatch.config.schema import MxConfig
 from domainwatch.daemon import Daemon, DomainPlan, shared_cache_age
+from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.store import Event, Save, Store
 from domainwatch.testing import FakeClock, FakeResolver
@@ -303,4 +304,37 @@ async def test_a_failed_write_loses_no_event(tmp_path: Path) -> None:
     await daemon.run_once(daemon.clock() + timedelta(days=1))
     verified = [e for e in store.history() if e.kind == "domain" and e.status == "verified"]
     assert len(verified) == 1
+    await daemon.shutdown()
+
+
+async def test_serving_starts_no_more_checks_than_may_run_at_once(tmp_path: Path) -> None:
+    """At start-up every domain is due: tasks are made only as slots free up, so a large fleet
+    neither holds a task per domain nor starves the web requests sharing the loop."""
+    extra = "".join(
+        f"  - {{name: d{n}.example.com, receiving: {{mx: [{{host: mx.example.net}}]}}}}\n" for n in range(9)
+    )
+    settings = config(tmp_path, extra).model_copy(update={"max_concurrent_checks": 2})
+    published_zone = published()
+    daemon = Daemon(
+        settings, Store(":memory:"), resolver=published_zone, clock=FakeClock(), rng=random.Random(7)
+    )
+    most = 0
+
+    class Slow:
+        async def resolve(self, query: Query) -> Lookup:
+            nonlocal most
+            most = max(most, len(daemon._inflight))
+            await asyncio.sleep(0.001)
+            return await published_zone.resolve(query)
+
+    daemon.shared = SharedLookups(Slow(), lambda: 0.0, 0)
+    serving = asyncio.create_task(daemon.serve())
+    for _ in range(500):
+        if all(track.checked_at is not None for track in daemon.tracks.values()):
+            break
+        await asyncio.sleep(0.01)
+    daemon.stop()
+    await serving
+    assert all(track.checked_at is not None for track in daemon.tracks.values())
+    assert most == 2
     await daemon.shutdown()
