@@ -284,11 +284,20 @@ def daemon_process(count: int, directory: Path, store_path: Path) -> dict[str, f
             size = len(response.read())
         scrape = time.perf_counter() - scrape_started
         status = Path(f"/proc/{process.pid}/status").read_text()
-        peak = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+        peak, rss = (
+            int(re.search(rf"{field}:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+            for field in ("VmHWM", "VmRSS")
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
-    return {"ready": ready, "scrape": scrape, "scrape_gzip_bytes": size, "daemon_peak_rss_mb": peak}
+    return {
+        "ready": ready,
+        "scrape": scrape,
+        "scrape_gzip_bytes": size,
+        "daemon_peak_rss_mb": peak,
+        "daemon_rss_mb": rss,
+    }
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> float:
@@ -423,7 +432,8 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
     )
     print(
         f"`domainwatch run` on that store: ready {med['ready']:.2f}s after launch; gzipped /metrics scrape "
-        f"{med['scrape']:.2f}s ({med['scrape_gzip_bytes'] / 1e6:.1f} MB); daemon peak RSS {med['daemon_peak_rss_mb']:.0f} MB"
+        f"{med['scrape']:.2f}s ({med['scrape_gzip_bytes'] / 1e6:.1f} MB); daemon RSS {med['daemon_rss_mb']:.0f} MB "
+        f"(peak {med['daemon_peak_rss_mb']:.0f} MB)"
     )
     print(
         json.dumps(

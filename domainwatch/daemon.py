@@ -208,7 +208,13 @@ class Daemon:
     async def run_once(self, now: datetime | None = None) -> int:
         """Check every domain due at `now` (default: the clock) and wait for them; for tests."""
         names = self.schedule.pop_due(now or self.clock())
-        await asyncio.gather(*(self._check(name) for name in names))
+        pending = iter(names)
+
+        async def worker() -> None:  # as serve() does: only as many checks in flight as may run
+            for name in pending:
+                await self._check(name)
+
+        await asyncio.gather(*(worker() for _ in range(min(len(names), self.config.max_concurrent_checks))))
         self.writes.flush()
         return len(names)
 

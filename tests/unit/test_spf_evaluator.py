@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 
 from hypothesis import given
@@ -39,3 +40,20 @@ def test_spf_shaped_records_never_crash(words: list[str]) -> None:
     assert evaluation.result in set(Result)
     assert evaluation.dns_lookups <= 11
     assert evaluation.void_lookups <= 3
+
+
+def test_an_evaluation_leaves_no_reference_cycle() -> None:
+    """Evaluations are freed the moment they are dropped, not by the cycle collector: a cycle per
+    evaluation once made a third of what the collector scanned in a daemon round."""
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(200):
+            evaluator = Evaluator(
+                lambda q: Lookup(q, Outcome.NXDOMAIN), None, "postmaster@a.example", "a.example"
+            )
+            evaluator.run("a.example")
+            del evaluator
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
