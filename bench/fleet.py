@@ -16,6 +16,7 @@ Usage: python bench/fleet.py [--domains 10000] [--runs 3]   (as root: binds port
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
 import hashlib
 import json
@@ -45,6 +46,8 @@ import dns.exception  # noqa: E402
 import dns.message  # noqa: E402
 import dns.query  # noqa: E402
 import structlog  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from domainwatch import aio, gctune  # noqa: E402
 from domainwatch.checks.plan import plan  # noqa: E402
@@ -56,12 +59,18 @@ from domainwatch.runner import check_many, close, resolver_from  # noqa: E402
 from domainwatch.store import Store  # noqa: E402
 
 ADDRESS, ZONE, PROVIDERS = "127.0.0.2", "bench.test", 5
-KEY = (
-    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAs4v2W3d8yQ6W9zGZ0p8z7w1Zq5m3nJb2Yt8u5x9cVd0yP4r6e2sH1aL7kB3"
-    "fN5gQ8jR2tM9vC4xK6wE1oU7iS3dA5hT0lZ2bY8nX4qG6cF9eJ1rW3pD7mV0kH2sL5uB8tN4yR6aQ9zC1xE3oI7gK0jM5vP2wT8dF4hY6"
-    "lA1cS9eU3nB7rG5qX0kJ2mW8vO4tH6zD1pL3yE9fC5aR7iN0sQ2uK4gT6wM8xV1bZ3jP5oY7hF9dA2cL4nE6rS8tG0kW2qU4mI6vX8zB0y"
-    "D2fH4jN6pR8tV0xZ2bD4fH6jL8nP0rT2vX4zB6dF8hJ0lN2pR4tV6xZ8bD0fH2jL4nP6rT8vX0zB2dF4hJ6lN8pR0tV2xZ4bIDAQAB"
-)
+
+
+def public_key() -> str:
+    """A real 2048-bit RSA public key (base64 DER), as an ESP would publish for DKIM."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(der).decode()
+
+
+KEY = public_key()
 
 
 def zone_text(count: int) -> str:

@@ -140,14 +140,15 @@ class _StrictLoader(_Loader):  # type: ignore[misc]
         self.duplicates: list[str] = []
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[str] = set()
-        for key_node, _ in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                # The path comes with the error pass's line map; the line and key say enough.
-                line = key_node.start_mark.line + 1
-                self.duplicates.append(f"{self.source}:{line}: {key}: duplicate key")
-            seen.add(key)
+        keys = [str(key_node.value) for key_node, _ in node.value]
+        if len(set(keys)) != len(keys):  # rare: find which (the error pass adds the full path)
+            seen: set[str] = set()
+            for key_node, _ in node.value:
+                key = str(key_node.value)
+                if key in seen:
+                    line = key_node.start_mark.line + 1
+                    self.duplicates.append(f"{self.source}:{line}: {key}: duplicate key")
+                seen.add(key)
         return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
 
 
