@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -93,7 +94,7 @@ async def check_host(
 # check asks the same question twice per check (for its next query, then for the verdict), so
 # this halves its work. Bounded: entries are reused within one check, microseconds apart.
 _Run = tuple[tuple[tuple[Query, Lookup], ...], "Evaluation | Query"]
-_runs: dict[tuple[str, str | None], _Run] = {}
+_runs: OrderedDict[tuple[str, str | None], _Run] = OrderedDict()
 MEMO_SIZE = 4096
 
 
@@ -114,7 +115,7 @@ def evaluate_offline(answers: Mapping[Query, Lookup], ip: str | None, domain: st
     except NeedAnswer as need:
         outcome = need.query
     if len(_runs) >= MEMO_SIZE:
-        del _runs[next(iter(_runs))]
+        _runs.popitem(last=False)  # the oldest (an OrderedDict: O(1), where a dict's front is not)
     _runs[key] = (tuple(read), outcome)
     return outcome
 
