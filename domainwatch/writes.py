@@ -40,9 +40,6 @@ class BatchedWrites:
         self._pending: list[tuple[Save, DomainTrack | None]] = []
         self._timer: asyncio.TimerHandle | None = None
 
-    def __len__(self) -> int:
-        return len(self._pending)
-
     def add(self, save: Save, replaces: DomainTrack | None) -> None:
         """Queue a save; a full batch is written at once (and may raise as flush does)."""
         self._pending.append((save, replaces))

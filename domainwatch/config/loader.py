@@ -52,14 +52,7 @@ class _Problems:
     def lines(self) -> dict[PathKey, int]:
         """Where each key path is, read again from the text: only ever needed for an error."""
         if self._lines is None:
-            self._lines = {}
-            loader = _Loader(self.text)
-            try:
-                node = loader.get_single_node()
-                if node is not None:
-                    _collect_lines(node, (), self._lines)
-            finally:
-                loader.dispose()
+            self._lines, _ = _walk_nodes(self.text, self.source)
         return self._lines
 
     def add(self, path: PathKey, message: str) -> None:
@@ -175,29 +168,33 @@ def _compose(text: str, source: str) -> Any:
 
 def _with_paths(duplicates: list[str], text: str, source: str) -> list[str]:
     """Duplicate-key errors with the full key path, found again on the node tree (error path)."""
-    loader = _Loader(text)
-    found: list[str] = []
-    try:
-        node = loader.get_single_node()
-        _collect_lines(node, (), {}, found, source)
-    finally:
-        loader.dispose()
+    _, found = _walk_nodes(text, source)
     return found or duplicates
 
 
+def _walk_nodes(text: str, source: str) -> tuple[dict[PathKey, int], list[str]]:
+    """Compose the text again (error paths only): each key path's line, and duplicate keys."""
+    lines: dict[PathKey, int] = {}
+    duplicates: list[str] = []
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _collect_lines(node, (), lines, duplicates, source)
+    finally:
+        loader.dispose()
+    return lines, duplicates
+
+
 def _collect_lines(
-    node: yaml.Node,
-    path: PathKey,
-    lines: dict[PathKey, int],
-    duplicates: list[str] | None = None,
-    source: str = "",
+    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], duplicates: list[str], source: str
 ) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
             key = str(key_node.value)
-            if key in seen and duplicates is not None:
+            if key in seen:
                 line = key_node.start_mark.line + 1
                 duplicates.append(f"{source}:{line}: {format_path((*path, key))}: duplicate key")
             seen.add(key)

@@ -75,14 +75,9 @@ class Resolver(Protocol):
         ...
 
 
-class BatchResolver(Resolver, Protocol):
-    async def resolve_many(self, queries: Sequence[Query]) -> list[Lookup]:
-        """Resolve several queries concurrently, without a task for each; answers in order."""
-        ...
-
-
 async def resolve_all(resolver: Resolver, queries: Sequence[Query]) -> list[Lookup]:
-    """Resolve `queries` concurrently: in one batch where the resolver can, else a task each."""
+    """Resolve `queries` concurrently, answers in order: in one batch where the resolver has
+    `async resolve_many(queries) -> list[Lookup]` (no task per query), else a task each."""
     batch = getattr(resolver, "resolve_many", None)
     if batch is not None:
         return list(await batch(queries))
