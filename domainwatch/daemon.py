@@ -25,7 +25,7 @@ from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.resolver import Resolver
 from domainwatch.engine import Change, DomainTrack, RecordSpec, apply_report, reconcile, request_verification
 from domainwatch.facts import DomainFacts, facts_of
-from domainwatch.runner import check_domain, close, resolver_from
+from domainwatch.runner import Observed, close, recheck_domain, resolver_from
 from domainwatch.scheduler import JITTER, Schedule, interval_for, jittered
 from domainwatch.sharding import owns
 from domainwatch.status import Rules
@@ -110,6 +110,9 @@ class Daemon:
         self.schedule = Schedule()
         self.tracks: dict[str, DomainTrack] = store.load()
         self.facts: dict[str, DomainFacts] = store.facts()
+        # Each domain's last check since start-up: a check whose answers are all the same again
+        # reuses its results (no evaluation, no result rows rewritten; runner.observe_records).
+        self.observed: dict[str, Observed] = {}
         self.last_reload_ok, self.last_reload_success_at = True, clock()
         self.plans: dict[str, DomainPlan] = {}
         self._inflight: dict[str, asyncio.Task[None]] = {}
@@ -156,6 +159,7 @@ class Daemon:
         self.store.mark_removed(gone, now)
         for name in gone:
             self.tracks.pop(name)
+            self.observed.pop(name, None)
             self.schedule.discard(name)
         returning = self.store.load(include_removed=True) if set(self.plans) - set(self.tracks) else {}
         for name, domain_plan in self.plans.items():
@@ -224,16 +228,22 @@ class Daemon:
             return
         async with self._limit:
             started = self.clock()
-            report = await check_domain(
-                name, domain_plan.expectations, self.shared.for_domain(name), self.config.resolver
+            previous = self.observed.get(name)
+            report, observed = await recheck_domain(
+                name, domain_plan.expectations, self.shared.for_domain(name), self.config.resolver, previous
             )
         if self.plans.get(name) is not domain_plan:
             return  # the config changed while we were checking; the new plan is already scheduled
         now = self.clock()
         track, changes = apply_report(self.tracks[name], domain_plan.specs, report, domain_plan.rules, now)
-        results = {r.record: r.as_dict() for r in report.records}  # what is stored, and facts' source
-        self.facts[name] = facts = facts_of(results)
-        self._queue(track, changes, results, facts)
+        if observed is not None:
+            self.observed[name] = observed
+        if observed is not None and observed is previous:
+            self._queue(track, changes)  # the same results as last time: stored already
+        else:
+            results = {r.record: r.as_dict() for r in report.records}  # what is stored; facts' source
+            self.facts[name] = facts = facts_of(results)
+            self._queue(track, changes, results, facts)
         self.writes.flush_soon()
         self.first_round.discard(name)
         if self.metrics is not None:
@@ -265,7 +275,9 @@ class Daemon:
         if self.tracks.get(track.name) == track and not changes and results is None:
             return False
         payload_of = self._payload_builder(track, results) if changes and self.config.webhooks else None
-        self.writes.add(Save(track, changes, results, payload_of, facts), self.tracks.get(track.name))
+        before = self.tracks.get(track.name)  # what is stored once the queued writes are done
+        prune = before is None or not before.records.keys() <= track.records.keys()
+        self.writes.add(Save(track, changes, results, payload_of, facts, prune), before)
         self.tracks[track.name] = track
         return True
 
@@ -273,6 +285,8 @@ class Daemon:
         """A batch was not written: go back to the stored tracks, so the next check re-derives
         the same changes (and their events) instead of losing them."""
         for save, replaced in reversed(failed):
+            # Results that were not stored must be evaluated (and written) again, not reused.
+            self.observed.pop(save.track.name, None)
             if self.tracks.get(save.track.name) is save.track and replaced is not None:
                 self.tracks[save.track.name] = replaced
 

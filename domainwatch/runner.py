@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from domainwatch.checks import module_for
 from domainwatch.checks.base import Expectation
@@ -12,7 +13,7 @@ from domainwatch.dns.authoritative import zone_views
 from domainwatch.dns.cache import PassCache
 from domainwatch.dns.dnspython_resolver import DnsPythonResolver, QueryObserver, system_nameservers
 from domainwatch.dns.fast.transport import FastResolver
-from domainwatch.dns.resolver import Lookup, Query, Resolver, resolve_all
+from domainwatch.dns.resolver import Lookup, Outcome, Query, Resolver, resolve_all
 from domainwatch.model import (
     DomainReport,
     Finding,
@@ -32,11 +33,46 @@ async def check_record(expect: Expectation, resolver: Resolver) -> RecordResult:
 
 
 async def check_records(expectations: Sequence[Expectation], resolver: Resolver) -> list[RecordResult]:
+    """Resolve in rounds what the checks ask for, all of them together, then evaluate each."""
+    return list((await observe_records(expectations, resolver)).results)
+
+
+# What evaluation can read of an answer: all of it but the TTL, which a recursive resolver's
+# cache counts down between checks and which no check reads.
+AnswerKey = tuple[Outcome, tuple[str, ...], tuple[str, ...], str, str]
+
+
+def _key(lookup: Lookup) -> AnswerKey:
+    return (lookup.outcome, lookup.records, lookup.aliases, lookup.detail, lookup.server)
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """One check of a domain's records: what it asked, what it saw and what it concluded."""
+
+    expectations: Sequence[Expectation]
+    queries: tuple[Query, ...]
+    seen: tuple[AnswerKey, ...]
+    results: tuple[RecordResult, ...]
+
+
+async def observe_records(
+    expectations: Sequence[Expectation], resolver: Resolver, previous: Observed | None = None
+) -> Observed:
     """Resolve in rounds what the checks ask for, all of them together, then evaluate each.
 
     One answer per query serves every check of the domain (as PassCache would), and a round's
     queries go out as one batch: a domain costs a task, not a task per record or per query.
+
+    With `previous` (the last check of the same expectations), its queries are asked again first,
+    in one batch; if every answer is the same, so is every result (a check is a pure function of
+    its answers), and `previous` itself is returned: no evaluation, and a round instead of the
+    three an SPF include chain takes. Otherwise the domain is checked afresh.
     """
+    if previous is not None and previous.expectations is expectations:
+        again = await resolve_all(resolver, previous.queries)
+        if all(_key(lookup) == seen for lookup, seen in zip(again, previous.seen, strict=True)):
+            return previous
     modules = [module_for(e) for e in expectations]
     answers: dict[Query, Lookup] = {}
     for _ in range(_MAX_ROUNDS):
@@ -47,7 +83,8 @@ async def check_records(expectations: Sequence[Expectation], resolver: Resolver)
         if not needed:
             break
         answers.update(zip(needed, await resolve_all(resolver, needed), strict=True))
-    return [m.evaluate(e, answers) for m, e in zip(modules, expectations, strict=True)]
+    results = tuple(m.evaluate(e, answers) for m, e in zip(modules, expectations, strict=True))
+    return Observed(expectations, tuple(answers), tuple(_key(a) for a in answers.values()), results)
 
 
 async def check_domain(
@@ -61,8 +98,24 @@ async def check_domain(
     Identical queries within the check are made once: check_records shares one answer per
     query between the records, and the views share what they ask through a PassCache.
     """
+    return (await recheck_domain(name, expectations, resolver, settings))[0]
+
+
+async def recheck_domain(
+    name: str,
+    expectations: Sequence[Expectation],
+    resolver: Resolver,
+    settings: ResolverConfig | None = None,
+    previous: Observed | None = None,
+) -> tuple[DomainReport, Observed | None]:
+    """check_domain, given the domain's last check: its report and what to pass next time.
+
+    A recursive check whose answers are all the same as last time returns `previous` itself
+    (see observe_records). Authoritative checks are always made afresh (None).
+    """
     if settings is None or settings.mode == "recursive":
-        return DomainReport(name, tuple(await check_records(expectations, resolver)))
+        observed = await observe_records(expectations, resolver, previous)
+        return DomainReport(name, observed.results), observed
     resolver = resolver if isinstance(resolver, PassCache) else PassCache(resolver)
     views = await zone_views(
         resolver,
@@ -72,12 +125,12 @@ async def check_domain(
         attempts=settings.attempts,
     )
     if isinstance(views, Lookup):
-        return DomainReport(name, tuple(_unreachable(e, views) for e in expectations))
+        return DomainReport(name, tuple(_unreachable(e, views) for e in expectations)), None
     combined = []
     for expect in expectations:
         per_view = await asyncio.gather(*(check_record(expect, view) for view in views))
         combined.append(combine_views([v.label for v in views], list(per_view)))
-    return DomainReport(name, tuple(combined))
+    return DomainReport(name, tuple(combined)), None
 
 
 def combine_views(labels: list[str], results: list[RecordResult]) -> RecordResult:

@@ -34,6 +34,7 @@ class Save:
     results: Mapping[str, Mapping[str, Any]] | None = None  # record id -> RecordResult.as_dict()
     payload_of: PayloadBuilder | None = None
     facts: DomainFacts | None = None  # distilled from `results`
+    prune: bool = True  # False when no record of the stored state can have gone (a check)
 
 
 class StoreError(Exception):
@@ -207,7 +208,7 @@ class Store:
 
     def _save_one(self, save: Save) -> list[Event]:
         self._upsert_domain(save.track, save.facts)
-        self._replace_records(save.track, save.results or {})
+        self._replace_records(save.track, save.results or {}, prune=save.prune)
         events = [self._append_event(change) for change in save.changes]
         for event in events:
             payload = save.payload_of(event) if save.payload_of else None
@@ -236,21 +237,23 @@ class Store:
             ),
         )
 
-    def _replace_records(self, track: DomainTrack, results: Mapping[str, Mapping[str, Any]]) -> None:
-        self.db.execute(
-            "DELETE FROM records WHERE domain = ? AND record NOT IN (SELECT value FROM json_each(?))",
-            (track.name, json.dumps(list(track.records))),
-        )
-        for record_id, record in track.records.items():
-            result = results.get(record_id)
+    def _replace_records(
+        self, track: DomainTrack, results: Mapping[str, Mapping[str, Any]], *, prune: bool
+    ) -> None:
+        if prune:
             self.db.execute(
-                "INSERT INTO records (domain, record, fingerprint, status, since, started_at, missing_since,"
-                " misses, stale, last_observation, checked_at, result) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT(domain, record) DO UPDATE SET fingerprint=excluded.fingerprint,"
-                " status=excluded.status, since=excluded.since, started_at=excluded.started_at,"
-                " missing_since=excluded.missing_since, misses=excluded.misses, stale=excluded.stale,"
-                " last_observation=excluded.last_observation, checked_at=excluded.checked_at,"
-                " result=COALESCE(excluded.result, records.result)",
+                "DELETE FROM records WHERE domain = ? AND record NOT IN (SELECT value FROM json_each(?))",
+                (track.name, json.dumps(list(track.records))),
+            )
+        self.db.executemany(
+            "INSERT INTO records (domain, record, fingerprint, status, since, started_at, missing_since,"
+            " misses, stale, last_observation, checked_at, result) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(domain, record) DO UPDATE SET fingerprint=excluded.fingerprint,"
+            " status=excluded.status, since=excluded.since, started_at=excluded.started_at,"
+            " missing_since=excluded.missing_since, misses=excluded.misses, stale=excluded.stale,"
+            " last_observation=excluded.last_observation, checked_at=excluded.checked_at,"
+            " result=COALESCE(excluded.result, records.result)",
+            [
                 (
                     track.name,
                     record_id,
@@ -263,9 +266,11 @@ class Store:
                     int(record.stale),
                     record.last_observation.value if record.last_observation else None,
                     to_micros(record.checked_at),
-                    json.dumps(result) if result else None,
-                ),
-            )
+                    json.dumps(result) if (result := results.get(record_id)) else None,
+                )
+                for record_id, record in track.records.items()
+            ],
+        )
 
     def _append_event(self, change: Change) -> Event:
         (sequence,) = self.db.execute(

@@ -161,6 +161,24 @@ domains:
     assert "verified" == statuses(daemon)[0]
 
 
+async def test_a_record_dropped_from_the_config_leaves_the_store(tmp_path: Path) -> None:
+    """No longer receiving: the MX record's state is deleted, the other records' kept."""
+    daemon, clock, store = make(tmp_path, published())
+    await step(daemon, clock)
+    assert "receiving_mx" in store.load()["shop.example.com"].records
+    sending_only = parse(f"""
+storage: {{path: "{tmp_path / "state.db"}"}}
+domains:
+  - name: shop.example.com
+    sending: {{spf: {{include: [amazonses.com]}}}}
+""")
+    daemon.apply_config(sending_only)
+    await step(daemon, clock)
+    stored = store.load()["shop.example.com"].records
+    assert "receiving_mx" not in stored
+    assert stored["spf"].status.value == "verified"
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 async def test_verify_action_restarts_a_failed_domain(tmp_path: Path, seed: int) -> None:
     """failed -> pending with a fresh window, and checked at once."""
@@ -304,6 +322,30 @@ async def test_a_failed_write_loses_no_event(tmp_path: Path) -> None:
     await daemon.run_once(daemon.clock() + timedelta(days=1))
     verified = [e for e in store.history() if e.kind == "domain" and e.status == "verified"]
     assert len(verified) == 1
+    # The check whose write failed is not reused: its results are evaluated and stored again.
+    assert store.results("shop.example.com")["spf"]["found"] == [GOOD_SPF]
+    await daemon.shutdown()
+
+
+async def test_a_recheck_with_the_same_answers_reuses_the_stored_results(tmp_path: Path) -> None:
+    """Nothing changed: the check's results are the last ones (not evaluated or written again),
+    while its time is stored; a changed record is evaluated and stored at once."""
+    resolver = published()
+    daemon, clock, store = make(tmp_path, resolver)
+    await step(daemon, clock)
+    first, facts = daemon.observed["shop.example.com"], daemon.facts["shop.example.com"]
+    first_checked = daemon.tracks["shop.example.com"].checked_at
+    stored = store.results("shop.example.com")
+    await step(daemon, clock)
+    assert daemon.observed["shop.example.com"] is first
+    assert daemon.facts["shop.example.com"] is facts
+    assert store.results("shop.example.com") == stored
+    assert store.load()["shop.example.com"].checked_at == clock.now != first_checked
+    resolver.data[Query("_dmarc.shop.example.com", "TXT")] = ("v=DMARC1; p=none",)
+    await step(daemon, clock)
+    assert daemon.observed["shop.example.com"] is not first
+    assert store.results("shop.example.com")["dmarc"]["found"] == ["v=DMARC1; p=none"]
+    assert daemon.facts["shop.example.com"].dmarc_policy == "none"
     await daemon.shutdown()
 
 

@@ -18,7 +18,14 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from domainwatch.dns.dnspython_resolver import classify_response
-from domainwatch.dns.fast.codec import Malformed, Unsupported, encode_query, parse_response, response_id
+from domainwatch.dns.fast.codec import (
+    Malformed,
+    Unsupported,
+    encode_query,
+    parse_response,
+    question_of,
+    response_id,
+)
 from domainwatch.dns.resolver import Lookup, Query
 
 # dnspython imports rdata modules lazily, and some touch `random` when first loaded: load them all
@@ -122,10 +129,17 @@ def with_dnspython(wire: bytes, query: Query, qid: int) -> Lookup | str:
 
 
 def with_fast(wire: bytes, query: Query, qid: int) -> Lookup | str | None:
+    """Parsed both ways, every name read and the question matched as sent: always the same."""
     if response_id(wire) != qid:
         return "reject"
+    parsed = _parse_fast(wire, query)
+    assert parsed == _parse_fast(wire, query, question_of(encode_query(qid, query)))
+    return parsed
+
+
+def _parse_fast(wire: bytes, query: Query, question: bytes = b"") -> Lookup | str | None:
     try:
-        return parse_response(wire, query)
+        return parse_response(wire, query, question=question)
     except Malformed:
         return "reject"
     except Unsupported:

@@ -22,6 +22,8 @@ _RR = struct.Struct("!HHIH")
 _FLAG_QR, _FLAG_AA, _FLAG_TC, _FLAG_RD = 0x8000, 0x0400, 0x0200, 0x0100
 _NOERROR, _SERVFAIL, _NXDOMAIN = 0, 2, 3
 _MAX_CHAIN = 16
+_OPT_SIZE = 11  # the OPT record encode_query appends: root owner, type, class, TTL, no data
+_POINTER_TO_QUESTION = b"\xc0\x0c"  # a compression pointer to the question's name
 _SINGLETONS = frozenset({"CNAME", "SOA"})
 
 
@@ -68,16 +70,33 @@ def is_truncated(wire: bytes) -> bool:
     return len(wire) >= 12 and bool(int.from_bytes(wire[2:4], "big") & _FLAG_TC)
 
 
-def parse_response(wire: bytes, query: Query, *, server: str = "", require_authority: bool = False) -> Lookup:
-    """Classify a response exactly as dnspython_resolver.classify_response does."""
+def question_of(query_wire: bytes) -> bytes:
+    """The question section (name, type, class) of a query from encode_query."""
+    return query_wire[12:-_OPT_SIZE]
+
+
+def parse_response(
+    wire: bytes, query: Query, *, server: str = "", require_authority: bool = False, question: bytes = b""
+) -> Lookup:
+    """Classify a response exactly as dnspython_resolver.classify_response does.
+
+    `question`, the question as sent (question_of), lets the usual reply skip parsing names: a
+    question that echoes it byte for byte (case aside) is `query`'s, and so is an owner name
+    that points at it. Without it, or when the echo differs, every name is parsed.
+    """
     reader = _Reader(wire)
     qid, flags, qdcount, ancount, nscount, arcount = reader.header()
     del qid
     if not flags & _FLAG_QR or qdcount != 1 or (flags >> 11) & 0xF:
         raise Malformed("not a response to one standard query")
-    qname, qtype, qclass = reader.name(), reader.u16(), reader.u16()
-    if qname != query.name or _CODES.get(qtype) != query.rdtype or qclass != 1:
-        raise Malformed("the question does not match")
+    if question and wire[12 : 12 + len(question)].lower() == question:
+        # An uncompressed name, ending before any record: what a pointer to 12 reads.
+        reader.offset += len(question)
+        reader.question_name = query.name
+    else:
+        qname, qtype, qclass = reader.name(), reader.u16(), reader.u16()
+        if qname != query.name or _CODES.get(qtype) != query.rdtype or qclass != 1:
+            raise Malformed("the question does not match")
     answers = [reader.record() for _ in range(ancount)]
     authority = [reader.record() for _ in range(nscount)]
     additional = [reader.record() for _ in range(arcount)]
@@ -155,6 +174,7 @@ class _Record:
 class _Reader:
     def __init__(self, wire: bytes) -> None:
         self.wire, self.offset = wire, 0
+        self.question_name: str | None = None  # set when the name at offset 12 is known
 
     def take(self, count: int) -> bytes:
         end = self.offset + count
@@ -168,20 +188,30 @@ class _Reader:
         return int.from_bytes(self.take(2), "big")
 
     def header(self) -> tuple[int, int, int, int, int, int]:
-        return _HEADER.unpack(self.take(12))
+        if len(self.wire) < 12:
+            raise Malformed("message cut short")
+        self.offset = 12
+        return _HEADER.unpack_from(self.wire)
 
     def name(self) -> str:
         labels, self.offset = read_name(self.wire, self.offset)
         return labels
 
     def record(self) -> _Record:
-        owner = self.name()
-        code, rdclass, ttl, length = _RR.unpack(self.take(10))
+        wire, offset = self.wire, self.offset
+        if self.question_name is not None and wire[offset : offset + 2] == _POINTER_TO_QUESTION:
+            owner, offset = self.question_name, offset + 2
+        else:
+            owner = self.name()
+            offset = self.offset
+        if offset + 10 > len(wire):
+            raise Malformed("message cut short")
+        code, rdclass, ttl, length = _RR.unpack_from(wire, offset)
         if ttl & 0x80000000 and code != 41:
             ttl = 0  # RFC 2181 §8: a TTL with the top bit set means zero
-        start = self.offset
+        start = offset + 10
         end = start + length
-        if end > len(self.wire):
+        if end > len(wire):
             raise Malformed("record data cut short")
         rdtype = _CODES.get(code)
         rdata: tuple[str, int, object] = ("", 0, None)

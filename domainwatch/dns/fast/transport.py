@@ -27,6 +27,7 @@ from domainwatch.dns.fast.codec import (
     encode_query,
     is_truncated,
     parse_response,
+    question_of,
     response_id,
 )
 from domainwatch.dns.ratelimit import RateLimiter
@@ -37,9 +38,10 @@ _RETRYABLE = frozenset({Outcome.TIMEOUT, Outcome.SERVFAIL, Outcome.NETWORK, Outc
 RECEIVE_BUFFER = 4 << 20  # the default drops replies at tens of thousands of queries a second
 
 
-def _expire(future: asyncio.Future[tuple[bytes, float]]) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())
+def _expire(futures: list[asyncio.Future[tuple[bytes, float]]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_exception(TimeoutError())
 
 
 @dataclass(slots=True, kw_only=True)
@@ -52,12 +54,10 @@ class _Flight:
     key: tuple[str, int, int]
     endpoint: _Endpoint
     future: asyncio.Future[tuple[bytes, float]]
-    timer: asyncio.TimerHandle
     sent: float = field(default_factory=time.perf_counter)
 
     def forget(self) -> None:
         """Stop waiting (answered, timed out, or the caller was cancelled)."""
-        self.timer.cancel()
         self.endpoint.waiting.pop(self.key, None)
         if not self.future.done():
             self.future.cancel()
@@ -140,13 +140,20 @@ class FastResolver:
         limiter = self._limiters.get(server)
         loop = asyncio.get_running_loop()
         flights: list[_Flight | Lookup] = []
+        timer: asyncio.TimerHandle | None = None
         try:
             for query in queries:
                 if limiter is not None:
                     await limiter.acquire()
                 flights.append(self._send(query, server, endpoints, loop))
+            # One timer for the batch, started once all of it is sent: every query still gets the
+            # whole timeout, and a timer per query cost more than the rest of the exchange.
+            futures = [f.future for f in flights if isinstance(f, _Flight)]
+            timer = loop.call_later(self.timeout, _expire, futures)
             return [f if isinstance(f, Lookup) else await self._receive(f, server) for f in flights]
         finally:
+            if timer is not None:
+                timer.cancel()
             for flight in flights:
                 if isinstance(flight, _Flight):
                     flight.forget()
@@ -165,12 +172,7 @@ class FastResolver:
         key = (server.host, server.port, qid)
         future: asyncio.Future[tuple[bytes, float]] = loop.create_future()
         endpoint.waiting[key] = future
-        # A bare timer on the future: wait_for's wrapper future and callbacks cost more than
-        # the rest of the exchange.
-        timer = loop.call_later(self.timeout, _expire, future)
-        flight = _Flight(
-            query=query, qid=qid, wire=wire, key=key, endpoint=endpoint, future=future, timer=timer
-        )
+        flight = _Flight(query=query, qid=qid, wire=wire, key=key, endpoint=endpoint, future=future)
         assert endpoint.transport is not None
         try:
             endpoint.transport.sendto(wire, (server.host, server.port))
@@ -193,29 +195,38 @@ class FastResolver:
             )
             arrived = time.perf_counter()
         else:
-            lookup = await self._complete(data, flight, server)
+            if is_truncated(data):
+                lookup = await self._retry_over_tcp(flight, server)
+            else:
+                lookup = self._parse(data, flight, where)
         if self._observer is not None:
             self._observer(server, lookup.outcome, arrived - flight.sent)
         return lookup
 
-    async def _complete(self, data: bytes, flight: _Flight, server: Nameserver) -> Lookup:
+    async def _retry_over_tcp(self, flight: _Flight, server: Nameserver) -> Lookup:
         where = str(server)
-        if is_truncated(data):
-            try:
-                data = await asyncio.wait_for(self._tcp(flight.wire, server), self.timeout)
-            except TimeoutError:
-                return Lookup(flight.query, Outcome.TIMEOUT, detail="TCP retry timed out", server=where)
-            except (OSError, asyncio.IncompleteReadError) as exc:
-                return Lookup(
-                    flight.query, Outcome.NETWORK, detail=f"TCP retry: {type(exc).__name__}", server=where
-                )
-        return self._parse(data, flight.query, where, flight.qid)
+        try:
+            data = await asyncio.wait_for(self._tcp(flight.wire, server), self.timeout)
+        except TimeoutError:
+            return Lookup(flight.query, Outcome.TIMEOUT, detail="TCP retry timed out", server=where)
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            return Lookup(
+                flight.query, Outcome.NETWORK, detail=f"TCP retry: {type(exc).__name__}", server=where
+            )
+        return self._parse(data, flight, where)
 
-    def _parse(self, data: bytes, query: Query, where: str, qid: int) -> Lookup:
-        if response_id(data) != qid:
+    def _parse(self, data: bytes, flight: _Flight, where: str) -> Lookup:
+        query = flight.query
+        if response_id(data) != flight.qid:
             return Lookup(query, Outcome.MALFORMED, detail="reply id does not match", server=where)
         try:
-            return parse_response(data, query, server=where, require_authority=not self.recursion_desired)
+            return parse_response(
+                data,
+                query,
+                server=where,
+                require_authority=not self.recursion_desired,
+                question=question_of(flight.wire),
+            )
         except Malformed as exc:
             return Lookup(query, Outcome.MALFORMED, detail=str(exc), server=where)
         except Unsupported:
