@@ -166,7 +166,9 @@ class Daemon:
             previous = self.tracks.get(name) or returning.get(name)
             track, changes = reconcile(previous, name, domain_plan.config.verify, domain_plan.specs, now)
             self._queue(track, changes)
-            if old_plans.get(name) is not domain_plan or (
+            if name not in old_plans and not changes and track.checked_at is not None:
+                self._resume(name, track.checked_at, now)  # a restart: carry on where it stopped
+            elif old_plans.get(name) is not domain_plan or (
                 name not in self.schedule and name not in self._inflight
             ):
                 self._schedule(name, now, immediately=True)
@@ -276,8 +278,7 @@ class Daemon:
             return False
         payload_of = self._payload_builder(track, results) if changes and self.config.webhooks else None
         before = self.tracks.get(track.name)  # what is stored once the queued writes are done
-        prune = before is None or not before.records.keys() <= track.records.keys()
-        self.writes.add(Save(track, changes, results, payload_of, facts, prune), before)
+        self.writes.add(Save(track, changes, results, payload_of, facts, before), before)
         self.tracks[track.name] = track
         return True
 
@@ -331,6 +332,18 @@ class Daemon:
             self.schedule.discard(name)
             return
         self.schedule.put(name, now if immediately else now + jittered(interval, self.rng))
+
+    def _resume(self, name: str, checked_at: datetime, now: datetime) -> None:
+        """Schedule a domain loaded from the store as if the daemon had not stopped: due an
+        interval after its last check (now, if that has passed). A restart of a large fleet then
+        spreads its checks as before instead of re-checking every domain at once."""
+        domain_plan = self.plans[name]
+        interval = interval_for(self.tracks[name], domain_plan.specs, domain_plan.settings)
+        if interval is None:
+            self.schedule.discard(name)
+            return
+        due = min(checked_at + jittered(interval, self.rng), now + interval)  # a clock set back
+        self.schedule.put(name, max(due, now))
 
     # -- the loop -----------------------------------------------------------------------------
     async def serve(self) -> None:

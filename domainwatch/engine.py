@@ -6,7 +6,7 @@ what caused it, so each status in the history is explainable from stored observa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -77,7 +77,7 @@ def reconcile(
             changes.append(Change(name, "record", spec.record, old.status, new.status, now, reason, {}))
     fingerprints = {s.record: s.fingerprint for s in specs}
     updated = replace(track, verify=verify, records=records, fingerprints=fingerprints)
-    return _aggregate(track, updated, specs, now, reason="configuration", observations={}, changes=changes)
+    return _aggregate(track, updated, specs, now, reason="configuration", changes=changes)
 
 
 def _reconciled(
@@ -115,9 +115,7 @@ def request_verification(
                 )
             )
     updated = replace(prev, verify=True, records=records)
-    return _aggregate(
-        prev, updated, specs, now, reason="verification requested", observations={}, changes=changes
-    )
+    return _aggregate(prev, updated, specs, now, reason="verification requested", changes=changes)
 
 
 def apply_report(
@@ -125,7 +123,13 @@ def apply_report(
 ) -> tuple[DomainTrack, list[Change]]:
     """Apply one check of the domain: each record's observation, then the aggregates."""
     results = {r.record: r for r in report.records}
-    observations = {rid: observation_summary(result) for rid, result in results.items()}
+    summaries: list[dict[str, Any]] = []  # made once, and only when something changed
+
+    def observations() -> dict[str, Any]:
+        if not summaries:
+            summaries.append({rid: observation_summary(result) for rid, result in results.items()})
+        return summaries[0]
+
     records = dict(prev.records)
     changes: list[Change] = []
     for spec in specs:
@@ -145,7 +149,7 @@ def apply_report(
                     new.status,
                     now,
                     _why(old, new),
-                    {spec.record: observations[spec.record]},
+                    {spec.record: observations()[spec.record]},
                 )
             )
     updated = replace(prev, records=records, checked_at=now)
@@ -169,7 +173,7 @@ def _aggregate(
     now: datetime,
     *,
     reason: str,
-    observations: Mapping[str, Any],
+    observations: Callable[[], Mapping[str, Any]] = dict,
     changes: list[Change],
 ) -> tuple[DomainTrack, list[Change]]:
     """Recompute capability and domain statuses after record changes; add their changes."""
@@ -185,7 +189,7 @@ def _aggregate(
         previous = before.capabilities.get(capability, Status.NOT_STARTED)
         if status is not previous:
             changes.append(
-                Change(track.name, "capability", capability, previous, status, now, reason, observations)
+                Change(track.name, "capability", capability, previous, status, now, reason, observations())
             )
     status = domain_status(track.verify, capabilities)
     since = track.since
@@ -193,7 +197,7 @@ def _aggregate(
         since = now
         if status is not before.status:
             changes.append(
-                Change(track.name, "domain", track.name, before.status, status, now, reason, observations)
+                Change(track.name, "domain", track.name, before.status, status, now, reason, observations())
             )
     return replace(track, capabilities=capabilities, status=status, since=since), changes
 

@@ -11,7 +11,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,9 @@ class Save:
     results: Mapping[str, Mapping[str, Any]] | None = None  # record id -> RecordResult.as_dict()
     payload_of: PayloadBuilder | None = None
     facts: DomainFacts | None = None  # distilled from `results`
-    prune: bool = True  # False when no record of the stored state can have gone (a check)
+    # The domain's state as stored before this save, when known: rows it already holds are
+    # not written again, and only a record it has and the new state lacks needs deleting.
+    stored: DomainTrack | None = None
 
 
 class StoreError(Exception):
@@ -130,8 +132,10 @@ class Store:
         records: dict[str, dict[str, RecordTrack]] = {}
         fingerprints: dict[str, dict[str, str]] = {}
         for row in self.db.execute(
-            "SELECT domain, record, fingerprint, status, since, started_at, missing_since, misses, stale,"
-            " last_observation, checked_at FROM records ORDER BY domain, record"
+            "SELECT domain, record, fingerprint, r.status, r.since, started_at, missing_since, misses, stale,"
+            " last_observation, CASE WHEN r.checked_at IS NULL OR d.checked_at IS NULL THEN r.checked_at"
+            " ELSE MAX(r.checked_at, d.checked_at) END"  # see _holds
+            " FROM records r JOIN domains d ON d.name = r.domain ORDER BY domain, record"
         ):
             records.setdefault(row[0], {})[row[1]] = _record_from_row(row)
             fingerprints.setdefault(row[0], {})[row[1]] = row[2]
@@ -208,7 +212,7 @@ class Store:
 
     def _save_one(self, save: Save) -> list[Event]:
         self._upsert_domain(save.track, save.facts)
-        self._replace_records(save.track, save.results or {}, prune=save.prune)
+        self._replace_records(save.track, save.results or {}, save.stored)
         events = [self._append_event(change) for change in save.changes]
         for event in events:
             payload = save.payload_of(event) if save.payload_of else None
@@ -238,9 +242,9 @@ class Store:
         )
 
     def _replace_records(
-        self, track: DomainTrack, results: Mapping[str, Mapping[str, Any]], *, prune: bool
+        self, track: DomainTrack, results: Mapping[str, Mapping[str, Any]], stored: DomainTrack | None
     ) -> None:
-        if prune:
+        if stored is None or not stored.records.keys() <= track.records.keys():
             self.db.execute(
                 "DELETE FROM records WHERE domain = ? AND record NOT IN (SELECT value FROM json_each(?))",
                 (track.name, json.dumps(list(track.records))),
@@ -269,6 +273,7 @@ class Store:
                     json.dumps(result) if (result := results.get(record_id)) else None,
                 )
                 for record_id, record in track.records.items()
+                if record_id in results or not _holds(stored, track, record_id)
             ],
         )
 
@@ -335,6 +340,25 @@ class Store:
                 self.db.execute("DELETE FROM history WHERE domain = ?", (name,))
                 self.db.execute("DELETE FROM domains WHERE name = ?", (name,))
         return names
+
+
+def _holds(stored: DomainTrack | None, track: DomainTrack, record_id: str) -> bool:
+    """Whether a record's stored row is still right: only its check time moved.
+
+    A check sets the time of every record it checks to the domain's check time, which the
+    domain's row carries; a record's time, once set, is read back as the later of the two
+    (Store.load). So a steady check writes one row per domain instead of one per record.
+    """
+    if stored is None:
+        return False
+    old, new = stored.records.get(record_id), track.records[record_id]
+    return (
+        old is not None
+        and old.checked_at is not None
+        and new.checked_at == track.checked_at
+        and replace(old, checked_at=new.checked_at) == new
+        and stored.fingerprints.get(record_id) == track.fingerprints.get(record_id)
+    )
 
 
 # Plain lookups: a restart turns a million stored values into members (Status(v) is slower).

@@ -93,9 +93,12 @@ async def test_full_cycle_pending_verified_temporary_failure_verified(tmp_path: 
     assert ("temporary_failure", {"receiving": "verified", "sending": "temporary_failure"}) == statuses(
         daemon
     )
+    assert store.load() == daemon.tracks  # what a restart would read: every record's state and time
     resolver.data[Query.of(RP, "TXT")] = saved
     await step(daemon, clock)
+    await step(daemon, clock)  # a check that changes nothing
     assert "verified" == statuses(daemon)[0]
+    assert store.load() == daemon.tracks
     domain_history = [(e.previous, e.status) for e in reversed(store.history()) if e.kind == "domain"]
     assert [
         ("not_started", "pending"),
@@ -136,6 +139,31 @@ async def test_restart_continues_windows_from_stored_times(tmp_path: Path) -> No
     await advance(daemon2, clock, clock.now + timedelta(hours=2, minutes=5))
     assert "failed" == statuses(daemon2)[0]
     assert started_at == daemon2.tracks["shop.example.com"].records["spf"].started_at
+
+
+async def test_a_restart_keeps_the_schedule_instead_of_checking_everything_at_once(tmp_path: Path) -> None:
+    """Domains checked before a restart are due an interval after that check; a domain added
+    while the daemon was down (never checked) is due at once, as is one whose check is overdue."""
+    path = str(tmp_path / "state.db")
+    daemon, clock, _ = make(tmp_path, published(), path)
+    await step(daemon, clock)  # verified: next check in 5 minutes (+-10%)
+    checked_at = daemon.tracks["shop.example.com"].checked_at
+    assert checked_at is not None
+    await daemon.shutdown()
+    clock.now += timedelta(minutes=2)
+    added = config(
+        tmp_path, extra="  - name: new.example.com\n    receiving: {mx: [{host: mx.example.net}]}\n"
+    )
+    restarted = Daemon(added, Store(path), resolver=published(), clock=clock, rng=random.Random(3))
+    due = restarted.schedule.due_at("shop.example.com")
+    assert due is not None
+    assert checked_at + timedelta(minutes=4.5) <= due <= checked_at + timedelta(minutes=5.5)
+    assert restarted.schedule.due_at("new.example.com") == clock.now
+    await restarted.shutdown()
+    clock.now += timedelta(hours=1)
+    late = Daemon(added, Store(path), resolver=published(), clock=clock, rng=random.Random(3))
+    assert late.schedule.due_at("shop.example.com") == clock.now
+    await late.shutdown()
 
 
 async def test_reload_applies_the_domain_diff(tmp_path: Path) -> None:
@@ -341,6 +369,7 @@ async def test_a_recheck_with_the_same_answers_reuses_the_stored_results(tmp_pat
     assert daemon.facts["shop.example.com"] is facts
     assert store.results("shop.example.com") == stored
     assert store.load()["shop.example.com"].checked_at == clock.now != first_checked
+    assert store.load() == daemon.tracks  # every record's time too, as a restart reads it
     resolver.data[Query("_dmarc.shop.example.com", "TXT")] = ("v=DMARC1; p=none",)
     await step(daemon, clock)
     assert daemon.observed["shop.example.com"] is not first
