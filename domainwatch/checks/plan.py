@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 from domainwatch.checks.base import Expectation
@@ -68,8 +69,26 @@ def capability_of(expect: Expectation) -> str | None:
 
 
 def fingerprint(expect: Expectation) -> str:
-    """A stable digest of what the record must look like; it changes when the config does."""
-    return hashlib.sha256(repr(expect).encode()).hexdigest()[:16]
+    """A stable digest of what the record must look like; it changes when the config does.
+
+    Stored fingerprints were made from the dataclass repr: this must keep producing it exactly,
+    or an upgrade would restart every record's verification.
+    """
+    return hashlib.sha256(dataclass_repr(expect).encode()).hexdigest()[:16]
+
+
+_REPR_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def dataclass_repr(expect: Expectation) -> str:
+    """repr(expect) as the dataclass writes it, without its per-call recursion guard (a third of
+    planning a 100,000-domain fleet at start-up)."""
+    kind = type(expect)
+    names = _REPR_FIELDS.get(kind)
+    if names is None:
+        names = _REPR_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(expect) if f.repr)
+    inner = ", ".join(f"{name}={getattr(expect, name)!r}" for name in names)
+    return f"{kind.__qualname__}({inner})"
 
 
 def specs(expectations: list[Expectation]) -> list[RecordSpec]:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from domainwatch.config.plain_yaml import NotPlain, plain
 from domainwatch.config.presets import apply_preset
 from domainwatch.config.schema import Config
 from domainwatch.gctune import gc_paused
@@ -132,7 +133,21 @@ class _StrictLoader(_Loader):  # type: ignore[misc]
         self.source = source
         self.duplicates: list[str] = []
 
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        try:
+            return plain(self, node, self._note_duplicates)
+        except NotPlain:  # merge keys and the like: the standard constructor, from the start
+            self.duplicates.clear()
+            return self.construct_document(node)
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self._note_duplicates(node)
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+
+    def _note_duplicates(self, node: yaml.MappingNode) -> None:
         keys = [str(key_node.value) for key_node, _ in node.value]
         if len(set(keys)) != len(keys):  # rare: find which (the error pass adds the full path)
             seen: set[str] = set()
@@ -142,7 +157,6 @@ class _StrictLoader(_Loader):  # type: ignore[misc]
                     line = key_node.start_mark.line + 1
                     self.duplicates.append(f"{self.source}:{line}: {key}: duplicate key")
                 seen.add(key)
-        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
 
 
 def _compose(text: str, source: str) -> Any:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from domainwatch.engine import (
     DomainTrack,
     RecordSpec,
     apply_report,
     reconcile,
+    reconcile_anew,
     request_verification,
     window_deadline,
 )
@@ -137,3 +141,39 @@ def test_window_deadline_is_the_earliest_required_record() -> None:
     records["spf"] = RecordTrack(Status.PENDING, T0, started_at=T0 - timedelta(hours=10))
     track = DomainTrack("example.com", True, track.status, track.since, records, track.fingerprints)
     assert T0 + timedelta(hours=62) == window_deadline(track, SPECS, RULES)
+
+
+# A domain's history: reports (one state per record), config reloads (a spec set), verify flips.
+_STATES = st.sampled_from(list(RecordState))
+_STEPS = st.one_of(
+    st.tuples(st.just("report"), st.lists(_STATES, min_size=len(SPECS), max_size=len(SPECS))),
+    st.tuples(
+        st.just("reload"),
+        st.lists(st.sampled_from(SPECS), min_size=1, max_size=len(SPECS), unique=True),
+        st.sampled_from(["f1", "f9"]),  # f9: the first spec's expectation changed
+        st.booleans(),
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_STEPS, max_size=12))
+def test_reconciling_takes_its_shortcut_only_where_it_changes_nothing(steps: list[tuple]) -> None:  # type: ignore[type-arg]
+    """After any history, reconciling with any config agrees with working it all out again."""
+    specs, verify = list(SPECS), True
+    track, _ = reconcile(None, "example.com", verify, specs, T0)
+    for number, step in enumerate(steps, start=1):
+        now = T0 + timedelta(hours=number * 7)
+        if step[0] == "report":
+            states = dict(zip((_key(s.record) for s in SPECS), step[1], strict=True))
+            track, _ = apply_report(track, specs, report(**states), RULES, now)
+        else:
+            _, chosen, first, verify = step
+            specs = [
+                RecordSpec(s.record, s.capability, first if s.record == "spf" else s.fingerprint)
+                for s in chosen
+            ]
+        assert reconcile(track, "example.com", verify, specs, now) == reconcile_anew(
+            track, "example.com", verify, specs, now
+        )
+        track, _ = reconcile(track, "example.com", verify, specs, now)

@@ -1,0 +1,95 @@
+"""The fast construction of a config's YAML agrees with PyYAML's SafeLoader on every document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domainwatch.config.loader import ConfigError, _compose, _StrictLoader
+
+SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def standard(text: str) -> Any:
+    return yaml.load(text, Loader=SafeLoader)
+
+
+def fast(text: str) -> Any:
+    loader = _StrictLoader(text, "t.yaml")
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+CASES = [
+    "a: 1\nb: [1, 2.5, .inf, -0x1F, 0o17, 1_000]\nc: {d: null, e: ~, f: yes, g: Off, h: ''}\n",
+    "when: 2026-11-29\nat: 2026-11-29 10:00:00+01:00\nbin: !!binary aGVsbG8=\n",
+    "base: &base {interval: 5m, window: 72h}\none: *base\ntwo: *base\n",
+    "base: &base {interval: 5m}\nmerged: {<<: *base, window: 1h}\n",  # merge key: the fallback
+    "s: !!set {a, b}\no: !!omap [{a: 1}, {b: 2}]\np: !!pairs [{a: 1}]\n",
+    "'quoted': \"x\\ty\"\n? [complex, key]\n: value\n",  # unhashable key: the standard error
+    "tagged: !custom value\n",  # unknown tag: the standard error
+    "n: !!str 12\ni: !!int '12'\nf: !!float '1'\n",
+    "list:\n- &x [1, 2]\n- *x\n",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", CASES)
+def test_same_value_or_same_error_as_safe_loader(text: str) -> None:
+    try:
+        expected: Any = standard(text)
+    except yaml.YAMLError as exc:
+        with pytest.raises(type(exc)):
+            fast(text)
+        return
+    value = fast(text)
+    assert value == expected
+    assert repr(value) == repr(expected)  # same types too (1 == 1.0 == True)
+
+
+def test_an_alias_is_the_same_object() -> None:
+    value = fast("base: &base {interval: 5m}\none: *base\ntwo: *base\n")
+    assert value["one"] is value["two"] is value["base"]
+
+
+def test_a_recursive_alias_is_built_by_the_standard_constructor() -> None:
+    value = fast("a: &a [1, *a]\n")
+    assert value["a"][1] is value["a"]
+
+
+def test_duplicate_keys_are_still_found_both_ways() -> None:
+    for text in ("a: 1\na: 2\n", "base: &b {x: 1}\nm: {<<: *b, y: 1, y: 2}\n"):
+        with pytest.raises(ConfigError, match="duplicate key"):
+            _compose(text, "t.yaml")
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.sampled_from(["yes", "no", "on", "0x1f", "1e3", "~", "null", "2026-01-01", "12:30", "<<", "="]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_VALUES, st.sampled_from([None, True, False]))
+def test_any_dumped_document_reads_back_the_same(value: Any, flow: bool | None) -> None:
+    """Random nested values, dumped in block and flow styles (and strings that look like other
+    types, which the dumper quotes): the fast path reads what SafeLoader reads."""
+    text = yaml.safe_dump(value, default_flow_style=flow)
+    assert repr(fast(text)) == repr(standard(text))
