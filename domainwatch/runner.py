@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from domainwatch.dns.authoritative import zone_views
 from domainwatch.dns.cache import PassCache
 from domainwatch.dns.dnspython_resolver import DnsPythonResolver, QueryObserver, system_nameservers
 from domainwatch.dns.fast.transport import FastResolver
-from domainwatch.dns.resolver import Lookup, Outcome, Query, Resolver, resolve_all
+from domainwatch.dns.resolver import Lookup, Query, Resolver, resolve_all
 from domainwatch.model import (
     DomainReport,
     Finding,
@@ -37,13 +38,15 @@ async def check_records(expectations: Sequence[Expectation], resolver: Resolver)
     return list((await observe_records(expectations, resolver)).results)
 
 
-# What evaluation can read of an answer: all of it but the TTL, which a recursive resolver's
-# cache counts down between checks and which no check reads.
-AnswerKey = tuple[Outcome, tuple[str, ...], tuple[str, ...], str, str]
+def digest(lookups: Iterable[Lookup]) -> bytes:
+    """A 128-bit BLAKE2b digest of what evaluation can read of these answers: all but the TTLs,
+    which a recursive resolver's cache counts down between checks and which no check reads.
 
-
-def _key(lookup: Lookup) -> AnswerKey:
-    return (lookup.outcome, lookup.records, lookup.aliases, lookup.detail, lookup.server)
+    A digest, not the answers: the daemon keeps one per domain (16 bytes instead of about a
+    kilobyte). The repr of the tuples is an unambiguous encoding of them.
+    """
+    seen = tuple((a.outcome.value, a.records, a.aliases, a.detail, a.server) for a in lookups)
+    return hashlib.blake2b(repr(seen).encode(), digest_size=16).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,7 @@ class Observed:
 
     expectations: Sequence[Expectation]
     queries: tuple[Query, ...]
-    seen: tuple[AnswerKey, ...]
+    seen: bytes  # digest() of the answers, in the order of `queries`
     results: tuple[RecordResult, ...]
 
 
@@ -69,10 +72,12 @@ async def observe_records(
     its answers), and `previous` itself is returned: no evaluation, and a round instead of the
     three an SPF include chain takes. Otherwise the domain is checked afresh.
     """
-    if previous is not None and previous.expectations is expectations:
-        again = await resolve_all(resolver, previous.queries)
-        if all(_key(lookup) == seen for lookup, seen in zip(again, previous.seen, strict=True)):
-            return previous
+    if (
+        previous is not None
+        and previous.expectations is expectations
+        and digest(await resolve_all(resolver, previous.queries)) == previous.seen
+    ):
+        return previous
     modules = [module_for(e) for e in expectations]
     answers: dict[Query, Lookup] = {}
     for _ in range(_MAX_ROUNDS):
@@ -84,7 +89,7 @@ async def observe_records(
             break
         answers.update(zip(needed, await resolve_all(resolver, needed), strict=True))
     results = tuple(m.evaluate(e, answers) for m, e in zip(modules, expectations, strict=True))
-    return Observed(expectations, tuple(answers), tuple(_key(a) for a in answers.values()), results)
+    return Observed(expectations, tuple(answers), digest(answers.values()), results)
 
 
 async def check_domain(

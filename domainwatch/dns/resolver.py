@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import ipaddress
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
@@ -47,7 +48,8 @@ class Query(NamedTuple):
 
     @classmethod
     def of(cls, name: str, rdtype: str) -> Query:
-        return cls(normalize_name(name), rdtype.upper())
+        # Interned: the daemon keeps each domain's last queries, and many name the same provider.
+        return cls(sys.intern(normalize_name(name)), rdtype.upper())
 
 
 @dataclass(frozen=True, slots=True)
