@@ -69,34 +69,75 @@ class _Entry:
 
 
 class DomainText:
-    """Renders the per-domain families of a daemon; keeps each domain's text until it changes."""
+    """Renders the per-domain families of a daemon; keeps each domain's text until it changes.
+
+    The chunks are kept per family in export order, so a scrape re-formats only the domains
+    whose track, plan or facts object was replaced since the last one, and joins the rest as
+    they are (at 100,000 domains, visiting every domain's entries took a second per scrape).
+    """
 
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
+        self._position: dict[str, int] = {}
+        self._chunks: list[list[bytes]] = [[] for _ in FAMILIES]
 
     def render(self, daemon: Daemon) -> list[bytes]:
         """The families' text for every domain the daemon exports, in pieces to join once (at
         100,000 domains the text is over 200 MB: every copy of it costs a tenth of a second)."""
-        chunks: list[list[bytes]] = [[] for _ in FAMILIES]
-        entries: dict[str, _Entry] = {}
-        for name, track in daemon.tracks.items():
-            plan = daemon.plans.get(name)
-            if plan is None:
-                continue
-            facts = daemon.facts.get(name)
-            entry = self._entries.get(name)
-            if entry is None or not entry.matches(track, plan, facts):
-                before = entry.lines if entry is not None and _same_shown(entry, track, plan, facts) else None
-                entry = _Entry(track, plan, facts, domain_lines(name, track, plan, facts, before))
-            entries[name] = entry
-            for family, text in zip(chunks, entry.lines, strict=True):
-                family.append(text)
-        self._entries = entries  # domains that went away are forgotten
+        changed = self._changed(daemon)
+        if changed is None:
+            self._rebuild(daemon)
+        else:
+            for name in changed:
+                self._refresh(name, daemon)
         out = []
-        for (metric, help_text), family in zip(FAMILIES, chunks, strict=True):
+        for (metric, help_text), family in zip(FAMILIES, self._chunks, strict=True):
             out.append(f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n".encode())
             out.extend(family)
         return out
+
+    def _changed(self, daemon: Daemon) -> list[str] | None:
+        """The exported domains whose text may differ; None when domains came, went or moved."""
+        entries, plans, facts, position = self._entries, daemon.plans, daemon.facts, self._position
+        changed: list[str] = []
+        exported = 0
+        for name, track in daemon.tracks.items():
+            plan = plans.get(name)
+            if plan is None:
+                continue
+            entry = entries.get(name)
+            if entry is None or position[name] != exported:
+                return None
+            exported += 1
+            if entry.track is not track or entry.plan is not plan or entry.facts is not facts.get(name):
+                changed.append(name)
+        return changed if exported == len(entries) else None
+
+    def _refresh(self, name: str, daemon: Daemon) -> None:
+        entry = self._entry(name, daemon.tracks[name], daemon.plans[name], daemon.facts.get(name))
+        position = self._position[name]
+        for family, text in zip(self._chunks, entry.lines, strict=True):
+            family[position] = text
+
+    def _rebuild(self, daemon: Daemon) -> None:
+        entries: dict[str, _Entry] = {}
+        for name, track in daemon.tracks.items():
+            plan = daemon.plans.get(name)
+            if plan is not None:
+                entries[name] = self._entry(name, track, plan, daemon.facts.get(name))
+        self._entries = entries  # domains that went away are forgotten
+        self._position = {name: position for position, name in enumerate(entries)}
+        self._chunks = [
+            list(family) for family in zip(*(e.lines for e in entries.values()), strict=True)
+        ] or [[] for _ in FAMILIES]
+
+    def _entry(self, name: str, track: DomainTrack, plan: DomainPlan, facts: DomainFacts | None) -> _Entry:
+        entry = self._entries.get(name)
+        if entry is None or not entry.matches(track, plan, facts):
+            before = entry.lines if entry is not None and _same_shown(entry, track, plan, facts) else None
+            entry = _Entry(track, plan, facts, domain_lines(name, track, plan, facts, before))
+            self._entries[name] = entry
+        return entry
 
 
 def _same_shown(entry: _Entry, track: DomainTrack, plan: DomainPlan, facts: DomainFacts | None) -> bool:

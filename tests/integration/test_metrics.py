@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+import random
 import re
 import subprocess
 from collections.abc import Awaitable, Callable, Iterator
@@ -189,4 +190,36 @@ async def test_a_domains_text_changes_with_its_state_and_goes_with_it(tmp_path: 
     gone = metrics.render()[0].decode()
     assert f'domain="{name}"' not in gone
     assert 'domain="evil.example.com"' in gone
+    await daemon.shutdown()
+
+
+@pytest.mark.parametrize("seed", range(5))
+async def test_text_kept_between_scrapes_is_what_formatting_afresh_writes(tmp_path: Path, seed: int) -> None:
+    """Random changes between scrapes (a check, a status change, facts gone or back, a domain
+    leaving, coming back or moving to the end): each scrape equals a fresh rendering."""
+    daemon, _ = await make_daemon(tmp_path)
+    text = DomainText()
+    original_plans, original_facts = dict(daemon.plans), dict(daemon.facts)
+    rng = random.Random(seed)
+    for minutes in range(1, 41):
+        name = rng.choice(sorted(original_plans))
+        action = rng.choice(["check", "fail", "facts", "plan", "move"])
+        track = daemon.tracks[name]
+        if action == "check" and track.checked_at is not None:
+            daemon.tracks[name] = replace(track, checked_at=track.checked_at + timedelta(minutes=minutes))
+        elif action == "fail":
+            daemon.tracks[name] = replace(track, status=Status.FAILED)
+        elif action == "facts":
+            if name in daemon.facts:
+                daemon.facts.pop(name)
+            elif name in original_facts:
+                daemon.facts[name] = original_facts[name]
+        elif action == "plan":
+            if name in daemon.plans:
+                daemon.plans.pop(name)
+            else:
+                daemon.plans[name] = original_plans[name]
+        else:
+            daemon.tracks[name] = daemon.tracks.pop(name)
+        assert text.render(daemon) == DomainText().render(daemon)
     await daemon.shutdown()
