@@ -11,7 +11,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from domainwatch.engine import Change, DomainTrack
 from domainwatch.entropy import RandomPool
 from domainwatch.facts import DomainFacts, facts_from_json, facts_json, facts_of
 from domainwatch.migrations import MIGRATIONS
-from domainwatch.status import Observation, RecordTrack, Status
+from domainwatch.status import Observation, RecordTrack, Status, same_but_time
 
 PayloadBuilder = Callable[["Event"], "dict[str, Any] | None"]
 
@@ -359,7 +359,7 @@ def _holds(stored: DomainTrack | None, track: DomainTrack, record_id: str) -> bo
         old is not None
         and old.checked_at is not None
         and new.checked_at == track.checked_at
-        and replace(old, checked_at=new.checked_at) == new
+        and same_but_time(old, new)
         and stored.fingerprints.get(record_id) == track.fingerprints.get(record_id)
     )
 

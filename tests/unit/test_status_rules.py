@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -17,6 +19,7 @@ from domainwatch.status import (
     deadline,
     domain_status,
     next_record,
+    same_but_time,
     start,
     stop,
 )
@@ -239,3 +242,21 @@ def test_errors_alone_never_change_any_status(gaps: list[int]) -> None:
             now += timedelta(seconds=gap)
             track = next_record(track, ERROR, now, RULES)
         assert initial.status == track.status
+
+
+def test_same_but_time_compares_every_field_but_the_check_time() -> None:
+    """A field added to RecordTrack must be compared too, or the store would skip its row."""
+    base = RecordTrack(Status.VERIFIED, T0, T0, None, 0, False, Observation.FOUND, T0)
+    assert same_but_time(base, replace(base, checked_at=T0 + timedelta(minutes=5)))
+    others: dict[str, Any] = {
+        "status": Status.PENDING,
+        "since": T0 + timedelta(1),
+        "started_at": None,
+        "missing_since": T0,
+        "misses": 1,
+        "stale": True,
+        "last_observation": Observation.MISSING,
+    }
+    assert {f.name for f in fields(RecordTrack)} == {*others, "checked_at"}
+    for name, value in others.items():
+        assert not same_but_time(base, replace(base, **{name: value})), name
