@@ -34,8 +34,28 @@ async def check_record(expect: Expectation, resolver: Resolver) -> RecordResult:
 
 
 async def check_records(expectations: Sequence[Expectation], resolver: Resolver) -> list[RecordResult]:
-    """Resolve in rounds what the checks ask for, all of them together, then evaluate each."""
-    return list((await observe_records(expectations, resolver)).results)
+    """Resolve in rounds what the checks ask for, all of them together, then evaluate each.
+
+    One answer per query serves every check of the domain (as PassCache would), and a round's
+    queries go out as one batch: a domain costs a task, not a task per record or per query.
+    """
+    return list((await _resolve_and_evaluate(expectations, resolver))[1])
+
+
+async def _resolve_and_evaluate(
+    expectations: Sequence[Expectation], resolver: Resolver
+) -> tuple[dict[Query, Lookup], tuple[RecordResult, ...]]:
+    modules = [module_for(e) for e in expectations]
+    answers: dict[Query, Lookup] = {}
+    for _ in range(_MAX_ROUNDS):
+        needed = sorted(
+            {q for m, e in zip(modules, expectations, strict=True) for q in m.queries(e, answers)}
+            - answers.keys()
+        )
+        if not needed:
+            break
+        answers.update(zip(needed, await resolve_all(resolver, needed), strict=True))
+    return answers, tuple(m.evaluate(e, answers) for m, e in zip(modules, expectations, strict=True))
 
 
 def digest(lookups: Iterable[Lookup]) -> bytes:
@@ -62,10 +82,7 @@ class Observed:
 async def observe_records(
     expectations: Sequence[Expectation], resolver: Resolver, previous: Observed | None = None
 ) -> Observed:
-    """Resolve in rounds what the checks ask for, all of them together, then evaluate each.
-
-    One answer per query serves every check of the domain (as PassCache would), and a round's
-    queries go out as one batch: a domain costs a task, not a task per record or per query.
+    """check_records, keeping what the next check of the domain needs to know.
 
     With `previous` (the last check of the same expectations), its queries are asked again first,
     in one batch; if every answer is the same, so is every result (a check is a pure function of
@@ -78,17 +95,7 @@ async def observe_records(
         and digest(await resolve_all(resolver, previous.queries)) == previous.seen
     ):
         return previous
-    modules = [module_for(e) for e in expectations]
-    answers: dict[Query, Lookup] = {}
-    for _ in range(_MAX_ROUNDS):
-        needed = sorted(
-            {q for m, e in zip(modules, expectations, strict=True) for q in m.queries(e, answers)}
-            - answers.keys()
-        )
-        if not needed:
-            break
-        answers.update(zip(needed, await resolve_all(resolver, needed), strict=True))
-    results = tuple(m.evaluate(e, answers) for m, e in zip(modules, expectations, strict=True))
+    answers, results = await _resolve_and_evaluate(expectations, resolver)
     return Observed(expectations, tuple(answers), digest(answers.values()), results)
 
 
@@ -103,7 +110,9 @@ async def check_domain(
     Identical queries within the check are made once: check_records shares one answer per
     query between the records, and the views share what they ask through a PassCache.
     """
-    return (await recheck_domain(name, expectations, resolver, settings))[0]
+    if settings is None or settings.mode == "recursive":
+        return DomainReport(name, tuple(await check_records(expectations, resolver)))
+    return await _check_views(name, expectations, resolver, settings)
 
 
 async def recheck_domain(
@@ -121,6 +130,12 @@ async def recheck_domain(
     if settings is None or settings.mode == "recursive":
         observed = await observe_records(expectations, resolver, previous)
         return DomainReport(name, observed.results), observed
+    return await _check_views(name, expectations, resolver, settings), None
+
+
+async def _check_views(
+    name: str, expectations: Sequence[Expectation], resolver: Resolver, settings: ResolverConfig
+) -> DomainReport:
     resolver = resolver if isinstance(resolver, PassCache) else PassCache(resolver)
     views = await zone_views(
         resolver,
@@ -130,12 +145,12 @@ async def recheck_domain(
         attempts=settings.attempts,
     )
     if isinstance(views, Lookup):
-        return DomainReport(name, tuple(_unreachable(e, views) for e in expectations)), None
+        return DomainReport(name, tuple(_unreachable(e, views) for e in expectations))
     combined = []
     for expect in expectations:
         per_view = await asyncio.gather(*(check_record(expect, view) for view in views))
         combined.append(combine_views([v.label for v in views], list(per_view)))
-    return DomainReport(name, tuple(combined)), None
+    return DomainReport(name, tuple(combined))
 
 
 def combine_views(labels: list[str], results: list[RecordResult]) -> RecordResult:
