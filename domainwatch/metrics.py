@@ -7,11 +7,11 @@ except the domain, record and selector names that identify a series.
 
 from __future__ import annotations
 
-import gzip
 from collections import Counter as Tally
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from isal import igzip
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
@@ -121,7 +121,7 @@ class Metrics:
             parts += self._domain_text.render(self._daemon)
         body = b"".join(parts)
         if "gzip" in accept_encoding:
-            return gzip.compress(body, compresslevel=1), {
+            return igzip.compress(body, compresslevel=1), {
                 "Content-Type": CONTENT_TYPE,
                 "Content-Encoding": "gzip",
             }
