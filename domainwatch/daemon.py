@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +26,7 @@ from domainwatch.dns.resolver import Resolver
 from domainwatch.engine import Change, DomainTrack, RecordSpec, apply_report, reconcile, request_verification
 from domainwatch.facts import DomainFacts, facts_of
 from domainwatch.runner import Observed, close, recheck_domain, resolver_from
-from domainwatch.scheduler import JITTER, Schedule, interval_for, jittered
+from domainwatch.scheduler import Schedule, interval_for, jittered, shared_cache_age
 from domainwatch.sharding import owns
 from domainwatch.status import Rules
 from domainwatch.store import Event, Save, Store
@@ -64,31 +64,6 @@ class DomainPlan:
     @property
     def rules(self) -> Rules:
         return Rules(self.settings.window, self.settings.confirm_missing)
-
-
-def shared_cache_age(config: Config, plans: Iterable[DomainPlan]) -> float:
-    """How long third-party answers are shared, in seconds (pure).
-
-    `resolver.shared_cache`, but never more than half the shortest interval any domain can be
-    checked at (jitter included), so no check sees an answer fetched for the previous round.
-    Authoritative mode asks each domain's own servers: nothing to share.
-    """
-    if config.resolver.mode != "recursive":
-        return 0.0
-    intervals = [
-        interval
-        for p in plans
-        for interval in (
-            p.settings.interval,
-            p.settings.pending_interval,
-            p.settings.recheck_interval,
-            p.settings.failed_interval,
-        )
-    ]
-    wanted = config.resolver.shared_cache.total_seconds()
-    if not intervals:
-        return wanted
-    return min(wanted, min(intervals).total_seconds() * (1 - JITTER) / 2)
 
 
 class Daemon:
@@ -153,7 +128,7 @@ class Daemon:
         # Keep the very same plan object where nothing changed: an in-flight check compares by
         # identity to know whether its result still applies.
         self.plans = {n: old_plans[n] if old_plans.get(n) == p else p for n, p in new_plans.items()}
-        share = shared_cache_age(config, self.plans.values())
+        share = shared_cache_age(config, [p.settings for p in self.plans.values()])
         self.shared = SharedLookups(self.resolver, lambda: self.clock().timestamp(), share)
         gone = [name for name in self.tracks if name not in self.plans]
         self.store.mark_removed(gone, now)
@@ -278,18 +253,18 @@ class Daemon:
             return False
         payload_of = self._payload_builder(track, results) if changes and self.config.webhooks else None
         before = self.tracks.get(track.name)  # what is stored once the queued writes are done
-        self.writes.add(Save(track, changes, results, payload_of, facts, before), before)
+        self.writes.add(Save(track, changes, results, payload_of, facts, before))
         self.tracks[track.name] = track
         return True
 
-    def _restore(self, failed: list[tuple[Save, DomainTrack | None]]) -> None:
+    def _restore(self, failed: list[Save]) -> None:
         """A batch was not written: go back to the stored tracks, so the next check re-derives
         the same changes (and their events) instead of losing them."""
-        for save, replaced in reversed(failed):
+        for save in reversed(failed):
             # Results that were not stored must be evaluated (and written) again, not reused.
             self.observed.pop(save.track.name, None)
-            if self.tracks.get(save.track.name) is save.track and replaced is not None:
-                self.tracks[save.track.name] = replaced
+            if self.tracks.get(save.track.name) is save.track and save.stored is not None:
+                self.tracks[save.track.name] = save.stored
 
     def _announce(self, events: list[Event]) -> None:
         for listener in self.on_events:

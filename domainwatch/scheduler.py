@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from domainwatch.config.schema import Defaults
+from domainwatch.config.schema import Config, Defaults
 from domainwatch.engine import DomainTrack, RecordSpec
 from domainwatch.status import Status
 
@@ -84,3 +84,23 @@ class Schedule:
         while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
             heapq.heappop(self._heap)
         return self._heap[0][0] if self._heap else None
+
+
+def shared_cache_age(config: Config, settings: Iterable[Defaults]) -> float:
+    """How long third-party answers are shared, in seconds (pure).
+
+    `resolver.shared_cache`, but never more than half the shortest interval any domain can be
+    checked at (jitter included), so no check sees an answer fetched for the previous round.
+    Authoritative mode asks each domain's own servers: nothing to share.
+    """
+    if config.resolver.mode != "recursive":
+        return 0.0
+    intervals = [
+        interval
+        for s in settings
+        for interval in (s.interval, s.pending_interval, s.recheck_interval, s.failed_interval)
+    ]
+    wanted = config.resolver.shared_cache.total_seconds()
+    if not intervals:
+        return wanted
+    return min(wanted, min(intervals).total_seconds() * (1 - JITTER) / 2)

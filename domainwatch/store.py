@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,17 @@ from domainwatch.engine import Change, DomainTrack
 from domainwatch.entropy import RandomPool
 from domainwatch.facts import DomainFacts, facts_from_json, facts_json, facts_of
 from domainwatch.migrations import MIGRATIONS
-from domainwatch.status import Observation, RecordTrack, Status, same_but_time
+from domainwatch.rows import (
+    EPOCH,
+    MILLISECOND,
+    Moments,
+    domain_from_row,
+    from_micros,
+    record_from_row,
+    row_holds,
+    to_micros,
+)
+from domainwatch.status import RecordTrack
 
 PayloadBuilder = Callable[["Event"], "dict[str, Any] | None"]
 
@@ -57,20 +67,6 @@ class Event:
     at: datetime
     reason: str
     observations: Mapping[str, Any]
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_MILLISECOND = timedelta(milliseconds=1)
-
-
-def to_micros(moment: datetime | None) -> int | None:
-    """Exact integer microseconds since the epoch (datetimes round-trip unchanged)."""
-    return None if moment is None else (moment - _EPOCH) // _MICROSECOND
-
-
-def from_micros(value: int | None) -> datetime | None:
-    return None if value is None else _EPOCH + value * _MICROSECOND
 
 
 class Store:
@@ -131,16 +127,16 @@ class Store:
     def load(self, *, include_removed: bool = False) -> dict[str, DomainTrack]:
         records: dict[str, dict[str, RecordTrack]] = {}
         fingerprints: dict[str, dict[str, str]] = {}
-        moments = _Moments()
+        moments = Moments()
         for row in self.db.execute(
             "SELECT domain, record, fingerprint, r.status, r.since, started_at, missing_since, misses, stale,"
             " last_observation, CASE WHEN r.checked_at IS NULL OR d.checked_at IS NULL THEN r.checked_at"
-            " ELSE MAX(r.checked_at, d.checked_at) END"  # see _holds
+            " ELSE MAX(r.checked_at, d.checked_at) END"  # see rows.row_holds
             " FROM records r JOIN domains d ON d.name = r.domain WHERE d.removed_at IS NULL OR ?"
             " ORDER BY domain, record",
             (include_removed,),
         ):
-            records.setdefault(row[0], {})[row[1]] = _record_from_row(row, moments)
+            records.setdefault(row[0], {})[row[1]] = record_from_row(row, moments)
             fingerprints.setdefault(row[0], {})[row[1]] = row[2]
         rows = self.db.execute(
             "SELECT name, verify, status, since, capabilities, checked_at FROM domains"
@@ -148,7 +144,7 @@ class Store:
             (include_removed,),
         )
         return {
-            row[0]: _domain_from_row(row, records.get(row[0], {}), fingerprints.get(row[0], {}), moments)
+            row[0]: domain_from_row(row, records.get(row[0], {}), fingerprints.get(row[0], {}), moments)
             for row in rows
         }
 
@@ -276,7 +272,7 @@ class Store:
                     json.dumps(result) if (result := results.get(record_id)) else None,
                 )
                 for record_id, record in track.records.items()
-                if record_id in results or not _holds(stored, track, record_id)
+                if record_id in results or not row_holds(stored, track, record_id)
             ],
         )
 
@@ -285,7 +281,7 @@ class Store:
             "UPDATE domains SET sequence = sequence + 1 WHERE name = ? RETURNING sequence", (change.domain,)
         ).fetchone()
         event = Event(
-            self._random.uuid7_hex((change.at - _EPOCH) // _MILLISECOND),
+            self._random.uuid7_hex((change.at - EPOCH) // MILLISECOND),
             change.domain,
             sequence,
             change.kind,
@@ -343,69 +339,6 @@ class Store:
                 self.db.execute("DELETE FROM history WHERE domain = ?", (name,))
                 self.db.execute("DELETE FROM domains WHERE name = ?", (name,))
         return names
-
-
-def _holds(stored: DomainTrack | None, track: DomainTrack, record_id: str) -> bool:
-    """Whether a record's stored row is still right: only its check time moved.
-
-    A check sets the time of every record it checks to the domain's check time, which the
-    domain's row carries; a record's time, once set, is read back as the later of the two
-    (Store.load). So a steady check writes one row per domain instead of one per record.
-    """
-    if stored is None:
-        return False
-    old, new = stored.records.get(record_id), track.records[record_id]
-    return (
-        old is not None
-        and old.checked_at is not None
-        and new.checked_at == track.checked_at
-        and same_but_time(old, new)
-        and stored.fingerprints.get(record_id) == track.fingerprints.get(record_id)
-    )
-
-
-# Plain lookups: a restart turns a million stored values into members (Status(v) is slower).
-_STATUSES = {s.value: s for s in Status}
-_OBSERVATIONS = {o.value: o for o in Observation}
-
-
-class _Moments(dict[int | None, datetime | None]):
-    """Stored times as datetimes, made once per distinct value: a domain's records share their
-    times (a million of them at 100,000 domains, so this saves both time and memory)."""
-
-    def __missing__(self, value: int | None) -> datetime | None:
-        self[value] = moment = from_micros(value)
-        return moment
-
-
-def _domain_from_row(
-    row: tuple[Any, ...], records: dict[str, RecordTrack], fingerprints: dict[str, str], at: _Moments
-) -> DomainTrack:
-    name, verify, status, since, capabilities, checked_at = row
-    return DomainTrack(
-        name,
-        bool(verify),
-        _STATUSES[status],
-        at[since],
-        records,
-        fingerprints,
-        {k: _STATUSES[v] for k, v in json.loads(capabilities).items()},
-        at[checked_at],
-    )
-
-
-def _record_from_row(row: tuple[Any, ...], at: _Moments) -> RecordTrack:
-    status, since, started, missing, misses, stale, observation, checked = row[3:]
-    return RecordTrack(
-        _STATUSES[status],
-        at[since],
-        at[started],
-        at[missing],
-        misses,
-        bool(stale),
-        _OBSERVATIONS[observation] if observation else None,
-        at[checked],
-    )
 
 
 def _event_from_row(row: tuple[Any, ...]) -> Event:

@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 import structlog
 
-from domainwatch.engine import DomainTrack
 from domainwatch.store import Event, Save, Store
 
 log = structlog.get_logger("domainwatch")
@@ -24,25 +23,25 @@ DELAY = 0.05  # seconds
 
 
 class BatchedWrites:
-    """Queued saves, each with the track it replaces (to restore it if the write fails)."""
+    """Queued saves; each knows the track it replaces (Save.stored), to restore if a write fails."""
 
     def __init__(
         self,
         store: Store,
         on_written: Callable[[list[Event]], None],
-        on_failed: Callable[[list[tuple[Save, DomainTrack | None]]], None],
+        on_failed: Callable[[list[Save]], None],
         *,
         max_batch: int = MAX_BATCH,
         delay: float = DELAY,
     ) -> None:
         self.store, self.on_written, self.on_failed = store, on_written, on_failed
         self.max_batch, self.delay = max_batch, delay
-        self._pending: list[tuple[Save, DomainTrack | None]] = []
+        self._pending: list[Save] = []
         self._timer: asyncio.TimerHandle | None = None
 
-    def add(self, save: Save, replaces: DomainTrack | None) -> None:
+    def add(self, save: Save) -> None:
         """Queue a save; a full batch is written at once (and may raise as flush does)."""
-        self._pending.append((save, replaces))
+        self._pending.append(save)
         if len(self._pending) >= self.max_batch:
             self.flush()
 
@@ -64,7 +63,7 @@ class BatchedWrites:
         if not batch:
             return []
         try:
-            written = self.store.save_many(save for save, _ in batch)
+            written = self.store.save_many(batch)
         except BaseException:
             self.on_failed(batch)
             raise

@@ -13,9 +13,10 @@ import pytest
 
 from domainwatch.config import Config, parse
 from domainwatch.config.schema import MxConfig
-from domainwatch.daemon import Daemon, DomainPlan, shared_cache_age
+from domainwatch.daemon import Daemon, DomainPlan
 from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.resolver import Lookup, Outcome, Query
+from domainwatch.scheduler import shared_cache_age
 from domainwatch.store import Event, Save, Store
 from domainwatch.testing import FakeClock, FakeResolver
 from tests.integration.daemon_helpers import advance, step
@@ -290,13 +291,13 @@ def test_shared_answers_never_outlive_half_the_shortest_interval(tmp_path: Path)
         f'storage: {{path: "{tmp_path / "s.db"}"}}\n'
         "domains:\n  - {name: a.example.com, pending_interval: 20s, sending: {spf: {include: [x.example]}}}\n"
     )
-    plans = [DomainPlan.of(d, fast.defaults) for d in fast.domains]
+    plans = [DomainPlan.of(d, fast.defaults).settings for d in fast.domains]
     assert shared_cache_age(fast, plans) == pytest.approx(9.0)
     slow = parse(
         f'storage: {{path: "{tmp_path / "s.db"}"}}\n'
         "domains:\n  - {name: a.example.com, sending: {spf: {include: [x.example]}}}\n"
     )
-    assert shared_cache_age(slow, [DomainPlan.of(d, slow.defaults) for d in slow.domains]) == 25.0
+    assert shared_cache_age(slow, [DomainPlan.of(d, slow.defaults).settings for d in slow.domains]) == 25.0
     authoritative = parse(
         f'storage: {{path: "{tmp_path / "s.db"}"}}\nresolver: {{mode: authoritative}}\n'
         "domains:\n  - {name: a.example.com, sending: {spf: {include: [x.example]}}}\n"

@@ -11,8 +11,9 @@ import pytest
 from domainwatch.engine import RecordSpec, apply_report, reconcile
 from domainwatch.migrations import MIGRATIONS
 from domainwatch.model import DomainReport, RecordResult, RecordState
+from domainwatch.rows import from_micros, to_micros
 from domainwatch.status import Rules
-from domainwatch.store import Store, StoreError, from_micros, to_micros
+from domainwatch.store import Store, StoreError
 
 T0 = datetime(2026, 1, 1, 12, 30, 15, 123456, tzinfo=UTC)
 SPECS = (RecordSpec("spf", "sending", "f1"), RecordSpec("receiving_mx", "receiving", "f2"))
