@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from isal import igzip
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info, disable_created_metrics
@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from domainwatch import __version__
 from domainwatch.dns.resolver import Nameserver, Outcome
+from domainwatch.dns_stats import DnsStats
 from domainwatch.metrics_text import DomainText
 from domainwatch.model import DomainReport, RecordState
 from domainwatch.status import Status
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from domainwatch.webhooks.worker import WebhookWorker
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-_DNS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 _CHECK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
@@ -41,7 +41,6 @@ class Metrics:
         self.registry = registry or CollectorRegistry()
         self._daemon: Daemon | None = None
         self._domain_text = DomainText()
-        self._dns_children: dict[tuple[Nameserver, Outcome], Any] = {}
         r = self.registry
         self.checks = Counter(
             "domainwatch_checks",
@@ -55,15 +54,8 @@ class Metrics:
             buckets=_CHECK_BUCKETS,
             registry=r,
         )
-        self.dns_queries = Counter(
-            "domainwatch_dns_queries",
-            "DNS queries sent, by nameserver and outcome",
-            ["nameserver", "outcome"],
-            registry=r,
-        )
-        self.dns_duration = Histogram(
-            "domainwatch_dns_query_duration_seconds", "DNS query round trip", buckets=_DNS_BUCKETS, registry=r
-        )
+        self.dns = DnsStats()
+        r.register(self.dns)
         self.status_changes = Counter(
             "domainwatch_status_changes", "Domain status changes, by new status", ["status"], registry=r
         )
@@ -82,14 +74,7 @@ class Metrics:
         Info("domainwatch_build", "domainwatch build information", registry=r).info({"version": __version__})
 
     def observe_dns(self, server: Nameserver, outcome: Outcome, seconds: float) -> None:
-        # Called for every query: keep each (server, outcome) child instead of looking it up.
-        counter = self._dns_children.get((server, outcome))
-        if counter is None:
-            counter = self._dns_children[server, outcome] = self.dns_queries.labels(
-                str(server), outcome.value
-            )
-        counter.inc()
-        self.dns_duration.observe(seconds)
+        self.dns.observe(server, outcome, seconds)
 
     def observe_check(self, report: DomainReport, seconds: float) -> None:
         required = [r.state for r in report.records if r.required]
