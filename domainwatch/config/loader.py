@@ -139,7 +139,7 @@ class _StrictLoader(_Loader):  # type: ignore[misc]
             return None
         try:
             return plain(self, node, self._note_duplicates)
-        except NotPlain:  # merge keys and the like: the standard constructor, from the start
+        except (NotPlain, RecursionError):  # merge keys, deep nesting: the standard constructor
             self.duplicates.clear()
             return self.construct_document(node)
 

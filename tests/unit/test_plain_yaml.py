@@ -63,6 +63,11 @@ def test_a_recursive_alias_is_built_by_the_standard_constructor() -> None:
     assert value["a"][1] is value["a"]
 
 
+def test_nesting_deeper_than_the_walk_recurses_is_built_by_the_standard_constructor() -> None:
+    text = "x: " + "[" * 900 + "]" * 900 + "\n"
+    assert fast(text) == standard(text)
+
+
 def test_duplicate_keys_are_still_found_both_ways() -> None:
     for text in ("a: 1\na: 2\n", "base: &b {x: 1}\nm: {<<: *b, y: 1, y: 2}\n"):
         with pytest.raises(ConfigError, match="duplicate key"):
