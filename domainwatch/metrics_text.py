@@ -109,12 +109,13 @@ class DomainText:
             if entry is None or position[name] != exported:
                 return None
             exported += 1
-            if entry.track is not track or entry.plan is not plan or entry.facts is not facts.get(name):
+            if not entry.matches(track, plan, facts.get(name)):
                 changed.append(name)
         return changed if exported == len(entries) else None
 
     def _refresh(self, name: str, daemon: Daemon) -> None:
         entry = self._entry(name, daemon.tracks[name], daemon.plans[name], daemon.facts.get(name))
+        self._entries[name] = entry
         position = self._position[name]
         for family, text in zip(self._chunks, entry.lines, strict=True):
             family[position] = text
@@ -132,12 +133,12 @@ class DomainText:
         ] or [[] for _ in FAMILIES]
 
     def _entry(self, name: str, track: DomainTrack, plan: DomainPlan, facts: DomainFacts | None) -> _Entry:
+        """The domain's kept entry while it still matches, else a new one (reusing what holds)."""
         entry = self._entries.get(name)
-        if entry is None or not entry.matches(track, plan, facts):
-            before = entry.lines if entry is not None and _same_shown(entry, track, plan, facts) else None
-            entry = _Entry(track, plan, facts, domain_lines(name, track, plan, facts, before))
-            self._entries[name] = entry
-        return entry
+        if entry is not None and entry.matches(track, plan, facts):
+            return entry
+        before = entry.lines if entry is not None and _same_shown(entry, track, plan, facts) else None
+        return _Entry(track, plan, facts, domain_lines(name, track, plan, facts, before))
 
 
 def _same_shown(entry: _Entry, track: DomainTrack, plan: DomainPlan, facts: DomainFacts | None) -> bool:
