@@ -20,7 +20,7 @@ import structlog
 from domainwatch.checks.base import Expectation
 from domainwatch.checks.plan import plan, specs
 from domainwatch.config import Config, ConfigError, load
-from domainwatch.config.schema import Defaults, DomainConfig
+from domainwatch.config.domains import Defaults, DomainConfig
 from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.resolver import Resolver
 from domainwatch.engine import Change, DomainTrack, RecordSpec, apply_report, reconcile, request_verification

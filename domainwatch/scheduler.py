@@ -10,7 +10,8 @@ import random
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from domainwatch.config.schema import Config, Defaults
+from domainwatch.config.domains import Defaults
+from domainwatch.config.schema import Config
 from domainwatch.engine import DomainTrack, RecordSpec
 from domainwatch.status import Status
 

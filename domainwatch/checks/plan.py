@@ -11,7 +11,7 @@ from domainwatch.checks.dmarc import DmarcExpectation
 from domainwatch.checks.mx import MxExpectation
 from domainwatch.checks.spf import SpfExpectation
 from domainwatch.checks.tracking import TrackingExpectation
-from domainwatch.config.schema import DomainConfig
+from domainwatch.config.domains import DomainConfig
 from domainwatch.engine import RecordSpec
 
 

@@ -12,7 +12,7 @@ import urllib.parse
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Strict
 
 from domainwatch.dns.resolver import Nameserver, parse_nameserver
 
@@ -122,11 +122,11 @@ def to_nameserver(value: object) -> Nameserver:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-DomainName = Annotated[str, AfterValidator(check_domain_name)]
-Selector = Annotated[str, AfterValidator(check_selector)]
-ReturnPathLabel = Annotated[str, AfterValidator(check_return_path)]
-RelativeHost = Annotated[str, AfterValidator(check_relative_host)]
-Region = Annotated[str, AfterValidator(check_region)]
+DomainName = Annotated[str, Strict(), AfterValidator(check_domain_name)]
+Selector = Annotated[str, Strict(), AfterValidator(check_selector)]
+ReturnPathLabel = Annotated[str, Strict(), AfterValidator(check_return_path)]
+RelativeHost = Annotated[str, Strict(), AfterValidator(check_relative_host)]
+Region = Annotated[str, Strict(), AfterValidator(check_region)]
 NameserverField = Annotated[Nameserver, BeforeValidator(to_nameserver)]
-Listen = Annotated[str, AfterValidator(check_listen)]
-WebhookUrl = Annotated[str, AfterValidator(check_webhook_url)]
+Listen = Annotated[str, Strict(), AfterValidator(check_listen)]
+WebhookUrl = Annotated[str, Strict(), AfterValidator(check_webhook_url)]

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from domainwatch.config.plain_yaml import NotPlain, plain
+from domainwatch.config.plain_yaml import NotPlain, plain_document
 from domainwatch.config.presets import apply_preset
 from domainwatch.config.schema import Config
 from domainwatch.gctune import gc_paused
@@ -133,46 +133,49 @@ class _StrictLoader(_Loader):  # type: ignore[misc]
         self.source = source
         self.duplicates: list[str] = []
 
-    def get_single_data(self) -> Any:
-        node = self.get_single_node()
-        if node is None:
-            return None
-        try:
-            return plain(self, node, self._note_duplicates)
-        except (NotPlain, RecursionError):  # merge keys, deep nesting: the standard constructor
-            self.duplicates.clear()
-            return self.construct_document(node)
+    def note_duplicate(self, line: int, key: str) -> None:
+        self.duplicates.append(f"{self.source}:{line}: {key}: duplicate key")
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        self._note_duplicates(node)
-        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
-
-    def _note_duplicates(self, node: yaml.MappingNode) -> None:
         keys = [str(key_node.value) for key_node, _ in node.value]
         if len(set(keys)) != len(keys):  # rare: find which (the error pass adds the full path)
             seen: set[str] = set()
             for key_node, _ in node.value:
                 key = str(key_node.value)
                 if key in seen:
-                    line = key_node.start_mark.line + 1
-                    self.duplicates.append(f"{self.source}:{line}: {key}: duplicate key")
+                    self.note_duplicate(key_node.start_mark.line + 1, key)
                 seen.add(key)
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+
+
+def _construct(text: str, source: str) -> tuple[Any, list[str]]:
+    """The document's value and its duplicate keys: built straight from the parser's events
+    (plain_yaml), or by the standard constructor for what that does not cover."""
+    loader = _StrictLoader(text, source)
+    try:
+        return plain_document(loader, loader.note_duplicate), loader.duplicates
+    except (NotPlain, RecursionError):  # merge keys, deep nesting, ...: start again
+        pass
+    finally:
+        loader.dispose()
+    loader = _StrictLoader(text, source)
+    try:
+        return loader.get_single_data(), loader.duplicates
+    finally:
+        loader.dispose()
 
 
 def _compose(text: str, source: str) -> Any:
     """Parse (libyaml when available) to Python values; duplicate keys are errors."""
-    loader = _StrictLoader(text, source)
     try:
-        data = loader.get_single_data()
+        data, duplicates = _construct(text, source)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise ConfigError([f"{source}:{line}: YAML syntax error: {exc.problem}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{source}:1: YAML error: {exc}"]) from None
-    finally:
-        loader.dispose()
-    if loader.duplicates:
-        raise ConfigError(_with_paths(loader.duplicates, text, source))
+    if duplicates:
+        raise ConfigError(_with_paths(duplicates, text, source))
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -286,12 +289,15 @@ def _apply_presets(data: dict[str, Any], problems: _Problems) -> dict[str, Any]:
 
 _TYPE_MESSAGES = {
     "extra_forbidden": "unknown key",
+    "unexpected_keyword_argument": "unknown key",  # the per-domain dataclasses' wording
     "missing": "required key is missing",
+    "missing_argument": "required key is missing",
     "string_type": "must be a string",
     "int_type": "must be an integer",
     "bool_type": "must be true or false",
     "list_type": "must be a list",
     "model_type": "must be a mapping",
+    "dataclass_type": "must be a mapping",
     "dict_type": "must be a mapping",
 }
 

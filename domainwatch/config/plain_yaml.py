@@ -1,10 +1,13 @@
-"""Turn a composed YAML node tree into Python values, fast, for the common case.
+"""Build a config's YAML into Python values straight from the parser's events, for the common case.
 
-PyYAML's constructor is Python code that handles every YAML feature with generators and
-bookkeeping per node; a 100,000-domain config has about 2.6 million nodes and spent 8 s there.
-A config is mostly plain mappings, sequences and scalars, which `plain` converts directly with
-PyYAML's own scalar constructors (so every value is what SafeLoader makes of it). Anything else
-(merge keys, recursive aliases, unhashable keys, other tags) raises NotPlain, and the caller
+PyYAML composes a whole node tree (a 100,000-domain config has 2.6 million nodes, each with
+two position marks) and then constructs values from it with Python code that handles every YAML
+feature. That took 5 s, and freeing the tree left about 800 MB of the heap scattered around the
+values that survive. A config is mostly plain mappings, sequences and scalars: `plain_document`
+builds them from libyaml's event stream as they arrive, so nothing but the values outlives an
+event, resolving each scalar's type and constructing it with PyYAML's own resolver and scalar
+constructors (every value is what SafeLoader makes of it). Anything else (merge keys, recursive
+aliases, unhashable keys, other tags, several documents) raises NotPlain, and the caller
 constructs the document the standard way instead, errors and all.
 """
 
@@ -14,72 +17,142 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 MAP, SEQ, STR = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:str"
+MERGE = "tag:yaml.org,2002:merge"
 _COLLECTIONS = frozenset({MAP, SEQ})
+# Told of each repeated key: its line (1-based) and its text.
+OnDuplicate = Callable[[int, str], None]
 
 
 class NotPlain(Exception):  # noqa: N818 (a verdict on the document, not an error)
     """The document uses something only the standard constructor handles."""
 
 
-def plain(
-    loader: yaml.constructor.SafeConstructor,
-    root: yaml.Node,
-    on_mapping: Callable[[yaml.MappingNode], None],
-) -> Any:
-    """The document's value as SafeLoader would build it; `on_mapping` sees each mapping node
-    (the caller checks for duplicate keys there)."""
-    scalars: dict[str, Any] = {
-        tag: constructor
-        for tag, constructor in loader.yaml_constructors.items()
-        if tag is not None and tag not in _COLLECTIONS and tag != STR
-    }
-    built: dict[int, Any] = {}  # id(node) -> value: an alias is the very same object
-    building: set[int] = set()
+def plain_document(loader: Any, on_duplicate: OnDuplicate) -> Any:
+    """The single document's value as SafeLoader would build it, read from `loader`'s events.
 
-    def convert(node: yaml.Node) -> Any:
-        tag = node.tag
-        if tag == STR and isinstance(node, yaml.ScalarNode):
-            return node.value
-        done = built.get(id(node))
-        if done is not None:
-            return done
-        if isinstance(node, yaml.ScalarNode):
-            constructor = scalars.get(tag)
-            if constructor is None:
-                raise NotPlain(tag)
-            return constructor(loader, node)
-        if id(node) in building:
-            raise NotPlain("recursive alias")
-        building.add(id(node))
-        if tag == SEQ and isinstance(node, yaml.SequenceNode):
-            value: Any = [convert(child) for child in node.value]
-        elif tag == MAP and isinstance(node, yaml.MappingNode):
-            value = _mapping(node, convert, on_mapping)
+    `loader` is a fresh (C)SafeLoader: the events are consumed, so after NotPlain the caller
+    starts again with a new one."""
+    builder = _Builder(loader, on_duplicate)
+    loader.get_event()  # the stream's start
+    if isinstance(loader.peek_event(), StreamEndEvent):
+        return None  # an empty stream
+    loader.get_event()  # the document's start
+    value = builder.value(loader.get_event())
+    if not isinstance(loader.get_event(), DocumentEndEvent) or not isinstance(
+        loader.get_event(), StreamEndEvent
+    ):
+        raise NotPlain("more than one document")
+    return value
+
+
+class _Builder:
+    def __init__(self, loader: Any, on_duplicate: OnDuplicate) -> None:
+        self.loader, self.on_duplicate = loader, on_duplicate
+        # Events are typed loosely: the stubs' marks do not cover libyaml's.
+        self.next_event: Callable[[], Any] = loader.get_event
+        self.resolve = loader.resolve
+        self.scalars: dict[str, Any] = {
+            tag: constructor
+            for tag, constructor in loader.yaml_constructors.items()
+            if tag is not None and tag not in _COLLECTIONS and tag != STR
+        }
+        self.anchors: dict[str, Any] = {}  # an alias is the very same object
+        self.building: set[str] = set()  # anchors of collections not yet complete
+        # A plain scalar whose first character starts no implicit type (a domain name, a key
+        # such as `sending`) is a string: the resolver would try no pattern on it. Known only
+        # when no resolver applies to every first character or to a path.
+        resolvers = loader.yaml_implicit_resolvers
+        self.typed_starts: frozenset[str] | None = (
+            None if None in resolvers or loader.yaml_path_resolvers else frozenset(resolvers)
+        )
+
+    def value(self, event: Any) -> Any:
+        kind = type(event)
+        if kind is ScalarEvent:
+            if event.tag is None and event.anchor is None and self.plainly_text(event):
+                return event.value  # most scalars
+            value = self.scalar(event)
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            value = self.collection(event)
+        elif kind is AliasEvent:
+            if event.anchor not in self.anchors or event.anchor in self.building:
+                raise NotPlain("undefined or recursive alias")
+            return self.anchors[event.anchor]
         else:
-            raise NotPlain(tag)
-        building.discard(id(node))
-        built[id(node)] = value
+            raise NotPlain(kind.__name__)
+        anchor = event.anchor
+        if anchor is not None:
+            self.anchors[anchor] = value
         return value
 
-    return convert(root)
+    def plainly_text(self, event: Any) -> bool:
+        text, starts = event.value, self.typed_starts
+        return starts is not None and (not event.implicit[0] or (text != "" and text[0] not in starts))
 
+    def scalar(self, event: Any) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == STR:
+            return event.value
+        constructor = self.scalars.get(tag)
+        if constructor is None:
+            raise NotPlain(tag)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        return constructor(self.loader, node)
 
-def _mapping(
-    node: yaml.MappingNode,
-    convert: Callable[[yaml.Node], Any],
-    on_mapping: Callable[[yaml.MappingNode], None],
-) -> dict[Any, Any]:
-    on_mapping(node)
-    out: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
+    def collection(self, event: Any) -> Any:
+        mapping = type(event) is MappingStartEvent
+        if event.tag not in (None, "!", MAP if mapping else SEQ):
+            raise NotPlain(event.tag)
+        anchor = event.anchor
+        if anchor is not None:
+            self.building.add(anchor)
+        value = self.mapping() if mapping else self.sequence()
+        if anchor is not None:
+            self.building.discard(anchor)
+        return value
+
+    def sequence(self) -> list[Any]:
+        out: list[Any] = []
+        while type(event := self.next_event()) is not SequenceEndEvent:
+            out.append(self.value(event))
+        return out
+
+    def mapping(self) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        seen: set[str] = set()
+        while type(event := self.next_event()) is not MappingEndEvent:
+            if type(event) is not ScalarEvent:
+                if type(event) is AliasEvent:
+                    raise NotPlain("alias as a key")  # its duplicates are judged by its text
+            else:
+                self.note_key(event, seen)
+            key = self.value(event)
+            try:
+                hash(key)
+            except TypeError:
+                raise NotPlain("unhashable key") from None
+            out[key] = self.value(self.next_event())
+        return out
+
+    def note_key(self, event: Any, seen: set[str]) -> None:
+        text = event.value
+        if text in seen:  # as the standard path judges it: by the key's text
+            self.on_duplicate(event.start_mark.line + 1, text)
+        seen.add(text)
+        merge = text == "<<" and event.tag in (None, "!")
+        if merge and self.resolve(yaml.ScalarNode, text, event.implicit) == MERGE:
             raise NotPlain("merge key")
-        key = convert(key_node)
-        try:
-            hash(key)
-        except TypeError:
-            raise NotPlain("unhashable key") from None
-        out[key] = convert(value_node)
-    return out

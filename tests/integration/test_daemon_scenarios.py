@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import sqlite3
 from collections.abc import Iterable
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from domainwatch.config import Config, parse
-from domainwatch.config.schema import MxConfig
+from domainwatch.config.domains import MxConfig
 from domainwatch.daemon import Daemon, DomainPlan
 from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.resolver import Lookup, Outcome, Query
@@ -245,8 +246,8 @@ async def test_reload_during_a_check_rechecks_with_the_new_config(tmp_path: Path
         changed = config(tmp_path).model_copy(update={"max_concurrent_checks": 8})
         domain = changed.domains[0]
         assert domain.sending is not None
-        new_sending = domain.sending.model_copy(update={"mx": MxConfig(host="mx.example.net", priority=10)})
-        changed = changed.model_copy(update={"domains": [domain.model_copy(update={"sending": new_sending})]})
+        new_sending = dataclasses.replace(domain.sending, mx=MxConfig(host="mx.example.net", priority=10))
+        changed = changed.model_copy(update={"domains": [dataclasses.replace(domain, sending=new_sending)]})
         daemon.apply_config(changed)
         resolver.data[Query.of(RP, "MX")] = ("10 mx.example.net",)
         resolver.gate.set()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
+from pydantic.dataclasses import is_pydantic_dataclass
 
 from domainwatch.config.schema import Config
 from domainwatch.model import FindingCode
@@ -18,12 +20,16 @@ def test_every_finding_code_is_documented() -> None:
     assert [] == [code.value for code in FindingCode if f"`{code.value}`" not in text]
 
 
-def _keys(model: type[BaseModel]) -> set[str]:
+def _keys(model: type[Any]) -> set[str]:
+    """Every key of a schema class (models, and the per-domain pydantic dataclasses), nested."""
     keys: set[str] = set()
-    for name, field in model.model_fields.items():
+    fields = model.model_fields if issubclass(model, BaseModel) else model.__pydantic_fields__
+    for name, field in fields.items():
         keys.add(name)
         for candidate in (*getattr(field.annotation, "__args__", ()), field.annotation):
-            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            if isinstance(candidate, type) and (
+                issubclass(candidate, BaseModel) or is_pydantic_dataclass(candidate)
+            ):
                 keys |= _keys(candidate)
     return keys
 

@@ -9,7 +9,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domainwatch.config.loader import ConfigError, _compose, _StrictLoader
+from domainwatch.config.loader import ConfigError, _compose, _construct
+from domainwatch.config.plain_yaml import NotPlain, plain_document
 
 SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -19,9 +20,16 @@ def standard(text: str) -> Any:
 
 
 def fast(text: str) -> Any:
-    loader = _StrictLoader(text, "t.yaml")
+    value, _ = _construct(text, "t.yaml")
+    return value
+
+
+def from_events(text: str) -> tuple[Any, list[tuple[int, str]]]:
+    """The event path alone (no fallback): the value, and the duplicate keys it noted."""
+    duplicates: list[tuple[int, str]] = []
+    loader = SafeLoader(text)
     try:
-        return loader.get_single_data()
+        return plain_document(loader, lambda line, key: duplicates.append((line, key))), duplicates
     finally:
         loader.dispose()
 
@@ -51,6 +59,39 @@ def test_same_value_or_same_error_as_safe_loader(text: str) -> None:
     value = fast(text)
     assert value == expected
     assert repr(value) == repr(expected)  # same types too (1 == 1.0 == True)
+
+
+PLAIN = [CASES[0], CASES[1], CASES[2], CASES[7], CASES[8], CASES[9], "---\n", "- a\n- {b: [c, 'd']}\n"]
+
+
+@pytest.mark.parametrize("text", PLAIN)
+def test_plain_documents_are_built_from_the_events(text: str) -> None:
+    value, duplicates = from_events(text)
+    assert repr(value) == repr(standard(text))
+    assert duplicates == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        CASES[3],  # merge key
+        CASES[4],  # !!set, !!omap, !!pairs
+        CASES[5],  # a sequence as a key
+        CASES[6],  # an unknown tag
+        "a: &a [1, *a]\n",  # recursive alias
+        "a: *nowhere\n",  # undefined alias
+        "k: &k x\n*k : 1\n",  # an alias as a key
+        "a: 1\n---\nb: 2\n",  # two documents
+    ],
+)
+def test_what_the_events_do_not_cover_is_not_plain(text: str) -> None:
+    with pytest.raises(NotPlain):
+        from_events(text)
+
+
+def test_duplicate_keys_are_noted_from_the_events_with_their_lines() -> None:
+    _, duplicates = from_events("a: 1\nb:\n  c: 1\n  c: 2\na: 3\n")
+    assert duplicates == [(4, "c"), (5, "a")]
 
 
 def test_an_alias_is_the_same_object() -> None:
@@ -97,4 +138,4 @@ def test_any_dumped_document_reads_back_the_same(value: Any, flow: bool | None) 
     """Random nested values, dumped in block and flow styles (and strings that look like other
     types, which the dumper quotes): the fast path reads what SafeLoader reads."""
     text = yaml.safe_dump(value, default_flow_style=flow)
-    assert repr(fast(text)) == repr(standard(text))
+    assert repr(from_events(text)[0]) == repr(fast(text)) == repr(standard(text))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domainwatch.config.schema import Defaults
+from domainwatch.config.domains import Defaults
 from domainwatch.engine import DomainTrack, RecordSpec
 from domainwatch.scheduler import Schedule, interval_for, jittered
 from domainwatch.status import RecordTrack, Status

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from domainwatch.engine import RecordSpec, apply_report, reconcile
+from domainwatch.facts import facts_of
 from domainwatch.migrations import MIGRATIONS
 from domainwatch.model import DomainReport, RecordResult, RecordState
 from domainwatch.rows import from_micros, to_micros
@@ -43,6 +44,26 @@ def test_state_round_trips(store: Store, tmp_path: Path) -> None:
     reopened = Store(tmp_path / "state.db")
     assert {"example.com": track} == reopened.load()
     assert "missing" == reopened.results("example.com")["receiving_mx"]["state"]
+
+
+def test_facts_missing_from_an_older_store_are_distilled_from_its_results(store: Store) -> None:
+    """A store from before facts were kept: each domain's facts come from its stored results,
+    and a domain without results has empty facts."""
+    reports = {
+        "a.example.com": DomainReport(
+            "a.example.com", (result("spf"), result("receiving_mx", RecordState.MISSING))
+        ),
+        "b.example.com": DomainReport("b.example.com", (result("spf"),)),
+    }
+    for name, report in reports.items():
+        track, changes = reconcile(None, name, True, SPECS, T0)
+        store.save(track, changes, {r.record: r.as_dict() for r in report.records})
+    never_checked, changes = reconcile(None, "c.example.com", True, SPECS, T0)
+    store.save(never_checked, changes)
+    kept = store.facts()
+    store.db.execute("UPDATE domains SET facts = NULL")
+    assert kept == store.facts()
+    assert {name: facts_of(store.results(name)) for name in [*reports, "c.example.com"]} == store.facts()
 
 
 def test_events_get_increasing_sequences_and_enter_the_outbox(store: Store) -> None:
