@@ -11,7 +11,7 @@ from collections import Counter as Tally
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from isal import igzip
+from isal import isal_zlib
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from domainwatch.webhooks.worker import WebhookWorker
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_GZIP_BATCH = 4096  # parts of about 200 bytes: under a megabyte at a time
 _CHECK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
@@ -104,13 +105,20 @@ class Metrics:
         parts = [generate_latest(self.registry)]
         if self._daemon is not None:
             parts += self._domain_text.render(self._daemon)
-        body = b"".join(parts)
         if "gzip" in accept_encoding:
-            return igzip.compress(body, compresslevel=1), {
-                "Content-Type": CONTENT_TYPE,
-                "Content-Encoding": "gzip",
-            }
-        return body, {"Content-Type": CONTENT_TYPE}
+            return gzipped(parts), {"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"}
+        return b"".join(parts), {"Content-Type": CONTENT_TYPE}
+
+
+def gzipped(parts: list[bytes]) -> bytes:
+    """gzip (level 1, ISA-L) of the parts joined, compressed a few thousand parts at a time: the
+    200 MB of text of a 100,000-domain scrape is never joined into one string."""
+    compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, 16 + isal_zlib.MAX_WBITS)
+    out = [
+        compressor.compress(b"".join(parts[i : i + _GZIP_BATCH])) for i in range(0, len(parts), _GZIP_BATCH)
+    ]
+    out.append(compressor.flush())
+    return b"".join(out)
 
 
 class DomainCollector(Collector):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -125,19 +126,8 @@ class Store:
 
     # -- reading ------------------------------------------------------------------------------
     def load(self, *, include_removed: bool = False) -> dict[str, DomainTrack]:
-        records: dict[str, dict[str, RecordTrack]] = {}
-        fingerprints: dict[str, dict[str, str]] = {}
         moments = Moments()
-        for row in self.db.execute(
-            "SELECT domain, record, fingerprint, r.status, r.since, started_at, missing_since, misses, stale,"
-            " last_observation, CASE WHEN r.checked_at IS NULL OR d.checked_at IS NULL THEN r.checked_at"
-            " ELSE MAX(r.checked_at, d.checked_at) END"  # see rows.row_holds
-            " FROM records r JOIN domains d ON d.name = r.domain WHERE d.removed_at IS NULL OR ?"
-            " ORDER BY domain, record",
-            (include_removed,),
-        ):
-            records.setdefault(row[0], {})[row[1]] = record_from_row(row, moments)
-            fingerprints.setdefault(row[0], {})[row[1]] = row[2]
+        records, fingerprints = self._records(include_removed, moments)
         rows = self.db.execute(
             "SELECT name, verify, status, since, capabilities, checked_at FROM domains"
             " WHERE removed_at IS NULL OR ?",
@@ -147,6 +137,34 @@ class Store:
             row[0]: domain_from_row(row, records.get(row[0], {}), fingerprints.get(row[0], {}), moments)
             for row in rows
         }
+
+    def _records(
+        self, include_removed: bool, moments: Moments
+    ) -> tuple[dict[str, dict[str, RecordTrack]], dict[str, dict[str, str]]]:
+        """Each domain's record states and fingerprints, by record id."""
+        records: dict[str, dict[str, RecordTrack]] = {}
+        fingerprints: dict[str, dict[str, str]] = {}
+        domain, alike, own, prints = None, dict[tuple[Any, ...], RecordTrack](), {}, {}
+        for row in self.db.execute(
+            "SELECT domain, record, fingerprint, r.status, r.since, started_at, missing_since, misses, stale,"
+            " last_observation, CASE WHEN r.checked_at IS NULL OR d.checked_at IS NULL THEN r.checked_at"
+            " ELSE MAX(r.checked_at, d.checked_at) END"  # see rows.row_holds
+            " FROM records r JOIN domains d ON d.name = r.domain WHERE d.removed_at IS NULL OR ?"
+            " ORDER BY domain, record",
+            (include_removed,),
+        ):
+            if row[0] != domain:  # rows come ordered by domain
+                domain, alike = row[0], {}
+                own = records[domain] = {}
+                prints = fingerprints[domain] = {}
+            # A domain's records usually share one state (verified by the same checks): one
+            # immutable object for them all.
+            state = alike.get(row[3:])
+            if state is None:
+                state = alike[row[3:]] = record_from_row(row, moments)
+            record = sys.intern(row[1])  # a handful of ids, half a million rows
+            own[record], prints[record] = state, row[2]
+        return records, fingerprints
 
     def removed(self) -> dict[str, datetime]:
         rows = self.db.execute("SELECT name, removed_at FROM domains WHERE removed_at IS NOT NULL")

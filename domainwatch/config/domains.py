@@ -9,6 +9,7 @@ refuses a mapping for a dataclass in strict mode, so strictness is set per field
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from datetime import timedelta
 from typing import Annotated, Literal
@@ -19,6 +20,7 @@ from pydantic.dataclasses import dataclass
 from domainwatch.config.fields import DomainName, Duration, Region, RelativeHost, ReturnPathLabel, Selector
 
 _FIELDS = ConfigDict(extra="forbid")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Text = Annotated[str, Strict()]
 Number = Annotated[int, Strict()]
 Flag = Annotated[bool, Strict()]
@@ -58,13 +60,20 @@ class SpfConfig:
                 raise ValueError("entries must be domains or IP networks, without spaces")
         return values
 
-    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-        """Addresses to evaluate: `authorize`, and IPs listed under `include` (same meaning)."""
-        listed = [v for v in self.include if _is_network(v)] + self.authorize
-        return list(dict.fromkeys(ipaddress.ip_network(v, strict=False) for v in listed))
+    def targets(self) -> tuple[tuple[str, ...], tuple[IPNetwork, ...]]:
+        """The domains to include, and the addresses to evaluate: `authorize`, and IPs listed
+        under `include` (same meaning)."""
+        return _targets(tuple(self.include), tuple(self.authorize))
 
-    def domains(self) -> list[str]:
-        return [v.rstrip(".").lower() for v in self.include if not _is_network(v)]
+
+@functools.lru_cache(maxsize=1024)
+def _targets(
+    include: tuple[str, ...], authorize: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[IPNetwork, ...]]:
+    """Cached: most domains of a fleet include the same few providers, and share the tuples."""
+    domains = tuple(v.rstrip(".").lower() for v in include if not _is_network(v))
+    listed = [v for v in include if _is_network(v)] + list(authorize)
+    return domains, tuple(dict.fromkeys(ipaddress.ip_network(v, strict=False) for v in listed))
 
 
 def _is_network(value: str) -> bool:

@@ -22,6 +22,7 @@ from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
+from domainwatch.metrics import gzipped
 from domainwatch.metrics_text import FAMILIES as TEXT_FAMILIES
 from domainwatch.metrics_text import DomainText, escape
 from domainwatch.status import Status
@@ -108,6 +109,13 @@ async def test_gzip_when_asked(tmp_path: Path, aiohttp_client: MakeClient) -> No
     response = await client.get("/metrics", headers={"Accept-Encoding": "gzip"}, auto_decompress=False)
     assert "gzip" == response.headers["Content-Encoding"]
     assert b"domainwatch_domain_status" in gzip.decompress(await response.read())
+
+
+@pytest.mark.parametrize("count", [0, 1, 4096, 10_001])
+def test_gzip_in_batches_is_the_whole_text(count: int) -> None:
+    """Compressed a batch of parts at a time, the stream still decompresses to all of them."""
+    parts = [f'domainwatch_x{{domain="d{n}.example"}} {n}\n'.encode() for n in range(count)]
+    assert b"".join(parts) == gzip.decompress(gzipped(parts))
 
 
 async def test_exposition_passes_promtool_check_metrics(scrape: str) -> None:
