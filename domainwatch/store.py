@@ -180,9 +180,11 @@ class Store:
             " (SELECT name FROM domains WHERE removed_at IS NULL AND facts IS NULL)"
         ):
             results.setdefault(domain, {})[record] = json.loads(text)
+        # Most domains of a fleet store the very same facts: parse each distinct text once, and
+        # share the (immutable) result.
+        parsed = {text: facts_from_json(text) for text in {text for _, text in rows if text is not None}}
         return {
-            name: facts_from_json(text) if text is not None else facts_of(results.get(name, {}))
-            for name, text in rows
+            name: parsed[text] if text is not None else facts_of(results.get(name, {})) for name, text in rows
         }
 
     def results(self, domain: str) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ from domainwatch.migrations import MIGRATIONS
 from domainwatch.model import DomainReport, RecordResult, RecordState
 from domainwatch.rows import from_micros, to_micros
 from domainwatch.status import Rules
-from domainwatch.store import Store, StoreError
+from domainwatch.store import Save, Store, StoreError
 
 T0 = datetime(2026, 1, 1, 12, 30, 15, 123456, tzinfo=UTC)
 SPECS = (RecordSpec("spf", "sending", "f1"), RecordSpec("receiving_mx", "receiving", "f2"))
@@ -64,6 +64,17 @@ def test_facts_missing_from_an_older_store_are_distilled_from_its_results(store:
     store.db.execute("UPDATE domains SET facts = NULL")
     assert kept == store.facts()
     assert {name: facts_of(store.results(name)) for name in [*reports, "c.example.com"]} == store.facts()
+
+
+def test_domains_with_the_same_stored_facts_share_one_object(store: Store) -> None:
+    """A fleet's domains mostly store identical facts: each distinct text is read once."""
+    for name in ("a.example.com", "b.example.com"):
+        track, changes = reconcile(None, name, True, SPECS, T0)
+        results = {r.record: r.as_dict() for r in DomainReport(name, (result("spf"),)).records}
+        store.save_many([Save(track, changes, results, facts=facts_of(results))])
+    facts = store.facts()
+    assert facts["a.example.com"] is facts["b.example.com"]
+    assert facts["a.example.com"] == facts_of(store.results("a.example.com"))
 
 
 def test_events_get_increasing_sequences_and_enter_the_outbox(store: Store) -> None:
