@@ -26,8 +26,12 @@ Number = Annotated[int, Strict()]
 Flag = Annotated[bool, Strict()]
 
 
+# The config of every pydantic model in the schema (the few, fleet-wide sections).
+MODEL_CONFIG = ConfigDict(extra="forbid", strict=True, frozen=True, arbitrary_types_allowed=True)
+
+
 class Defaults(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = MODEL_CONFIG
 
     interval: Duration = timedelta(minutes=5)
     window: Duration = timedelta(hours=72)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from domainwatch.config.domains import Defaults, DomainConfig
+from domainwatch.config.domains import MODEL_CONFIG, Defaults, DomainConfig
 from domainwatch.config.fields import Duration, Listen, NameserverField, WebhookUrl, check_webhook_secret
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, arbitrary_types_allowed=True)
+    model_config = MODEL_CONFIG
 
 
 class ResolverConfig(_Model):
