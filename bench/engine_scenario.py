@@ -20,11 +20,11 @@ from pathlib import Path
 import structlog
 
 from domainwatch.config import parse
-from domainwatch.daemon import Daemon, DomainPlan
-from domainwatch.engine import apply_report, reconcile
+from domainwatch.daemon.daemon import Daemon, DomainPlan
 from domainwatch.model import DomainReport, RecordResult, RecordState
-from domainwatch.status import Status
-from domainwatch.store import Store
+from domainwatch.state.domain import apply_report, reconcile
+from domainwatch.state.rules import Status
+from domainwatch.store.sqlite import Store
 from domainwatch.testing import FakeClock, FakeResolver
 
 CONFIG = """

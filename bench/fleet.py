@@ -49,14 +49,14 @@ import structlog  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
-from domainwatch import aio, gctune  # noqa: E402
 from domainwatch.checks.plan import plan  # noqa: E402
+from domainwatch.checks.runner import check_many, close, resolver_from  # noqa: E402
 from domainwatch.config import parse  # noqa: E402
-from domainwatch.daemon import Daemon  # noqa: E402
+from domainwatch.daemon.daemon import Daemon  # noqa: E402
 from domainwatch.dns.resolver import resolve_all  # noqa: E402
-from domainwatch.metrics import Metrics  # noqa: E402
-from domainwatch.runner import check_many, close, resolver_from  # noqa: E402
-from domainwatch.store import Store  # noqa: E402
+from domainwatch.metrics.instruments import Metrics  # noqa: E402
+from domainwatch.runtime import aio, gctune  # noqa: E402
+from domainwatch.store.sqlite import Store  # noqa: E402
 
 ADDRESS, ZONE, PROVIDERS = "127.0.0.2", "bench.test", 5
 
@@ -283,7 +283,7 @@ def daemon_process(count: int, directory: Path, store_path: Path) -> dict[str, f
     listen = "127.0.0.1:18427"
     config = directory / "daemon.yaml"
     config.write_text(config_text(count, store_path, "fast") + f"server: {{listen: '{listen}'}}\n")
-    code = "import sys; from domainwatch.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from domainwatch.cli.main import main; sys.exit(main(sys.argv[1:]))"
     started = time.perf_counter()
     process = subprocess.Popen(
         ["taskset", "-c", "1", sys.executable, "-c", code, "run", "-c", str(config), "--log-level", "error"],

@@ -28,10 +28,10 @@ sys.path.insert(0, str(ROOT))
 
 from fleet import ADDRESS, ZONE, serving_zone  # noqa: E402
 
-from domainwatch import aio  # noqa: E402
 from domainwatch.dns.dnspython_resolver import DnsPythonResolver  # noqa: E402
 from domainwatch.dns.fast.transport import FastResolver  # noqa: E402
 from domainwatch.dns.resolver import Query, Resolver, parse_nameserver  # noqa: E402
+from domainwatch.runtime import aio  # noqa: E402
 
 Answer = tuple[str, ...]
 

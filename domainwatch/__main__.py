@@ -1,5 +1,5 @@
 """Allow `python -m domainwatch`."""
 
-from domainwatch.cli import main
+from domainwatch.cli.main import main
 
 raise SystemExit(main())

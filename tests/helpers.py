@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from domainwatch.checks.base import Expectation
+from domainwatch.checks.runner import check_record
 from domainwatch.dns.resolver import Outcome
 from domainwatch.model import FindingCode, RecordResult
-from domainwatch.runner import check_record
 from domainwatch.testing import FakeResolver
 
 Zone = Mapping[tuple[str, str], Iterable[str] | Outcome]

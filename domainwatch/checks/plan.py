@@ -15,7 +15,7 @@ from domainwatch.checks.mx import MxExpectation
 from domainwatch.checks.spf import SpfExpectation
 from domainwatch.checks.tracking import TrackingExpectation
 from domainwatch.config.domains import DomainConfig
-from domainwatch.engine import RecordSpec
+from domainwatch.state.domain import RecordSpec
 
 
 def plan(domain: DomainConfig) -> list[Expectation]:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from domainwatch.config.plain_yaml import NotPlain, plain_document
 from domainwatch.config.presets import apply_preset
 from domainwatch.config.schema import Config
-from domainwatch.gctune import gc_paused
+from domainwatch.runtime.gctune import gc_paused
 
 PathKey = tuple[str | int, ...]
 # libyaml's C parser (shipped in PyYAML's wheels) is about ten times faster: a 100k-domain file.

@@ -9,13 +9,13 @@ from typing import Any
 
 from aiohttp import web
 
-from domainwatch.daemon import Daemon
-from domainwatch.exports import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
-from domainwatch.facts import DomainFacts
-from domainwatch.sharding import shard_of
-from domainwatch.status import Status
-from domainwatch.store import Event, Store
-from domainwatch.views import domain_view, iso, parse_time
+from domainwatch.daemon.daemon import Daemon
+from domainwatch.daemon.sharding import shard_of
+from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
+from domainwatch.present.views import domain_view, iso, parse_time
+from domainwatch.state.facts import DomainFacts
+from domainwatch.state.rules import Status
+from domainwatch.store.sqlite import Event, Store
 from domainwatch.web.auth import requires
 
 MAX_LIMIT = 10_000

@@ -10,8 +10,8 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from domainwatch.daemon import Daemon
-from domainwatch.metrics import Metrics
+from domainwatch.daemon.daemon import Daemon
+from domainwatch.metrics.instruments import Metrics
 from domainwatch.web import api, pages, webhooks_api
 from domainwatch.web.auth import Denied, Handler, auth_middleware, requires
 from domainwatch.webhooks.worker import WebhookWorker

@@ -12,10 +12,10 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from domainwatch.daemon import Daemon
-from domainwatch.report import zone_line
-from domainwatch.status import Status
-from domainwatch.views import iso
+from domainwatch.daemon.daemon import Daemon
+from domainwatch.present.report import zone_line
+from domainwatch.present.views import iso
+from domainwatch.state.rules import Status
 from domainwatch.web.api import ApiError, event_view, known_domain, status_param, view_of
 from domainwatch.webhooks.worker import WebhookWorker
 

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from domainwatch.views import iso
+from domainwatch.present.views import iso
 from domainwatch.web.api import ApiError
 from domainwatch.web.auth import requires
 from domainwatch.webhooks.outbox import Delivery

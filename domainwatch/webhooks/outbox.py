@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domainwatch.config.schema import WebhookConfig
-from domainwatch.rows import from_micros, to_micros
-from domainwatch.store import Store
+from domainwatch.store.rows import from_micros, to_micros
+from domainwatch.store.sqlite import Store
 from domainwatch.webhooks.payloads import alertmanager_body, standard_body
 from domainwatch.webhooks.policy import wants
 

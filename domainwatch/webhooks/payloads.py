@@ -11,8 +11,8 @@ from typing import Any
 from standardwebhooks.webhooks import Webhook
 
 from domainwatch import __version__
-from domainwatch.store import Event
-from domainwatch.views import iso
+from domainwatch.present.views import iso
+from domainwatch.store.sqlite import Event
 
 USER_AGENT = f"domainwatch/{__version__} (+https://github.com/domainwatch/domainwatch)"
 FIRING = frozenset({"failed", "temporary_failure", "partially_failed"})

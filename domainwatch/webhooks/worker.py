@@ -16,13 +16,13 @@ import aiohttp
 import structlog
 
 from domainwatch.config.schema import Config, WebhookConfig
-from domainwatch.store import Store
+from domainwatch.store.sqlite import Store
 from domainwatch.webhooks.outbox import Delivery, Outbox
 from domainwatch.webhooks.payloads import ping_body, signed_headers
 from domainwatch.webhooks.policy import Outcome, classify, next_attempt, parse_retry_after
 
 if TYPE_CHECKING:
-    from domainwatch.metrics import Metrics
+    from domainwatch.metrics.instruments import Metrics
 
 log = structlog.get_logger("domainwatch.webhooks")
 PER_ENDPOINT = 8  # deliveries in flight per endpoint (each for a different domain)

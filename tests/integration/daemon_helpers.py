@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domainwatch.daemon import Daemon
+from domainwatch.daemon.daemon import Daemon
 from domainwatch.testing import FakeClock
 
 

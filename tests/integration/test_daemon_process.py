@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
+from domainwatch.cli.run import status_document
 from domainwatch.config import load
-from domainwatch.service import status_document
-from domainwatch.store import Store
+from domainwatch.store.sqlite import Store
 from domainwatch.testing import Behaviour, DnsTestServer
 
 GOOD = "good.example.com"

@@ -14,11 +14,11 @@ import pytest
 
 from domainwatch.config import Config, parse
 from domainwatch.config.domains import MxConfig
-from domainwatch.daemon import Daemon, DomainPlan
+from domainwatch.daemon.daemon import Daemon, DomainPlan
+from domainwatch.daemon.schedule import shared_cache_age
 from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.resolver import Lookup, Outcome, Query
-from domainwatch.scheduler import shared_cache_age
-from domainwatch.store import Event, Save, Store
+from domainwatch.store.sqlite import Event, Save, Store
 from domainwatch.testing import FakeClock, FakeResolver
 from tests.integration.daemon_helpers import advance, step
 

@@ -22,10 +22,10 @@ from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-from domainwatch.metrics import gzipped
-from domainwatch.metrics_text import FAMILIES as TEXT_FAMILIES
-from domainwatch.metrics_text import DomainText, escape
-from domainwatch.status import Status
+from domainwatch.metrics.domain_text import FAMILIES as TEXT_FAMILIES
+from domainwatch.metrics.domain_text import DomainText, escape
+from domainwatch.metrics.instruments import gzipped
+from domainwatch.state.rules import Status
 from domainwatch.web.app import create_app
 from tests.integration.web_fixtures import make_daemon
 

@@ -13,8 +13,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from domainwatch.config import parse
-from domainwatch.daemon import Daemon
-from domainwatch.store import Store
+from domainwatch.daemon.daemon import Daemon
+from domainwatch.store.sqlite import Store
 from domainwatch.testing import FakeClock
 from domainwatch.web.app import create_app
 from tests.integration.web_fixtures import ADMIN, VIEWER, config_text, make_daemon, zone
@@ -197,10 +197,10 @@ async def test_domain_of_another_shard_names_its_owner(tmp_path: Path, aiohttp_c
     import random  # noqa: PLC0415
 
     from domainwatch.config import parse  # noqa: PLC0415
-    from domainwatch.daemon import Daemon  # noqa: PLC0415
-    from domainwatch.metrics import Metrics  # noqa: PLC0415
-    from domainwatch.sharding import shard_of  # noqa: PLC0415
-    from domainwatch.store import Store  # noqa: PLC0415
+    from domainwatch.daemon.daemon import Daemon  # noqa: PLC0415
+    from domainwatch.daemon.sharding import shard_of  # noqa: PLC0415
+    from domainwatch.metrics.instruments import Metrics  # noqa: PLC0415
+    from domainwatch.store.sqlite import Store  # noqa: PLC0415
     from domainwatch.testing import FakeClock, FakeResolver  # noqa: PLC0415
 
     names = [f"d{n}.example.com" for n in range(12)]

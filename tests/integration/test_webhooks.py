@@ -14,10 +14,10 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from domainwatch.config import Config, parse
-from domainwatch.daemon import Daemon
+from domainwatch.daemon.daemon import Daemon
 from domainwatch.dns.resolver import Query
-from domainwatch.metrics import Metrics
-from domainwatch.store import Store
+from domainwatch.metrics.instruments import Metrics
+from domainwatch.store.sqlite import Store
 from domainwatch.testing import FakeClock, FakeResolver
 from domainwatch.webhooks.policy import MAX_ATTEMPTS
 from domainwatch.webhooks.worker import WebhookWorker

@@ -9,7 +9,7 @@ import signal
 import time
 from pathlib import Path
 
-from domainwatch.store import Store
+from domainwatch.store.sqlite import Store
 from domainwatch.testing import DnsTestServer
 from tests.integration.receiver import Receiver, new_secret
 from tests.integration.test_daemon_process import GOOD, NEVER, publish, start, stop, write_config

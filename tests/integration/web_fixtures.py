@@ -6,9 +6,9 @@ import random
 from pathlib import Path
 
 from domainwatch.config import parse
-from domainwatch.daemon import Daemon
-from domainwatch.metrics import Metrics
-from domainwatch.store import Store
+from domainwatch.daemon.daemon import Daemon
+from domainwatch.metrics.instruments import Metrics
+from domainwatch.store.sqlite import Store
 from domainwatch.testing import FakeClock, FakeResolver
 
 VIEWER = "viewer-token-0123456789"

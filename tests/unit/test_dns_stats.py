@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, disable_cre
 from prometheus_client.exposition import generate_latest
 
 from domainwatch.dns.resolver import Nameserver, Outcome
-from domainwatch.dns_stats import BUCKETS, DURATION, QUERIES, DnsStats
+from domainwatch.metrics.dns_stats import BUCKETS, DURATION, QUERIES, DnsStats
 
 SERVERS = [Nameserver("127.0.0.1"), Nameserver("::1", 5353)]
 SECONDS = st.one_of(st.sampled_from([0.0, *BUCKETS, 10.0]), st.floats(0, 10, allow_nan=False))

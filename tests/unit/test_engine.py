@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domainwatch.engine import (
+from domainwatch.model import DomainReport, RecordResult, RecordState
+from domainwatch.state.domain import (
     DomainTrack,
     RecordSpec,
     apply_report,
@@ -16,8 +17,7 @@ from domainwatch.engine import (
     request_verification,
     window_deadline,
 )
-from domainwatch.model import DomainReport, RecordResult, RecordState
-from domainwatch.status import RecordTrack, Rules, Status
+from domainwatch.state.rules import RecordTrack, Rules, Status
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 RULES = Rules(timedelta(hours=72), 2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from domainwatch.entropy import RandomPool
+from domainwatch.runtime.entropy import RandomPool
 
 
 def test_event_ids_are_version_7_uuids_ordered_by_time() -> None:

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from domainwatch.checks.base import Expectation
 from domainwatch.checks.plan import plan
+from domainwatch.checks.runner import observe_records
 from domainwatch.config import parse
 from domainwatch.dns.resolver import Lookup, Outcome, Query
-from domainwatch.runner import observe_records
 from domainwatch.testing import FakeResolver
 
 ZONE: dict[tuple[str, str], list[str] | Outcome] = {

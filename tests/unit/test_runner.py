@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from domainwatch.checks.runner import combine_views
 from domainwatch.model import Finding, FindingCode, RecordResult, RecordState, Severity
-from domainwatch.runner import combine_views
 
 
 def result(state: RecordState, *found: str) -> RecordResult:

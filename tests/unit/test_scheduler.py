@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domainwatch.config.domains import Defaults
-from domainwatch.engine import DomainTrack, RecordSpec
-from domainwatch.scheduler import Schedule, interval_for, jittered
-from domainwatch.status import RecordTrack, Status
+from domainwatch.daemon.schedule import Schedule, interval_for, jittered
+from domainwatch.state.domain import DomainTrack, RecordSpec
+from domainwatch.state.rules import RecordTrack, Status
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SETTINGS = Defaults()

@@ -7,9 +7,9 @@ import random
 from pathlib import Path
 
 from domainwatch.config import parse
-from domainwatch.daemon import Daemon
-from domainwatch.sharding import owns, shard_of
-from domainwatch.store import Store
+from domainwatch.daemon.daemon import Daemon
+from domainwatch.daemon.sharding import owns, shard_of
+from domainwatch.store.sqlite import Store
 from domainwatch.testing import FakeClock, FakeResolver
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domainwatch.status import (
+from domainwatch.state.rules import (
     Observation,
     RecordTrack,
     Rules,

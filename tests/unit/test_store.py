@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from domainwatch.engine import RecordSpec, apply_report, reconcile
-from domainwatch.facts import facts_of
-from domainwatch.migrations import MIGRATIONS
 from domainwatch.model import DomainReport, RecordResult, RecordState
-from domainwatch.rows import from_micros, to_micros
-from domainwatch.status import Rules
-from domainwatch.store import Save, Store, StoreError
+from domainwatch.state.domain import RecordSpec, apply_report, reconcile
+from domainwatch.state.facts import facts_of
+from domainwatch.state.rules import Rules
+from domainwatch.store.migrations import MIGRATIONS
+from domainwatch.store.rows import from_micros, to_micros
+from domainwatch.store.sqlite import Save, Store, StoreError
 
 T0 = datetime(2026, 1, 1, 12, 30, 15, 123456, tzinfo=UTC)
 SPECS = (RecordSpec("spf", "sending", "f1"), RecordSpec("receiving_mx", "receiving", "f2"))

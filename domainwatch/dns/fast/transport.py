@@ -32,7 +32,7 @@ from domainwatch.dns.fast.codec import (
 )
 from domainwatch.dns.ratelimit import RateLimiter
 from domainwatch.dns.resolver import Lookup, Nameserver, Outcome, Query
-from domainwatch.entropy import RandomPool
+from domainwatch.runtime.entropy import RandomPool
 
 _RETRYABLE = frozenset({Outcome.TIMEOUT, Outcome.SERVFAIL, Outcome.NETWORK, Outcome.MALFORMED})
 RECEIVE_BUFFER = 4 << 20  # the default drops replies at tens of thousands of queries a second

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from domainwatch.config.domains import Defaults
 from domainwatch.config.schema import Config
-from domainwatch.engine import DomainTrack, RecordSpec
-from domainwatch.status import Status
+from domainwatch.state.domain import DomainTrack, RecordSpec
+from domainwatch.state.rules import Status
 
 JITTER = 0.10  # +-10%: spreads a fleet loaded at one moment over the interval
 

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from prometheus_client.utils import floatToGoString
 
-from domainwatch.engine import DomainTrack, is_stale, window_deadline
-from domainwatch.facts import SEVERITIES, DomainFacts
-from domainwatch.status import Status
+from domainwatch.state.domain import DomainTrack, is_stale, window_deadline
+from domainwatch.state.facts import SEVERITIES, DomainFacts
+from domainwatch.state.rules import Status
 
 if TYPE_CHECKING:
-    from domainwatch.daemon import Daemon, DomainPlan
+    from domainwatch.daemon.daemon import Daemon, DomainPlan
 
 DMARC_POLICIES = ("none", "quarantine", "reject", "absent")
 

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domainwatch.engine import DomainTrack
-from domainwatch.status import Observation, RecordTrack, Status, same_but_time
+from domainwatch.state.domain import DomainTrack
+from domainwatch.state.rules import Observation, RecordTrack, Status, same_but_time
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)

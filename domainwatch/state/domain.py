@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from domainwatch.model import DomainReport, RecordResult
-from domainwatch.status import (
+from domainwatch.state.rules import (
     Observation,
     RecordTrack,
     Rules,

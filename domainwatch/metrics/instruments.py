@@ -19,13 +19,13 @@ from prometheus_client.registry import Collector
 
 from domainwatch import __version__
 from domainwatch.dns.resolver import Nameserver, Outcome
-from domainwatch.dns_stats import DnsStats
-from domainwatch.metrics_text import DomainText
+from domainwatch.metrics.dns_stats import DnsStats
+from domainwatch.metrics.domain_text import DomainText
 from domainwatch.model import DomainReport, RecordState
-from domainwatch.status import Status
+from domainwatch.state.rules import Status
 
 if TYPE_CHECKING:
-    from domainwatch.daemon import Daemon
+    from domainwatch.daemon.daemon import Daemon
     from domainwatch.webhooks.worker import WebhookWorker
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

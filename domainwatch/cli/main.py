@@ -9,8 +9,12 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
-from domainwatch import __version__, aio, cli_spf, cli_webhooks, gctune
+from domainwatch import __version__
 from domainwatch.checks.plan import inspect_plan, plan
+from domainwatch.checks.runner import check_with
+from domainwatch.cli import spf, webhooks
+from domainwatch.cli.demo import run_demo
+from domainwatch.cli.run import export_csv, print_status, run_daemon
 from domainwatch.config import Config, ConfigError, load
 from domainwatch.config.fields import (
     check_domain_name,
@@ -20,14 +24,12 @@ from domainwatch.config.fields import (
     to_nameserver,
 )
 from domainwatch.config.schema import ResolverConfig, ShardingConfig
-from domainwatch.demo import run_demo
-from domainwatch.logs import configure_logging
+from domainwatch.daemon.sharding import owns
 from domainwatch.model import DomainReport, RecordState, Severity
-from domainwatch.report import render_json, render_table
-from domainwatch.runner import check_with
-from domainwatch.service import export_csv, print_status, run_daemon
-from domainwatch.sharding import owns
-from domainwatch.views import parse_time
+from domainwatch.present.report import render_json, render_table
+from domainwatch.present.views import parse_time
+from domainwatch.runtime import aio, gctune
+from domainwatch.runtime.logs import configure_logging
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 T = TypeVar("T")
@@ -125,8 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--what", choices=("domains", "history"), required=True)
     export.add_argument("--since", type=_validated(parse_time), default=None, help="history since (RFC 3339)")
 
-    cli_webhooks.add_parser(commands, common)
-    cli_spf.add_parser(commands, common)
+    webhooks.add_parser(commands, common)
+    spf.add_parser(commands, common)
 
     demo = commands.add_parser(
         "demo", parents=[common], help="the daemon on built-in sample domains (no internet)"
@@ -272,11 +274,11 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
     config = _load(args.config, args)
     if config is None:
         return EXIT_USAGE
-    return cli_webhooks.run(config, args)
+    return webhooks.run(config, args)
 
 
 def cmd_spf_eval(args: argparse.Namespace) -> int:
-    return cli_spf.run(args, _resolver_settings(ResolverConfig(), args))
+    return spf.run(args, _resolver_settings(ResolverConfig(), args))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -7,11 +7,11 @@ import sys
 
 import aiohttp
 
-from domainwatch import aio
 from domainwatch.config import Config
-from domainwatch.daemon import utcnow
-from domainwatch.store import Store, StoreError
-from domainwatch.views import iso
+from domainwatch.daemon.daemon import utcnow
+from domainwatch.present.views import iso
+from domainwatch.runtime import aio
+from domainwatch.store.sqlite import Store, StoreError
 from domainwatch.webhooks.outbox import Outbox
 from domainwatch.webhooks.worker import ping
 

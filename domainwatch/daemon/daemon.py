@@ -19,23 +19,30 @@ import structlog
 
 from domainwatch.checks.base import Expectation
 from domainwatch.checks.plan import plan, specs
+from domainwatch.checks.runner import Observed, close, recheck_domain, resolver_from
 from domainwatch.config import Config, ConfigError, load
 from domainwatch.config.domains import Defaults, DomainConfig
+from domainwatch.daemon.schedule import Schedule, interval_for, jittered, shared_cache_age
+from domainwatch.daemon.sharding import owns
 from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.resolver import Resolver
-from domainwatch.engine import Change, DomainTrack, RecordSpec, apply_report, reconcile, request_verification
-from domainwatch.facts import DomainFacts, facts_of
-from domainwatch.runner import Observed, close, recheck_domain, resolver_from
-from domainwatch.scheduler import Schedule, interval_for, jittered, shared_cache_age
-from domainwatch.sharding import owns
-from domainwatch.status import Rules
-from domainwatch.store import Event, Save, Store
-from domainwatch.views import domain_view
+from domainwatch.present.views import domain_view
+from domainwatch.state.domain import (
+    Change,
+    DomainTrack,
+    RecordSpec,
+    apply_report,
+    reconcile,
+    request_verification,
+)
+from domainwatch.state.facts import DomainFacts, facts_of
+from domainwatch.state.rules import Rules
+from domainwatch.store.batched import BatchedWrites
+from domainwatch.store.sqlite import Event, Save, Store
 from domainwatch.webhooks.payloads import event_payload
-from domainwatch.writes import BatchedWrites
 
 if TYPE_CHECKING:
-    from domainwatch.metrics import Metrics
+    from domainwatch.metrics.instruments import Metrics
 
 log = structlog.get_logger("domainwatch")
 Clock = Callable[[], datetime]

@@ -10,8 +10,8 @@ import io
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from domainwatch.store import Event
-from domainwatch.views import iso
+from domainwatch.present.views import iso
+from domainwatch.store.sqlite import Event
 
 DOMAIN_COLUMNS = (
     "domain",

@@ -17,11 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from domainwatch.engine import Change, DomainTrack
-from domainwatch.entropy import RandomPool
-from domainwatch.facts import DomainFacts, facts_from_json, facts_json, facts_of
-from domainwatch.migrations import MIGRATIONS
-from domainwatch.rows import (
+from domainwatch.runtime.entropy import RandomPool
+from domainwatch.state.domain import Change, DomainTrack
+from domainwatch.state.facts import DomainFacts, facts_from_json, facts_json, facts_of
+from domainwatch.state.rules import RecordTrack
+from domainwatch.store.migrations import MIGRATIONS
+from domainwatch.store.rows import (
     EPOCH,
     MILLISECOND,
     Moments,
@@ -31,7 +32,6 @@ from domainwatch.rows import (
     row_holds,
     to_micros,
 )
-from domainwatch.status import RecordTrack
 
 PayloadBuilder = Callable[["Event"], "dict[str, Any] | None"]
 

@@ -12,17 +12,17 @@ from typing import Any, TextIO
 import structlog
 from aiohttp import web
 
-from domainwatch import gctune
 from domainwatch.config import Config
-from domainwatch.daemon import Daemon, DomainPlan
+from domainwatch.daemon.daemon import Daemon, DomainPlan
+from domainwatch.daemon.sharding import owns
 from domainwatch.dns.resolver import Resolver
-from domainwatch.exports import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
-from domainwatch.facts import facts_of
-from domainwatch.metrics import Metrics
-from domainwatch.sharding import owns
-from domainwatch.status import Status
-from domainwatch.store import Store, StoreError
-from domainwatch.views import domain_view, settled
+from domainwatch.metrics.instruments import Metrics
+from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
+from domainwatch.present.views import domain_view, settled
+from domainwatch.runtime import gctune
+from domainwatch.state.facts import facts_of
+from domainwatch.state.rules import Status
+from domainwatch.store.sqlite import Store, StoreError
 from domainwatch.web.app import create_app
 from domainwatch.webhooks.worker import WebhookWorker
 

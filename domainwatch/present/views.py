@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from domainwatch.engine import DomainTrack, RecordSpec, is_stale, window_deadline
-from domainwatch.status import RecordTrack, Rules, Status
+from domainwatch.state.domain import DomainTrack, RecordSpec, is_stale, window_deadline
+from domainwatch.state.rules import RecordTrack, Rules, Status
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -17,12 +17,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from domainwatch import aio
 from domainwatch.checks.plan import plan
+from domainwatch.checks.runner import check_with
+from domainwatch.cli.run import run_daemon
 from domainwatch.config import Config, parse
-from domainwatch.report import render_table
-from domainwatch.runner import check_with
-from domainwatch.service import run_daemon
+from domainwatch.present.report import render_table
+from domainwatch.runtime import aio
 from domainwatch.testing import Behaviour, DnsTestServer
 
 DEMO_CONFIG = """\

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from domainwatch import gctune
+from domainwatch.runtime import gctune
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import structlog
 
-from domainwatch.store import Event, Save, Store
+from domainwatch.store.sqlite import Event, Save, Store
 
 log = structlog.get_logger("domainwatch")
 

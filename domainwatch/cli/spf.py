@@ -8,10 +8,10 @@ import ipaddress
 import json
 import sys
 
-from domainwatch import aio
+from domainwatch.checks.runner import close, resolver_from
 from domainwatch.config.schema import ResolverConfig
-from domainwatch.report import safe_text
-from domainwatch.runner import close, resolver_from
+from domainwatch.present.report import safe_text
+from domainwatch.runtime import aio
 from domainwatch.spf.shell import check_host
 from domainwatch.spf.types import Evaluation
 
