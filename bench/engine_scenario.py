@@ -19,12 +19,13 @@ from pathlib import Path
 
 import structlog
 
-from domainwatch.config import parse
-from domainwatch.daemon.daemon import Daemon, DomainPlan
+from domainwatch.config.loader import parse
+from domainwatch.config.plan import DomainPlan
+from domainwatch.daemon.daemon import Daemon
 from domainwatch.model import DomainReport, RecordResult, RecordState
 from domainwatch.state.domain import apply_report, reconcile
 from domainwatch.state.rules import Status
-from domainwatch.store.sqlite import Store
+from domainwatch.store.sqlite import SqliteStore
 from domainwatch.testing import FakeClock, FakeResolver
 
 CONFIG = """
@@ -41,7 +42,9 @@ HORIZON = timedelta(hours=72, minutes=5)
 async def daemon_run() -> tuple[int, float]:
     config = parse(CONFIG.format(path=Path(tempfile.mkdtemp()) / "unused.db"))
     clock = FakeClock()
-    daemon = Daemon(config, Store(":memory:"), resolver=FakeResolver({}), clock=clock, rng=random.Random(1))
+    daemon = Daemon(
+        config, SqliteStore(":memory:"), resolver=FakeResolver({}), clock=clock, rng=random.Random(1)
+    )
     end = clock.now + HORIZON
     checks = 0
     started = time.perf_counter()

@@ -49,14 +49,16 @@ import structlog  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
-from domainwatch.checks.plan import plan  # noqa: E402
-from domainwatch.checks.runner import check_many, close, resolver_from  # noqa: E402
-from domainwatch.config import parse  # noqa: E402
+from domainwatch.checks.runner import check_many  # noqa: E402
+from domainwatch.config.loader import parse  # noqa: E402
+from domainwatch.config.plan import plan  # noqa: E402
 from domainwatch.daemon.daemon import Daemon  # noqa: E402
+from domainwatch.dns.factory import close, resolver_from  # noqa: E402
 from domainwatch.dns.resolver import resolve_all  # noqa: E402
+from domainwatch.metrics.exposition import Exposition  # noqa: E402
 from domainwatch.metrics.instruments import Metrics  # noqa: E402
 from domainwatch.runtime import aio, gctune  # noqa: E402
-from domainwatch.store.sqlite import Store  # noqa: E402
+from domainwatch.store.sqlite import SqliteStore  # noqa: E402
 
 ADDRESS, ZONE, PROVIDERS = "127.0.0.2", "bench.test", 5
 
@@ -234,8 +236,9 @@ async def daemon_round(count: int, directory: Path) -> dict[str, Any]:
     config = parse(config_text(count, store_path, "fast"))
     metrics = Metrics()
     started = time.perf_counter()
-    daemon = Daemon(config, Store(store_path), metrics=metrics, rng=random.Random(1))
-    metrics.attach(daemon)
+    daemon = Daemon(config, SqliteStore(store_path), metrics=metrics, rng=random.Random(1))
+    exposition = Exposition(metrics.registry, daemon)
+    daemon.listeners.append(exposition)
     gctune.settle()  # as `domainwatch run` does once the store is loaded
     setup = time.perf_counter() - started
     cpu0, round_started = cpu(), time.perf_counter()
@@ -246,19 +249,19 @@ async def daemon_round(count: int, directory: Path) -> dict[str, Any]:
     await daemon.run_once(daemon.clock() + timedelta(days=1))
     steady_seconds, steady_cpu = time.perf_counter() - steady_started, cpu() - cpu1
     render_started = time.perf_counter()
-    body, _ = metrics.render()
+    body, _ = exposition.render()
     render = time.perf_counter() - render_started
     # A second scrape with nothing changed in between: every domain's text is reused.
     again_started = time.perf_counter()
-    metrics.render()
+    exposition.render()
     render_again = time.perf_counter() - again_started
     gzip_started = time.perf_counter()
-    metrics.render("gzip")
+    exposition.render("gzip")
     render_gzip_again = time.perf_counter() - gzip_started
     gzipped = len(gzip.compress(body, 1))
     await daemon.shutdown()
     restart = time.perf_counter()
-    again = Daemon(config, Store(store_path), rng=random.Random(1))
+    again = Daemon(config, SqliteStore(store_path), rng=random.Random(1))
     startup = time.perf_counter() - restart
     await again.shutdown()
     return {

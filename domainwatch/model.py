@@ -25,62 +25,12 @@ class RecordState(enum.StrEnum):
     ERROR = "error"  # no conclusive answer: timeout, SERVFAIL, refused, ...
 
 
-class FindingCode(enum.StrEnum):
-    """Every diagnosis domainwatch can make. Values are a public contract."""
+class CommonCode(enum.StrEnum):
+    """Finding codes every record kind can give; each kind has its own (checks/*.py: Code).
+
+    Values are a public contract: the JSON output, the API, webhooks and docs/checks.md."""
 
     LOOKUP_ERROR = "lookup_error"
-
-    SPF_MISSING = "spf_missing"
-    SPF_MULTIPLE = "spf_multiple"
-    SPF_SYNTAX = "spf_syntax"
-    SPF_NOT_AUTHORIZED = "spf_not_authorized"
-    SPF_TOO_MANY_LOOKUPS = "spf_too_many_lookups"
-    SPF_TOO_MANY_VOID_LOOKUPS = "spf_too_many_void_lookups"
-    SPF_LOOP = "spf_loop"
-    SPF_INCLUDE_INVALID = "spf_include_invalid"
-    SPF_PASS_ALL = "spf_pass_all"  # noqa: S105 (a finding code, not a password)
-    SPF_NEUTRAL_ALL = "spf_neutral_all"
-    SPF_PTR = "spf_ptr"
-    SPF_STRING_TOO_LONG = "spf_string_too_long"
-    SPF_RECORD_TOO_LONG = "spf_record_too_long"
-    SPF_MACRO_NOT_FOLLOWED = "spf_macro_not_followed"
-    SPF_MX_TOO_MANY_HOSTS = "spf_mx_too_many_hosts"
-
-    DKIM_MISSING = "dkim_missing"
-    DKIM_MULTIPLE = "dkim_multiple"
-    DKIM_CNAME_MISSING = "dkim_cname_missing"
-    DKIM_CNAME_WRONG = "dkim_cname_wrong"
-    DKIM_SYNTAX = "dkim_syntax"
-    DKIM_VERSION_UNKNOWN = "dkim_version_unknown"
-    DKIM_KEY_TYPE_UNKNOWN = "dkim_key_type_unknown"
-    DKIM_REVOKED = "dkim_revoked"
-    DKIM_TESTING = "dkim_testing"
-    DKIM_KEY_UNPARSABLE = "dkim_key_unparsable"
-    DKIM_KEY_TOO_WEAK = "dkim_key_too_weak"
-    DKIM_KEY_SHORT = "dkim_key_short"
-    DKIM_KEY_MISMATCH = "dkim_key_mismatch"
-
-    MX_MISSING = "mx_missing"
-    MX_HOST_ABSENT = "mx_host_absent"
-    MX_PRIORITY_WRONG = "mx_priority_wrong"
-    MX_NULL = "mx_null"
-    MX_TARGET_CNAME = "mx_target_cname"
-    MX_TARGET_NO_ADDRESS = "mx_target_no_address"
-    MX_TARGET_IP_LITERAL = "mx_target_ip_literal"
-
-    DMARC_MISSING = "dmarc_missing"
-    DMARC_MULTIPLE = "dmarc_multiple"
-    DMARC_SYNTAX = "dmarc_syntax"
-    DMARC_POLICY_MISSING = "dmarc_policy_missing"
-    DMARC_POLICY_WEAK = "dmarc_policy_weak"
-    DMARC_PCT_PARTIAL = "dmarc_pct_partial"
-    DMARC_NO_RUA = "dmarc_no_rua"
-    DMARC_EXTERNAL_UNAUTHORIZED = "dmarc_external_unauthorized"
-    DMARC_ORG_DOMAIN_ONLY = "dmarc_org_domain_only"
-
-    TRACKING_MISSING = "tracking_missing"
-    TRACKING_WRONG = "tracking_wrong"
-
     NAMESERVERS_DISAGREE = "nameservers_disagree"
 
 
@@ -99,7 +49,7 @@ class Remediation:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    code: FindingCode
+    code: enum.StrEnum  # CommonCode, or the record kind's own Code
     severity: Severity
     message: str
     expected: str | None = None
@@ -174,6 +124,15 @@ class DomainReport:
     def ok(self) -> bool:
         """True when every required record is present and correct."""
         return all(r.state is RecordState.PRESENT for r in self.records if r.required)
+
+    @property
+    def verdict(self) -> str:
+        """The check in one word: present (every required record), error (a required record's
+        lookup failed), or missing (some required record absent or wrong)."""
+        required = [r.state for r in self.records if r.required]
+        if RecordState.ERROR in required:
+            return "error"
+        return "present" if all(state is RecordState.PRESENT for state in required) else "missing"
 
     def as_dict(self) -> dict[str, object]:
         return {"name": self.name, "ok": self.ok, "records": [r.as_dict() for r in self.records]}

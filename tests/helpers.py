@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 
 from domainwatch.checks.base import Expectation
 from domainwatch.checks.runner import check_record
 from domainwatch.dns.resolver import Outcome
-from domainwatch.model import FindingCode, RecordResult
+from domainwatch.model import RecordResult
 from domainwatch.testing import FakeResolver
 
 Zone = Mapping[tuple[str, str], Iterable[str] | Outcome]
@@ -17,5 +18,5 @@ async def run_check(expect: Expectation, zone: Zone) -> RecordResult:
     return await check_record(expect, FakeResolver(zone))
 
 
-def codes(result: RecordResult) -> set[FindingCode]:
+def codes(result: RecordResult) -> set[StrEnum]:
     return {f.code for f in result.findings}

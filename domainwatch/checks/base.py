@@ -1,18 +1,24 @@
-"""What every check module shares: the answers it reads, expectations, and small helpers.
+"""What every record kind shares: the answers it reads, expectations, and the kind's entry.
 
-A check module is two pure functions over an expectation and the answers gathered so far:
-`queries(expect, answers)` names what it still needs resolved (it may depend on earlier answers,
-as when SPF follows includes), and `evaluate(expect, answers)` turns the answers into a
-RecordResult. The runner resolves until `queries` asks for nothing new, then evaluates.
+A record kind is one module: its config model (the key it owns in a domain's document), how a
+configured domain plans its records, the queries and the evaluation (pure functions over the
+answers gathered so far), its finding codes, and the facts its results carry for metrics. The
+module ends with one `KIND = RecordKind(...)`, and registry.py lists the kinds.
+
+`queries(expect, answers)` names what a check still needs resolved (it may depend on earlier
+answers, as when SPF follows includes), and `evaluate(expect, answers)` turns the answers into
+a RecordResult. The runner resolves until `queries` asks for nothing new, then evaluates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import enum
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from domainwatch.dns.resolver import Lookup, Outcome, Query
-from domainwatch.model import Finding, FindingCode, RecordState, Severity
+from domainwatch.dns.resolver import Lookup, Query
+from domainwatch.model import CommonCode, Finding, RecordResult, Severity
 
 Answers = Mapping[Query, Lookup]
 
@@ -26,35 +32,68 @@ class Expectation:
     required: bool
 
 
+class Section(enum.StrEnum):
+    """Where a kind's key sits in a domain's document."""
+
+    SENDING = "sending"
+    RECEIVING = "receiving"
+    DOMAIN = "domain"  # at the domain's top level, beside `sending` and `receiving`
+
+
+class PlannedDomain(Protocol):
+    """What planning reads of a configured domain besides the kind's own key."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sending(self) -> Any: ...  # the sending section (with return_path), or None
+
+    @property
+    def receiving(self) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FactMetric:
+    """A per-domain gauge family made from one fact of a kind's results (docs/metrics.md)."""
+
+    name: str
+    help: str
+    fact: str  # the key in RecordResult.facts
+    label: str | None = None  # a label holding the record id's suffix (`selector` for dkim:<selector>)
+    # A text fact, as a label of that name with a sample for each value: 1 for the fact's value,
+    # 0 for the others.
+    one_hot: tuple[str, tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordKind:
+    """One record kind, as the registry lists it."""
+
+    name: str  # record ids are `name` or `name:<suffix>`
+    section: Section
+    key: str  # its key in that section
+    model: Any  # the type of that key's value (a pydantic dataclass, or a list of them)
+    default: Any  # the key's default; None: no record unless the key is set
+    capability: str  # what a required record of this kind counts toward: sending | receiving
+    plan: Callable[[PlannedDomain, Any], list[Expectation]]
+    queries: Callable[[Any, Answers], set[Query]]
+    evaluate: Callable[[Any, Answers], RecordResult]
+    codes: type[enum.StrEnum]
+    metrics: tuple[FactMetric, ...] = ()
+    # What `domainwatch inspect NAME --dkim-selector S...` looks at, with no config.
+    inspect: Callable[[str, Sequence[str]], list[Expectation]] | None = None
+
+
 def lookup_error(lookup: Lookup) -> Finding:
     detail = f" ({lookup.detail})" if lookup.detail else ""
     server = f" from {lookup.server}" if lookup.server else ""
     return Finding(
-        FindingCode.LOOKUP_ERROR,
+        CommonCode.LOOKUP_ERROR,
         Severity.ERROR,
         f"{lookup.query.rdtype} lookup of {lookup.query.name} failed: "
         f"{lookup.outcome.value}{server}{detail}; the record's presence is unknown",
     )
-
-
-def missing_lookup(query: Query) -> Lookup:
-    """Stand-in for an answer the runner never fetched (treated as an error, never as absence)."""
-    return Lookup(query, Outcome.TIMEOUT, detail="not resolved")
-
-
-def answer(answers: Answers, query: Query) -> Lookup:
-    return answers.get(query) or missing_lookup(query)
-
-
-def unanswered(queries: Iterable[Query], answers: Answers) -> set[Query]:
-    return {q for q in queries if q not in answers}
-
-
-def state_from(findings: Iterable[Finding]) -> RecordState:
-    """PRESENT unless a finding is an error, which makes the published record WRONG."""
-    if any(f.severity is Severity.ERROR for f in findings):
-        return RecordState.WRONG
-    return RecordState.PRESENT
 
 
 def same_host(a: str, b: str) -> bool:

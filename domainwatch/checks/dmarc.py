@@ -2,16 +2,51 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from publicsuffixlist import PublicSuffixList
+from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.checks.base import Answers, Expectation, lookup_error, state_from
+from domainwatch.checks.base import (
+    Answers,
+    Expectation,
+    FactMetric,
+    PlannedDomain,
+    RecordKind,
+    Section,
+    lookup_error,
+)
 from domainwatch.checks.tags import TagList, parse_tags
 from domainwatch.dns.resolver import Lookup, Query
-from domainwatch.model import Finding, FindingCode, RecordResult, RecordState, Remediation, Severity
+from domainwatch.fields import SECTION_CONFIG, Flag
+from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity
+from domainwatch.state.rules import state_of
+
+
+class Code(enum.StrEnum):
+    DMARC_MISSING = "dmarc_missing"
+    DMARC_MULTIPLE = "dmarc_multiple"
+    DMARC_SYNTAX = "dmarc_syntax"
+    DMARC_POLICY_MISSING = "dmarc_policy_missing"
+    DMARC_POLICY_WEAK = "dmarc_policy_weak"
+    DMARC_PCT_PARTIAL = "dmarc_pct_partial"
+    DMARC_NO_RUA = "dmarc_no_rua"
+    DMARC_EXTERNAL_UNAUTHORIZED = "dmarc_external_unauthorized"
+    DMARC_ORG_DOMAIN_ONLY = "dmarc_org_domain_only"
+
+
+@schema(frozen=True, slots=True, config=SECTION_CONFIG)
+class DmarcConfig:
+    """`dmarc`: checked (advisory) for every sending domain; `required` makes it count."""
+
+    required: Flag = False
+    min_policy: Literal["none", "quarantine", "reject"] = "none"
+
 
 POLICIES = ("none", "quarantine", "reject")  # weakest first
 _MAILTO = re.compile(r"mailto:([^@\s]+)@([^!\s]+)(?:![0-9]+[kmgt]?)?", re.IGNORECASE)
@@ -84,7 +119,7 @@ def evaluate(expect: DmarcExpectation, answers: Answers) -> RecordResult:
     fix = Remediation(expect.name, "TXT", expect.expected)
     if not records:
         finding = Finding(
-            FindingCode.DMARC_MISSING,
+            Code.DMARC_MISSING,
             Severity.ERROR,
             f"no DMARC record at {expect.name}",
             expected=expect.expected,
@@ -93,7 +128,7 @@ def evaluate(expect: DmarcExpectation, answers: Answers) -> RecordResult:
         return _result(expect, RecordState.MISSING, (), [finding], "absent")
     if len(records) > 1:
         finding = Finding(
-            FindingCode.DMARC_MULTIPLE,
+            Code.DMARC_MULTIPLE,
             Severity.ERROR,
             f"{len(records)} DMARC records at _dmarc.{located.policy_domain}: receivers "
             "apply none of them (RFC 7489 §6.6.3)",
@@ -108,8 +143,7 @@ def _evaluate_record(
 ) -> RecordResult:
     tags = parse_tags(text)
     findings = [
-        Finding(FindingCode.DMARC_SYNTAX, Severity.ERROR, f"DMARC tag-list: {e}", found=text)
-        for e in tags.errors
+        Finding(Code.DMARC_SYNTAX, Severity.ERROR, f"DMARC tag-list: {e}", found=text) for e in tags.errors
     ]
     findings += _value_findings(tags.tags, text)
     policy_tag = "sp" if located.inherited and "sp" in tags.tags else "p"
@@ -117,7 +151,7 @@ def _evaluate_record(
     if located.inherited:
         findings.append(
             Finding(
-                FindingCode.DMARC_ORG_DOMAIN_ONLY,
+                Code.DMARC_ORG_DOMAIN_ONLY,
                 Severity.INFO,
                 f"no record at {expect.name}; the organizational domain's record at "
                 f"_dmarc.{located.policy_domain} applies ({policy_tag}={policy})",
@@ -127,7 +161,7 @@ def _evaluate_record(
         fixed = re.sub(r"(^|;)(\s*)p\s*=\s*[a-z]*", rf"\1\2p={expect.min_policy}", text, count=1)
         findings.append(
             Finding(
-                FindingCode.DMARC_POLICY_WEAK,
+                Code.DMARC_POLICY_WEAK,
                 Severity.ERROR,
                 f"policy {policy} is weaker than the required {expect.min_policy}",
                 expected=expect.min_policy,
@@ -136,7 +170,7 @@ def _evaluate_record(
             )
         )
     findings += _report_findings(located.policy_domain, tags, answers)
-    return _result(expect, state_from(findings), (text,), findings, policy)
+    return _result(expect, state_of(findings), (text,), findings, policy)
 
 
 def _value_findings(tags: dict[str, str], text: str) -> list[Finding]:
@@ -144,7 +178,7 @@ def _value_findings(tags: dict[str, str], text: str) -> list[Finding]:
     if "p" not in tags:
         out.append(
             Finding(
-                FindingCode.DMARC_POLICY_MISSING,
+                Code.DMARC_POLICY_MISSING,
                 Severity.ERROR,
                 "p= is required; receivers treat the record as p=none or ignore it",
                 found=text,
@@ -154,7 +188,7 @@ def _value_findings(tags: dict[str, str], text: str) -> list[Finding]:
         if tag in tags and tags[tag] not in POLICIES:
             out.append(
                 Finding(
-                    FindingCode.DMARC_SYNTAX,
+                    Code.DMARC_SYNTAX,
                     Severity.ERROR,
                     f"{tag}={tags[tag]} is not one of {', '.join(POLICIES)}",
                     found=text,
@@ -162,16 +196,14 @@ def _value_findings(tags: dict[str, str], text: str) -> list[Finding]:
             )
     for tag in ("adkim", "aspf"):
         if tag in tags and tags[tag] not in ("r", "s"):
-            out.append(
-                Finding(FindingCode.DMARC_SYNTAX, Severity.ERROR, f"{tag}= must be r or s", found=text)
-            )
+            out.append(Finding(Code.DMARC_SYNTAX, Severity.ERROR, f"{tag}= must be r or s", found=text))
     pct = tags.get("pct", "100")
     if not pct.isdigit() or int(pct) > 100:
-        out.append(Finding(FindingCode.DMARC_SYNTAX, Severity.ERROR, f"pct={pct} is not 0-100", found=text))
+        out.append(Finding(Code.DMARC_SYNTAX, Severity.ERROR, f"pct={pct} is not 0-100", found=text))
     elif int(pct) < 100:
         out.append(
             Finding(
-                FindingCode.DMARC_PCT_PARTIAL,
+                Code.DMARC_PCT_PARTIAL,
                 Severity.WARNING,
                 f"pct={pct}: the policy applies to only {pct}% of failing mail",
             )
@@ -184,7 +216,7 @@ def _report_findings(policy_domain: str, tags: TagList, answers: Answers) -> lis
     if "rua" not in tags.tags:
         out.append(
             Finding(
-                FindingCode.DMARC_NO_RUA,
+                Code.DMARC_NO_RUA,
                 Severity.WARNING,
                 "no rua=: you receive no aggregate reports to see who sends as you",
             )
@@ -196,7 +228,7 @@ def _report_findings(policy_domain: str, tags: TagList, answers: Answers) -> lis
         if not _select(lookup):
             out.append(
                 Finding(
-                    FindingCode.DMARC_EXTERNAL_UNAUTHORIZED,
+                    Code.DMARC_EXTERNAL_UNAUTHORIZED,
                     Severity.WARNING,
                     f"reports to {host} need its consent record at {query.name} (RFC 7489 §7.1); "
                     "without it receivers drop them",
@@ -239,3 +271,37 @@ def _result(
         tuple(findings),
         facts,
     )
+
+
+def plan(domain: PlannedDomain, own: DmarcConfig) -> list[Expectation]:
+    if domain.sending is None and not own.required:
+        return []
+    return [DmarcExpectation("dmarc", f"_dmarc.{domain.name}", own.required, domain.name, own.min_policy)]
+
+
+def inspect(name: str, selectors: Sequence[str]) -> list[Expectation]:
+    del selectors
+    return [DmarcExpectation("dmarc", f"_dmarc.{name}", False, name)]
+
+
+KIND = RecordKind(
+    name="dmarc",
+    section=Section.DOMAIN,
+    key="dmarc",
+    model=DmarcConfig,
+    default=DmarcConfig(),
+    capability="sending",
+    plan=plan,
+    queries=queries,
+    evaluate=evaluate,
+    codes=Code,
+    metrics=(
+        FactMetric(
+            "domainwatch_dmarc_policy",
+            "1 for the effective DMARC policy",
+            "dmarc_policy",
+            one_hot=("policy", ("none", "quarantine", "reject", "absent")),
+        ),
+    ),
+    inspect=inspect,
+)

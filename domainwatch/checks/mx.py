@@ -1,15 +1,50 @@
-"""MX records: the return-path domain's bounce MX and the receiving domain's inbound MX."""
+"""MX records: two kinds, the return-path domain's bounce MX (`sending.mx`) and the receiving
+domain's inbound MX (`receiving.mx`); one evaluation serves both."""
 
 from __future__ import annotations
 
+import enum
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
-from domainwatch.checks.base import Answers, Expectation, lookup_error, same_host, state_from
+from pydantic import Field, Strict
+from pydantic.dataclasses import dataclass as schema
+
+from domainwatch.checks.base import (
+    Answers,
+    Expectation,
+    PlannedDomain,
+    RecordKind,
+    Section,
+    lookup_error,
+    same_host,
+)
 from domainwatch.dns.resolver import Lookup, Query
-from domainwatch.model import Finding, FindingCode, RecordResult, RecordState, Remediation, Severity
+from domainwatch.fields import SECTION_CONFIG, DomainName, Number
+from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity
+from domainwatch.state.rules import state_of
 
 _MAX_TARGETS = 10  # bounds the address lookups a hostile MX set can cause
+
+
+class Code(enum.StrEnum):
+    MX_MISSING = "mx_missing"
+    MX_HOST_ABSENT = "mx_host_absent"
+    MX_PRIORITY_WRONG = "mx_priority_wrong"
+    MX_NULL = "mx_null"
+    MX_TARGET_CNAME = "mx_target_cname"
+    MX_TARGET_NO_ADDRESS = "mx_target_no_address"
+    MX_TARGET_IP_LITERAL = "mx_target_ip_literal"
+
+
+@schema(frozen=True, slots=True, config=SECTION_CONFIG)
+class MxConfig:
+    """An MX host that must be published: `sending.mx`, or an entry of `receiving.mx`."""
+
+    host: DomainName
+    priority: Number = Field(default=10, ge=0, le=65535)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,20 +82,20 @@ def evaluate(expect: MxExpectation, answers: Answers) -> RecordResult:
     if not lookup.records:
         findings = [
             Finding(
-                FindingCode.MX_MISSING,
+                Code.MX_MISSING,
                 Severity.ERROR,
                 f"no MX record at {expect.name}",
                 expected=expect.expected,
                 remediation=fix,
             )
             for fix in _fixes(expect)
-        ] or [Finding(FindingCode.MX_MISSING, Severity.WARNING, f"no MX record at {expect.name}")]
+        ] or [Finding(Code.MX_MISSING, Severity.WARNING, f"no MX record at {expect.name}")]
         state = RecordState.MISSING if expect.hosts else RecordState.PRESENT
         return _result(expect, state, (), findings)
     published = [parse_mx(r) for r in lookup.records]
     if any(host == "." for _, host in published):
         finding = Finding(
-            FindingCode.MX_NULL,
+            Code.MX_NULL,
             Severity.ERROR,
             f"{expect.name} publishes a null MX (RFC 7505): it declares it accepts no mail",
             found="0 .",
@@ -68,7 +103,7 @@ def evaluate(expect: MxExpectation, answers: Answers) -> RecordResult:
         )
         return _result(expect, RecordState.WRONG, lookup.records, [finding])
     findings = _expected_hosts(expect, published) + _target_findings(expect, published, answers)
-    return _result(expect, state_from(findings), lookup.records, findings)
+    return _result(expect, state_of(findings), lookup.records, findings)
 
 
 def _expected_hosts(expect: MxExpectation, published: list[tuple[int, str]]) -> list[Finding]:
@@ -78,7 +113,7 @@ def _expected_hosts(expect: MxExpectation, published: list[tuple[int, str]]) -> 
         if not matches:
             out.append(
                 Finding(
-                    FindingCode.MX_HOST_ABSENT,
+                    Code.MX_HOST_ABSENT,
                     Severity.ERROR,
                     f"{host} is not among the MX hosts of {expect.name}",
                     expected=f"{priority} {host}",
@@ -88,7 +123,7 @@ def _expected_hosts(expect: MxExpectation, published: list[tuple[int, str]]) -> 
         elif priority not in matches:
             out.append(
                 Finding(
-                    FindingCode.MX_PRIORITY_WRONG,
+                    Code.MX_PRIORITY_WRONG,
                     Severity.ERROR,
                     f"{host} has priority {matches[0]}, expected {priority}",
                     expected=str(priority),
@@ -109,7 +144,7 @@ def _target_findings(
         if _is_ip(host):
             out.append(
                 Finding(
-                    FindingCode.MX_TARGET_IP_LITERAL,
+                    Code.MX_TARGET_IP_LITERAL,
                     severity,
                     f"MX target {host} is an IP address; it must be a host name (RFC 7505 §3)",
                     found=host,
@@ -121,7 +156,7 @@ def _target_findings(
         if any(a.aliases for a in resolved):
             out.append(
                 Finding(
-                    FindingCode.MX_TARGET_CNAME,
+                    Code.MX_TARGET_CNAME,
                     Severity.WARNING,
                     f"MX target {host} is a CNAME; it must be a host with addresses (RFC 2181 §10.3)",
                     found=host,
@@ -133,7 +168,7 @@ def _target_findings(
         elif len(resolved) == 2 and all(not a.records for a in resolved):
             out.append(
                 Finding(
-                    FindingCode.MX_TARGET_NO_ADDRESS,
+                    Code.MX_TARGET_NO_ADDRESS,
                     severity,
                     f"MX target {host} has no A or AAAA record",
                     found=host,
@@ -167,3 +202,45 @@ def _result(
     return RecordResult(
         expect.record, expect.name, "MX", state, expect.required, expect.expected, found, tuple(findings)
     )
+
+
+def plan_return_path(domain: PlannedDomain, own: MxConfig) -> list[Expectation]:
+    return_path = f"{domain.sending.return_path}.{domain.name}"
+    return [MxExpectation("return_path_mx", return_path, True, ((own.host, own.priority),))]
+
+
+def plan_receiving(domain: PlannedDomain, own: list[MxConfig]) -> list[Expectation]:
+    hosts = tuple((m.host, m.priority) for m in own)
+    return [MxExpectation("receiving_mx", domain.name, True, hosts)]
+
+
+def inspect(name: str, selectors: Sequence[str]) -> list[Expectation]:
+    del selectors
+    return [MxExpectation("receiving_mx", name, False)]
+
+
+RETURN_PATH_KIND = RecordKind(
+    name="return_path_mx",
+    section=Section.SENDING,
+    key="mx",
+    model=MxConfig | None,
+    default=None,
+    capability="sending",
+    plan=plan_return_path,
+    queries=queries,
+    evaluate=evaluate,
+    codes=Code,
+)
+RECEIVING_KIND = RecordKind(
+    name="receiving_mx",
+    section=Section.RECEIVING,
+    key="mx",
+    model=Annotated[list[MxConfig], Strict(), Field(min_length=1)] | None,
+    default=None,
+    capability="receiving",
+    plan=plan_receiving,
+    queries=queries,
+    evaluate=evaluate,
+    codes=Code,
+    inspect=inspect,
+)

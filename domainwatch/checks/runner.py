@@ -6,24 +6,34 @@ import asyncio
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from domainwatch.checks import module_for
 from domainwatch.checks.base import Expectation
-from domainwatch.config.schema import ResolverConfig
+from domainwatch.checks.registry import kind_of
 from domainwatch.dns.authoritative import zone_views
 from domainwatch.dns.cache import PassCache
-from domainwatch.dns.dnspython_resolver import DnsPythonResolver, QueryObserver, system_nameservers
-from domainwatch.dns.fast.transport import FastResolver
+from domainwatch.dns.factory import TransportSettings, close, resolver_from
 from domainwatch.dns.resolver import Lookup, Query, Resolver, resolve_all
 from domainwatch.model import (
+    CommonCode,
     DomainReport,
     Finding,
-    FindingCode,
     RecordResult,
     RecordState,
     ServerView,
     Severity,
 )
+
+
+class CheckSettings(TransportSettings, Protocol):
+    """What checking reads of the config's `resolver:` section."""
+
+    @property
+    def mode(self) -> str: ...  # recursive | authoritative
+
+    @property
+    def authoritative_port(self) -> int: ...
+
 
 _MAX_ROUNDS = 64  # SPF evaluation asks one lookup per round; its own limits end it well before
 DEFAULT_CONCURRENCY = 64
@@ -45,7 +55,7 @@ async def check_records(expectations: Sequence[Expectation], resolver: Resolver)
 async def _resolve_and_evaluate(
     expectations: Sequence[Expectation], resolver: Resolver
 ) -> tuple[dict[Query, Lookup], tuple[RecordResult, ...]]:
-    modules = [module_for(e) for e in expectations]
+    modules = [kind_of(e.record) for e in expectations]
     answers: dict[Query, Lookup] = {}
     for _ in range(_MAX_ROUNDS):
         needed = sorted(
@@ -103,7 +113,7 @@ async def check_domain(
     name: str,
     expectations: Sequence[Expectation],
     resolver: Resolver,
-    settings: ResolverConfig | None = None,
+    settings: CheckSettings | None = None,
 ) -> DomainReport:
     """Check every expectation of one domain, through each authoritative server if asked.
 
@@ -119,7 +129,7 @@ async def recheck_domain(
     name: str,
     expectations: Sequence[Expectation],
     resolver: Resolver,
-    settings: ResolverConfig | None = None,
+    settings: CheckSettings | None = None,
     previous: Observed | None = None,
 ) -> tuple[DomainReport, Observed | None]:
     """check_domain, given the domain's last check: its report and what to pass next time.
@@ -134,7 +144,7 @@ async def recheck_domain(
 
 
 async def _check_views(
-    name: str, expectations: Sequence[Expectation], resolver: Resolver, settings: ResolverConfig
+    name: str, expectations: Sequence[Expectation], resolver: Resolver, settings: CheckSettings
 ) -> DomainReport:
     resolver = resolver if isinstance(resolver, PassCache) else PassCache(resolver)
     views = await zone_views(
@@ -164,7 +174,7 @@ def combine_views(labels: list[str], results: list[RecordResult]) -> RecordResul
     if answering and len(present) != len(results):
         findings.append(
             Finding(
-                FindingCode.NAMESERVERS_DISAGREE,
+                CommonCode.NAMESERVERS_DISAGREE,
                 Severity.ERROR if len(present) != len(answering) else Severity.WARNING,
                 f"published on {len(present)} of {len(results)} nameservers",
             )
@@ -185,7 +195,7 @@ def combine_views(labels: list[str], results: list[RecordResult]) -> RecordResul
 
 def _unreachable(expect: Expectation, failed: Lookup) -> RecordResult:
     """The zone's nameservers could not be found: every query of the record counts as failed."""
-    module = module_for(expect)
+    module = kind_of(expect.record)
     detail = f"finding the nameservers failed at {failed.query.name} {failed.query.rdtype}"
     answers = {
         q: Lookup(q, failed.outcome, detail=f"{detail}: {failed.detail}", server=failed.server)
@@ -195,7 +205,7 @@ def _unreachable(expect: Expectation, failed: Lookup) -> RecordResult:
 
 
 async def check_with(
-    domains: Iterable[tuple[str, Sequence[Expectation]]], settings: ResolverConfig
+    domains: Iterable[tuple[str, Sequence[Expectation]]], settings: CheckSettings
 ) -> list[DomainReport]:
     """One pass with a resolver made (and closed) for it: what the one-shot commands run."""
     resolver = resolver_from(settings)
@@ -205,17 +215,10 @@ async def check_with(
         await close(resolver)
 
 
-async def close(resolver: Resolver) -> None:
-    """Release a resolver's sockets, if it holds any."""
-    aclose = getattr(resolver, "aclose", None)
-    if aclose is not None:
-        await aclose()
-
-
 async def check_many(
     domains: Iterable[tuple[str, Sequence[Expectation]]],
     resolver: Resolver,
-    settings: ResolverConfig | None = None,
+    settings: CheckSettings | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> list[DomainReport]:
     """One pass over many domains; identical lookups within the pass are made once."""
@@ -227,16 +230,3 @@ async def check_many(
             return await check_domain(name, expectations, cache, settings)
 
     return list(await asyncio.gather(*(one(n, e) for n, e in domains)))
-
-
-def resolver_from(settings: ResolverConfig, observer: QueryObserver | None = None) -> Resolver:
-    """The configured resolver; /etc/resolv.conf's nameservers when the config lists none."""
-    nameservers = list(settings.nameservers) or system_nameservers()
-    transport = FastResolver if settings.transport == "fast" else DnsPythonResolver
-    return transport(
-        nameservers,
-        timeout=settings.timeout.total_seconds(),
-        attempts=settings.attempts,
-        max_qps=settings.max_qps,
-        observer=observer,
-    )

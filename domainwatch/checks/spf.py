@@ -8,23 +8,110 @@ question that matters: would mail from this provider pass?
 
 from __future__ import annotations
 
+import enum
+import functools
 import ipaddress
 from dataclasses import dataclass
+from typing import Annotated, Any
 
-from domainwatch.checks.base import Answers, Expectation, lookup_error, state_from
+from pydantic import Field, Strict, field_validator
+from pydantic.dataclasses import dataclass as schema
+
+from domainwatch.checks.base import (
+    Answers,
+    Expectation,
+    FactMetric,
+    PlannedDomain,
+    RecordKind,
+    Section,
+    lookup_error,
+)
 from domainwatch.dns.resolver import Lookup, Outcome, Query
-from domainwatch.model import Finding, FindingCode, RecordResult, RecordState, Remediation, Severity
+from domainwatch.fields import SECTION_CONFIG, Text
+from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Remediation, Severity
 from domainwatch.spf.shell import evaluate_offline
 from domainwatch.spf.syntax import IPNetwork, SpfRecord, is_spf, parse
 from domainwatch.spf.types import Evaluation, Problem, Result
+from domainwatch.state.rules import state_of
 
 MAX_RECORD_OCTETS = 512  # §3.4: keep the answer within a classic UDP datagram
 MAX_STRING_OCTETS = 255  # §3.3: one character-string
+
+
+class Code(enum.StrEnum):
+    SPF_MISSING = "spf_missing"
+    SPF_MULTIPLE = "spf_multiple"
+    SPF_SYNTAX = "spf_syntax"
+    SPF_NOT_AUTHORIZED = "spf_not_authorized"
+    SPF_TOO_MANY_LOOKUPS = "spf_too_many_lookups"
+    SPF_TOO_MANY_VOID_LOOKUPS = "spf_too_many_void_lookups"
+    SPF_LOOP = "spf_loop"
+    SPF_INCLUDE_INVALID = "spf_include_invalid"
+    SPF_PASS_ALL = "spf_pass_all"  # noqa: S105 (a finding code, not a password)
+    SPF_NEUTRAL_ALL = "spf_neutral_all"
+    SPF_PTR = "spf_ptr"
+    SPF_STRING_TOO_LONG = "spf_string_too_long"
+    SPF_RECORD_TOO_LONG = "spf_record_too_long"
+    SPF_MACRO_NOT_FOLLOWED = "spf_macro_not_followed"
+    SPF_MX_TOO_MANY_HOSTS = "spf_mx_too_many_hosts"
+
+
 _PROBLEM_CODES = {
-    Problem.TOO_MANY_LOOKUPS: FindingCode.SPF_TOO_MANY_LOOKUPS,
-    Problem.TOO_MANY_VOID: FindingCode.SPF_TOO_MANY_VOID_LOOKUPS,
-    Problem.TOO_MANY_MX: FindingCode.SPF_MX_TOO_MANY_HOSTS,
+    Problem.TOO_MANY_LOOKUPS: Code.SPF_TOO_MANY_LOOKUPS,
+    Problem.TOO_MANY_VOID: Code.SPF_TOO_MANY_VOID_LOOKUPS,
+    Problem.TOO_MANY_MX: Code.SPF_MX_TOO_MANY_HOSTS,
 }
+
+
+@schema(frozen=True, slots=True, config=SECTION_CONFIG)
+class SpfConfig:
+    """`sending.spf`: the SPF record on the return-path domain."""
+
+    include: Annotated[list[Text], Strict()] = Field(default_factory=list)
+    # Addresses (or CIDRs) whose mail must pass check_host(): the SPF record is found only if
+    # an RFC 7208 evaluation passes for each (both ends of a CIDR).
+    authorize: Annotated[list[Text], Strict()] = Field(default_factory=list)
+
+    @field_validator("authorize")
+    @classmethod
+    def _networks_only(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _is_network(value):
+                raise ValueError(f"{value!r} is not an IP address or CIDR")
+        return values
+
+    @field_validator("include")
+    @classmethod
+    def _domains_or_networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not value or " " in value:
+                raise ValueError("entries must be domains or IP networks, without spaces")
+        return values
+
+    def targets(self) -> tuple[tuple[str, ...], tuple[IPNetwork, ...]]:
+        """The domains to include, and the addresses to evaluate: `authorize`, and IPs listed
+        under `include` (same meaning)."""
+        return _targets(tuple(self.include), tuple(self.authorize))
+
+
+@functools.lru_cache(maxsize=1024)
+def _targets(
+    include: tuple[str, ...], authorize: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[IPNetwork, ...]]:
+    """Cached: most domains of a fleet include the same few providers, and share the tuples."""
+    domains = tuple(v.rstrip(".").lower() for v in include if not _is_network(v))
+    listed = [v for v in include if _is_network(v)] + list(authorize)
+    return domains, tuple(dict.fromkeys(ipaddress.ip_network(v, strict=False) for v in listed))
+
+
+def _is_network(value: str) -> bool:
+    if ":" not in value and not value.replace(".", "").replace("/", "").isdigit():
+        return False  # a domain name (the usual entry): skip the costly parse
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +163,7 @@ def evaluate(expect: SpfExpectation, answers: Answers) -> RecordResult:
     fix = Remediation(expect.name, "TXT", expect.expected_record())
     if not found:
         finding = Finding(
-            FindingCode.SPF_MISSING,
+            Code.SPF_MISSING,
             Severity.ERROR,
             f"no SPF record at {expect.name}",
             expected=fix.value,
@@ -85,7 +172,7 @@ def evaluate(expect: SpfExpectation, answers: Answers) -> RecordResult:
         return _result(expect, RecordState.MISSING, (), [finding, *_split_notice(fix)])
     if len(found) > 1:
         finding = Finding(
-            FindingCode.SPF_MULTIPLE,
+            Code.SPF_MULTIPLE,
             Severity.ERROR,
             f"{len(found)} SPF records at {expect.name}: receivers return permerror; publish exactly one",
             expected=fix.value,
@@ -98,7 +185,7 @@ def evaluate(expect: SpfExpectation, answers: Answers) -> RecordResult:
         remedy = fix if expect.includes or expect.networks else None
         findings = [
             Finding(
-                FindingCode.SPF_SYNTAX,
+                Code.SPF_SYNTAX,
                 Severity.ERROR,
                 f"SPF syntax error at {e}",
                 found=record.text,
@@ -133,7 +220,7 @@ def _evaluate_record(expect: SpfExpectation, record: SpfRecord, answers: Answers
         # A lookup we could not make may hold the authorization: that is not a verdict.
         findings.append(
             Finding(
-                FindingCode.LOOKUP_ERROR,
+                CommonCode.LOOKUP_ERROR,
                 Severity.ERROR,
                 f"SPF evaluation ended in temperror: {probe.message}; authorization unknown",
             )
@@ -143,7 +230,7 @@ def _evaluate_record(expect: SpfExpectation, record: SpfRecord, answers: Answers
     for term, why in missing:
         findings.append(
             Finding(
-                FindingCode.SPF_NOT_AUTHORIZED,
+                Code.SPF_NOT_AUTHORIZED,
                 Severity.ERROR,
                 f"SPF record does not authorize {term}: {why}",
                 expected=term,
@@ -153,8 +240,8 @@ def _evaluate_record(expect: SpfExpectation, record: SpfRecord, answers: Answers
         )
     if missing:
         findings += _split_notice(fix)
-    findings = [_with_fix(f, fix) if f.code is FindingCode.SPF_PASS_ALL else f for f in findings]
-    return _result(expect, state_from(findings), (record.text,), findings, probe)
+    findings = [_with_fix(f, fix) if f.code is Code.SPF_PASS_ALL else f for f in findings]
+    return _result(expect, state_of(findings), (record.text,), findings, probe)
 
 
 def _unauthorized(
@@ -184,19 +271,19 @@ def _with_fix(finding: Finding, fix: Remediation) -> Finding:
 def _probe_findings(probe: Evaluation) -> list[Finding]:
     out: list[Finding] = []
     if probe.result is Result.PERMERROR and probe.problem is not None:
-        code = _PROBLEM_CODES.get(probe.problem, FindingCode.SPF_INCLUDE_INVALID)
+        code = _PROBLEM_CODES.get(probe.problem, Code.SPF_INCLUDE_INVALID)
         out.append(
             Finding(
                 code,
                 Severity.ERROR,
                 f"receivers get permerror: {probe.message}",
-                found=str(probe.dns_lookups) if code is FindingCode.SPF_TOO_MANY_LOOKUPS else None,
+                found=str(probe.dns_lookups) if code is Code.SPF_TOO_MANY_LOOKUPS else None,
             )
         )
-    out += [Finding(FindingCode.SPF_LOOP, Severity.ERROR, f"include loop: {loop}") for loop in probe.loops]
+    out += [Finding(Code.SPF_LOOP, Severity.ERROR, f"include loop: {loop}") for loop in probe.loops]
     out += [
         Finding(
-            FindingCode.SPF_MACRO_NOT_FOLLOWED,
+            Code.SPF_MACRO_NOT_FOLLOWED,
             Severity.INFO,
             f"{r.value} uses macros and depends on the sender; not followed",
         )
@@ -212,7 +299,7 @@ def _policy_findings(record: SpfRecord, probe: Evaluation) -> list[Finding]:
         if mech.kind == "all" and mech.qualifier.value == "+":
             out.append(
                 Finding(
-                    FindingCode.SPF_PASS_ALL,
+                    Code.SPF_PASS_ALL,
                     Severity.ERROR,
                     f"{mech.text!r} authorizes every host on the internet",
                     found=mech.text,
@@ -221,7 +308,7 @@ def _policy_findings(record: SpfRecord, probe: Evaluation) -> list[Finding]:
         elif mech.kind == "all" and mech.qualifier.value == "?":
             out.append(
                 Finding(
-                    FindingCode.SPF_NEUTRAL_ALL,
+                    Code.SPF_NEUTRAL_ALL,
                     Severity.WARNING,
                     f"{mech.text!r} asserts nothing about unlisted hosts; use ~all or -all",
                     found=mech.text,
@@ -230,7 +317,7 @@ def _policy_findings(record: SpfRecord, probe: Evaluation) -> list[Finding]:
     if probe.uses_ptr:
         out.append(
             Finding(
-                FindingCode.SPF_PTR,
+                Code.SPF_PTR,
                 Severity.WARNING,
                 "the ptr mechanism is slow and unreliable (RFC 7208 §5.5: SHOULD NOT be used)",
             )
@@ -238,7 +325,7 @@ def _policy_findings(record: SpfRecord, probe: Evaluation) -> list[Finding]:
     if len(record.text.encode()) > MAX_RECORD_OCTETS:
         out.append(
             Finding(
-                FindingCode.SPF_RECORD_TOO_LONG,
+                Code.SPF_RECORD_TOO_LONG,
                 Severity.WARNING,
                 f"record is {len(record.text.encode())} octets; over {MAX_RECORD_OCTETS} "
                 "it may not fit a UDP answer (RFC 7208 §3.4)",
@@ -252,7 +339,7 @@ def _split_notice(fix: Remediation) -> list[Finding]:
         return []
     return [
         Finding(
-            FindingCode.SPF_STRING_TOO_LONG,
+            Code.SPF_STRING_TOO_LONG,
             Severity.INFO,
             f"the record to publish is over {MAX_STRING_OCTETS} octets: publish it as several "
             "quoted strings in one TXT record (RFC 7208 §3.3)",
@@ -285,3 +372,35 @@ def _result(
     return RecordResult(
         expect.record, expect.name, "TXT", state, expect.required, expected, found, tuple(findings), facts
     )
+
+
+def plan(domain: PlannedDomain, own: SpfConfig) -> list[Expectation]:
+    return_path = f"{domain.sending.return_path}.{domain.name}"
+    return [SpfExpectation("spf", return_path, True, *own.targets())]
+
+
+def inspect(name: str, selectors: Any) -> list[Expectation]:
+    del selectors
+    return [SpfExpectation("spf", name, False)]
+
+
+KIND = RecordKind(
+    name="spf",
+    section=Section.SENDING,
+    key="spf",
+    model=SpfConfig | None,
+    default=None,
+    capability="sending",
+    plan=plan,
+    queries=queries,
+    evaluate=evaluate,
+    codes=Code,
+    metrics=(
+        FactMetric(
+            "domainwatch_spf_dns_lookups",
+            "DNS-querying terms of the SPF record (limit 10)",
+            "spf_dns_lookups",
+        ),
+    ),
+    inspect=inspect,
+)

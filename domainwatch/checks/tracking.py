@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
-from domainwatch.checks.base import Answers, Expectation, lookup_error, same_host
+from pydantic.dataclasses import dataclass as schema
+
+from domainwatch.checks.base import (
+    Answers,
+    Expectation,
+    PlannedDomain,
+    RecordKind,
+    Section,
+    lookup_error,
+    same_host,
+)
 from domainwatch.dns.resolver import Query
-from domainwatch.model import Finding, FindingCode, RecordResult, RecordState, Remediation, Severity
+from domainwatch.fields import SECTION_CONFIG, DomainName, RelativeHost
+from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity
+
+
+class Code(enum.StrEnum):
+    TRACKING_MISSING = "tracking_missing"
+    TRACKING_WRONG = "tracking_wrong"
+
+
+@schema(frozen=True, slots=True, config=SECTION_CONFIG)
+class TrackingConfig:
+    """`tracking`: the host (under the domain) that must be a CNAME to the tracking provider."""
+
+    host: RelativeHost
+    cname: DomainName
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +55,7 @@ def evaluate(expect: TrackingExpectation, answers: Answers) -> RecordResult:
             RecordState.MISSING,
             (),
             Finding(
-                FindingCode.TRACKING_MISSING,
+                Code.TRACKING_MISSING,
                 Severity.ERROR,
                 f"no CNAME at {expect.name}",
                 expected=expect.cname,
@@ -43,7 +68,7 @@ def evaluate(expect: TrackingExpectation, answers: Answers) -> RecordResult:
             RecordState.WRONG,
             lookup.records,
             Finding(
-                FindingCode.TRACKING_WRONG,
+                Code.TRACKING_WRONG,
                 Severity.ERROR,
                 f"{expect.name} points to {lookup.records[0]}, not {expect.cname}",
                 expected=expect.cname,
@@ -67,3 +92,21 @@ def _result(
         found,
         (finding,) if finding else (),
     )
+
+
+def plan(domain: PlannedDomain, own: TrackingConfig) -> list[Expectation]:
+    return [TrackingExpectation("tracking", f"{own.host}.{domain.name}", False, own.cname)]
+
+
+KIND = RecordKind(
+    name="tracking",
+    section=Section.DOMAIN,
+    key="tracking",
+    model=TrackingConfig | None,
+    default=None,
+    capability="sending",
+    plan=plan,
+    queries=queries,
+    evaluate=evaluate,
+    codes=Code,
+)

@@ -17,10 +17,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from domainwatch.checks.plan import plan
 from domainwatch.checks.runner import check_with
 from domainwatch.cli.run import run_daemon
-from domainwatch.config import Config, parse
+from domainwatch.config.loader import parse
+from domainwatch.config.plan import plan
+from domainwatch.config.schema import Config
 from domainwatch.present.report import render_table
 from domainwatch.runtime import aio
 from domainwatch.testing import Behaviour, DnsTestServer
@@ -170,7 +171,7 @@ async def run_once_story() -> str:
     return render_table(reports, skipped)
 
 
-def run_demo(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     if getattr(args, "once", False):
         sys.stdout.write(aio.run(run_once_story()))
         return 0

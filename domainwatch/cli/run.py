@@ -1,38 +1,42 @@
-"""Process-level entry points: `domainwatch run` (signals, lifecycle) and `domainwatch status`."""
+"""`domainwatch run`: wire the daemon, the webhook worker, metrics and the web app together, and
+handle signals and the lifecycle."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import json
 import signal
-import sys
-from datetime import datetime
-from typing import Any, TextIO
 
 import structlog
 from aiohttp import web
 
-from domainwatch.config import Config
-from domainwatch.daemon.daemon import Daemon, DomainPlan
-from domainwatch.daemon.sharding import owns
+from domainwatch.cli.common import EXIT_USAGE, load_config, resolver_settings
+from domainwatch.config.schema import Config
+from domainwatch.daemon.daemon import Daemon
 from domainwatch.dns.resolver import Resolver
+from domainwatch.metrics.exposition import Exposition
 from domainwatch.metrics.instruments import Metrics
-from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
-from domainwatch.present.views import domain_view, settled
-from domainwatch.runtime import gctune
-from domainwatch.state.facts import facts_of
-from domainwatch.state.rules import Status
-from domainwatch.store.sqlite import Store, StoreError
+from domainwatch.runtime import aio, gctune
+from domainwatch.store.base import StoreError
+from domainwatch.store.sqlite import SqliteStore
 from domainwatch.web.app import create_app
 from domainwatch.webhooks.worker import WebhookWorker
 
 log = structlog.get_logger("domainwatch")
 
 
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config, args)
+    if config is None:
+        return EXIT_USAGE
+    settings = resolver_settings(config.resolver, args)
+    return aio.run(run_daemon(config.model_copy(update={"resolver": settings}), args.config))
+
+
 async def run_daemon(config: Config, config_path: str | None, *, resolver: Resolver | None = None) -> int:
     """Run until SIGTERM or SIGINT; SIGHUP reloads the config. Returns the exit code."""
     try:
-        store = Store(config.storage.path)
+        store = SqliteStore(config.storage.path)
     except StoreError as exc:
         log.error("store_unusable", error=str(exc))  # noqa: TRY400 (the message says it all)
         return 2
@@ -41,9 +45,10 @@ async def run_daemon(config: Config, config_path: str | None, *, resolver: Resol
     worker = WebhookWorker(config, store, clock=daemon.clock, metrics=metrics)
     daemon.on_events.append(lambda _: worker.wake())
     daemon.on_config.append(worker.apply_config)
-    metrics.attach(daemon, worker)
+    exposition = Exposition(metrics.registry, daemon, worker)
+    daemon.listeners.append(exposition)
     gctune.settle()
-    runner = web.AppRunner(create_app(daemon, metrics, worker), access_log=None)
+    runner = web.AppRunner(create_app(daemon, exposition, worker), access_log=None)
     await runner.setup()
     host, port = split_listen(config.server.listen)
     try:
@@ -73,81 +78,3 @@ async def run_daemon(config: Config, config_path: str | None, *, resolver: Resol
 def split_listen(listen: str) -> tuple[str, int]:
     host, _, port = listen.rpartition(":")
     return host.strip("[]"), int(port)
-
-
-def status_document(config: Config, store: Store) -> dict[str, Any]:
-    """The stored state of every configured domain (never-seen ones as not_started)."""
-    tracks = store.load()
-    domains: list[dict[str, Any]] = []
-    sharding = config.sharding
-    for domain in (d for d in config.domains if owns(d.name, sharding.shard, sharding.total_shards)):
-        plan = DomainPlan.of(domain, config.defaults)
-        track = tracks.get(domain.name)
-        if track is None:
-            domains.append({"name": domain.name, "status": "not_started", "records": [], "checked_at": None})
-            continue
-        domains.append(domain_view(track, plan.specs, plan.rules, store.results(domain.name)))
-    return {"domains": domains}
-
-
-def open_readonly(config: Config) -> Store | None:
-    """The store for an offline command; None, with the reason on stderr, when it cannot open."""
-    try:
-        return Store(config.storage.path, readonly=True)
-    except StoreError as exc:
-        print(str(exc), file=sys.stderr)
-        return None
-
-
-def print_status(config: Config, fmt: str) -> int:
-    """`domainwatch status`: 0 when every domain is verified (or not verified on purpose)."""
-    store = open_readonly(config)
-    if store is None:
-        return 2
-    try:
-        document = status_document(config, store)
-    finally:
-        store.close()
-    if fmt == "json":
-        print(json.dumps(document, indent=2))
-    else:
-        sys.stdout.write(status_table(document))
-    return 0 if all(settled(Status(d["status"])) for d in document["domains"]) else 1
-
-
-def status_table(document: dict[str, Any]) -> str:
-    lines = [f"{'DOMAIN':<32} {'STATUS':<19} {'SINCE':<21} {'DEADLINE':<21} CAPABILITIES"]
-    for domain in document["domains"]:
-        capabilities = " ".join(f"{k}={v}" for k, v in domain.get("capabilities", {}).items())
-        stale = "  (stale)" if domain.get("stale") else ""
-        lines.append(
-            f"{domain['name']:<32} {domain['status']:<19} {domain.get('status_since') or '-':<21} "
-            f"{domain.get('window_deadline') or '-':<21} {capabilities}{stale}"
-        )
-        for record in domain["records"]:
-            role = "" if record["required"] else " (advisory)"
-            lines.append(
-                f"    {record['record']:<20} {record['status']:<19} {record['state'] or '-':<8}{role}"
-            )
-    return "\n".join(lines) + "\n"
-
-
-def export_csv(config: Config, what: str, since: datetime | None, out: TextIO) -> int:
-    """`domainwatch export`: the same CSV as the API's exports, from the store, offline."""
-    store = open_readonly(config)
-    if store is None:
-        return 2
-    try:
-        if what == "history":
-            chunks = csv_chunks(HISTORY_COLUMNS, (history_row(e) for e in store.iter_history(since)))
-        else:
-            views = status_document(config, store)["domains"]
-            rows = (
-                domain_row(v, facts_of(store.results(v["name"])).findings) for v in views if v.get("records")
-            )
-            chunks = csv_chunks(DOMAIN_COLUMNS, rows)
-        for chunk in chunks:
-            out.write(chunk)
-    finally:
-        store.close()
-    return 0

@@ -4,39 +4,20 @@ scripts call it). Exit 0 whatever the SPF result; 2 for a usage error."""
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import sys
 
-from domainwatch.checks.runner import close, resolver_from
+from domainwatch.cli.common import resolver_settings
 from domainwatch.config.schema import ResolverConfig
+from domainwatch.dns.factory import close, resolver_from
 from domainwatch.present.report import safe_text
 from domainwatch.runtime import aio
 from domainwatch.spf.shell import check_host
 from domainwatch.spf.types import Evaluation
 
 
-def _ip(text: str) -> str:
-    try:
-        return str(ipaddress.ip_address(text.strip()))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address") from None
-
-
-def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    spf = commands.add_parser("spf-eval", parents=[common], help="evaluate SPF as a receiving server would")
-    spf.add_argument("--ip", required=True, type=_ip, help="the connecting client's address")
-    spf.add_argument(
-        "--mail-from",
-        required=True,
-        metavar="ADDR",
-        help='the envelope sender; "" is the null sender (the HELO identity is checked)',
-    )
-    spf.add_argument("--helo", default="", metavar="NAME", help="the HELO/EHLO name")
-    spf.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def run(args: argparse.Namespace, settings: ResolverConfig) -> int:
+def run(args: argparse.Namespace) -> int:
+    settings = resolver_settings(ResolverConfig(), args)
     if not args.mail_from.strip() and not args.helo.strip():
         print(
             "domainwatch spf-eval: an empty --mail-from checks the HELO identity: give --helo",

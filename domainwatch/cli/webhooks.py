@@ -7,43 +7,30 @@ import sys
 
 import aiohttp
 
-from domainwatch.config import Config
-from domainwatch.daemon.daemon import utcnow
+from domainwatch.cli.common import EXIT_USAGE, load_config
+from domainwatch.config.schema import Config
 from domainwatch.present.views import iso
 from domainwatch.runtime import aio
-from domainwatch.store.sqlite import Store, StoreError
-from domainwatch.webhooks.outbox import Outbox
+from domainwatch.runtime.clock import utcnow
+from domainwatch.store.base import StoreError
+from domainwatch.store.sqlite import SqliteStore
 from domainwatch.webhooks.worker import ping
 
 
-def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    hooks = commands.add_parser("webhooks", help="test, list and replay webhook deliveries")
-    sub = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="COMMAND")
-    test = sub.add_parser(
-        "test", parents=[common], help="send a signed webhook.test event and show the answer"
-    )
-    test.add_argument("-c", "--config", required=True)
-    test.add_argument("--endpoint", help="only this endpoint (default: every one)")
-    listing = sub.add_parser("list", parents=[common], help="list pending (or dead-lettered) deliveries")
-    listing.add_argument("-c", "--config", required=True)
-    listing.add_argument("--dead", action="store_true", help="dead letters instead of pending deliveries")
-    replay = sub.add_parser("replay", parents=[common], help="send an event again, with the same id")
-    replay.add_argument("-c", "--config", required=True)
-    replay.add_argument("event_id")
-
-
-def run(config: Config, args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config, args)
+    if config is None:
+        return EXIT_USAGE
     if args.webhooks_command == "test":
         return aio.run(_test(config, args.endpoint))
     try:
-        store = Store(config.storage.path)
+        store = SqliteStore(config.storage.path)
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     try:
-        outbox = Outbox(store)
         if args.webhooks_command == "replay":
-            count = outbox.replay(args.event_id, utcnow())
+            count = store.replay(args.event_id, utcnow())
             print(
                 f"{count} deliveries of {args.event_id} queued again"
                 if count
@@ -51,7 +38,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
                 file=sys.stderr if not count else sys.stdout,
             )
             return 0 if count else 1
-        for d in outbox.deliveries("dead" if args.dead else "pending"):
+        for d in store.deliveries("dead" if args.dead else "pending"):
             error = f"  last: {d.last_status or d.last_error}" if d.attempts else ""
             print(
                 f"{d.event_id}  {d.endpoint:<16} {d.domain:<32} #{d.sequence:<5} {d.type:<24} "

@@ -1,7 +1,3 @@
-"""Configuration: YAML -> frozen, validated Config. `load(path)` is the only I/O."""
-
-from domainwatch.config.domains import DomainConfig
-from domainwatch.config.loader import ConfigError, load, parse
-from domainwatch.config.schema import Config
-
-__all__ = ["Config", "ConfigError", "DomainConfig", "load", "parse"]
+"""Configuration: YAML -> frozen, validated Config (loader.py; `load(path)` is the only I/O),
+the schema (schema.py, and the per-domain part composed from the record kinds in domains.py),
+and what a domain's config asks of it (plan.py)."""

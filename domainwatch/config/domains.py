@@ -1,4 +1,9 @@
-"""The per-domain part of the config schema: the records a domain must publish, and its timings.
+"""The per-domain part of the config schema, composed from the record kinds.
+
+Each record kind owns its key (checks/*.py: `RecordKind.key`, `.model`, `.default`); this
+module lays the keys out in the sections where the kinds say they belong: `sending`,
+`receiving`, or the domain itself (`dmarc`, `tracking`). A new kind therefore needs no change
+here. The classes are built when this module loads; the type checker sees the Protocol below.
 
 A fleet has one of these per domain (100,000 in a large replica), so they are slotted, frozen
 pydantic dataclasses rather than models: a model instance carries a `__dict__` and a set of
@@ -9,25 +14,28 @@ refuses a mapping for a dataclass in strict mode, so strictness is set per field
 
 from __future__ import annotations
 
-import functools
-import ipaddress
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
-from pydantic.dataclasses import dataclass
+from pydantic import BaseModel, Field
+from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.config.fields import DomainName, Duration, Region, RelativeHost, ReturnPathLabel, Selector
+from domainwatch.checks.base import RecordKind, Section
+from domainwatch.checks.registry import KINDS
+from domainwatch.fields import (
+    MODEL_CONFIG,
+    SECTION_CONFIG,
+    DomainName,
+    Duration,
+    Flag,
+    Number,
+    Region,
+    ReturnPathLabel,
+    Text,
+)
 
-_FIELDS = ConfigDict(extra="forbid")
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-Text = Annotated[str, Strict()]
-Number = Annotated[int, Strict()]
-Flag = Annotated[bool, Strict()]
-
-
-# The config of every pydantic model in the schema (the few, fleet-wide sections).
-MODEL_CONFIG = ConfigDict(extra="forbid", strict=True, frozen=True, arbitrary_types_allowed=True)
+Fields = Iterable[tuple[str, Any, Any]]  # (key, annotation, default)
 
 
 class Defaults(BaseModel):
@@ -41,132 +49,97 @@ class Defaults(BaseModel):
     failed_interval: Duration = timedelta(hours=1)
 
 
-@dataclass(frozen=True, slots=True, config=_FIELDS)
-class SpfConfig:
-    include: Annotated[list[Text], Strict()] = Field(default_factory=list)
-    # Addresses (or CIDRs) whose mail must pass check_host(): the SPF record is found only if
-    # an RFC 7208 evaluation passes for each (both ends of a CIDR).
-    authorize: Annotated[list[Text], Strict()] = Field(default_factory=list)
-
-    @field_validator("authorize")
-    @classmethod
-    def _networks_only(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not _is_network(value):
-                raise ValueError(f"{value!r} is not an IP address or CIDR")
-        return values
-
-    @field_validator("include")
-    @classmethod
-    def _domains_or_networks(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not value or " " in value:
-                raise ValueError("entries must be domains or IP networks, without spaces")
-        return values
-
-    def targets(self) -> tuple[tuple[str, ...], tuple[IPNetwork, ...]]:
-        """The domains to include, and the addresses to evaluate: `authorize`, and IPs listed
-        under `include` (same meaning)."""
-        return _targets(tuple(self.include), tuple(self.authorize))
+def _kind_fields(section: Section) -> list[tuple[str, Any, Any]]:
+    return [(k.key, k.model, k.default) for k in KINDS if k.section is section]
 
 
-@functools.lru_cache(maxsize=1024)
-def _targets(
-    include: tuple[str, ...], authorize: tuple[str, ...]
-) -> tuple[tuple[str, ...], tuple[IPNetwork, ...]]:
-    """Cached: most domains of a fleet include the same few providers, and share the tuples."""
-    domains = tuple(v.rstrip(".").lower() for v in include if not _is_network(v))
-    listed = [v for v in include if _is_network(v)] + list(authorize)
-    return domains, tuple(dict.fromkeys(ipaddress.ip_network(v, strict=False) for v in listed))
+def _compose(name: str, fields: Fields, namespace: dict[str, Any] | None = None) -> Any:
+    """A slotted, frozen pydantic dataclass with these fields (and methods)."""
+    body: dict[str, Any] = {"__module__": __name__, "__qualname__": name, "__annotations__": {}}
+    for key, annotation, default in fields:
+        body["__annotations__"][key] = annotation
+        if default is not _REQUIRED:
+            body[key] = default
+    body.update(namespace or {})
+    return schema(frozen=True, slots=True, config=SECTION_CONFIG)(type(name, (), body))
 
 
-def _is_network(value: str) -> bool:
-    if ":" not in value and not value.replace(".", "").replace("/", "").isdigit():
-        return False  # a domain name (the usual entry): skip the costly parse
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        return False
-    return True
+_REQUIRED = object()
 
 
-@dataclass(frozen=True, slots=True, config=_FIELDS)
-class MxConfig:
-    host: DomainName
-    priority: Number = Field(default=10, ge=0, le=65535)
+def _section(name: str, section: Section, fixed: Fields = ()) -> Any:
+    kinds = [k for k in KINDS if k.section is section]
+
+    def __post_init__(self: Any) -> None:  # noqa: N807 (the dataclass hook)
+        if not any(_is_set(getattr(self, k.key)) for k in kinds):
+            keys = ", ".join(dict.fromkeys(k.key for k in kinds))
+            raise ValueError(f"define at least one of {keys} (or use a preset)")
+
+    return _compose(name, [*fixed, *_kind_fields(section)], {"__post_init__": __post_init__})
 
 
-@dataclass(frozen=True, slots=True, config=_FIELDS)
-class DkimConfig:
-    selector: Selector
-    public_key: Text | None = None
-    cname: DomainName | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> DkimConfig:
-        if self.public_key is not None and self.cname is not None:
-            raise ValueError("set either public_key or cname, not both")
-        return self
+def _is_set(value: object) -> bool:
+    return value is not None and value != []
 
 
-@dataclass(frozen=True, slots=True, config=_FIELDS)
-class SendingConfig:
-    return_path: ReturnPathLabel = "send"
-    spf: SpfConfig | None = None
-    mx: MxConfig | None = None
-    dkim: Annotated[list[DkimConfig], Strict()] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _has_a_record(self) -> SendingConfig:
-        if self.spf is None and self.mx is None and not self.dkim:
-            raise ValueError("define at least one of spf, mx, dkim (or use a preset)")
-        return self
-
-
-@dataclass(frozen=True, slots=True, config=_FIELDS)
-class ReceivingConfig:
-    mx: Annotated[list[MxConfig], Strict()] = Field(min_length=1)
-
-
-@dataclass(frozen=True, slots=True, config=_FIELDS)
-class DmarcConfig:
-    required: Flag = False
-    min_policy: Literal["none", "quarantine", "reject"] = "none"
-
-
-@dataclass(frozen=True, slots=True, config=_FIELDS)
-class TrackingConfig:
-    host: RelativeHost
-    cname: DomainName
-
-
-@dataclass(frozen=True, slots=True, config=_FIELDS)
-class DomainConfig:
-    name: DomainName
-    verify: Flag = True
-    preset: Text | None = None
-    region: Region | None = None
-    sending: SendingConfig | None = None
-    receiving: ReceivingConfig | None = None
-    dmarc: DmarcConfig = DmarcConfig()
-    tracking: TrackingConfig | None = None
-    interval: Duration | None = None
-    window: Duration | None = None
-    confirm_missing: Number | None = Field(default=None, ge=1, le=100)
-    pending_interval: Duration | None = None
-    recheck_interval: Duration | None = None
-    failed_interval: Duration | None = None
-
-    @model_validator(mode="after")
-    def _has_a_capability(self) -> DomainConfig:
-        if self.verify and self.sending is None and self.receiving is None:
-            raise ValueError("enable sending or receiving (or set verify: false)")
-        return self
-
-    def settings(self, defaults: Defaults) -> Defaults:
-        """The domain's scheduling and window settings: its own keys over the defaults."""
-        own = {k: getattr(self, k) for k in _DEFAULT_KEYS if getattr(self, k) is not None}
-        return defaults.model_copy(update=own) if own else defaults  # most domains: the defaults
+def configured(domain: Any, kind: RecordKind) -> Any:
+    """The value of a kind's key in a domain's config (None where its section is absent)."""
+    holder = domain if kind.section is Section.DOMAIN else getattr(domain, kind.section.value)
+    return None if holder is None else getattr(holder, kind.key)
 
 
 _DEFAULT_KEYS = tuple(Defaults.model_fields)
+
+
+def _settings(self: Any, defaults: Defaults) -> Defaults:
+    """The domain's scheduling and window settings: its own keys over the defaults."""
+    own = {k: getattr(self, k) for k in _DEFAULT_KEYS if getattr(self, k) is not None}
+    return defaults.model_copy(update=own) if own else defaults  # most domains: the defaults
+
+
+def _has_a_capability(self: Any) -> None:
+    if self.verify and self.sending is None and self.receiving is None:
+        raise ValueError("enable sending or receiving (or set verify: false)")
+
+
+def _domain_fields() -> list[tuple[str, Any, Any]]:
+    return [
+        ("name", DomainName, _REQUIRED),
+        ("verify", Flag, True),
+        ("preset", Text | None, None),
+        ("region", Region | None, None),
+        ("sending", _SENDING | None, None),
+        ("receiving", _RECEIVING | None, None),
+        *_kind_fields(Section.DOMAIN),
+        ("interval", Duration | None, None),
+        ("window", Duration | None, None),
+        ("confirm_missing", Number | None, Field(default=None, ge=1, le=100)),
+        ("pending_interval", Duration | None, None),
+        ("recheck_interval", Duration | None, None),
+        ("failed_interval", Duration | None, None),
+    ]
+
+
+_SENDING = _section("SendingConfig", Section.SENDING, [("return_path", ReturnPathLabel, "send")])
+_RECEIVING = _section("ReceivingConfig", Section.RECEIVING)
+_DOMAIN = _compose(
+    "DomainConfig", _domain_fields(), {"__post_init__": _has_a_capability, "settings": _settings}
+)
+
+if TYPE_CHECKING:
+
+    class DomainConfig(Protocol):
+        """One entry of `domains:` (the record kinds' keys are read with `configured`)."""
+
+        name: str
+        verify: bool
+        preset: str | None
+        region: str | None
+        sending: Any
+        receiving: Any
+
+        def settings(self, defaults: Defaults) -> Defaults: ...
+
+else:
+    DomainConfig = _DOMAIN
+SendingConfig, ReceivingConfig = _SENDING, _RECEIVING

@@ -18,7 +18,6 @@ from pydantic import ValidationError
 from domainwatch.config.plain_yaml import NotPlain, plain_document
 from domainwatch.config.presets import apply_preset
 from domainwatch.config.schema import Config
-from domainwatch.runtime.gctune import gc_paused
 
 PathKey = tuple[str | int, ...]
 # libyaml's C parser (shipped in PyYAML's wheels) is about ten times faster: a 100k-domain file.
@@ -94,17 +93,7 @@ def parse(
     base_dir: Path | None = None,
     read_file: Callable[[Path], str] | None = None,
 ) -> Config:
-    with gc_paused():
-        return _parse(text, source, env, base_dir, read_file)
-
-
-def _parse(
-    text: str,
-    source: str,
-    env: Mapping[str, str] | None,
-    base_dir: Path | None,
-    read_file: Callable[[Path], str] | None,
-) -> Config:
+    """Validate config text; `source` names it in errors. Raises ConfigError for bad input."""
     data = _compose(text, source)
     problems = _Problems(source, text)
     # Walking every value costs a second per 100,000 domains: skip the walks when the text

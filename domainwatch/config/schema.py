@@ -7,8 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from domainwatch.config.domains import MODEL_CONFIG, Defaults, DomainConfig
-from domainwatch.config.fields import Duration, Listen, NameserverField, WebhookUrl, check_webhook_secret
+from domainwatch.config.domains import Defaults, DomainConfig
+from domainwatch.fields import MODEL_CONFIG, Duration, Listen, NameserverField, WebhookUrl
+from domainwatch.values import check_webhook_secret
 
 
 class _Model(BaseModel):

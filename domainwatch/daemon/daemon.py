@@ -1,7 +1,9 @@
-"""The long-running daemon: the async shell that feeds checks into the engine and the store.
+"""The long-running daemon: the async shell that feeds checks into the state rules and the store.
 
-All decisions are made by pure code (engine, status, scheduler); this module only resolves,
-stores, sleeps and reacts to signals. `run_once(now)` lets tests drive it without waiting.
+All decisions are made by pure code (state/, daemon/schedule.py); this module only resolves,
+stores, sleeps and reacts to signals. `run_once(now)` lets tests drive it without waiting. It
+is also the fleet's owner: readers (metrics, pages) read it as a FleetView and are told of each
+change (FleetListener).
 """
 
 from __future__ import annotations
@@ -9,68 +11,46 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
-from domainwatch.checks.base import Expectation
-from domainwatch.checks.plan import plan, specs
-from domainwatch.checks.runner import Observed, close, recheck_domain, resolver_from
-from domainwatch.config import Config, ConfigError, load
-from domainwatch.config.domains import Defaults, DomainConfig
+from domainwatch.checks.registry import facts_of
+from domainwatch.checks.runner import Observed, recheck_domain
+from domainwatch.config.loader import ConfigError, load
+from domainwatch.config.plan import DomainPlan, adopt_legacy_fingerprints
+from domainwatch.config.schema import Config
 from domainwatch.daemon.schedule import Schedule, interval_for, jittered, shared_cache_age
 from domainwatch.daemon.sharding import owns
 from domainwatch.dns.cache import SharedLookups
+from domainwatch.dns.factory import close, resolver_from
 from domainwatch.dns.resolver import Resolver
+from domainwatch.metrics.instruments import Metrics
 from domainwatch.present.views import domain_view
+from domainwatch.runtime.clock import Clock, utcnow
+from domainwatch.runtime.entropy import RandomPool
+from domainwatch.runtime.gctune import gc_paused
 from domainwatch.state.domain import (
     Change,
     DomainTrack,
-    RecordSpec,
     apply_report,
     reconcile,
     request_verification,
 )
-from domainwatch.state.facts import DomainFacts, facts_of
-from domainwatch.state.rules import Rules
+from domainwatch.state.events import Event, number
+from domainwatch.state.facts import DomainFacts
+from domainwatch.state.fleet import FleetListener
+from domainwatch.store.base import Results, Save, Store
 from domainwatch.store.batched import BatchedWrites
-from domainwatch.store.sqlite import Event, Save, Store
+from domainwatch.store.rows import EPOCH, MILLISECOND
 from domainwatch.webhooks.payloads import event_payload
 
-if TYPE_CHECKING:
-    from domainwatch.metrics.instruments import Metrics
-
 log = structlog.get_logger("domainwatch")
-Clock = Callable[[], datetime]
 SHUTDOWN_GRACE = 10.0  # seconds in-flight checks may finish after SIGTERM
 PURGE_EVERY = timedelta(hours=1)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class DomainPlan:
-    """Everything fixed by the config about one domain."""
-
-    config: DomainConfig
-    expectations: tuple[Expectation, ...]
-    specs: tuple[RecordSpec, ...]
-    settings: Defaults
-
-    @classmethod
-    def of(cls, domain: DomainConfig, defaults: Defaults) -> DomainPlan:
-        expectations = tuple(plan(domain))
-        return cls(domain, expectations, tuple(specs(list(expectations))), domain.settings(defaults))
-
-    @property
-    def rules(self) -> Rules:
-        return Rules(self.settings.window, self.settings.confirm_missing)
 
 
 class Daemon:
@@ -91,16 +71,19 @@ class Daemon:
         self._fixed_resolver = resolver
         self.schedule = Schedule()
         self.tracks: dict[str, DomainTrack] = store.load()
-        self.facts: dict[str, DomainFacts] = store.facts()
+        self.facts: dict[str, DomainFacts] = store.facts(facts_of)
+        self._ids = RandomPool()
         # Each domain's last check since start-up: a check whose answers are all the same again
         # reuses its results (no evaluation, no result rows rewritten; runner.observe_records).
         self.observed: dict[str, Observed] = {}
         self.last_reload_ok, self.last_reload_success_at = True, clock()
         self.plans: dict[str, DomainPlan] = {}
         self._inflight: dict[str, asyncio.Task[None]] = {}
-        # Hooks for the webhook worker: told of new events, and of every config swap.
+        # Hooks for the webhook worker: told of new events, and of every config swap; and the
+        # fleet's readers, told which domains changed.
         self.on_events: list[Callable[[list[Event]], None]] = []
         self.on_config: list[Callable[[Config], None]] = []
+        self.listeners: list[FleetListener] = []
         self._requeue: set[str] = set()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -118,6 +101,10 @@ class Daemon:
     @property
     def ready(self) -> bool:
         return not self.first_round
+
+    @property
+    def shard(self) -> tuple[int, int]:
+        return self.config.sharding.shard, self.config.sharding.total_shards
 
     # -- configuration ------------------------------------------------------------------------
     def apply_config(self, config: Config) -> None:
@@ -146,6 +133,8 @@ class Daemon:
         returning = self.store.load(include_removed=True) if set(self.plans) - set(self.tracks) else {}
         for name, domain_plan in self.plans.items():
             previous = self.tracks.get(name) or returning.get(name)
+            if previous is not None:
+                previous = adopt_legacy_fingerprints(previous, domain_plan)
             track, changes = reconcile(previous, name, domain_plan.config.verify, domain_plan.specs, now)
             self._queue(track, changes)
             if name not in old_plans and not changes and track.checked_at is not None:
@@ -157,8 +146,10 @@ class Daemon:
         self.writes.flush()
         self.store.purge_removed(now - config.storage.retention)
         self.store.purge_history(now - config.storage.history_retention)
-        for listener in getattr(self, "on_config", []):
+        for listener in self.on_config:
             listener(config)
+        for reader in self.listeners:
+            reader.fleet_changed()
         self._wake.set()
 
     def _new_resolver(self, config: Config) -> Resolver:
@@ -172,7 +163,8 @@ class Daemon:
         if self.config_path is None:
             return ["no config file to reload"]
         try:
-            config = load(self.config_path)
+            with gc_paused():  # a large acyclic structure: collections would only slow it
+                config = load(self.config_path)
         except ConfigError as exc:
             self.last_reload_ok = False
             # No traceback: the errors say what and where, and the running config stays.
@@ -226,7 +218,9 @@ class Daemon:
             self._queue(track, changes)  # the same results as last time: stored already
         else:
             results = {r.record: r.as_dict() for r in report.records}  # what is stored; facts' source
-            self.facts[name] = facts = facts_of(results)
+            facts = facts_of(results)
+            if facts != self.facts.get(name):
+                self.facts[name] = facts
             self._queue(track, changes, results, facts)
         self.writes.flush_soon()
         self.first_round.discard(name)
@@ -252,17 +246,26 @@ class Daemon:
         self,
         track: DomainTrack,
         changes: list[Change],
-        results: dict[str, dict[str, Any]] | None = None,
+        results: Results | None = None,
         facts: DomainFacts | None = None,
     ) -> bool:
         """Make `track` the domain's state and queue its write; False if nothing changed."""
-        if self.tracks.get(track.name) == track and not changes and results is None:
-            return False
-        payload_of = self._payload_builder(track, results) if changes and self.config.webhooks else None
         before = self.tracks.get(track.name)  # what is stored once the queued writes are done
-        self.writes.add(Save(track, changes, results, payload_of, facts, before))
-        self.tracks[track.name] = track
+        if before == track and not changes and results is None:
+            return False
+        track, events = number(track, changes, self._event_id)
+        payloads = self._payloads(track, events, results) if events and self.config.webhooks else None
+        self.writes.add(Save(track, events, results, payloads, facts, before))
+        self._replace(track)
         return True
+
+    def _event_id(self, at: datetime) -> str:
+        return self._ids.uuid7_hex((at - EPOCH) // MILLISECOND)
+
+    def _replace(self, track: DomainTrack) -> None:
+        self.tracks[track.name] = track
+        for reader in self.listeners:
+            reader.domains_changed((track.name,))
 
     def _restore(self, failed: list[Save]) -> None:
         """A batch was not written: go back to the stored tracks, so the next check re-derives
@@ -271,7 +274,7 @@ class Daemon:
             # Results that were not stored must be evaluated (and written) again, not reused.
             self.observed.pop(save.track.name, None)
             if self.tracks.get(save.track.name) is save.track and save.stored is not None:
-                self.tracks[save.track.name] = save.stored
+                self._replace(save.stored)
 
     def _announce(self, events: list[Event]) -> None:
         for listener in self.on_events:
@@ -290,22 +293,15 @@ class Daemon:
                 sequence=event.sequence,
             )
 
-    def _payload_builder(
-        self, track: DomainTrack, results: dict[str, dict[str, Any]] | None
-    ) -> Callable[[Event], dict[str, Any] | None]:
-        """Webhook bodies snapshot the domain as it is right after the change (built lazily, once)."""
-        views: list[dict[str, Any]] = []
-        plan = self.plans[track.name]  # now: the write (and this call) may come after a reload
-
-        def payload_of(event: Event) -> dict[str, Any] | None:
-            if event.kind not in ("domain", "record"):
-                return None
-            if not views:
-                stored = results or self.store.results(track.name)
-                views.append(domain_view(track, plan.specs, plan.rules, stored))
-            return event_payload(event, views[0])
-
-        return payload_of
+    def _payloads(
+        self, track: DomainTrack, events: list[Event], results: Results | None
+    ) -> dict[str, Mapping[str, Any]]:
+        """Webhook bodies: each snapshots the domain as it is right after the change."""
+        plan = self.plans[track.name]
+        stored = results or self.writes.latest_results(track.name) or self.store.results(track.name)
+        view = domain_view(track, plan.specs, plan.rules, stored)
+        bodies = {event.id: event_payload(event, view) for event in events}
+        return {event_id: body for event_id, body in bodies.items() if body is not None}
 
     def _schedule(self, name: str, now: datetime, *, immediately: bool = False) -> None:
         domain_plan = self.plans[name]

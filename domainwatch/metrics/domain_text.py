@@ -1,46 +1,46 @@
 """The per-domain metric families, written as exposition text and kept per domain.
 
 prometheus_client builds and formats a Sample in Python for each of the ~25 series a domain has;
-at 100k domains a scrape took 25 s (docs/performance.md). A domain's text depends only on its
-track, plan and facts, which are immutable objects replaced on every change, so each domain's
-text is formatted once per change and the scrape only joins strings. The output is the same
-text format 0.0.4 that prometheus_client writes (same float formatting, same escaping).
+at 100k domains a scrape took 25 s (docs/performance.md). So each domain's text is formatted
+when the fleet's owner says the domain changed (FleetListener), and a scrape only joins the
+kept chunks. The output is the text format 0.0.4 that prometheus_client writes (same float
+formatting, same escaping; tests/integration/test_metrics.py round-trips it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from prometheus_client.utils import floatToGoString
 
+from domainwatch.checks.base import FactMetric
+from domainwatch.checks.registry import KINDS
 from domainwatch.state.domain import DomainTrack, is_stale, window_deadline
 from domainwatch.state.facts import SEVERITIES, DomainFacts
+from domainwatch.state.fleet import FleetView, Shape
 from domainwatch.state.rules import Status
 
-if TYPE_CHECKING:
-    from domainwatch.daemon.daemon import Daemon, DomainPlan
 
-DMARC_POLICIES = ("none", "quarantine", "reject", "absent")
+@dataclass(frozen=True, slots=True)
+class _Domain:
+    """One domain as its families read it."""
 
-# (name, help), in the order they are written; the contract is docs/metrics.md.
-FAMILIES: tuple[tuple[str, str], ...] = (
-    ("domainwatch_domain_status", "1 for the domain's current status, 0 for the others"),
-    ("domainwatch_capability_status", "The capability's current status (value 1)"),
-    ("domainwatch_record_status", "The record's current status (value 1)"),
-    ("domainwatch_domain_status_since_timestamp_seconds", "When the domain's current status began"),
-    ("domainwatch_domain_last_check_timestamp_seconds", "When the domain was last checked"),
-    (
-        "domainwatch_domain_window_deadline_timestamp_seconds",
-        "When a pending or temporarily failing domain becomes failed",
-    ),
-    ("domainwatch_domain_stale", "1 when the last observations of a required record were lookup errors"),
-    ("domainwatch_domain_findings", "Current findings by severity"),
-    ("domainwatch_spf_dns_lookups", "DNS-querying terms of the SPF record (limit 10)"),
-    ("domainwatch_dkim_key_bits", "Size of the published DKIM key"),
-    ("domainwatch_dmarc_policy", "1 for the effective DMARC policy"),
-)
+    label: str  # domain="<name>", escaped
+    track: DomainTrack
+    shape: Shape
+    facts: DomainFacts | None
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    name: str
+    help: str
+    samples: Callable[[_Domain], str]  # the domain's lines of this family (pure)
+    # Changes with every check (check time, deadline, staleness): formatted again whenever the
+    # domain changes. The others are reused while the statuses and facts stay the same.
+    timely: bool = False
 
 
 def _number(value: float) -> str:
@@ -57,96 +57,198 @@ def escape(value: str) -> str:
     return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
+def _timestamp(metric: str, when: Callable[[_Domain], datetime | None]) -> Callable[[_Domain], str]:
+    def samples(d: _Domain) -> str:
+        moment = when(d)
+        return "" if moment is None else f"{metric}{{{d.label}}} {_number(moment.timestamp())}\n"
+
+    return samples
+
+
+def _domain_status(d: _Domain) -> str:
+    return "".join(
+        f'domainwatch_domain_status{{{d.label},status="{value.value}"}} {_flag(value is d.track.status)}\n'
+        for value in Status
+    )
+
+
+def _capability_status(d: _Domain) -> str:
+    return "".join(
+        f'domainwatch_capability_status{{{d.label},capability="{cap}",status="{s.value}"}} 1.0\n'
+        for cap, s in d.track.capabilities.items()
+    )
+
+
+def _record_status(d: _Domain) -> str:
+    return "".join(
+        f'domainwatch_record_status{{{d.label},record="{escape(rid)}",status="{r.status.value}"}} 1.0\n'
+        for rid, r in d.track.records.items()
+    )
+
+
+def _stale(d: _Domain) -> str:
+    return f"domainwatch_domain_stale{{{d.label}}} {_flag(is_stale(d.track, d.shape.specs))}\n"
+
+
+def _findings(d: _Domain) -> str:
+    if d.facts is None:
+        return ""
+    return "".join(
+        f'domainwatch_domain_findings{{{d.label},severity="{severity}"}} '
+        f"{_number(d.facts.findings.get(severity, 0))}\n"
+        for severity in SEVERITIES
+    )
+
+
+def _fact_family(kind: str, metric: FactMetric) -> Family:
+    """A kind's fact as a family: one sample per record of the kind holding the fact."""
+
+    def samples(d: _Domain) -> str:
+        if d.facts is None:
+            return ""
+        out = []
+        for record, facts in d.facts.records.items():
+            value = facts.get(metric.fact)
+            if value is None or record.partition(":")[0] != kind:
+                continue
+            labels = d.label
+            if metric.label is not None:
+                labels += f',{metric.label}="{escape(record.partition(":")[2])}"'
+            if metric.one_hot is None:
+                if isinstance(value, int):
+                    out.append(f"{metric.name}{{{labels}}} {_number(value)}\n")
+                continue
+            name, values = metric.one_hot
+            out += [f'{metric.name}{{{labels},{name}="{v}"}} {_flag(v == value)}\n' for v in values]
+        return "".join(out)
+
+    return Family(metric.name, metric.help, samples)
+
+
+# In the order they are written; the contract is docs/metrics.md.
+FAMILIES: tuple[Family, ...] = (
+    Family(
+        "domainwatch_domain_status", "1 for the domain's current status, 0 for the others", _domain_status
+    ),
+    Family("domainwatch_capability_status", "The capability's current status (value 1)", _capability_status),
+    Family("domainwatch_record_status", "The record's current status (value 1)", _record_status),
+    Family(
+        "domainwatch_domain_status_since_timestamp_seconds",
+        "When the domain's current status began",
+        _timestamp("domainwatch_domain_status_since_timestamp_seconds", lambda d: d.track.since),
+    ),
+    Family(
+        "domainwatch_domain_last_check_timestamp_seconds",
+        "When the domain was last checked",
+        _timestamp("domainwatch_domain_last_check_timestamp_seconds", lambda d: d.track.checked_at),
+        timely=True,
+    ),
+    Family(
+        "domainwatch_domain_window_deadline_timestamp_seconds",
+        "When a pending or temporarily failing domain becomes failed",
+        _timestamp(
+            "domainwatch_domain_window_deadline_timestamp_seconds",
+            lambda d: window_deadline(d.track, d.shape.specs, d.shape.rules),
+        ),
+        timely=True,
+    ),
+    Family(
+        "domainwatch_domain_stale",
+        "1 when the last observations of a required record were lookup errors",
+        _stale,
+        timely=True,
+    ),
+    Family("domainwatch_domain_findings", "Current findings by severity", _findings),
+    *(_fact_family(kind.name, metric) for kind in KINDS for metric in kind.metrics),
+)
+_HEADERS = tuple(f"# HELP {f.name} {f.help}\n# TYPE {f.name} gauge\n".encode() for f in FAMILIES)
+_TIMELY = tuple(f.timely for f in FAMILIES)
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     track: DomainTrack
-    plan: DomainPlan
+    shape: Shape
     facts: DomainFacts | None
     lines: tuple[bytes, ...]  # one chunk per family, each ending in a newline or empty
 
-    def matches(self, track: DomainTrack, plan: DomainPlan, facts: DomainFacts | None) -> bool:
-        return self.track is track and self.plan is plan and self.facts is facts
-
 
 class DomainText:
-    """Renders the per-domain families of a daemon; keeps each domain's text until it changes.
+    """The per-domain families of a fleet, kept per domain between scrapes.
 
-    The chunks are kept per family in export order, so a scrape re-formats only the domains
-    whose track, plan or facts object was replaced since the last one, and joins the rest as
-    they are (at 100,000 domains, visiting every domain's entries took a second per scrape).
+    The chunks are kept per family in export order; a scrape formats again only the domains
+    the fleet's owner said changed (domains_changed), and everything after fleet_changed.
     """
 
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
         self._position: dict[str, int] = {}
         self._chunks: list[list[bytes]] = [[] for _ in FAMILIES]
+        self._dirty: set[str] = set()
+        self._stale = True  # nothing rendered yet
 
-    def render(self, daemon: Daemon) -> list[bytes]:
-        """The families' text for every domain the daemon exports, in pieces to join once (at
+    def domains_changed(self, names: Iterable[str]) -> None:
+        self._dirty.update(names)
+
+    def fleet_changed(self) -> None:
+        self._stale = True
+
+    def render(self, fleet: FleetView) -> list[bytes]:
+        """The families' text for every domain the fleet exports, in pieces to join once (at
         100,000 domains the text is over 200 MB: every copy of it costs a tenth of a second)."""
-        changed = self._changed(daemon)
-        if changed is None:
-            self._rebuild(daemon)
+        dirty, self._dirty = self._dirty, set()
+        if self._stale or any(n not in self._position and n in fleet.plans for n in dirty):
+            self._rebuild(fleet)
         else:
-            for name in changed:
-                self._refresh(name, daemon)
+            for name in dirty:
+                self._refresh(name, fleet)
         out = []
-        for (metric, help_text), family in zip(FAMILIES, self._chunks, strict=True):
-            out.append(f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n".encode())
+        for header, family in zip(_HEADERS, self._chunks, strict=True):
+            out.append(header)
             out.extend(family)
         return out
 
-    def _changed(self, daemon: Daemon) -> list[str] | None:
-        """The exported domains whose text may differ; None when domains came, went or moved."""
-        entries, plans, facts, position = self._entries, daemon.plans, daemon.facts, self._position
-        changed: list[str] = []
-        exported = 0
-        for name, track in daemon.tracks.items():
-            plan = plans.get(name)
-            if plan is None:
-                continue
-            entry = entries.get(name)
-            if entry is None or position[name] != exported:
-                return None
-            exported += 1
-            if not entry.matches(track, plan, facts.get(name)):
-                changed.append(name)
-        return changed if exported == len(entries) else None
-
-    def _refresh(self, name: str, daemon: Daemon) -> None:
-        entry = self._entry(name, daemon.tracks[name], daemon.plans[name], daemon.facts.get(name))
+    def _refresh(self, name: str, fleet: FleetView) -> None:
+        position = self._position.get(name)
+        shape, track = fleet.plans.get(name), fleet.tracks.get(name)
+        if position is None:
+            return  # not exported, then or now
+        if shape is None or track is None:
+            self._rebuild(fleet)  # it went away
+            return
+        entry = self._entry(name, track, shape, fleet.facts.get(name))
         self._entries[name] = entry
-        position = self._position[name]
         for family, text in zip(self._chunks, entry.lines, strict=True):
             family[position] = text
 
-    def _rebuild(self, daemon: Daemon) -> None:
+    def _rebuild(self, fleet: FleetView) -> None:
+        self._stale = False
         entries: dict[str, _Entry] = {}
-        for name, track in daemon.tracks.items():
-            plan = daemon.plans.get(name)
-            if plan is not None:
-                entries[name] = self._entry(name, track, plan, daemon.facts.get(name))
+        for name, track in fleet.tracks.items():
+            shape = fleet.plans.get(name)
+            if shape is not None:
+                entries[name] = self._entry(name, track, shape, fleet.facts.get(name))
         self._entries = entries  # domains that went away are forgotten
         self._position = {name: position for position, name in enumerate(entries)}
         self._chunks = [
             list(family) for family in zip(*(e.lines for e in entries.values()), strict=True)
         ] or [[] for _ in FAMILIES]
 
-    def _entry(self, name: str, track: DomainTrack, plan: DomainPlan, facts: DomainFacts | None) -> _Entry:
+    def _entry(self, name: str, track: DomainTrack, shape: Shape, facts: DomainFacts | None) -> _Entry:
         """The domain's kept entry while it still matches, else a new one (reusing what holds)."""
         entry = self._entries.get(name)
-        if entry is not None and entry.matches(track, plan, facts):
+        if entry is not None and entry.track is track and entry.shape is shape and entry.facts is facts:
             return entry
-        before = entry.lines if entry is not None and _same_shown(entry, track, plan, facts) else None
-        return _Entry(track, plan, facts, domain_lines(name, track, plan, facts, before))
+        before = entry.lines if entry is not None and _same_shown(entry, track, shape, facts) else None
+        return _Entry(track, shape, facts, domain_lines(name, track, shape, facts, before))
 
 
-def _same_shown(entry: _Entry, track: DomainTrack, plan: DomainPlan, facts: DomainFacts | None) -> bool:
+def _same_shown(entry: _Entry, track: DomainTrack, shape: Shape, facts: DomainFacts | None) -> bool:
     """Whether the entry's status, capability, record and fact chunks still hold: usual after a
     check that changed nothing but the time (its track and facts are new, equal objects)."""
     old = entry.track
     return (
-        entry.plan is plan
+        entry.shape is shape
         and old.status is track.status
         and old.since == track.since
         and old.capabilities == track.capabilities
@@ -159,69 +261,16 @@ def _same_shown(entry: _Entry, track: DomainTrack, plan: DomainPlan, facts: Doma
 def domain_lines(
     name: str,
     track: DomainTrack,
-    plan: DomainPlan,
+    shape: Shape,
     facts: DomainFacts | None,
     before: tuple[bytes, ...] | None = None,
 ) -> tuple[bytes, ...]:
     """One domain's samples, one chunk per entry of FAMILIES (pure). `before`: the chunks of a
-    state that shows the same statuses, since and facts, reused instead of formatted again."""
-    domain = f'domain="{escape(name)}"'
-    deadline = window_deadline(track, plan.specs, plan.rules)
-    stale = _flag(is_stale(track, plan.specs))
-    timely = (
-        _single("domainwatch_domain_last_check_timestamp_seconds", domain, track.checked_at).encode(),
-        _single("domainwatch_domain_window_deadline_timestamp_seconds", domain, deadline).encode(),
-        f"domainwatch_domain_stale{{{domain}}} {stale}\n".encode(),
+    state that shows the same statuses, since and facts; its non-timely chunks are reused."""
+    domain = _Domain(f'domain="{escape(name)}"', track, shape, facts)
+    if before is None:
+        return tuple(family.samples(domain).encode() for family in FAMILIES)
+    return tuple(
+        family.samples(domain).encode() if timely else kept
+        for family, timely, kept in zip(FAMILIES, _TIMELY, before, strict=True)
     )
-    if before is not None:
-        return (*before[:4], *timely, *before[7:])
-    status = "".join(
-        f'domainwatch_domain_status{{{domain},status="{value.value}"}} {_flag(value is track.status)}\n'
-        for value in Status
-    )
-    capability = "".join(
-        f'domainwatch_capability_status{{{domain},capability="{cap}",status="{s.value}"}} 1.0\n'
-        for cap, s in track.capabilities.items()
-    )
-    record = "".join(
-        f'domainwatch_record_status{{{domain},record="{escape(rid)}",status="{r.status.value}"}} 1.0\n'
-        for rid, r in track.records.items()
-    )
-    since = _single("domainwatch_domain_status_since_timestamp_seconds", domain, track.since)
-    texts = (status, capability, record, since, *_fact_lines(domain, facts))
-    encoded = tuple(text.encode() for text in texts)
-    return (*encoded[:4], *timely, *encoded[4:])
-
-
-def _single(metric: str, domain: str, moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    return f"{metric}{{{domain}}} {_number(moment.timestamp())}\n"
-
-
-def _fact_lines(domain: str, facts: DomainFacts | None) -> tuple[str, str, str, str]:
-    if facts is None:
-        return "", "", "", ""
-    findings = "".join(
-        f'domainwatch_domain_findings{{{domain},severity="{severity}"}} '
-        f"{_number(facts.findings.get(severity, 0))}\n"
-        for severity in SEVERITIES
-    )
-    spf = (
-        ""
-        if facts.spf_dns_lookups is None
-        else f"domainwatch_spf_dns_lookups{{{domain}}} {_number(facts.spf_dns_lookups)}\n"
-    )
-    dkim = "".join(
-        f'domainwatch_dkim_key_bits{{{domain},selector="{escape(selector)}"}} {_number(bits)}\n'
-        for selector, bits in facts.dkim_key_bits.items()
-    )
-    dmarc = (
-        ""
-        if facts.dmarc_policy is None
-        else "".join(
-            f'domainwatch_dmarc_policy{{{domain},policy="{p}"}} {_flag(p == facts.dmarc_policy)}\n'
-            for p in DMARC_POLICIES
-        )
-    )
-    return findings, spf, dkim, dmarc

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from domainwatch.present.views import iso
-from domainwatch.store.sqlite import Event
+from domainwatch.state.events import Event
 
 DOMAIN_COLUMNS = (
     "domain",

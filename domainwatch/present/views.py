@@ -8,23 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from domainwatch.state.domain import DomainTrack, RecordSpec, is_stale, window_deadline
-from domainwatch.state.rules import RecordTrack, Rules, Status
+from domainwatch.state.rules import RecordTrack, Rules
 
 
 def iso(moment: datetime | None) -> str | None:
     """RFC 3339 in UTC with a Z, to the second: what people and Grafana read."""
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str) -> datetime:
-    """RFC 3339 with a zone ("Z" or an offset); ValueError with a message fit for a user."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{text!r} is not an RFC 3339 time such as 2026-11-26T12:00:00Z") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} needs a time zone (Z or +00:00)")
-    return moment
 
 
 def domain_view(
@@ -68,8 +57,3 @@ def record_view(spec: RecordSpec, record: RecordTrack, result: Mapping[str, Any]
     if "nameservers" in result:
         view["nameservers"] = result["nameservers"]
     return view
-
-
-def settled(status: Status) -> bool:
-    """Nothing to act on: verified, or deliberately not verified."""
-    return status in (Status.VERIFIED, Status.NOT_STARTED)

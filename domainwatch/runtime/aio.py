@@ -1,7 +1,7 @@
 """Running the event loop: uvloop where it is installed (Linux), the standard loop elsewhere.
 
 uvloop lets one core push about 15% more queries through the fast transport (bench/transports.py,
-docs/performance.md). The garbage collector is tuned (gctune.py) for the same processes.
+docs/performance.md).
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
-
-from domainwatch.runtime import gctune
 
 T = TypeVar("T")
 
@@ -24,6 +22,5 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    gctune.tune()
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(coroutine)

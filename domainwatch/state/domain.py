@@ -1,4 +1,5 @@
-"""Domain-level verification: apply a check report or a config change to a domain's stored state.
+"""Domain-level verification: apply a check report, a config change or the verify action to a
+domain's stored state.
 
 Pure: (previous DomainTrack, what happened, now) -> (new DomainTrack, changes). Every change says
 what caused it, so each status in the history is explainable from stored observations.
@@ -46,6 +47,7 @@ class DomainTrack:
     fingerprints: Mapping[str, str] = field(default_factory=dict)
     capabilities: Mapping[str, Status] = field(default_factory=dict)
     checked_at: datetime | None = None
+    sequence: int = 0  # the number of the domain's last event (events.number)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,56 +1,56 @@
 """The few numbers per domain that metrics export, distilled from its last check results.
 
 Kept per domain in memory by the daemon (small, fixed size) instead of whole reports, and
-computed from the stored JSON form so a restart rebuilds them from the store.
+stored beside the domain's state, so a restart reads these instead of every result.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
+FactValue = str | int
 
 
 @dataclass(frozen=True, slots=True)
 class DomainFacts:
     findings: Mapping[str, int] = field(default_factory=dict)  # severity -> count
-    spf_dns_lookups: int | None = None
-    dkim_key_bits: Mapping[str, int] = field(default_factory=dict)  # selector -> bits
-    dmarc_policy: str | None = None  # none | quarantine | reject | absent; None when unknown
+    # record id -> the facts its kind exports (spf_dns_lookups, dkim_key_bits, dmarc_policy, ...)
+    records: Mapping[str, Mapping[str, FactValue]] = field(default_factory=dict)
 
-
-def facts_of(results: Mapping[str, Mapping[str, Any]]) -> DomainFacts:
-    """From {record id: RecordResult.as_dict()}."""
-    counts = dict.fromkeys(SEVERITIES, 0)
-    spf: int | None = None
-    dkim: dict[str, int] = {}
-    dmarc: str | None = None
-    for record, result in results.items():
-        for finding in result.get("findings", []):
-            counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
-        facts = result.get("facts", {})
-        if record == "spf" and "spf_dns_lookups" in facts:
-            spf = int(facts["spf_dns_lookups"])
-        if record.startswith("dkim:") and "dkim_key_bits" in facts:
-            dkim[record.removeprefix("dkim:")] = int(facts["dkim_key_bits"])
-        if record == "dmarc" and "dmarc_policy" in facts:
-            dmarc = str(facts["dmarc_policy"])
-    return DomainFacts(counts, spf, dkim, dmarc)
+    def fact(self, record: str, name: str) -> FactValue | None:
+        return self.records.get(record, {}).get(name)
 
 
 def facts_json(facts: DomainFacts) -> str:
     """The stored form: a restart reads these few numbers instead of every result."""
-    return json.dumps(asdict(facts), sort_keys=True)
+    return json.dumps({"findings": dict(facts.findings), "records": facts.records}, sort_keys=True)
 
 
 def facts_from_json(text: str) -> DomainFacts:
+    """The stored form, from this version or an older one (unknown keys are ignored)."""
     data = json.loads(text)
-    return DomainFacts(
-        {str(k): int(v) for k, v in data["findings"].items()},
-        None if data["spf_dns_lookups"] is None else int(data["spf_dns_lookups"]),
-        {str(k): int(v) for k, v in data["dkim_key_bits"].items()},
-        None if data["dmarc_policy"] is None else str(data["dmarc_policy"]),
-    )
+    findings = {str(k): int(v) for k, v in (data.get("findings") or {}).items()}
+    if "records" in data:
+        records = {str(r): {str(k): _value(v) for k, v in f.items()} for r, f in data["records"].items()}
+        return DomainFacts(findings, records)
+    return DomainFacts(findings, _from_fixed_fields(data))
+
+
+def _from_fixed_fields(data: Mapping[str, Any]) -> dict[str, dict[str, FactValue]]:
+    """Facts as versions up to 0.1 stored them: one field per exported fact."""
+    records: dict[str, dict[str, FactValue]] = {}
+    if data.get("spf_dns_lookups") is not None:
+        records["spf"] = {"spf_dns_lookups": int(data["spf_dns_lookups"])}
+    for selector, bits in (data.get("dkim_key_bits") or {}).items():
+        records[f"dkim:{selector}"] = {"dkim_key_bits": int(bits)}
+    if data.get("dmarc_policy") is not None:
+        records["dmarc"] = {"dmarc_policy": str(data["dmarc_policy"])}
+    return records
+
+
+def _value(value: Any) -> FactValue:
+    return value if isinstance(value, int) and not isinstance(value, bool) else str(value)

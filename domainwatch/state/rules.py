@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from domainwatch.model import RecordState
+from domainwatch.model import Finding, RecordState, Severity
 
 
 class Status(enum.StrEnum):
@@ -24,10 +24,22 @@ class Status(enum.StrEnum):
     TEMPORARY_FAILURE = "temporary_failure"
 
 
+def settled(status: Status) -> bool:
+    """Nothing to act on: verified, or deliberately not verified."""
+    return status in (Status.VERIFIED, Status.NOT_STARTED)
+
+
 class Observation(enum.StrEnum):
     FOUND = "found"  # published and correct
     MISSING = "missing"  # NXDOMAIN, NODATA or a wrong value: conclusive
     ERROR = "error"  # timeout, SERVFAIL, refused: no conclusive answer
+
+
+def state_of(findings: Iterable[Finding]) -> RecordState:
+    """What a published record's findings make of it: WRONG if any is an error, else PRESENT."""
+    if any(f.severity is Severity.ERROR for f in findings):
+        return RecordState.WRONG
+    return RecordState.PRESENT
 
 
 def observe(state: RecordState) -> Observation:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 import structlog
 
-from domainwatch.store.sqlite import Event, Save, Store
+from domainwatch.state.events import Event
+from domainwatch.store.base import Results, Save, StateStore
 
 log = structlog.get_logger("domainwatch")
 
@@ -27,7 +28,7 @@ class BatchedWrites:
 
     def __init__(
         self,
-        store: Store,
+        store: StateStore,
         on_written: Callable[[list[Event]], None],
         on_failed: Callable[[list[Save]], None],
         *,
@@ -50,6 +51,12 @@ class BatchedWrites:
         if self._pending and self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.delay, self._flush_logged)
 
+    def latest_results(self, domain: str) -> Results | None:
+        """The domain's newest results among the queued saves (the store has older ones)."""
+        return next(
+            (s.results for s in reversed(self._pending) if s.track.name == domain and s.results), None
+        )
+
     def flush(self) -> list[list[Event]]:
         """Write everything queued now, in one transaction: the events of each save, in order.
 
@@ -63,10 +70,11 @@ class BatchedWrites:
         if not batch:
             return []
         try:
-            written = self.store.save_many(batch)
+            self.store.save_many(batch)
         except BaseException:
             self.on_failed(batch)
             raise
+        written = [list(save.events) for save in batch]
         for events in written:
             if events:
                 self.on_written(events)

@@ -89,4 +89,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE domains ADD COLUMN facts TEXT;
     """,
+    # 4: fingerprints are made from a canonical encoding of each expectation (checks/
+    # fingerprints.py). Stored ones are marked as the older kind; the daemon replaces each with
+    # the current one when the expectation is unchanged, so no record restarts on upgrade.
+    """
+    UPDATE records SET fingerprint = 'legacy:' || fingerprint WHERE fingerprint NOT LIKE 'legacy:%';
+    """,
 )

@@ -59,7 +59,7 @@ class Moments(dict[int | None, datetime | None]):
 def domain_from_row(
     row: tuple[Any, ...], records: dict[str, RecordTrack], fingerprints: dict[str, str], at: Moments
 ) -> DomainTrack:
-    name, verify, status, since, capabilities, checked_at = row
+    name, verify, status, since, capabilities, checked_at, sequence = row
     return DomainTrack(
         name,
         bool(verify),
@@ -69,6 +69,7 @@ def domain_from_row(
         fingerprints,
         {k: _STATUSES[v] for k, v in json.loads(capabilities).items()},
         at[checked_at],
+        sequence,
     )
 
 

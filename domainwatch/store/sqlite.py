@@ -1,4 +1,4 @@
-"""SQLite persistence: each domain's and record's state, the history of changes, the outbox.
+"""The SQLite store: each domain's and record's state, the history of changes, the webhook queue.
 
 One writer (the daemon's event loop), WAL journal, schema versioned with forward migrations in
 PRAGMA user_version. A state and the events it caused are written in one transaction, so a crash
@@ -11,20 +11,18 @@ import contextlib
 import json
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from domainwatch.runtime.entropy import RandomPool
-from domainwatch.state.domain import Change, DomainTrack
-from domainwatch.state.facts import DomainFacts, facts_from_json, facts_json, facts_of
+from domainwatch.state.domain import DomainTrack
+from domainwatch.state.events import Event
+from domainwatch.state.facts import DomainFacts, facts_from_json, facts_json
 from domainwatch.state.rules import RecordTrack
+from domainwatch.store.base import Results, Save, StoreError
 from domainwatch.store.migrations import MIGRATIONS
 from domainwatch.store.rows import (
-    EPOCH,
-    MILLISECOND,
     Moments,
     domain_from_row,
     from_micros,
@@ -32,65 +30,38 @@ from domainwatch.store.rows import (
     row_holds,
     to_micros,
 )
-
-PayloadBuilder = Callable[["Event"], "dict[str, Any] | None"]
-
-
-@dataclass(frozen=True, slots=True)
-class Save:
-    """One domain's new state, the changes that led to it and (after a check) its results."""
-
-    track: DomainTrack
-    changes: list[Change]
-    results: Mapping[str, Mapping[str, Any]] | None = None  # record id -> RecordResult.as_dict()
-    payload_of: PayloadBuilder | None = None
-    facts: DomainFacts | None = None  # distilled from `results`
-    # The domain's state as stored before this save, when known: rows it already holds are
-    # not written again, and only a record it has and the new state lacks needs deleting.
-    stored: DomainTrack | None = None
+from domainwatch.store.sqlite_deliveries import DeliveryQueue
 
 
-class StoreError(Exception):
-    """The database cannot be used (unreadable, corrupt, or from a newer domainwatch)."""
+def _connect(path: str, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    else:
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process crashes
+        db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=5000")
+    return db
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """A stored status change: the unit of history and of webhook delivery."""
-
-    id: str
-    domain: str
-    sequence: int
-    kind: str
-    subject: str
-    previous: str
-    status: str
-    at: datetime
-    reason: str
-    observations: Mapping[str, Any]
-
-
-class Store:
+class SqliteStore(DeliveryQueue):
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         """Open (creating and migrating) the database; `readonly` never creates or changes it."""
         self.path = str(path)
         if readonly and not Path(self.path).exists():
             raise StoreError(f"{self.path}: no state yet (has `domainwatch run` been started?)")
         try:
-            if readonly:
-                uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
-                self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-            else:
-                self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process crashes
-                self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA busy_timeout=5000")
+            self.db = _connect(self.path, readonly)
             self._migrate(readonly)
-            self.is_open = True
-            self._random = RandomPool()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot use the database: {exc}") from None
+        self._open = True
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
 
     def _migrate(self, readonly: bool) -> None:
         (version,) = self.db.execute("PRAGMA user_version").fetchone()
@@ -122,14 +93,14 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
-        self.is_open = False
+        self._open = False
 
     # -- reading ------------------------------------------------------------------------------
     def load(self, *, include_removed: bool = False) -> dict[str, DomainTrack]:
         moments = Moments()
         records, fingerprints = self._records(include_removed, moments)
         rows = self.db.execute(
-            "SELECT name, verify, status, since, capabilities, checked_at FROM domains"
+            "SELECT name, verify, status, since, capabilities, checked_at, sequence FROM domains"
             " WHERE removed_at IS NULL OR ?",
             (include_removed,),
         )
@@ -166,13 +137,7 @@ class Store:
             own[record], prints[record] = state, row[2]
         return records, fingerprints
 
-    def removed(self) -> dict[str, datetime]:
-        rows = self.db.execute("SELECT name, removed_at FROM domains WHERE removed_at IS NOT NULL")
-        return {name: from_micros(at) for name, at in rows}  # type: ignore[misc]
-
-    def facts(self) -> dict[str, DomainFacts]:
-        """Every current domain's facts; distilled from its stored results where a store from
-        before they were kept has none."""
+    def facts(self, distill: Callable[[Results], DomainFacts]) -> dict[str, DomainFacts]:
         rows = self.db.execute("SELECT name, facts FROM domains WHERE removed_at IS NULL").fetchall()
         results: dict[str, dict[str, dict[str, Any]]] = {}
         for domain, record, text in self.db.execute(  # one query, not one per domain
@@ -184,7 +149,7 @@ class Store:
         # share the (immutable) result.
         parsed = {text: facts_from_json(text) for text in {text for _, text in rows if text is not None}}
         return {
-            name: parsed[text] if text is not None else facts_of(results.get(name, {})) for name, text in rows
+            name: parsed[text] if text is not None else distill(results.get(name, {})) for name, text in rows
         }
 
     def results(self, domain: str) -> dict[str, dict[str, Any]]:
@@ -200,61 +165,50 @@ class Store:
         return [_event_from_row(row) for row in self.db.execute(query, args)]
 
     def iter_history(self, since: datetime | None = None, batch: int = 500) -> Iterator[Event]:
-        """All events since `since`, oldest first, fetched in batches (constant memory)."""
-        cursor = self.db.execute(
-            "SELECT * FROM history WHERE at >= ? ORDER BY at, domain, sequence", (to_micros(since) or 0,)
-        )
-        while rows := cursor.fetchmany(batch):
-            yield from (_event_from_row(row) for row in rows)
-
-    def outbox(self) -> list[str]:
-        return [
-            row[0] for row in self.db.execute("SELECT event_id FROM outbox ORDER BY created_at, event_id")
-        ]
+        """All events since `since`, oldest first, fetched in batches (constant memory) on a
+        connection of its own: a long export never holds up, or sees half of, a write."""
+        own = self.path != ":memory:"
+        db = _connect(self.path, readonly=True) if own else self.db
+        try:
+            cursor = db.execute(
+                "SELECT * FROM history WHERE at >= ? ORDER BY at, domain, sequence", (to_micros(since) or 0,)
+            )
+            while rows := cursor.fetchmany(batch):
+                yield from (_event_from_row(row) for row in rows)
+        finally:
+            if own:
+                db.close()
 
     # -- writing ------------------------------------------------------------------------------
-    def save(
-        self,
-        track: DomainTrack,
-        changes: Iterable[Change],
-        results: Mapping[str, Mapping[str, Any]] | None = None,
-        payload_of: PayloadBuilder | None = None,
-    ) -> list[Event]:
-        """Write a domain's new state and the events it caused, atomically.
-
-        `payload_of` builds each event's webhook body snapshot (None: not delivered), stored in
-        the outbox in the same transaction, so a crash can neither lose nor half-write one.
-        """
-        return self.save_many([Save(track, list(changes), results, payload_of)])[0]
-
-    def save_many(self, saves: Iterable[Save]) -> list[list[Event]]:
-        """Several domains' saves in one transaction (all or none): the events of each, in order.
+    def save_many(self, saves: Sequence[Save]) -> None:
+        """Several domains' saves in one transaction (all or none).
 
         One transaction per domain cost as much as checking it (docs/performance.md).
         """
         with self.transaction():
-            return [self._save_one(save) for save in saves]
+            for save in saves:
+                self._save_one(save)
 
-    def _save_one(self, save: Save) -> list[Event]:
+    def _save_one(self, save: Save) -> None:
         self._upsert_domain(save.track, save.facts)
         self._replace_records(save.track, save.results or {}, save.stored)
-        events = [self._append_event(change) for change in save.changes]
-        for event in events:
-            payload = save.payload_of(event) if save.payload_of else None
+        for event in save.events:
+            self._insert_event(event)
+        for event in save.events:
+            payload = (save.payloads or {}).get(event.id)
             if payload is not None:
                 self.db.execute(
                     "INSERT INTO outbox (event_id, domain, created_at, payload) VALUES (?,?,?,?)",
                     (event.id, event.domain, to_micros(event.at), json.dumps(payload, sort_keys=True)),
                 )
-        return events
 
     def _upsert_domain(self, track: DomainTrack, facts: DomainFacts | None) -> None:
         self.db.execute(
-            "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, facts)"
-            " VALUES (?,?,?,?,?,?,?)"
+            "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, facts, sequence)"
+            " VALUES (?,?,?,?,?,?,?,?)"
             " ON CONFLICT(name) DO UPDATE SET verify=excluded.verify, status=excluded.status,"
             " since=excluded.since, capabilities=excluded.capabilities, checked_at=excluded.checked_at,"
-            " facts=COALESCE(excluded.facts, domains.facts), removed_at=NULL",
+            " facts=COALESCE(excluded.facts, domains.facts), sequence=excluded.sequence, removed_at=NULL",
             (
                 track.name,
                 int(track.verify),
@@ -263,12 +217,11 @@ class Store:
                 json.dumps({k: v.value for k, v in track.capabilities.items()}),
                 to_micros(track.checked_at),
                 facts_json(facts) if facts is not None else None,
+                track.sequence,
             ),
         )
 
-    def _replace_records(
-        self, track: DomainTrack, results: Mapping[str, Mapping[str, Any]], stored: DomainTrack | None
-    ) -> None:
+    def _replace_records(self, track: DomainTrack, results: Results, stored: DomainTrack | None) -> None:
         if stored is None or not stored.records.keys() <= track.records.keys():
             self.db.execute(
                 "DELETE FROM records WHERE domain = ? AND record NOT IN (SELECT value FROM json_each(?))",
@@ -302,22 +255,7 @@ class Store:
             ],
         )
 
-    def _append_event(self, change: Change) -> Event:
-        (sequence,) = self.db.execute(
-            "UPDATE domains SET sequence = sequence + 1 WHERE name = ? RETURNING sequence", (change.domain,)
-        ).fetchone()
-        event = Event(
-            self._random.uuid7_hex((change.at - EPOCH) // MILLISECOND),
-            change.domain,
-            sequence,
-            change.kind,
-            change.subject,
-            change.previous.value,
-            change.status.value,
-            change.at,
-            change.reason,
-            dict(change.observations),
-        )
+    def _insert_event(self, event: Event) -> None:
         self.db.execute(
             "INSERT INTO history (id, domain, sequence, kind, subject, previous, status, at, reason,"
             " observations) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -334,7 +272,6 @@ class Store:
                 json.dumps(event.observations, sort_keys=True),
             ),
         )
-        return event
 
     def purge_history(self, before: datetime) -> int:
         """Forget status changes older than `before`, except those still waiting for delivery."""
@@ -346,13 +283,12 @@ class Store:
             )
         return cursor.rowcount
 
-    def mark_removed(self, names: Iterable[str], now: datetime) -> None:
+    def mark_removed(self, names: Sequence[str], now: datetime) -> None:
         with self.transaction():
-            for name in names:
-                self.db.execute(
-                    "UPDATE domains SET removed_at = ? WHERE name = ? AND removed_at IS NULL",
-                    (to_micros(now), name),
-                )
+            self.db.executemany(
+                "UPDATE domains SET removed_at = ? WHERE name = ? AND removed_at IS NULL",
+                [(to_micros(now), name) for name in names],
+            )
 
     def purge_removed(self, before: datetime) -> list[str]:
         """Forget domains removed from the config before `before` (storage.retention)."""

@@ -12,10 +12,11 @@ from aiohttp import web
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.daemon.sharding import shard_of
 from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
-from domainwatch.present.views import domain_view, iso, parse_time
+from domainwatch.present.views import domain_view, iso
+from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts
 from domainwatch.state.rules import Status
-from domainwatch.store.sqlite import Event, Store
+from domainwatch.values import parse_time
 from domainwatch.web.auth import requires
 
 MAX_LIMIT = 10_000
@@ -159,13 +160,8 @@ def routes(daemon: Daemon) -> web.RouteTableDef:
     @requires("admin")
     async def export_history(request: web.Request) -> web.StreamResponse:
         since = time_param(request, "since")
-        reader = daemon.store if daemon.store.path == ":memory:" else Store(daemon.store.path, readonly=True)
-        try:
-            rows = (history_row(e) for e in reader.iter_history(since))
-            return await stream_csv(request, "history.csv", csv_chunks(HISTORY_COLUMNS, rows))
-        finally:
-            if reader is not daemon.store:
-                reader.close()
+        rows = (history_row(e) for e in daemon.store.iter_history(since))
+        return await stream_csv(request, "history.csv", csv_chunks(HISTORY_COLUMNS, rows))
 
     return table
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from domainwatch.daemon.daemon import Daemon
-from domainwatch.metrics.instruments import Metrics
+from domainwatch.metrics.exposition import Exposition
 from domainwatch.web import api, pages, webhooks_api
 from domainwatch.web.auth import Denied, Handler, auth_middleware, requires
 from domainwatch.webhooks.worker import WebhookWorker
@@ -19,12 +19,14 @@ from domainwatch.webhooks.worker import WebhookWorker
 log = structlog.get_logger("domainwatch.web")
 
 
-def create_app(daemon: Daemon, metrics: Metrics, webhooks: WebhookWorker | None = None) -> web.Application:
+def create_app(
+    daemon: Daemon, exposition: Exposition, webhooks: WebhookWorker | None = None
+) -> web.Application:
     # Tokens are read per request, so a reload that changes them takes effect at once.
     app = web.Application(
         middlewares=[errors_middleware(), auth_middleware(lambda: daemon.config.server.tokens, deny)]
     )
-    app.add_routes(probe_routes(daemon, metrics))
+    app.add_routes(probe_routes(daemon, exposition))
     app.add_routes(api.routes(daemon))
     app.add_routes(pages.routes(daemon, webhooks))
     if webhooks is not None:
@@ -69,7 +71,7 @@ def errors_middleware() -> Middleware:
     return middleware
 
 
-def probe_routes(daemon: Daemon, metrics: Metrics) -> web.RouteTableDef:
+def probe_routes(daemon: Daemon, exposition: Exposition) -> web.RouteTableDef:
     table = web.RouteTableDef()
 
     @table.get("/livez")
@@ -93,7 +95,7 @@ def probe_routes(daemon: Daemon, metrics: Metrics) -> web.RouteTableDef:
 
     @table.get("/metrics")
     async def scrape(request: web.Request) -> web.Response:
-        body, headers = metrics.render(request.headers.get("Accept-Encoding", ""))
+        body, headers = exposition.render(request.headers.get("Accept-Encoding", ""))
         return web.Response(body=body, headers=headers)
 
     @table.post("/-/reload")

@@ -50,11 +50,13 @@ def webhook_problems(worker: WebhookWorker | None) -> list[str]:
     if worker is None:
         return []
     problems = [
-        f"webhook endpoint {name} is disabled: {reason}" for name, reason in worker.outbox.disabled().items()
+        f"webhook endpoint {name} is disabled: {reason}" for name, reason in worker.store.disabled().items()
     ]
-    for name, (_, _, dead) in worker.outbox.stats(worker.clock()).items():
-        if dead:
-            problems.append(f"webhook endpoint {name} has {dead} dead-lettered deliveries")
+    for stats in worker.endpoint_stats():
+        if stats.dead_letters:
+            problems.append(
+                f"webhook endpoint {stats.name} has {stats.dead_letters} dead-lettered deliveries"
+            )
     return problems
 
 

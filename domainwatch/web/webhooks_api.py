@@ -9,9 +9,9 @@ import aiohttp
 from aiohttp import web
 
 from domainwatch.present.views import iso
+from domainwatch.store.base import Delivery
 from domainwatch.web.api import ApiError
 from domainwatch.web.auth import requires
-from domainwatch.webhooks.outbox import Delivery
 from domainwatch.webhooks.worker import WebhookWorker, ping
 
 STATES = ("pending", "delivered", "dead")
@@ -45,8 +45,8 @@ def routes(worker: WebhookWorker) -> web.RouteTableDef:
     @table.get("/api/v1/webhooks")
     @requires("admin")
     async def endpoints(_: web.Request) -> web.Response:
-        stats = worker.outbox.stats(worker.clock())
-        disabled = worker.outbox.disabled()
+        stats = {s.name: s for s in worker.endpoint_stats()}
+        disabled = worker.store.disabled()
         return web.json_response(
             {
                 "endpoints": [
@@ -58,9 +58,9 @@ def routes(worker: WebhookWorker) -> web.RouteTableDef:
                         "domains": list(w.domains),
                         "disabled": w.name in disabled,
                         "disabled_reason": disabled.get(w.name),
-                        "pending": stats.get(w.name, (0, 0.0, 0))[0],
-                        "oldest_pending_age_seconds": stats.get(w.name, (0, 0.0, 0))[1],
-                        "dead_letters": stats.get(w.name, (0, 0.0, 0))[2],
+                        "pending": stats[w.name].pending,
+                        "oldest_pending_age_seconds": stats[w.name].oldest_pending_age,
+                        "dead_letters": stats[w.name].dead_letters,
                     }
                     for w in worker.config.webhooks
                 ]
@@ -73,12 +73,12 @@ def routes(worker: WebhookWorker) -> web.RouteTableDef:
         state = request.query.get("state")
         if state is not None and state not in STATES:
             raise ApiError(400, "bad_parameter", f"state must be one of {', '.join(STATES)}")
-        return web.json_response({"deliveries": [delivery_view(d) for d in worker.outbox.deliveries(state)]})
+        return web.json_response({"deliveries": [delivery_view(d) for d in worker.store.deliveries(state)]})
 
     @table.post("/api/v1/webhooks/deliveries/{event_id}/replay")
     @requires("admin")
     async def replay(request: web.Request) -> web.Response:
-        count = worker.outbox.replay(request.match_info["event_id"], worker.clock())
+        count = worker.store.replay(request.match_info["event_id"], worker.clock())
         if not count:
             raise ApiError(404, "not_found", "no dead-lettered or delivered delivery has that event id")
         worker.wake()

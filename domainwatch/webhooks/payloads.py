@@ -12,7 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from domainwatch import __version__
 from domainwatch.present.views import iso
-from domainwatch.store.sqlite import Event
+from domainwatch.state.events import Event
 
 USER_AGENT = f"domainwatch/{__version__} (+https://github.com/domainwatch/domainwatch)"
 FIRING = frozenset({"failed", "temporary_failure", "partially_failed"})

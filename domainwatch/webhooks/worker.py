@@ -1,5 +1,6 @@
 """The delivery worker: fans out the outbox and delivers due events, per endpoint, in order per
-domain, with bounded concurrency; the async shell around policy.py and outbox.py."""
+domain, with bounded concurrency; the async shell around policy.py and fanout.py, over the
+store's delivery queue."""
 
 from __future__ import annotations
 
@@ -10,19 +11,17 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import aiohttp
 import structlog
 
 from domainwatch.config.schema import Config, WebhookConfig
-from domainwatch.store.sqlite import Store
-from domainwatch.webhooks.outbox import Delivery, Outbox
+from domainwatch.metrics.exposition import EndpointStats
+from domainwatch.metrics.instruments import Metrics
+from domainwatch.store.base import Delivery, DeliveryStore
+from domainwatch.webhooks.fanout import deliveries_for
 from domainwatch.webhooks.payloads import ping_body, signed_headers
 from domainwatch.webhooks.policy import Outcome, classify, next_attempt, parse_retry_after
-
-if TYPE_CHECKING:
-    from domainwatch.metrics.instruments import Metrics
 
 log = structlog.get_logger("domainwatch.webhooks")
 PER_ENDPOINT = 8  # deliveries in flight per endpoint (each for a different domain)
@@ -34,7 +33,7 @@ class WebhookWorker:
     def __init__(
         self,
         config: Config,
-        store: Store,
+        store: DeliveryStore,
         *,
         clock: Callable[[], datetime],
         rng: random.Random | None = None,
@@ -42,17 +41,16 @@ class WebhookWorker:
     ) -> None:
         self.config, self.store, self.clock, self.metrics = config, store, clock, metrics
         self.rng = rng or random.Random()  # noqa: S311 (jitter, not security)
-        self.outbox = Outbox(store)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._limits: dict[str, asyncio.Semaphore] = {}
-        self.outbox.recover(clock())
+        self.store.recover(clock())
         self.apply_config(config)
 
     def apply_config(self, config: Config) -> None:
         self.config = config
-        self.outbox.sync_endpoints(config.webhooks)
+        self.store.sync_endpoints([(w.name, w.url) for w in config.webhooks])
         self._limits = {
             w.name: self._limits.get(w.name) or asyncio.Semaphore(PER_ENDPOINT) for w in config.webhooks
         }
@@ -66,8 +64,28 @@ class WebhookWorker:
         self._wake.set()
 
     def enabled(self) -> list[WebhookConfig]:
-        disabled = self.outbox.disabled()
+        disabled = self.store.disabled()
         return [w for w in self.config.webhooks if w.name not in disabled]
+
+    def endpoint_stats(self) -> list[EndpointStats]:
+        """Each configured endpoint's queue (for /metrics and the status page)."""
+        stats, disabled, now = self.store.queue_stats(), self.store.disabled(), self.clock()
+        out = []
+        for endpoint in self.config.webhooks:
+            queue = stats.get(endpoint.name)
+            oldest = queue.oldest_pending if queue else None
+            age = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+            pending, dead = (queue.pending, queue.dead) if queue else (0, 0)
+            out.append(EndpointStats(endpoint.name, pending, age, dead, endpoint.name in disabled))
+        return out
+
+    def fan_out(self, now: datetime) -> int:
+        """Turn new events into one delivery per subscribed endpoint; how many were queued."""
+        entries = self.store.outbox()
+        fanned = [(e, deliveries_for(e, self.config.webhooks, self.external_url)) for e in entries]
+        if fanned:
+            self.store.fan_out(fanned, now)
+        return sum(len(deliveries) for _, deliveries in fanned)
 
     # -- one round ----------------------------------------------------------------------------
     async def run_once(self, session: aiohttp.ClientSession) -> int:
@@ -78,11 +96,11 @@ class WebhookWorker:
 
     def _start_due(self, session: aiohttp.ClientSession) -> list[asyncio.Task[None]]:
         now = self.clock()
-        self.outbox.fan_out(self.config.webhooks, self.external_url, now)
+        self.fan_out(now)
         tasks = []
         for endpoint in self.enabled():
-            for delivery in self.outbox.due(endpoint.name, now):
-                self.outbox.start_attempt(delivery, now)  # committed before sending
+            for delivery in self.store.due(endpoint.name, now):
+                self.store.start_attempt(delivery, now)  # committed before sending
                 task = asyncio.create_task(self._deliver(session, endpoint, delivery))
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)
@@ -100,10 +118,10 @@ class WebhookWorker:
         attempts = delivery.attempts + 1
         next_at = None
         if outcome is Outcome.SUCCESS:
-            self.outbox.settle(delivery, "delivered", now, next_at=None, status=status, error=None)
+            self.store.settle(delivery, "delivered", now, next_at=None, status=status, error=None)
         elif outcome is Outcome.GONE:
-            self.outbox.disable(endpoint.name, "the receiver answered 410 Gone", now)
-            self.outbox.settle(
+            self.store.disable(endpoint.name, "the receiver answered 410 Gone", now)
+            self.store.settle(
                 delivery, "pending", now, next_at=now, status=status, error="410 Gone: disabled"
             )
             log.warning("webhook_endpoint_disabled", endpoint=endpoint.name, reason="410 Gone")
@@ -113,7 +131,7 @@ class WebhookWorker:
             )
             outcome = Outcome.RETRY if next_at is not None else Outcome.DEAD
             state = "pending" if next_at else "dead"
-            self.outbox.settle(delivery, state, now, next_at=next_at, status=status, error=error)
+            self.store.settle(delivery, state, now, next_at=next_at, status=status, error=error)
         log.info(
             "webhook_attempt",
             endpoint=endpoint.name,
@@ -144,7 +162,7 @@ class WebhookWorker:
                     self._start_due(session)
                     if self.clock() - purged_at > PURGE_EVERY:
                         purged_at = self.clock()
-                        self.outbox.purge_finished(purged_at - self.config.storage.retention)
+                        self.store.purge_finished(purged_at - self.config.storage.retention)
                 except Exception:
                     log.exception("webhook_round_failed")
                 await self._sleep()
@@ -153,7 +171,7 @@ class WebhookWorker:
 
     async def _sleep(self) -> None:
         names = [w.name for w in self.enabled()]
-        due = self.outbox.next_due(names) if names else None
+        due = self.store.next_due(names) if names else None
         seconds = POLL if due is None else max(0.0, min(POLL, (due - self.clock()).total_seconds()))
         self._wake.clear()
         with contextlib.suppress(TimeoutError):

@@ -25,8 +25,8 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     state: dict[str, Any] = {}
 
     async def serve() -> None:
-        daemon, metrics = await make_daemon(tmp_path_factory.mktemp("api"), tokens=True)
-        runner = web.AppRunner(create_app(daemon, metrics))
+        daemon, exposition = await make_daemon(tmp_path_factory.mktemp("api"), tokens=True)
+        runner = web.AppRunner(create_app(daemon, exposition))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

@@ -46,8 +46,8 @@ async def tab(
         pytest.skip("Debian chromium is not installed")
     from playwright.async_api import async_playwright  # noqa: PLC0415 (only where chromium exists)
 
-    daemon, metrics = await make_daemon(tmp_path)
-    server = await aiohttp_server(create_app(daemon, metrics))
+    daemon, exposition = await make_daemon(tmp_path)
+    server = await aiohttp_server(create_app(daemon, exposition))
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = await browser.new_page(base_url=str(server.make_url("/")))

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from domainwatch.cli.run import status_document
-from domainwatch.config import load
-from domainwatch.store.sqlite import Store
+from domainwatch.cli.status import status_document
+from domainwatch.config.loader import load
+from domainwatch.store.sqlite import SqliteStore
 from domainwatch.testing import Behaviour, DnsTestServer
 
 GOOD = "good.example.com"
@@ -68,7 +68,7 @@ class RunningDaemon:
         path = self.config.parent / "state.db"
         if not path.exists():
             return {}
-        store = Store(path, readonly=True)
+        store = SqliteStore(path, readonly=True)
         try:
             return {d["name"]: d for d in status_document(load(self.config), store)["domains"]}
         finally:

@@ -6,19 +6,22 @@ import asyncio
 import dataclasses
 import random
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from domainwatch.config import Config, parse
-from domainwatch.config.domains import MxConfig
-from domainwatch.daemon.daemon import Daemon, DomainPlan
+from domainwatch.checks.mx import MxConfig
+from domainwatch.config.loader import parse
+from domainwatch.config.plan import DomainPlan
+from domainwatch.config.schema import Config
+from domainwatch.daemon.daemon import Daemon
 from domainwatch.daemon.schedule import shared_cache_age
 from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.resolver import Lookup, Outcome, Query
-from domainwatch.store.sqlite import Event, Save, Store
+from domainwatch.store.base import Save
+from domainwatch.store.sqlite import SqliteStore
 from domainwatch.testing import FakeClock, FakeResolver
 from tests.integration.daemon_helpers import advance, step
 
@@ -51,9 +54,9 @@ def published() -> FakeResolver:
 
 def make(
     tmp_path: Path, resolver: FakeResolver, store_path: str | None = None
-) -> tuple[Daemon, FakeClock, Store]:
+) -> tuple[Daemon, FakeClock, SqliteStore]:
     clock = FakeClock()
-    store = Store(store_path or ":memory:")
+    store = SqliteStore(store_path or ":memory:")
     daemon = Daemon(config(tmp_path), store, resolver=resolver, clock=clock, rng=random.Random(7))
     return daemon, clock, store
 
@@ -135,7 +138,7 @@ async def test_restart_continues_windows_from_stored_times(tmp_path: Path) -> No
     await advance(daemon, clock, clock.now + timedelta(hours=70))
     started_at = daemon.tracks["shop.example.com"].records["spf"].started_at
     store.close()
-    store2 = Store(path)
+    store2 = SqliteStore(path)
     daemon2 = Daemon(config(tmp_path), store2, resolver=resolver, clock=clock, rng=random.Random(1))
     assert daemon.tracks == daemon2.tracks
     await advance(daemon2, clock, clock.now + timedelta(hours=2, minutes=5))
@@ -156,14 +159,14 @@ async def test_a_restart_keeps_the_schedule_instead_of_checking_everything_at_on
     added = config(
         tmp_path, extra="  - name: new.example.com\n    receiving: {mx: [{host: mx.example.net}]}\n"
     )
-    restarted = Daemon(added, Store(path), resolver=published(), clock=clock, rng=random.Random(3))
+    restarted = Daemon(added, SqliteStore(path), resolver=published(), clock=clock, rng=random.Random(3))
     due = restarted.schedule.due_at("shop.example.com")
     assert due is not None
     assert checked_at + timedelta(minutes=4.5) <= due <= checked_at + timedelta(minutes=5.5)
     assert restarted.schedule.due_at("new.example.com") == clock.now
     await restarted.shutdown()
     clock.now += timedelta(hours=1)
-    late = Daemon(added, Store(path), resolver=published(), clock=clock, rng=random.Random(3))
+    late = Daemon(added, SqliteStore(path), resolver=published(), clock=clock, rng=random.Random(3))
     assert late.schedule.due_at("shop.example.com") == clock.now
     await late.shutdown()
 
@@ -238,7 +241,7 @@ class GatedResolver(FakeResolver):
 async def test_reload_during_a_check_rechecks_with_the_new_config(tmp_path: Path) -> None:
     """A check in flight when its domain's config changes is discarded and the domain re-checked."""
     resolver = GatedResolver(published())
-    daemon = Daemon(config(tmp_path), Store(":memory:"), resolver=resolver, rng=random.Random(1))
+    daemon = Daemon(config(tmp_path), SqliteStore(":memory:"), resolver=resolver, rng=random.Random(1))
     serving = asyncio.create_task(daemon.serve())
     try:
         await asyncio.sleep(0.05)
@@ -247,7 +250,7 @@ async def test_reload_during_a_check_rechecks_with_the_new_config(tmp_path: Path
         domain = changed.domains[0]
         assert domain.sending is not None
         new_sending = dataclasses.replace(domain.sending, mx=MxConfig(host="mx.example.net", priority=10))
-        changed = changed.model_copy(update={"domains": [dataclasses.replace(domain, sending=new_sending)]})
+        changed = changed.model_copy(update={"domains": [dataclasses.replace(domain, sending=new_sending)]})  # type: ignore[type-var]
         daemon.apply_config(changed)
         resolver.data[Query.of(RP, "MX")] = ("10 mx.example.net",)
         resolver.gate.set()
@@ -271,7 +274,7 @@ async def test_domains_share_a_provider_lookup_but_never_across_rounds(tmp_path:
     resolver = published()
     resolver.data[Query("send.other.example.com", "TXT")] = (GOOD_SPF,)
     extra = "  - name: other.example.com\n    sending: {spf: {include: [amazonses.com]}}\n"
-    store = Store(":memory:")
+    store = SqliteStore(":memory:")
     clock = FakeClock()
     daemon = Daemon(config(tmp_path, extra), store, resolver=resolver, clock=clock, rng=random.Random(7))
     provider = Query("amazonses.com", "TXT")
@@ -312,16 +315,16 @@ async def test_many_checks_are_written_in_one_transaction(tmp_path: Path) -> Non
     extra = "".join(
         f"  - name: d{n}.example.com\n    receiving: {{mx: [{{host: mx.example.net}}]}}\n" for n in range(9)
     )
-    store = Store(":memory:")
+    store = SqliteStore(":memory:")
     daemon = Daemon(
         config(tmp_path, extra), store, resolver=resolver, clock=FakeClock(), rng=random.Random(7)
     )
     transactions: list[list[Save]] = []
     save_many = store.save_many
 
-    def counted(saves: Iterable[Save]) -> list[list[Event]]:
+    def counted(saves: Sequence[Save]) -> None:
         transactions.append(list(saves))
-        return save_many(transactions[-1])
+        save_many(transactions[-1])
 
     store.save_many = counted  # type: ignore[method-assign]
     await daemon.run_once()
@@ -336,7 +339,7 @@ async def test_a_failed_write_loses_no_event(tmp_path: Path) -> None:
     """The disk refuses a batch: memory goes back to what is stored, so the next check derives
     the same changes again and their events are written then, not lost."""
     resolver = published()
-    store = Store(":memory:")
+    store = SqliteStore(":memory:")
     daemon = Daemon(config(tmp_path), store, resolver=resolver, clock=FakeClock(), rng=random.Random(7))
     pending = daemon.tracks["shop.example.com"]
     save_many = store.save_many
@@ -376,7 +379,7 @@ async def test_a_recheck_with_the_same_answers_reuses_the_stored_results(tmp_pat
     await step(daemon, clock)
     assert daemon.observed["shop.example.com"] is not first
     assert store.results("shop.example.com")["dmarc"]["found"] == ["v=DMARC1; p=none"]
-    assert daemon.facts["shop.example.com"].dmarc_policy == "none"
+    assert daemon.facts["shop.example.com"].fact("dmarc", "dmarc_policy") == "none"
     await daemon.shutdown()
 
 
@@ -389,7 +392,7 @@ async def test_serving_starts_no_more_checks_than_may_run_at_once(tmp_path: Path
     settings = config(tmp_path, extra).model_copy(update={"max_concurrent_checks": 2})
     published_zone = published()
     daemon = Daemon(
-        settings, Store(":memory:"), resolver=published_zone, clock=FakeClock(), rng=random.Random(7)
+        settings, SqliteStore(":memory:"), resolver=published_zone, clock=FakeClock(), rng=random.Random(7)
     )
     most = 0
 

@@ -9,8 +9,8 @@ import random
 import re
 import subprocess
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,20 @@ from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
+from domainwatch.config.loader import parse
+from domainwatch.daemon.daemon import Daemon
+from domainwatch.dns.resolver import Query
 from domainwatch.metrics.domain_text import FAMILIES as TEXT_FAMILIES
 from domainwatch.metrics.domain_text import DomainText, escape
-from domainwatch.metrics.instruments import gzipped
+from domainwatch.metrics.exposition import gzipped
+from domainwatch.state.domain import DomainTrack
+from domainwatch.state.facts import DomainFacts
+from domainwatch.state.fleet import Shape
 from domainwatch.state.rules import Status
+from domainwatch.testing import FakeClock, FakeResolver
 from domainwatch.web.app import create_app
-from tests.integration.web_fixtures import make_daemon
+from tests.integration.daemon_helpers import advance
+from tests.integration.web_fixtures import config_text, make_daemon
 
 Client = TestClient[Any, Any]
 MakeClient = Callable[[web.Application], Awaitable[Client]]
@@ -57,8 +65,8 @@ FAMILIES = {
 
 @pytest.fixture
 async def scrape(tmp_path: Path, aiohttp_client: MakeClient) -> str:
-    daemon, metrics = await make_daemon(tmp_path)
-    client: Client = await aiohttp_client(create_app(daemon, metrics))
+    daemon, exposition = await make_daemon(tmp_path)
+    client: Client = await aiohttp_client(create_app(daemon, exposition))
     return await (await client.get("/metrics")).text()
 
 
@@ -104,8 +112,8 @@ async def test_domain_status_is_one_hot_and_others_export_current_only(scrape: s
 
 async def test_gzip_when_asked(tmp_path: Path, aiohttp_client: MakeClient) -> None:
     """Accept-Encoding: gzip gets a gzipped exposition."""
-    daemon, metrics = await make_daemon(tmp_path)
-    client: Client = await aiohttp_client(create_app(daemon, metrics))
+    daemon, exposition = await make_daemon(tmp_path)
+    client: Client = await aiohttp_client(create_app(daemon, exposition))
     response = await client.get("/metrics", headers={"Accept-Encoding": "gzip"}, auto_decompress=False)
     assert "gzip" == response.headers["Content-Encoding"]
     assert b"domainwatch_domain_status" in gzip.decompress(await response.read())
@@ -137,7 +145,7 @@ async def test_exposition_passes_promtool_check_metrics(scrape: str) -> None:
 
 def _per_domain_lines(text: str) -> set[str]:
     """The lines of the hand-written families, label pairs sorted (the parser sorts them)."""
-    names = {name for name, _ in TEXT_FAMILIES}
+    names = {family.name for family in TEXT_FAMILIES}
     out = set()
     for line in text.splitlines():
         name = line.split(" ")[2] if line.startswith("#") else line.split("{")[0].split(" ")[0]
@@ -150,9 +158,9 @@ def _per_domain_lines(text: str) -> set[str]:
 async def test_per_domain_text_is_what_prometheus_client_would_write(tmp_path: Path) -> None:
     """The hand-written families round-trip: parsed by prometheus_client and written again by its
     own writer, they come out line for line the same (floats, escaping, HELP and TYPE)."""
-    daemon, metrics = await make_daemon(tmp_path)
-    body = metrics.render()[0].decode()
-    parsed = [f for f in text_string_to_metric_families(body) if f.name in dict(TEXT_FAMILIES)]
+    daemon, exposition = await make_daemon(tmp_path)
+    body = exposition.render()[0].decode()
+    parsed = [f for f in text_string_to_metric_families(body) if f.name in {f.name for f in TEXT_FAMILIES}]
     registry = CollectorRegistry()
 
     class Replay(Collector):
@@ -174,28 +182,57 @@ def test_label_values_are_escaped_as_prometheus_client_does() -> None:
     assert f'x{{v="{escape(nasty)}"}} 1.0' in generate_latest(registry).decode()
 
 
+@dataclass
+class Fleet:
+    """A FleetView whose state a test changes, telling the DomainText as the daemon tells it."""
+
+    tracks: dict[str, DomainTrack]
+    plans: dict[str, Shape]
+    facts: dict[str, DomainFacts]
+    text: DomainText
+    shard: tuple[int, int] = (0, 1)
+    last_reload_ok: bool = True
+    last_reload_success_at: datetime = datetime(2026, 1, 1, tzinfo=UTC)
+
+    @classmethod
+    def of(cls, daemon: Daemon) -> Fleet:
+        return cls(dict(daemon.tracks), dict(daemon.plans), dict(daemon.facts), DomainText())
+
+    def set(self, name: str, track: DomainTrack) -> None:
+        self.tracks[name] = track
+        self.text.domains_changed([name])
+
+    def render(self) -> str:
+        return b"".join(self.text.render(self)).decode()
+
+    def fresh(self) -> str:
+        return b"".join(DomainText().render(self)).decode()
+
+
 async def test_a_domains_text_changes_with_its_state_and_goes_with_it(tmp_path: Path) -> None:
-    daemon, metrics = await make_daemon(tmp_path)
-    before = metrics.render()[0].decode()
+    daemon, _ = await make_daemon(tmp_path)
+    fleet = Fleet.of(daemon)
+    before = fleet.render()
     name = "good.example.com"
-    track = daemon.tracks[name]
+    track = fleet.tracks[name]
     assert track.checked_at is not None
-    daemon.tracks[name] = replace(track, checked_at=track.checked_at + timedelta(minutes=5))
-    after = metrics.render()[0].decode()
+    fleet.set(name, replace(track, checked_at=track.checked_at + timedelta(minutes=5)))
+    after = fleet.render()
     # Chunks reused from the previous text are exactly what formatting afresh writes.
-    assert after.endswith(b"".join(DomainText().render(daemon)).decode())
-    daemon.tracks[name] = replace(daemon.tracks[name], status=Status.FAILED)
-    failed = metrics.render()[0].decode()
+    assert after == fleet.fresh()
+    fleet.set(name, replace(fleet.tracks[name], status=Status.FAILED))
+    failed = fleet.render()
     assert f'domainwatch_domain_status{{domain="{name}",status="failed"}} 1.0' in failed
-    assert failed.endswith(b"".join(DomainText().render(daemon)).decode())
-    daemon.tracks[name] = replace(track, checked_at=track.checked_at + timedelta(minutes=5))
-    after = metrics.render()[0].decode()
+    assert failed == fleet.fresh()
+    fleet.set(name, replace(track, checked_at=track.checked_at + timedelta(minutes=5)))
+    after = fleet.render()
     changed = set(before.splitlines()) ^ set(after.splitlines())
     assert changed
     assert all(f'domain="{name}"' in line for line in changed)
     assert all("last_check" in line for line in changed)
-    daemon.plans.pop(name)
-    gone = metrics.render()[0].decode()
+    fleet.plans.pop(name)
+    fleet.text.domains_changed([name])
+    gone = fleet.render()
     assert f'domain="{name}"' not in gone
     assert 'domain="evil.example.com"' in gone
     await daemon.shutdown()
@@ -204,30 +241,74 @@ async def test_a_domains_text_changes_with_its_state_and_goes_with_it(tmp_path: 
 @pytest.mark.parametrize("seed", range(5))
 async def test_text_kept_between_scrapes_is_what_formatting_afresh_writes(tmp_path: Path, seed: int) -> None:
     """Random changes between scrapes (a check, a status change, facts gone or back, a domain
-    leaving, coming back or moving to the end): each scrape equals a fresh rendering."""
+    leaving, coming back or moving to the end), each told as the daemon tells it: each scrape
+    equals a fresh rendering."""
     daemon, _ = await make_daemon(tmp_path)
-    text = DomainText()
-    original_plans, original_facts = dict(daemon.plans), dict(daemon.facts)
+    fleet = Fleet.of(daemon)
+    original_plans, original_facts = dict(fleet.plans), dict(fleet.facts)
     rng = random.Random(seed)
     for minutes in range(1, 41):
         name = rng.choice(sorted(original_plans))
         action = rng.choice(["check", "fail", "facts", "plan", "move"])
-        track = daemon.tracks[name]
+        track = fleet.tracks[name]
         if action == "check" and track.checked_at is not None:
-            daemon.tracks[name] = replace(track, checked_at=track.checked_at + timedelta(minutes=minutes))
+            fleet.set(name, replace(track, checked_at=track.checked_at + timedelta(minutes=minutes)))
         elif action == "fail":
-            daemon.tracks[name] = replace(track, status=Status.FAILED)
+            fleet.set(name, replace(track, status=Status.FAILED))
         elif action == "facts":
-            if name in daemon.facts:
-                daemon.facts.pop(name)
+            if name in fleet.facts:
+                fleet.facts.pop(name)
             elif name in original_facts:
-                daemon.facts[name] = original_facts[name]
+                fleet.facts[name] = original_facts[name]
+            fleet.text.domains_changed([name])
         elif action == "plan":
-            if name in daemon.plans:
-                daemon.plans.pop(name)
+            if name in fleet.plans:
+                fleet.plans.pop(name)
             else:
-                daemon.plans[name] = original_plans[name]
+                fleet.plans[name] = original_plans[name]
+            fleet.text.domains_changed([name])
         else:
-            daemon.tracks[name] = daemon.tracks.pop(name)
-        assert text.render(daemon) == DomainText().render(daemon)
+            fleet.tracks[name] = fleet.tracks.pop(name)
+            fleet.text.fleet_changed()
+        assert fleet.render() == fleet.fresh()
+    await daemon.shutdown()
+
+
+async def test_the_daemon_tells_the_exposition_of_every_change(tmp_path: Path) -> None:
+    """Checks that change statuses, a verify action, a record disappearing and a reload that adds
+    and drops domains: after each, what /metrics serves is a fresh rendering of the daemon."""
+    daemon, exposition = await make_daemon(tmp_path, check=False)
+    clock = daemon.clock
+    assert isinstance(clock, FakeClock)
+
+    def served() -> str:
+        return b"".join(exposition.domain_text.render(daemon)).decode()
+
+    def fresh() -> str:
+        return b"".join(DomainText().render(daemon)).decode()
+
+    assert served() == fresh()
+    await advance(daemon, clock, clock.now + timedelta(minutes=10))
+    assert served() == fresh()
+    daemon.verify("evil.example.com")
+    assert served() == fresh()
+    resolver = daemon.resolver
+    assert isinstance(resolver, FakeResolver)
+    resolver.data.pop(Query.of("send.good.example.com", "TXT"))
+    await advance(daemon, clock, clock.now + timedelta(hours=2))
+    assert served() == fresh()
+    assert 'domain="good.example.com",status="temporary_failure"} 1.0' in served()
+    config = daemon.config
+    extra = parse(
+        config_text(tmp_path, False)
+        + "  - {name: new.example.com, receiving: {mx: [{host: mx.example.net}]}}\n"
+    )
+    daemon.apply_config(
+        extra.model_copy(update={"domains": [d for d in extra.domains if d.name != "evil.example.com"]})
+    )
+    assert served() == fresh()
+    assert 'domain="new.example.com"' in served()
+    assert 'domain="evil.example.com"' not in served()
+    daemon.apply_config(config)
+    assert served() == fresh()
     await daemon.shutdown()

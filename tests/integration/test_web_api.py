@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from domainwatch.config import parse
+from domainwatch.config.loader import parse
 from domainwatch.daemon.daemon import Daemon
-from domainwatch.store.sqlite import Store
+from domainwatch.store.sqlite import SqliteStore
 from domainwatch.testing import FakeClock
 from domainwatch.web.app import create_app
 from tests.integration.web_fixtures import ADMIN, VIEWER, config_text, make_daemon, zone
@@ -25,14 +25,14 @@ MakeClient = Callable[[web.Application], Awaitable[Client]]
 
 @pytest.fixture
 async def client(tmp_path: Path, aiohttp_client: MakeClient) -> Client:
-    daemon, metrics = await make_daemon(tmp_path)
-    return await aiohttp_client(create_app(daemon, metrics))
+    daemon, exposition = await make_daemon(tmp_path)
+    return await aiohttp_client(create_app(daemon, exposition))
 
 
 @pytest.fixture
 async def secured(tmp_path: Path, aiohttp_client: MakeClient) -> Client:
-    daemon, metrics = await make_daemon(tmp_path, tokens=True)
-    return await aiohttp_client(create_app(daemon, metrics))
+    daemon, exposition = await make_daemon(tmp_path, tokens=True)
+    return await aiohttp_client(create_app(daemon, exposition))
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -119,8 +119,8 @@ async def test_verify_restarts_a_not_started_domain_and_is_idempotent(
     tmp_path: Path, aiohttp_client: MakeClient
 ) -> None:
     """POST verify: not_started -> pending with an immediate check; a second call changes nothing."""
-    daemon, metrics = await make_daemon(tmp_path, tokens=True)
-    client = await aiohttp_client(create_app(daemon, metrics))
+    daemon, exposition = await make_daemon(tmp_path, tokens=True)
+    client = await aiohttp_client(create_app(daemon, exposition))
     first = await client.post("/api/v1/domains/idle.example.com/verify", headers=bearer(ADMIN))
     body = await first.json()
     assert (202, "pending") == (first.status, body["domain"]["status"])
@@ -135,20 +135,20 @@ async def test_verify_restarts_a_not_started_domain_and_is_idempotent(
 async def test_readyz_waits_for_the_first_round(tmp_path: Path, aiohttp_client: MakeClient) -> None:
     """/readyz is 503 until every domain was checked once; a restart on that store is ready at
     once (its statuses rest on stored observations), while a newly added domain is not."""
-    daemon, metrics = await make_daemon(tmp_path, check=False)
-    client = await aiohttp_client(create_app(daemon, metrics))
+    daemon, exposition = await make_daemon(tmp_path, check=False)
+    client = await aiohttp_client(create_app(daemon, exposition))
     assert 503 == (await client.get("/readyz")).status
     await daemon.run_once()
     assert 200 == (await client.get("/readyz")).status
     await daemon.shutdown()
-    store = Store(daemon.config.storage.path)
+    store = SqliteStore(daemon.config.storage.path)
     restarted = Daemon(daemon.config, store, resolver=zone(), clock=FakeClock())
     assert restarted.ready
     await restarted.shutdown()
     grown = parse(
         config_text(tmp_path, False) + "  - {name: new.example.com, sending: {spf: {include: [a.example]}}}\n"
     )
-    again = Daemon(grown, Store(daemon.config.storage.path), resolver=zone(), clock=FakeClock())
+    again = Daemon(grown, SqliteStore(daemon.config.storage.path), resolver=zone(), clock=FakeClock())
     assert not again.ready
     await again.shutdown()
 
@@ -169,11 +169,11 @@ async def test_exports_stream_csv(secured: Client) -> None:
 
 async def test_reload_endpoint_reports_invalid_config(tmp_path: Path, aiohttp_client: MakeClient) -> None:
     """POST /-/reload: 200 when valid, 400 with every error when not (the running config stays)."""
-    daemon, metrics = await make_daemon(tmp_path, tokens=True)
+    daemon, exposition = await make_daemon(tmp_path, tokens=True)
     path = tmp_path / "config.yaml"
     path.write_text(config_text(tmp_path, tokens=True))
     daemon.config_path = path
-    client = await aiohttp_client(create_app(daemon, metrics))
+    client = await aiohttp_client(create_app(daemon, exposition))
     assert 200 == (await client.post("/-/reload", headers=bearer(ADMIN))).status
     path.write_text("domains: [{name: bad..example}]\n")
     response = await client.post("/-/reload", headers=bearer(ADMIN))
@@ -196,11 +196,12 @@ async def test_domain_of_another_shard_names_its_owner(tmp_path: Path, aiohttp_c
     """A replica answers 404 for another shard's domain, saying which shard owns it."""
     import random  # noqa: PLC0415
 
-    from domainwatch.config import parse  # noqa: PLC0415
+    from domainwatch.config.loader import parse  # noqa: PLC0415
     from domainwatch.daemon.daemon import Daemon  # noqa: PLC0415
     from domainwatch.daemon.sharding import shard_of  # noqa: PLC0415
+    from domainwatch.metrics.exposition import Exposition  # noqa: PLC0415
     from domainwatch.metrics.instruments import Metrics  # noqa: PLC0415
-    from domainwatch.store.sqlite import Store  # noqa: PLC0415
+    from domainwatch.store.sqlite import SqliteStore  # noqa: PLC0415
     from domainwatch.testing import FakeClock, FakeResolver  # noqa: PLC0415
 
     names = [f"d{n}.example.com" for n in range(12)]
@@ -210,14 +211,13 @@ async def test_domain_of_another_shard_names_its_owner(tmp_path: Path, aiohttp_c
     metrics = Metrics()
     daemon = Daemon(
         config,
-        Store(":memory:"),
+        SqliteStore(":memory:"),
         resolver=FakeResolver({}),
         clock=FakeClock(),
         rng=random.Random(1),
         metrics=metrics,
     )
-    metrics.attach(daemon)
-    client = await aiohttp_client(create_app(daemon, metrics))
+    client = await aiohttp_client(create_app(daemon, Exposition(metrics.registry, daemon)))
     answer = await client.get(f"/api/v1/domains/{foreign}")
     body = await answer.json()
     assert (404, "other_shard") == (answer.status, body["error"]["code"])

@@ -19,8 +19,8 @@ MakeClient = Callable[[web.Application], Awaitable[Client]]
 
 @pytest.fixture
 async def client(tmp_path: Path, aiohttp_client: MakeClient) -> Client:
-    daemon, metrics = await make_daemon(tmp_path)
-    return await aiohttp_client(create_app(daemon, metrics))
+    daemon, exposition = await make_daemon(tmp_path)
+    return await aiohttp_client(create_app(daemon, exposition))
 
 
 async def test_index_lists_domains_with_counts(client: Client) -> None:
@@ -72,8 +72,8 @@ async def test_pages_need_a_token_when_tokens_are_configured(
     tmp_path: Path, aiohttp_client: MakeClient
 ) -> None:
     """With tokens, the page answers 401 (as HTML) without one."""
-    daemon, metrics = await make_daemon(tmp_path, tokens=True)
-    client = await aiohttp_client(create_app(daemon, metrics))
+    daemon, exposition = await make_daemon(tmp_path, tokens=True)
+    client = await aiohttp_client(create_app(daemon, exposition))
     response = await client.get("/")
     assert (401, "text/html") == (response.status, response.content_type)
     assert 200 == (await client.get("/", headers={"Authorization": f"Bearer {VIEWER}"})).status

@@ -13,11 +13,13 @@ import aiohttp
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from domainwatch.config import Config, parse
+from domainwatch.config.loader import parse
+from domainwatch.config.schema import Config
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.dns.resolver import Query
+from domainwatch.metrics.exposition import Exposition
 from domainwatch.metrics.instruments import Metrics
-from domainwatch.store.sqlite import Store
+from domainwatch.store.sqlite import SqliteStore
 from domainwatch.testing import FakeClock, FakeResolver
 from domainwatch.webhooks.policy import MAX_ATTEMPTS
 from domainwatch.webhooks.worker import WebhookWorker
@@ -71,7 +73,7 @@ class Harness:
         self.clock = FakeClock(datetime.now(UTC))  # near real time: receivers check signature age
         self.resolver = resolver or zone()
         self.config = config(tmp_path, hooks, extra=extra)
-        self.store = Store(self.config.storage.path)
+        self.store = SqliteStore(self.config.storage.path)
         self.metrics = Metrics()
         self.daemon = Daemon(
             self.config,
@@ -84,7 +86,8 @@ class Harness:
         self.worker = WebhookWorker(
             self.config, self.store, clock=self.clock, rng=random.Random(2), metrics=self.metrics
         )
-        self.metrics.attach(self.daemon, self.worker)
+        self.exposition = Exposition(self.metrics.registry, self.daemon, self.worker)
+        self.daemon.listeners.append(self.exposition)
 
     async def pump(self, session: aiohttp.ClientSession, seconds: float) -> None:
         """Run checks and deliveries for `seconds` of fake time, each at its due moment."""
@@ -93,7 +96,7 @@ class Harness:
             await self.daemon.run_once(self.clock.now)
             await self.worker.run_once(session)
             names = [w.name for w in self.worker.enabled()]
-            dues = [d for d in (self.daemon.schedule.next_due(), self.worker.outbox.next_due(names)) if d]
+            dues = [d for d in (self.daemon.schedule.next_due(), self.worker.store.next_due(names)) if d]
             upcoming = min(dues, default=end)
             if upcoming > end:
                 break
@@ -174,7 +177,7 @@ async def test_retry_after_is_honoured(
     receiver.fail(503, times=1, **{"Retry-After": "120"})
     await harness.daemon.run_once()
     await harness.worker.run_once(session)
-    waiting = harness.worker.outbox.deliveries("pending")
+    waiting = harness.worker.store.deliveries("pending")
     retried = [d for d in waiting if d.attempts == 1]
     assert 1 == len(retried)
     assert retried[0].next_attempt_at >= harness.clock.now + timedelta(seconds=120)
@@ -187,12 +190,12 @@ async def test_dead_letter_then_replay(
     harness = Harness(tmp_path, hook(receiver, domains=["a.example.com"], events=["domain.status_changed"]))
     receiver.fail(500, times=MAX_ATTEMPTS)
     await harness.pump(session, 60)
-    dead = harness.worker.outbox.deliveries("dead")
+    dead = harness.worker.store.deliveries("dead")
     assert 1 == len(dead)
     assert MAX_ATTEMPTS == dead[0].attempts
-    assert harness.worker.outbox.stats(harness.clock.now)["ops"][2] == 1
+    assert harness.worker.store.queue_stats()["ops"].dead == 1
     assert dead[0].event_id not in receiver.ids()  # the later event went on without it
-    assert 1 == harness.worker.outbox.replay(dead[0].event_id, harness.clock.now)
+    assert 1 == harness.worker.store.replay(dead[0].event_id, harness.clock.now)
     await harness.worker.run_once(session)
     assert dead[0].event_id == receiver.ids()[-1]
 
@@ -204,7 +207,7 @@ async def test_410_disables_the_endpoint_until_its_url_changes(
     harness = Harness(tmp_path, hook(receiver))
     receiver.fail(410, times=100)
     await harness.pump(session, 60)
-    assert {"ops": "the receiver answered 410 Gone"} == harness.worker.outbox.disabled()
+    assert {"ops": "the receiver answered 410 Gone"} == harness.worker.store.disabled()
     attempts = 100 - len(receiver.script)
     harness.resolver.data.pop(Query.of("send.a.example.com", "TXT"))  # more events: none is sent
     await harness.pump(session, 60)
@@ -220,7 +223,7 @@ async def test_410_disables_the_endpoint_until_its_url_changes(
     harness.daemon.config_path = None
     harness.worker.apply_config(moved)
     await harness.pump(session, 60)
-    assert {} == harness.worker.outbox.disabled()
+    assert {} == harness.worker.store.disabled()
     assert set(harness.events("domain", "record")) == set(receiver.ids())
 
 
@@ -317,7 +320,7 @@ async def test_unanswered_request_times_out_and_is_retried(
     receiver.hanging = True
     await harness.daemon.run_once()
     await harness.worker.run_once(session)
-    retried = [d for d in harness.worker.outbox.deliveries("pending") if d.attempts]
+    retried = [d for d in harness.worker.store.deliveries("pending") if d.attempts]
     assert retried
     assert "no answer within 0.2s" == retried[0].last_error
     receiver.hanging = False

@@ -41,7 +41,7 @@ async def test_admin_api_lists_replays_and_tests(
     async with aiohttp.ClientSession() as session:
         await harness.pump(session, 60)
     client = await aiohttp_client(
-        create_app(harness.daemon, harness.metrics, harness.worker),
+        create_app(harness.daemon, harness.exposition, harness.worker),
         headers={"Authorization": f"Bearer {ADMIN}"},
     )
     endpoints = (await (await client.get("/api/v1/webhooks")).json())["endpoints"]

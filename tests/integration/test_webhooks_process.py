@@ -9,7 +9,7 @@ import signal
 import time
 from pathlib import Path
 
-from domainwatch.store.sqlite import Store
+from domainwatch.store.sqlite import SqliteStore
 from domainwatch.testing import DnsTestServer
 from tests.integration.receiver import Receiver, new_secret
 from tests.integration.test_daemon_process import GOOD, NEVER, publish, start, stop, write_config
@@ -25,7 +25,7 @@ async def wait_until(predicate: object, within: float = 20) -> None:
 
 
 def delivered_events(path: Path) -> list[str]:
-    store = Store(path, readonly=True)
+    store = SqliteStore(path, readonly=True)
     try:
         return [e.id for e in reversed(store.history()) if e.kind == "domain"]
     finally:

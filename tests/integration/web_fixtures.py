@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from domainwatch.config import parse
+from domainwatch.config.loader import parse
 from domainwatch.daemon.daemon import Daemon
+from domainwatch.metrics.exposition import Exposition
 from domainwatch.metrics.instruments import Metrics
-from domainwatch.store.sqlite import Store
+from domainwatch.store.sqlite import SqliteStore
 from domainwatch.testing import FakeClock, FakeResolver
 
 VIEWER = "viewer-token-0123456789"
@@ -53,18 +54,22 @@ server:
 """
 
 
-async def make_daemon(tmp_path: Path, *, tokens: bool = False, check: bool = True) -> tuple[Daemon, Metrics]:
+async def make_daemon(
+    tmp_path: Path, *, tokens: bool = False, check: bool = True
+) -> tuple[Daemon, Exposition]:
+    """The daemon and what /metrics serves of it (wired as `domainwatch run` wires them)."""
     config = parse(config_text(tmp_path, tokens))
     metrics = Metrics()
     daemon = Daemon(
         config,
-        Store(config.storage.path),
+        SqliteStore(config.storage.path),
         resolver=zone(),
         clock=FakeClock(),
         rng=random.Random(3),
         metrics=metrics,
     )
-    metrics.attach(daemon)
+    exposition = Exposition(metrics.registry, daemon)
+    daemon.listeners.append(exposition)
     if check:
         await daemon.run_once()
-    return daemon, metrics
+    return daemon, exposition

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from domainwatch.checks.plan import plan
-from domainwatch.config import ConfigError, load, parse
-from domainwatch.config.fields import parse_duration
+from domainwatch.config.loader import ConfigError, load, parse
+from domainwatch.config.plan import plan
 from domainwatch.dns.resolver import Nameserver
+from domainwatch.values import parse_duration
 
 ROOT = Path(__file__).resolve().parents[2]
 INVALID = sorted((ROOT / "tests" / "data" / "invalid").glob("*.yaml"))

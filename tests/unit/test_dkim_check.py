@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from enum import StrEnum
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -10,9 +11,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domainwatch.checks.dkim import Code as DkimCode
 from domainwatch.checks.dkim import DkimExpectation, diagnose_key, key_bits
 from domainwatch.dns.resolver import Outcome
-from domainwatch.model import FindingCode, RecordState
+from domainwatch.model import RecordState
 from tests.helpers import codes, run_check
 from tests.keys import ed25519_key, rsa_key
 
@@ -67,28 +69,28 @@ async def test_different_key_is_wrong() -> None:
     """A valid key that is not the expected one is wrong, with the fix."""
     result = await run_check(expect_key(rsa_key(2048)), {(NAME, "TXT"): [f"p={rsa_key(2048, 1)}"]})
     assert RecordState.WRONG == result.state
-    assert {FindingCode.DKIM_KEY_MISMATCH} == codes(result)
+    assert {DkimCode.DKIM_KEY_MISMATCH} == codes(result)
 
 
 @pytest.mark.parametrize(
     ("record", "code", "state"),
     [
-        ("v=DKIM1; k=rsa; p=", FindingCode.DKIM_REVOKED, RecordState.WRONG),
-        ("v=DKIM2; p={key}", FindingCode.DKIM_VERSION_UNKNOWN, RecordState.WRONG),
-        ("k=rsa; v=DKIM1; p={key}", FindingCode.DKIM_VERSION_UNKNOWN, RecordState.WRONG),
-        ("v=DKIM1; k=dsa; p={key}", FindingCode.DKIM_KEY_TYPE_UNKNOWN, RecordState.WRONG),
-        ("v=DKIM1; t=y; p={key}", FindingCode.DKIM_TESTING, RecordState.PRESENT),
-        ("v=DKIM1; t=s:y; p={key}", FindingCode.DKIM_TESTING, RecordState.PRESENT),
-        ("v=DKIM1; p=not-base64!", FindingCode.DKIM_KEY_UNPARSABLE, RecordState.WRONG),
-        ("v=DKIM1; p=AAAA", FindingCode.DKIM_KEY_UNPARSABLE, RecordState.WRONG),
-        ("v=DKIM1; k=rsa", FindingCode.DKIM_SYNTAX, RecordState.WRONG),
-        ("v=DKIM1; p={key}; p={key}", FindingCode.DKIM_SYNTAX, RecordState.WRONG),
-        ("v=DKIM1; garbage; p={key}", FindingCode.DKIM_SYNTAX, RecordState.WRONG),
-        ("v=DKIM1; p={weak}", FindingCode.DKIM_KEY_TOO_WEAK, RecordState.WRONG),
-        ("v=DKIM1; p={short}", FindingCode.DKIM_KEY_SHORT, RecordState.PRESENT),
+        ("v=DKIM1; k=rsa; p=", DkimCode.DKIM_REVOKED, RecordState.WRONG),
+        ("v=DKIM2; p={key}", DkimCode.DKIM_VERSION_UNKNOWN, RecordState.WRONG),
+        ("k=rsa; v=DKIM1; p={key}", DkimCode.DKIM_VERSION_UNKNOWN, RecordState.WRONG),
+        ("v=DKIM1; k=dsa; p={key}", DkimCode.DKIM_KEY_TYPE_UNKNOWN, RecordState.WRONG),
+        ("v=DKIM1; t=y; p={key}", DkimCode.DKIM_TESTING, RecordState.PRESENT),
+        ("v=DKIM1; t=s:y; p={key}", DkimCode.DKIM_TESTING, RecordState.PRESENT),
+        ("v=DKIM1; p=not-base64!", DkimCode.DKIM_KEY_UNPARSABLE, RecordState.WRONG),
+        ("v=DKIM1; p=AAAA", DkimCode.DKIM_KEY_UNPARSABLE, RecordState.WRONG),
+        ("v=DKIM1; k=rsa", DkimCode.DKIM_SYNTAX, RecordState.WRONG),
+        ("v=DKIM1; p={key}; p={key}", DkimCode.DKIM_SYNTAX, RecordState.WRONG),
+        ("v=DKIM1; garbage; p={key}", DkimCode.DKIM_SYNTAX, RecordState.WRONG),
+        ("v=DKIM1; p={weak}", DkimCode.DKIM_KEY_TOO_WEAK, RecordState.WRONG),
+        ("v=DKIM1; p={short}", DkimCode.DKIM_KEY_SHORT, RecordState.PRESENT),
     ],
 )
-async def test_record_diagnoses(record: str, code: FindingCode, state: RecordState) -> None:
+async def test_record_diagnoses(record: str, code: StrEnum, state: RecordState) -> None:
     """Each published-record problem yields its finding and the right state."""
     text = record.format(key=rsa_key(2048), weak=rsa_key(512), short=rsa_key(1024))
     result = await run_check(ANY_KEY, {(NAME, "TXT"): [text]})
@@ -105,7 +107,7 @@ async def test_ed25519_key_is_accepted() -> None:
 async def test_several_records_is_wrong() -> None:
     """Two key records at one selector make verification unpredictable."""
     data = {(NAME, "TXT"): [f"p={rsa_key(2048)}", f"p={rsa_key(2048, 1)}"]}
-    assert {FindingCode.DKIM_MULTIPLE} == codes(await run_check(ANY_KEY, data))
+    assert {DkimCode.DKIM_MULTIPLE} == codes(await run_check(ANY_KEY, data))
 
 
 SES = DkimExpectation("dkim:abc", "abc._domainkey.example.com", True, "abc", cname="abc.dkim.amazonses.com")
@@ -123,7 +125,7 @@ async def test_cname_delegation_present() -> None:
 async def test_cname_missing_is_missing_with_cname_fix() -> None:
     """No CNAME: missing, and the fix is the CNAME itself."""
     result = await run_check(SES, {})
-    assert (RecordState.MISSING, {FindingCode.DKIM_CNAME_MISSING}) == (result.state, codes(result))
+    assert (RecordState.MISSING, {DkimCode.DKIM_CNAME_MISSING}) == (result.state, codes(result))
     remediation = result.findings[0].remediation
     assert remediation is not None
     assert ("CNAME", "abc.dkim.amazonses.com") == (remediation.type, remediation.value)
@@ -133,7 +135,7 @@ async def test_cname_to_wrong_target_is_wrong() -> None:
     """A CNAME pointing elsewhere is wrong."""
     data = {("abc._domainkey.example.com", "CNAME"): ["abc.dkim.other.example"]}
     result = await run_check(SES, data)
-    assert (RecordState.WRONG, {FindingCode.DKIM_CNAME_WRONG}) == (result.state, codes(result))
+    assert (RecordState.WRONG, {DkimCode.DKIM_CNAME_WRONG}) == (result.state, codes(result))
 
 
 def test_key_bits_of_pkcs1_key() -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domainwatch.checks.dmarc import Code as DmarcCode
 from domainwatch.checks.dmarc import DmarcExpectation, organizational_domain
 from domainwatch.checks.tags import parse_tags
 from domainwatch.dns.resolver import Outcome
-from domainwatch.model import FindingCode, RecordState
+from domainwatch.model import RecordState
 from tests.helpers import codes, run_check
 
 DOMAIN = "updates.example.com"
@@ -40,7 +43,7 @@ async def test_record_only_at_org_domain_says_so() -> None:
     data = {("_dmarc.example.com", "TXT"): ["v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@example.com"]}
     result = await run_check(STRICT, data)
     assert RecordState.PRESENT == result.state
-    assert {FindingCode.DMARC_ORG_DOMAIN_ONLY} == codes(result)
+    assert {DmarcCode.DMARC_ORG_DOMAIN_ONLY} == codes(result)
     assert "quarantine" == result.facts["dmarc_policy"]
 
 
@@ -53,7 +56,7 @@ async def test_lookup_error_at_domain_is_error() -> None:
 async def test_several_records_is_wrong() -> None:
     """Two DMARC records mean receivers apply none (RFC 7489 §6.6.3)."""
     result = await run_check(STRICT, {(NAME, "TXT"): [GOOD, "v=DMARC1; p=none"]})
-    assert (RecordState.WRONG, {FindingCode.DMARC_MULTIPLE}) == (result.state, codes(result))
+    assert (RecordState.WRONG, {DmarcCode.DMARC_MULTIPLE}) == (result.state, codes(result))
 
 
 async def test_non_dmarc_txt_records_are_ignored() -> None:
@@ -65,17 +68,17 @@ async def test_non_dmarc_txt_records_are_ignored() -> None:
 @pytest.mark.parametrize(
     ("record", "code"),
     [
-        ("v=DMARC1; rua=mailto:d@example.com", FindingCode.DMARC_POLICY_MISSING),
-        ("v=DMARC1; p=block; rua=mailto:d@example.com", FindingCode.DMARC_SYNTAX),
-        ("v=DMARC1; p=reject; adkim=x; rua=mailto:d@example.com", FindingCode.DMARC_SYNTAX),
-        ("v=DMARC1; p=reject; pct=150; rua=mailto:d@example.com", FindingCode.DMARC_SYNTAX),
-        ("v=DMARC1; p=reject; p=none; rua=mailto:d@example.com", FindingCode.DMARC_SYNTAX),
-        ("v=DMARC1; p=reject", FindingCode.DMARC_NO_RUA),
-        ("v=DMARC1; p=reject; pct=25; rua=mailto:d@example.com", FindingCode.DMARC_PCT_PARTIAL),
-        ("v=DMARC1; p=none; rua=mailto:d@example.com", FindingCode.DMARC_POLICY_WEAK),
+        ("v=DMARC1; rua=mailto:d@example.com", DmarcCode.DMARC_POLICY_MISSING),
+        ("v=DMARC1; p=block; rua=mailto:d@example.com", DmarcCode.DMARC_SYNTAX),
+        ("v=DMARC1; p=reject; adkim=x; rua=mailto:d@example.com", DmarcCode.DMARC_SYNTAX),
+        ("v=DMARC1; p=reject; pct=150; rua=mailto:d@example.com", DmarcCode.DMARC_SYNTAX),
+        ("v=DMARC1; p=reject; p=none; rua=mailto:d@example.com", DmarcCode.DMARC_SYNTAX),
+        ("v=DMARC1; p=reject", DmarcCode.DMARC_NO_RUA),
+        ("v=DMARC1; p=reject; pct=25; rua=mailto:d@example.com", DmarcCode.DMARC_PCT_PARTIAL),
+        ("v=DMARC1; p=none; rua=mailto:d@example.com", DmarcCode.DMARC_POLICY_WEAK),
     ],
 )
-async def test_record_diagnoses(record: str, code: FindingCode) -> None:
+async def test_record_diagnoses(record: str, code: StrEnum) -> None:
     """Each problem of a published record yields its finding."""
     assert code in codes(await run_check(STRICT, {(NAME, "TXT"): [record]}))
 
@@ -83,7 +86,7 @@ async def test_record_diagnoses(record: str, code: FindingCode) -> None:
 async def test_weak_policy_fix_changes_only_the_policy() -> None:
     """The fix keeps the rest of the record."""
     result = await run_check(STRICT, {(NAME, "TXT"): ["v=DMARC1; p=none; rua=mailto:d@example.com"]})
-    finding = next(f for f in result.findings if f.code is FindingCode.DMARC_POLICY_WEAK)
+    finding = next(f for f in result.findings if f.code is DmarcCode.DMARC_POLICY_WEAK)
     assert finding.remediation is not None
     assert "v=DMARC1; p=quarantine; rua=mailto:d@example.com" == finding.remediation.value
 
@@ -98,7 +101,7 @@ async def test_external_rua_without_consent_is_flagged() -> None:
     """Reports to another organization need <domain>._report._dmarc.<host> (RFC 7489 §7.1)."""
     record = "v=DMARC1; p=reject; rua=mailto:r@reports.example.net"
     result = await run_check(STRICT, {(NAME, "TXT"): [record]})
-    finding = next(f for f in result.findings if f.code is FindingCode.DMARC_EXTERNAL_UNAUTHORIZED)
+    finding = next(f for f in result.findings if f.code is DmarcCode.DMARC_EXTERNAL_UNAUTHORIZED)
     assert finding.remediation is not None
     assert f"{DOMAIN}._report._dmarc.reports.example.net" == finding.remediation.name
 

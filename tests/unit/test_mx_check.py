@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from domainwatch.checks.mx import Code as MxCode
 from domainwatch.checks.mx import MxExpectation
 from domainwatch.dns.resolver import Outcome
-from domainwatch.model import FindingCode, RecordState, Severity
+from domainwatch.model import CommonCode, RecordState, Severity
 from tests.helpers import Zone, codes, run_check
 
 NAME = "send.example.com"
@@ -50,13 +51,13 @@ async def test_lookup_error_is_error(outcome: Outcome) -> None:
 async def test_other_host_only_is_wrong() -> None:
     """MX records that do not include the expected host are wrong."""
     result = await run_check(EXPECT, with_mx("10 mx.other.example", **{"mx.other.example": ["192.0.2.9"]}))
-    assert (RecordState.WRONG, {FindingCode.MX_HOST_ABSENT}) == (result.state, codes(result))
+    assert (RecordState.WRONG, {MxCode.MX_HOST_ABSENT}) == (result.state, codes(result))
 
 
 async def test_wrong_priority_is_wrong() -> None:
     """The expected host at another priority is wrong, and the fix names the priority."""
     result = await run_check(EXPECT, with_mx(f"20 {HOST}"))
-    assert (RecordState.WRONG, {FindingCode.MX_PRIORITY_WRONG}) == (result.state, codes(result))
+    assert (RecordState.WRONG, {MxCode.MX_PRIORITY_WRONG}) == (result.state, codes(result))
 
 
 async def test_host_comparison_ignores_case_and_trailing_dot() -> None:
@@ -68,7 +69,7 @@ async def test_host_comparison_ignores_case_and_trailing_dot() -> None:
 async def test_null_mx_where_mail_is_expected_is_wrong() -> None:
     """RFC 7505 null MX declares the domain takes no mail."""
     result = await run_check(EXPECT, {(NAME, "MX"): ["0 ."]})
-    assert (RecordState.WRONG, {FindingCode.MX_NULL}) == (result.state, codes(result))
+    assert (RecordState.WRONG, {MxCode.MX_NULL}) == (result.state, codes(result))
 
 
 async def test_target_that_is_a_cname_is_a_warning() -> None:
@@ -79,27 +80,27 @@ async def test_target_that_is_a_cname_is_a_warning() -> None:
         ("real.example.net", "A"): ["192.0.2.1"],
     }
     result = await run_check(EXPECT, data)
-    assert FindingCode.MX_TARGET_CNAME in codes(result)
+    assert MxCode.MX_TARGET_CNAME in codes(result)
     assert RecordState.PRESENT == result.state
 
 
 async def test_target_without_address_is_wrong() -> None:
     """The expected MX host must resolve to an address."""
     result = await run_check(EXPECT, {(NAME, "MX"): [f"10 {HOST}"]})
-    assert (RecordState.WRONG, {FindingCode.MX_TARGET_NO_ADDRESS}) == (result.state, codes(result))
+    assert (RecordState.WRONG, {MxCode.MX_TARGET_NO_ADDRESS}) == (result.state, codes(result))
 
 
 async def test_extra_target_without_address_is_only_a_warning() -> None:
     """An extra MX host we did not ask for is flagged but does not fail the record."""
     result = await run_check(EXPECT, with_mx(f"10 {HOST}", "20 dead.example.org"))
-    finding = next(f for f in result.findings if f.code is FindingCode.MX_TARGET_NO_ADDRESS)
+    finding = next(f for f in result.findings if f.code is MxCode.MX_TARGET_NO_ADDRESS)
     assert (Severity.WARNING, RecordState.PRESENT) == (finding.severity, result.state)
 
 
 async def test_ip_literal_target_is_reported() -> None:
     """MX targets must be host names, not addresses."""
     result = await run_check(EXPECT, with_mx(f"10 {HOST}", "20 192.0.2.1"))
-    assert FindingCode.MX_TARGET_IP_LITERAL in codes(result)
+    assert MxCode.MX_TARGET_IP_LITERAL in codes(result)
 
 
 async def test_address_lookup_error_does_not_change_state() -> None:
@@ -107,7 +108,7 @@ async def test_address_lookup_error_does_not_change_state() -> None:
     data = {(NAME, "MX"): [f"10 {HOST}"], (HOST, "A"): Outcome.SERVFAIL, (HOST, "AAAA"): Outcome.SERVFAIL}
     result = await run_check(EXPECT, data)
     assert RecordState.PRESENT == result.state
-    assert {FindingCode.LOOKUP_ERROR} == codes(result)
+    assert {CommonCode.LOOKUP_ERROR} == codes(result)
 
 
 async def test_several_expected_hosts_each_checked() -> None:
@@ -115,5 +116,5 @@ async def test_several_expected_hosts_each_checked() -> None:
     expect = MxExpectation("receiving_mx", "example.com", True, (("a.mx.example", 10), ("b.mx.example", 20)))
     data = {("example.com", "MX"): ["10 a.mx.example"], ("a.mx.example", "A"): ["192.0.2.1"]}
     result = await run_check(expect, data)
-    missing = [f for f in result.findings if f.code is FindingCode.MX_HOST_ABSENT]
+    missing = [f for f in result.findings if f.code is MxCode.MX_HOST_ABSENT]
     assert ["20 b.mx.example"] == [f.expected for f in missing]

@@ -1,35 +1,93 @@
-"""Planning: the fingerprints stored with each record must not change between versions."""
+"""Planning and fingerprints: what a config asks of a domain, and the digests stored with each
+record (a changed digest restarts the record's verification, so they must not drift)."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
-from domainwatch.checks.plan import dataclass_repr, fingerprint, plan
-from domainwatch.config import load
+from domainwatch.checks.fingerprints import LEGACY, fingerprint, legacy_fingerprint
+from domainwatch.checks.registry import KINDS
+from domainwatch.checks.spf import SpfExpectation
+from domainwatch.config.loader import load, parse
+from domainwatch.config.plan import DomainPlan, adopt_legacy_fingerprints, plan
+from domainwatch.state.domain import DomainTrack
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.yaml"
+# What domainwatch 0.1 stored for each record of config.example.yaml (and a domain with SPF
+# networks), computed by that version: an upgrade must recognise every one of them.
+STORED_BY_0_1 = {
+    ("updates.example.com", "spf"): "351cd9b88cda5dd1",
+    ("updates.example.com", "dkim:resend"): "d9370038f07b1863",
+    ("updates.example.com", "return_path_mx"): "bf0f8bdf2b9681b0",
+    ("updates.example.com", "receiving_mx"): "9adec51bb62adf79",
+    ("updates.example.com", "dmarc"): "cd64fd4490ee2b34",
+    ("updates.example.com", "tracking"): "aa4e9e5fd089bd74",
+    ("mail.example.org", "spf"): "cf8952eab09e3f0c",
+    ("mail.example.org", "dkim:tokenone"): "fae9c8a878aef39c",
+    ("mail.example.org", "dkim:tokentwo"): "a71cc5be82cad6e3",
+    ("mail.example.org", "dkim:tokenthree"): "50a56d6fab618d41",
+    ("mail.example.org", "return_path_mx"): "57c96296c9e93989",
+    ("mail.example.org", "dmarc"): "89da760c48cfe41b",
+    ("net.example.com", "spf"): "5fa2d5207d798131",
+    ("net.example.com", "dmarc"): "8d725acbfff6ad21",
+}
+NETWORKS = """
+domains:
+  - name: net.example.com
+    sending: {spf: {include: [amazonses.com, 192.0.2.0/24], authorize: ["2001:db8::1"]}}
+"""
 
 
-def test_the_fingerprint_repr_is_the_dataclass_repr() -> None:
-    """Every kind of expectation the example config plans (each record kind, with and without
-    optional values): the fast repr is exactly repr(), so stored fingerprints still match."""
-    expectations = [e for domain in load(EXAMPLE, env={}).domains for e in plan(domain)]
-    assert {type(e).__name__ for e in expectations} >= {
-        "SpfExpectation",
-        "DkimExpectation",
-        "MxExpectation",
-        "DmarcExpectation",
-        "TrackingExpectation",
+def _domains() -> list[object]:
+    return [*load(EXAMPLE, env={}).domains, *parse(NETWORKS).domains]
+
+
+def test_the_example_config_plans_every_record_kind() -> None:
+    """config.example.yaml shows each kind (the fingerprint tests below rely on it)."""
+    planned = {e.record.partition(":")[0] for domain in load(EXAMPLE, env={}).domains for e in plan(domain)}
+    assert {kind.name for kind in KINDS} == planned
+
+
+def test_every_fingerprint_stored_by_version_0_1_is_recognised() -> None:
+    """legacy_fingerprint rebuilds exactly what 0.1 stored, for every kind it had."""
+    found = {
+        (domain.name, e.record): legacy_fingerprint(e)  # type: ignore[attr-defined]
+        for domain in _domains()
+        for e in plan(domain)  # type: ignore[arg-type]
     }
-    for expect in expectations:
-        assert dataclass_repr(expect) == repr(expect)
+    assert {key: LEGACY + value for key, value in STORED_BY_0_1.items()} == found
 
 
 def test_a_fingerprint_is_pinned() -> None:
-    """A fingerprint written by an earlier version: changing how it is made restarts every
-    record's verification on upgrade."""
-    spf = next(e for e in plan(load(EXAMPLE, env={}).domains[0]) if e.record == "spf")
-    assert fingerprint(spf) == PINNED_SPF
+    """Made from the canonical encoding (the digest of the text below): changing how it is made
+    restarts every record's verification."""
+    canonical = (
+        '{"expectation":{"all_qualifier":"~","includes":["amazonses.com"],"name":"send.example.com",'
+        '"networks":[],"record":"spf","required":true},"kind":"spf"}'
+    )
+    assert hashlib.sha256(canonical.encode()).hexdigest()[:16] == "efd4afad5e718133"
+    expect = SpfExpectation("spf", "send.example.com", True, ("amazonses.com",))
+    assert "efd4afad5e718133" == fingerprint("spf", expect)
 
 
-PINNED_SPF = "351cd9b88cda5dd1"  # domainwatch 0.x, before dataclass_repr
+def test_fingerprints_follow_values_not_spelling() -> None:
+    """Equal expectations digest alike; any changed value digests differently."""
+    a = SpfExpectation("spf", "send.example.com", True, ("amazonses.com",))
+    same = SpfExpectation("spf", "send.example.com", True, ("amazonses.com",))
+    other = SpfExpectation("spf", "send.example.com", True, ("x.com",))
+    assert fingerprint("spf", a) == fingerprint("spf", same)
+    assert fingerprint("spf", a) != fingerprint("spf", other)
+    assert fingerprint("spf", a) != fingerprint("dmarc", a)
+
+
+def test_legacy_fingerprints_are_adopted_only_where_the_expectation_is_the_same() -> None:
+    """An unchanged record takes the current fingerprint (no restart); a changed one keeps the
+    old digest, so reconciling it restarts it as any changed expectation does."""
+    domain = load(EXAMPLE, env={}).domains[0]
+    domain_plan = DomainPlan.of(domain, load(EXAMPLE, env={}).defaults)
+    stored = {s.record: LEGACY + STORED_BY_0_1[(domain.name, s.record)] for s in domain_plan.specs}
+    stored["spf"] = LEGACY + "0000000000000000"  # the SPF expectation changed since
+    track = adopt_legacy_fingerprints(DomainTrack(domain.name, fingerprints=stored), domain_plan)
+    current = {s.record: s.fingerprint for s in domain_plan.specs}
+    assert {**current, "spf": stored["spf"]} == dict(track.fingerprints)

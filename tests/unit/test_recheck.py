@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domainwatch.checks.base import Expectation
-from domainwatch.checks.plan import plan
 from domainwatch.checks.runner import observe_records
-from domainwatch.config import parse
+from domainwatch.config.loader import parse
+from domainwatch.config.plan import plan
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.testing import FakeResolver
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domainwatch.checks.runner import combine_views
-from domainwatch.model import Finding, FindingCode, RecordResult, RecordState, Severity
+from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Severity
 
 
 def result(state: RecordState, *found: str) -> RecordResult:
@@ -27,7 +27,7 @@ def test_missing_on_one_server_is_missing_and_counted() -> None:
     )
     assert RecordState.MISSING == combined.state
     finding = combined.findings[-1]
-    assert (FindingCode.NAMESERVERS_DISAGREE, "published on 2 of 3 nameservers") == (
+    assert (CommonCode.NAMESERVERS_DISAGREE, "published on 2 of 3 nameservers") == (
         finding.code,
         finding.message,
     )
@@ -50,7 +50,7 @@ def test_no_server_answering_is_error() -> None:
         True,
         None,
         (),
-        (Finding(FindingCode.LOOKUP_ERROR, Severity.ERROR, "timeout"),),
+        (Finding(CommonCode.LOOKUP_ERROR, Severity.ERROR, "timeout"),),
     )
     combined = combine_views(["ns1", "ns2"], [error, error])
     assert RecordState.ERROR == combined.state

@@ -6,10 +6,10 @@ import hashlib
 import random
 from pathlib import Path
 
-from domainwatch.config import parse
+from domainwatch.config.loader import parse
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.daemon.sharding import owns, shard_of
-from domainwatch.store.sqlite import Store
+from domainwatch.store.sqlite import SqliteStore
 from domainwatch.testing import FakeClock, FakeResolver
 
 
@@ -44,7 +44,7 @@ def test_daemon_checks_stores_and_exports_only_its_shard(tmp_path: Path) -> None
     )
     config = parse(f"sharding: {{shard: 1, total_shards: 3}}\nstorage: {{path: x}}\ndomains:\n{domains}")
     daemon = Daemon(
-        config, Store(":memory:"), resolver=FakeResolver({}), clock=FakeClock(), rng=random.Random(1)
+        config, SqliteStore(":memory:"), resolver=FakeResolver({}), clock=FakeClock(), rng=random.Random(1)
     )
     expected = {d.name for d in config.domains if shard_of(d.name, 3) == 1}
     assert expected == set(daemon.plans) == set(daemon.tracks)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+from enum import StrEnum
 
 import pytest
 
+from domainwatch.checks.spf import Code as SpfCode
 from domainwatch.checks.spf import SpfExpectation
 from domainwatch.dns.resolver import Lookup, Outcome, Query
-from domainwatch.model import FindingCode, RecordState
+from domainwatch.model import CommonCode, RecordState
 from domainwatch.spf.shell import evaluate_offline
 from domainwatch.spf.types import Evaluation, Result
 from tests.helpers import Zone, codes, run_check
@@ -56,7 +58,7 @@ async def test_no_record_is_missing_with_the_record_to_publish() -> None:
     result = await run_check(SES, zone(None))
     assert RecordState.MISSING == result.state
     finding = result.findings[0]
-    assert FindingCode.SPF_MISSING == finding.code
+    assert SpfCode.SPF_MISSING == finding.code
     assert finding.remediation is not None
     assert "v=spf1 include:amazonses.com ~all" == finding.remediation.value
     assert (RP, "TXT") == (finding.remediation.name, finding.remediation.type)
@@ -73,7 +75,7 @@ async def test_lookup_errors_are_errors_never_missing(outcome: Outcome) -> None:
     """A timeout or SERVFAIL says nothing about the record: state error."""
     result = await run_check(SES, {(RP, "TXT"): outcome})
     assert RecordState.ERROR == result.state
-    assert {FindingCode.LOOKUP_ERROR} == codes(result)
+    assert {CommonCode.LOOKUP_ERROR} == codes(result)
 
 
 async def test_error_inside_include_tree_is_error_when_it_decides() -> None:
@@ -90,7 +92,7 @@ async def test_missing_include_is_wrong_with_minimal_fix() -> None:
         zone("v=spf1 include:_spf.google.com -all", _spf_google_com=["v=spf1 ip4:192.0.2.0/24 -all"]),
     )
     assert RecordState.WRONG == result.state
-    finding = next(f for f in result.findings if f.code is FindingCode.SPF_NOT_AUTHORIZED)
+    finding = next(f for f in result.findings if f.code is SpfCode.SPF_NOT_AUTHORIZED)
     assert finding.remediation is not None
     assert "v=spf1 include:_spf.google.com include:amazonses.com -all" == finding.remediation.value
 
@@ -98,14 +100,14 @@ async def test_missing_include_is_wrong_with_minimal_fix() -> None:
 async def test_negated_include_does_not_authorize() -> None:
     """-include: matches mean fail; it does not authorize the provider."""
     result = await run_check(SES, zone("v=spf1 -include:amazonses.com ~all"))
-    assert FindingCode.SPF_NOT_AUTHORIZED in codes(result)
+    assert SpfCode.SPF_NOT_AUTHORIZED in codes(result)
 
 
 async def test_several_records_is_wrong() -> None:
     """Two v=spf1 records are a permerror for receivers."""
     data = {(RP, "TXT"): ["v=spf1 include:amazonses.com ~all", "v=spf1 -all"]}
     result = await run_check(SES, data)
-    assert (RecordState.WRONG, {FindingCode.SPF_MULTIPLE}) == (result.state, codes(result))
+    assert (RecordState.WRONG, {SpfCode.SPF_MULTIPLE}) == (result.state, codes(result))
 
 
 async def test_syntax_error_is_wrong_with_position() -> None:
@@ -122,7 +124,7 @@ async def test_more_than_ten_lookups_is_wrong() -> None:
     for n in range(10):
         data[(f"i{n}.example.net", "TXT")] = ["v=spf1 -all"]
     result = await run_check(SES, data)
-    assert FindingCode.SPF_TOO_MANY_LOOKUPS in codes(result)
+    assert SpfCode.SPF_TOO_MANY_LOOKUPS in codes(result)
     assert 11 == result.facts["spf_dns_lookups"]
     assert RecordState.WRONG == result.state
 
@@ -143,7 +145,7 @@ async def test_more_than_two_void_lookups_is_wrong() -> None:
         SES,
         zone("v=spf1 include:amazonses.com a:v1.example.org mx:v2.example.org exists:v3.example.org -all"),
     )
-    assert FindingCode.SPF_TOO_MANY_VOID_LOOKUPS in codes(result)
+    assert SpfCode.SPF_TOO_MANY_VOID_LOOKUPS in codes(result)
     assert 3 == result.facts["spf_void_lookups"]
 
 
@@ -152,25 +154,25 @@ async def test_include_loop_is_reported() -> None:
     data = dict(zone("v=spf1 include:amazonses.com include:_a.example.com -all"))
     data[("_a.example.com", "TXT")] = ["v=spf1 include:send.example.com -all"]
     result = await run_check(SES, data)
-    loop = next(f for f in result.findings if f.code is FindingCode.SPF_LOOP)
+    loop = next(f for f in result.findings if f.code is SpfCode.SPF_LOOP)
     assert "send.example.com -> _a.example.com -> send.example.com" in loop.message
 
 
 async def test_include_without_spf_record_is_reported() -> None:
     """Including a name with no SPF record is a permerror at evaluation."""
     result = await run_check(SES, zone("v=spf1 include:amazonses.com include:nothing.example.org -all"))
-    assert FindingCode.SPF_INCLUDE_INVALID in codes(result)
+    assert SpfCode.SPF_INCLUDE_INVALID in codes(result)
 
 
 @pytest.mark.parametrize(
     ("all_term", "code", "state"),
     [
-        ("+all", FindingCode.SPF_PASS_ALL, RecordState.WRONG),
-        ("all", FindingCode.SPF_PASS_ALL, RecordState.WRONG),
-        ("?all", FindingCode.SPF_NEUTRAL_ALL, RecordState.PRESENT),
+        ("+all", SpfCode.SPF_PASS_ALL, RecordState.WRONG),
+        ("all", SpfCode.SPF_PASS_ALL, RecordState.WRONG),
+        ("?all", SpfCode.SPF_NEUTRAL_ALL, RecordState.PRESENT),
     ],
 )
-async def test_permissive_all(all_term: str, code: FindingCode, state: RecordState) -> None:
+async def test_permissive_all(all_term: str, code: StrEnum, state: RecordState) -> None:
     """+all authorizes the internet (error); ?all asserts nothing (warning)."""
     result = await run_check(SES, zone(f"v=spf1 include:amazonses.com {all_term}"))
     assert code in codes(result)
@@ -180,7 +182,7 @@ async def test_permissive_all(all_term: str, code: FindingCode, state: RecordSta
 async def test_pass_all_fix_replaces_it() -> None:
     """The fix for +all is the same record with ~all."""
     result = await run_check(SES, zone("v=spf1 include:amazonses.com +all"))
-    finding = next(f for f in result.findings if f.code is FindingCode.SPF_PASS_ALL)
+    finding = next(f for f in result.findings if f.code is SpfCode.SPF_PASS_ALL)
     assert finding.remediation is not None
     assert "v=spf1 include:amazonses.com ~all" == finding.remediation.value
 
@@ -188,21 +190,21 @@ async def test_pass_all_fix_replaces_it() -> None:
 async def test_ptr_is_a_warning() -> None:
     """ptr SHOULD NOT be used (§5.5)."""
     result = await run_check(SES, zone("v=spf1 include:amazonses.com ptr -all"))
-    assert (RecordState.PRESENT, True) == (result.state, FindingCode.SPF_PTR in codes(result))
+    assert (RecordState.PRESENT, True) == (result.state, SpfCode.SPF_PTR in codes(result))
 
 
 async def test_record_over_512_octets_is_a_warning() -> None:
     """A record too long for a classic UDP answer is flagged."""
     padding = " ".join(f"ip4:192.0.2.{n}" for n in range(40))
     result = await run_check(SES, zone(f"v=spf1 include:amazonses.com {padding} -all"))
-    assert FindingCode.SPF_RECORD_TOO_LONG in codes(result)
+    assert SpfCode.SPF_RECORD_TOO_LONG in codes(result)
 
 
 async def test_long_remediation_says_to_split_strings() -> None:
     """A record to publish over 255 octets must be published as several strings."""
     many = tuple(f"provider{n}.example.net" for n in range(12))
     result = await run_check(SpfExpectation("spf", RP, True, many), {})
-    assert FindingCode.SPF_STRING_TOO_LONG in codes(result)
+    assert SpfCode.SPF_STRING_TOO_LONG in codes(result)
 
 
 async def test_expected_network_covered_by_published_range() -> None:
@@ -216,7 +218,7 @@ async def test_expected_network_not_covered_is_wrong() -> None:
     """An expected range wider than what is published is not authorized."""
     expect = SpfExpectation("spf", RP, True, (), (ipaddress.ip_network("192.0.2.0/23"),))
     result = await run_check(expect, {(RP, "TXT"): ["v=spf1 ip4:192.0.2.0/24 -all"]})
-    finding = next(f for f in result.findings if f.code is FindingCode.SPF_NOT_AUTHORIZED)
+    finding = next(f for f in result.findings if f.code is SpfCode.SPF_NOT_AUTHORIZED)
     assert finding.remediation is not None
     assert "v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.0/23 -all" == finding.remediation.value
 
@@ -224,7 +226,7 @@ async def test_expected_network_not_covered_is_wrong() -> None:
 async def test_macro_include_is_not_followed() -> None:
     """Macros depend on the sender; the check says so instead of guessing."""
     result = await run_check(SES, zone("v=spf1 include:amazonses.com exists:%{i}.bl.example.com -all"))
-    assert FindingCode.SPF_MACRO_NOT_FOLLOWED in codes(result)
+    assert SpfCode.SPF_MACRO_NOT_FOLLOWED in codes(result)
 
 
 async def test_hostile_include_tree_is_bounded() -> None:
@@ -233,7 +235,7 @@ async def test_hostile_include_tree_is_bounded() -> None:
     for n in range(100):
         data[(f"n{n}.example.org", "TXT")] = [f"v=spf1 include:n{n + 1}.example.org -all"]
     result = await run_check(SES, data)
-    assert FindingCode.SPF_TOO_MANY_LOOKUPS in codes(result)
+    assert SpfCode.SPF_TOO_MANY_LOOKUPS in codes(result)
 
 
 AUTHORIZE = SpfExpectation("spf", RP, True, (), (ipaddress.ip_network("199.255.192.7/32"),))
@@ -256,7 +258,7 @@ async def test_include_over_the_limit_does_not_authorize() -> None:
         data[(f"i{n}.example.net", "TXT")] = ["v=spf1 -all"]
     result = await run_check(AUTHORIZE, data)
     assert RecordState.WRONG == result.state
-    not_authorized = next(f for f in result.findings if f.code is FindingCode.SPF_NOT_AUTHORIZED)
+    not_authorized = next(f for f in result.findings if f.code is SpfCode.SPF_NOT_AUTHORIZED)
     assert "check_host(199.255.192.7) = permerror" in not_authorized.message
 
 
@@ -264,7 +266,7 @@ async def test_authorize_checks_both_ends_of_a_cidr() -> None:
     """A /23 is authorized only if its first and last addresses pass."""
     expect = SpfExpectation("spf", RP, True, (), (ipaddress.ip_network("192.0.2.0/23"),))
     result = await run_check(expect, {(RP, "TXT"): ["v=spf1 ip4:192.0.2.0/24 -all"]})
-    finding = next(f for f in result.findings if f.code is FindingCode.SPF_NOT_AUTHORIZED)
+    finding = next(f for f in result.findings if f.code is SpfCode.SPF_NOT_AUTHORIZED)
     assert "check_host(192.0.3.255) = fail" in finding.message
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from domainwatch.checks.tracking import Code as TrackingCode
 from domainwatch.checks.tracking import TrackingExpectation
 from domainwatch.dns.resolver import Outcome
-from domainwatch.model import FindingCode, RecordState
+from domainwatch.model import RecordState
 from tests.helpers import codes, run_check
 
 EXPECT = TrackingExpectation("tracking", "links.example.com", False, "track.example.net")
@@ -19,13 +20,13 @@ async def test_cname_to_target_is_present() -> None:
 async def test_missing_cname_is_missing() -> None:
     """No CNAME: missing, with the CNAME to publish."""
     result = await run_check(EXPECT, {})
-    assert (RecordState.MISSING, {FindingCode.TRACKING_MISSING}) == (result.state, codes(result))
+    assert (RecordState.MISSING, {TrackingCode.TRACKING_MISSING}) == (result.state, codes(result))
 
 
 async def test_cname_elsewhere_is_wrong() -> None:
     """A CNAME to another target is wrong."""
     result = await run_check(EXPECT, {("links.example.com", "CNAME"): ["other.example.net"]})
-    assert (RecordState.WRONG, {FindingCode.TRACKING_WRONG}) == (result.state, codes(result))
+    assert (RecordState.WRONG, {TrackingCode.TRACKING_WRONG}) == (result.state, codes(result))
 
 
 async def test_timeout_is_error() -> None:

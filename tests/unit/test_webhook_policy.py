@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from domainwatch.store.sqlite import Event
+from domainwatch.state.events import Event
 from domainwatch.webhooks.payloads import alertmanager_body, event_payload, signed_headers, standard_body
 from domainwatch.webhooks.policy import (
     DELAYS,

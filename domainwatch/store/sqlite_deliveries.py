@@ -1,39 +1,22 @@
-"""The delivery queue in SQLite: fan-out of the outbox, due deliveries, attempts, dead letters.
+"""The webhook queue in SQLite: the outbox, each endpoint's deliveries, attempts, dead letters.
 
 Every state change of a delivery is committed before the next step: an attempt is marked in
 flight before it is sent and settled after, so after a crash the event is sent again with the
-same webhook-id (at least once) and never dropped.
+same webhook-id (at least once) and never dropped. Which endpoint gets what, and when to retry,
+is decided in domainwatch.webhooks; this only stores it.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import Any
 
-from domainwatch.config.schema import WebhookConfig
+from domainwatch.store.base import Delivery, NewDelivery, OutboxEntry, QueueStats
 from domainwatch.store.rows import from_micros, to_micros
-from domainwatch.store.sqlite import Store
-from domainwatch.webhooks.payloads import alertmanager_body, standard_body
-from domainwatch.webhooks.policy import wants
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    endpoint: str
-    event_id: str
-    domain: str
-    sequence: int
-    type: str
-    body: str
-    state: str
-    attempts: int
-    next_attempt_at: datetime
-    last_status: int | None
-    last_error: str | None
-    created_at: datetime
-
 
 # A pending delivery not in flight that is the oldest pending one of its (endpoint, domain).
 _HEAD = (
@@ -46,62 +29,45 @@ _COLUMNS = (
 )
 
 
-def _delivery(row: tuple[object, ...]) -> Delivery:
+def _delivery(row: tuple[Any, ...]) -> Delivery:
     values = list(row)
-    values[8] = from_micros(values[8])  # type: ignore[arg-type]
-    values[11] = from_micros(values[11])  # type: ignore[arg-type]
-    return Delivery(*values)  # type: ignore[arg-type]
+    values[8] = from_micros(values[8])
+    values[11] = from_micros(values[11])
+    return Delivery(*values)
 
 
-class Outbox:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.db = store.db
+class DeliveryQueue:
+    """The DeliveryStore half of SqliteStore (which supplies the connection and transactions)."""
 
-    def fan_out(self, endpoints: Sequence[WebhookConfig], external_url: str, now: datetime) -> int:
-        """Turn outbox events into one delivery per subscribed endpoint, atomically."""
+    db: sqlite3.Connection
+
+    def transaction(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def outbox(self, limit: int = 1000) -> list[OutboxEntry]:
         rows = self.db.execute(
             "SELECT o.event_id, o.domain, h.sequence, o.payload"
             " FROM outbox o JOIN history h ON h.id = o.event_id"
-            " WHERE o.payload IS NOT NULL ORDER BY o.created_at, h.sequence LIMIT 1000"
-        ).fetchall()
-        if not rows:
-            return 0
-        created = 0
-        with self.store.transaction():
-            for event_id, domain, sequence, text in rows:
-                payload = json.loads(text)
-                for endpoint in endpoints:
-                    body = self._body(endpoint, payload, external_url)
-                    if body is None or not wants(endpoint.domains, endpoint.events, payload["type"], domain):
-                        continue
-                    self.db.execute(
-                        "INSERT OR IGNORE INTO deliveries"
-                        " (endpoint, event_id, domain, sequence, type, body, state,"
-                        " next_attempt_at, created_at) VALUES (?,?,?,?,?,?, 'pending', ?, ?)",
-                        (
-                            endpoint.name,
-                            event_id,
-                            domain,
-                            sequence,
-                            payload["type"],
-                            body,
-                            to_micros(now),
-                            to_micros(now),
-                        ),
-                    )
-                    created += 1
-                self.db.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,))
-        return created
+            " WHERE o.payload IS NOT NULL ORDER BY o.created_at, h.sequence LIMIT ?",
+            (limit,),
+        )
+        return [OutboxEntry(event_id, domain, seq, json.loads(text)) for event_id, domain, seq, text in rows]
 
-    @staticmethod
-    def _body(endpoint: WebhookConfig, payload: dict[str, object], external_url: str) -> str | None:
-        if endpoint.format == "alertmanager":
-            return alertmanager_body(payload, endpoint.name, external_url)
-        return standard_body(payload)
+    def fan_out(self, fanned: Sequence[tuple[OutboxEntry, Sequence[NewDelivery]]], now: datetime) -> None:
+        at = to_micros(now)
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO deliveries (endpoint, event_id, domain, sequence, type, body, state,"
+                " next_attempt_at, created_at) VALUES (?,?,?,?,?,?, 'pending', ?, ?)",
+                [
+                    (d.endpoint, entry.event_id, entry.domain, entry.sequence, d.type, d.body, at, at)
+                    for entry, deliveries in fanned
+                    for d in deliveries
+                ],
+            )
+            self.db.executemany("DELETE FROM outbox WHERE event_id = ?", [(e.event_id,) for e, _ in fanned])
 
     def due(self, endpoint: str, now: datetime, limit: int = 100) -> list[Delivery]:
-        """Deliveries to attempt now: per domain only the oldest pending one (order per domain)."""
         rows = self.db.execute(
             f"SELECT {_COLUMNS} FROM deliveries d WHERE d.endpoint = ? AND {_HEAD}"  # noqa: S608
             " AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.created_at LIMIT ?",
@@ -110,7 +76,6 @@ class Outbox:
         return [_delivery(row) for row in rows]
 
     def next_due(self, endpoints: Sequence[str]) -> datetime | None:
-        """When the next attemptable delivery falls due (heads of line only: the others wait)."""
         marks = ",".join("?" * len(endpoints))
         (value,) = self.db.execute(
             f"SELECT MIN(d.next_attempt_at) FROM deliveries d WHERE {_HEAD}"  # noqa: S608
@@ -120,7 +85,7 @@ class Outbox:
         return from_micros(value)
 
     def start_attempt(self, delivery: Delivery, now: datetime) -> None:
-        with self.store.transaction():
+        with self.transaction():
             self.db.execute(
                 "UPDATE deliveries SET in_flight = 1, attempts = attempts + 1, last_attempt_at = ?"
                 " WHERE endpoint = ? AND event_id = ?",
@@ -137,8 +102,7 @@ class Outbox:
         status: int | None,
         error: str | None,
     ) -> None:
-        """Record an attempt's result: delivered, pending again (with next_at), or dead."""
-        with self.store.transaction():
+        with self.transaction():
             self.db.execute(
                 "UPDATE deliveries SET in_flight = 0, state = ?,"
                 " next_attempt_at = COALESCE(?, next_attempt_at),"
@@ -155,8 +119,7 @@ class Outbox:
             )
 
     def recover(self, now: datetime) -> int:
-        """After a crash: attempts that were in flight are sent again (same id)."""
-        with self.store.transaction():
+        with self.transaction():
             cursor = self.db.execute(
                 "UPDATE deliveries SET in_flight = 0, next_attempt_at = ? WHERE in_flight = 1",
                 (to_micros(now),),
@@ -164,8 +127,7 @@ class Outbox:
         return cursor.rowcount
 
     def replay(self, event_id: str, now: datetime) -> int:
-        """Send an event again to every endpoint it went to (dead-lettered or delivered)."""
-        with self.store.transaction():
+        with self.transaction():
             cursor = self.db.execute(
                 "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?,"
                 " finished_at = NULL,"
@@ -183,20 +145,18 @@ class Outbox:
         return [_delivery(r) for r in self.db.execute(query + " ORDER BY created_at, sequence LIMIT ?", args)]
 
     # -- endpoints ----------------------------------------------------------------------------
-    def sync_endpoints(self, endpoints: Sequence[WebhookConfig]) -> None:
-        """Know each configured endpoint; a changed URL re-enables a disabled one."""
-        with self.store.transaction():
-            for endpoint in endpoints:
-                self.db.execute(
-                    "INSERT INTO endpoints (name, url) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET"
-                    " url = excluded.url, disabled_at = CASE WHEN endpoints.url = excluded.url"
-                    " THEN endpoints.disabled_at END, reason = CASE WHEN endpoints.url = excluded.url"
-                    " THEN endpoints.reason END",
-                    (endpoint.name, endpoint.url),
-                )
+    def sync_endpoints(self, endpoints: Sequence[tuple[str, str]]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO endpoints (name, url) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET"
+                " url = excluded.url, disabled_at = CASE WHEN endpoints.url = excluded.url"
+                " THEN endpoints.disabled_at END, reason = CASE WHEN endpoints.url = excluded.url"
+                " THEN endpoints.reason END",
+                list(endpoints),
+            )
 
     def disable(self, name: str, reason: str, now: datetime) -> None:
-        with self.store.transaction():
+        with self.transaction():
             self.db.execute(
                 "UPDATE endpoints SET disabled_at = ?, reason = ? WHERE name = ?",
                 (to_micros(now), reason, name),
@@ -206,21 +166,18 @@ class Outbox:
         rows = self.db.execute("SELECT name, reason FROM endpoints WHERE disabled_at IS NOT NULL")
         return dict(rows.fetchall())
 
-    def stats(self, now: datetime) -> dict[str, tuple[int, float, int]]:
-        """Per endpoint: (pending, oldest pending age in seconds, dead letters)."""
+    def queue_stats(self) -> dict[str, QueueStats]:
         rows = self.db.execute(
             "SELECT endpoint, SUM(state = 'pending'), MIN(CASE WHEN state = 'pending' THEN created_at END),"
             " SUM(state = 'dead') FROM deliveries GROUP BY endpoint"
         )
-        out: dict[str, tuple[int, float, int]] = {}
-        for name, pending, oldest, dead in rows:
-            age = (now - from_micros(oldest)).total_seconds() if oldest is not None else 0.0  # type: ignore[operator]
-            out[name] = (int(pending or 0), max(0.0, age), int(dead or 0))
-        return out
+        return {
+            name: QueueStats(int(pending or 0), from_micros(oldest), int(dead or 0))
+            for name, pending, oldest, dead in rows
+        }
 
     def purge_finished(self, before: datetime) -> int:
-        """Delivered deliveries older than the retention are forgotten (dead letters are kept)."""
-        with self.store.transaction():
+        with self.transaction():
             cursor = self.db.execute(
                 "DELETE FROM deliveries WHERE state = 'delivered' AND finished_at < ?", (to_micros(before),)
             )

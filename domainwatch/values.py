@@ -1,6 +1,8 @@
-"""Field types for the config schema: durations, domain names, labels, nameservers.
+"""The values users write (durations, domain names, labels, addresses): parsed and validated.
 
-Each validator raises ValueError with the exact message a user sees after `file:line: path:`.
+Pure and free of pydantic, so the command line validates its arguments without importing the
+schema; domainwatch.fields wraps each validator into a pydantic field type. Each raises
+ValueError with the exact message a user sees after `file:line: path:`.
 """
 
 from __future__ import annotations
@@ -9,10 +11,7 @@ import base64
 import binascii
 import re
 import urllib.parse
-from datetime import timedelta
-from typing import Annotated
-
-from pydantic import AfterValidator, BeforeValidator, Strict
+from datetime import datetime, timedelta
 
 from domainwatch.dns.resolver import Nameserver, parse_nameserver
 
@@ -121,12 +120,12 @@ def to_nameserver(value: object) -> Nameserver:
     return parse_nameserver(value)
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-DomainName = Annotated[str, Strict(), AfterValidator(check_domain_name)]
-Selector = Annotated[str, Strict(), AfterValidator(check_selector)]
-ReturnPathLabel = Annotated[str, Strict(), AfterValidator(check_return_path)]
-RelativeHost = Annotated[str, Strict(), AfterValidator(check_relative_host)]
-Region = Annotated[str, Strict(), AfterValidator(check_region)]
-NameserverField = Annotated[Nameserver, BeforeValidator(to_nameserver)]
-Listen = Annotated[str, Strict(), AfterValidator(check_listen)]
-WebhookUrl = Annotated[str, Strict(), AfterValidator(check_webhook_url)]
+def parse_time(text: str) -> datetime:
+    """RFC 3339 with a zone ("Z" or an offset); ValueError with a message fit for a user."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an RFC 3339 time such as 2026-11-26T12:00:00Z") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} needs a time zone (Z or +00:00)")
+    return moment

@@ -1,0 +1,56 @@
+"""The record kinds, in the order a domain's records are planned, checked and shown.
+
+Adding a kind: one module ending in `KIND = RecordKind(...)` (checks/base.py), and one line
+here. docs/architecture.md walks through it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from domainwatch.checks import dkim, dmarc, mx, spf, tracking
+from domainwatch.checks.base import RecordKind
+from domainwatch.model import CommonCode
+from domainwatch.state.facts import SEVERITIES, DomainFacts
+
+KINDS: tuple[RecordKind, ...] = (
+    spf.KIND,
+    dkim.KIND,
+    mx.RETURN_PATH_KIND,
+    mx.RECEIVING_KIND,
+    dmarc.KIND,
+    tracking.KIND,
+)
+_BY_NAME = {kind.name: kind for kind in KINDS}
+
+
+def kind_of(record: str) -> RecordKind:
+    """The kind of a record id (`spf`, `dkim:<selector>`, ...)."""
+    return _BY_NAME[record.partition(":")[0]]
+
+
+def finding_codes() -> list[enum.StrEnum]:
+    """Every finding code there is: the common ones, then each kind's (a closed vocabulary)."""
+    seen: dict[str, enum.StrEnum] = {code.value: code for code in CommonCode}
+    for kind in KINDS:
+        for code in kind.codes:
+            seen.setdefault(code.value, code)
+    return list(seen.values())
+
+
+def facts_of(results: Mapping[str, Mapping[str, Any]]) -> DomainFacts:
+    """The few numbers metrics export, from {record id: RecordResult.as_dict()}: the findings
+    by severity, and of each record the facts its kind exports (FactMetric)."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    kept: dict[str, dict[str, str | int]] = {}
+    for record, result in results.items():
+        for finding in result.get("findings", []):
+            counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
+        facts = result.get("facts", {})
+        kind = _BY_NAME.get(record.partition(":")[0])
+        wanted = {m.fact: facts[m.fact] for m in kind.metrics if m.fact in facts} if kind else {}
+        if wanted:
+            kept[record] = wanted
+    return DomainFacts(counts, kept)

@@ -1,0 +1,67 @@
+"""`domainwatch check`, `inspect` and `config validate`: one-shot diagnoses, and the config check."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from domainwatch.checks.runner import check_with
+from domainwatch.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_USAGE, load_config, resolver_settings
+from domainwatch.config.plan import inspect_plan, plan
+from domainwatch.config.schema import ResolverConfig
+from domainwatch.daemon.sharding import owns
+from domainwatch.model import DomainReport, RecordState, Severity
+from domainwatch.present.report import render_json, render_table
+from domainwatch.runtime import aio, gctune
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    config = load_config(args.file)
+    if config is None:
+        return EXIT_USAGE
+    print(f"{args.file}: ok ({len(config.domains)} domains)")
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    config = load_config(args.config, args)
+    if config is None:
+        return EXIT_USAGE
+    unknown = [name for name in args.domain if config.domain(name) is None]
+    if unknown:
+        print(f"not in {args.config}: {', '.join(unknown)}", file=sys.stderr)
+        return EXIT_USAGE
+    sharding = config.sharding
+    selected = [
+        d
+        for d in config.domains
+        if (not args.domain or d.name in args.domain) and owns(d.name, sharding.shard, sharding.total_shards)
+    ]
+    settings = resolver_settings(config.resolver, args)
+    work = [(d.name, plan(d)) for d in selected if d.verify]
+    gctune.settle()
+    reports = aio.run(check_with(work, settings))
+    skipped = [d.name for d in selected if not d.verify]
+    _print(reports, skipped, args.format)
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_ATTENTION
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    settings = resolver_settings(ResolverConfig(), args)
+    work = [(args.domain, inspect_plan(args.domain, args.dkim_selector))]
+    reports = aio.run(check_with(work, settings))
+    _print(reports, [], args.format)
+    return EXIT_ATTENTION if any(_has_problem(r) for r in reports) else EXIT_OK
+
+
+def _has_problem(report: DomainReport) -> bool:
+    return any(
+        r.state is RecordState.ERROR or any(f.severity is Severity.ERROR for f in r.findings)
+        for r in report.records
+    )
+
+
+def _print(reports: list[DomainReport], skipped: list[str], fmt: str) -> None:
+    sys.stdout.write(
+        render_json(reports, skipped) + "\n" if fmt == "json" else render_table(reports, skipped)
+    )

@@ -1,0 +1,170 @@
+"""The command line's grammar (argparse). Light on purpose: building it imports no command, so
+`domainwatch --help` and a usage error cost no more than Python itself (cli/main.py)."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, TypeVar
+
+from domainwatch import __version__
+from domainwatch.values import (
+    check_domain_name,
+    check_listen,
+    check_selector,
+    parse_duration,
+    parse_time,
+    to_nameserver,
+)
+
+T = TypeVar("T")
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+DESCRIPTION = """The `domainwatch` command line. Exit codes: 0 fine, 1 records need attention,
+2 usage or configuration error."""
+
+
+def _duration_arg(text: str) -> timedelta:
+    try:
+        return timedelta(seconds=float(text))
+    except ValueError:
+        pass
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _ip(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address") from None
+
+
+def _validated(check: Callable[[str], T]) -> Callable[[str], T]:
+    """Wrap a config validator so argparse reports its message as a usage error."""
+
+    def convert(text: str) -> T:
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+
+    return convert
+
+
+def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--nameserver",
+        action="append",
+        type=_validated(to_nameserver),
+        default=default,
+        metavar="HOST[:PORT]",
+        help="resolver to ask (repeatable)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_duration_arg,
+        default=default,
+        help="per-query timeout: seconds or a duration such as 500ms",
+    )
+    parser.add_argument(
+        "--log-format", choices=("json", "console"), default=default if suppress else "console"
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default=default,
+        help="default: info for run, warning otherwise",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="domainwatch", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"domainwatch {__version__}")
+    _global_options(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sharded = argparse.ArgumentParser(add_help=False)
+    sharded.add_argument(
+        "--shard", type=int, default=None, help="this replica's shard (from 0); overrides sharding:"
+    )
+    sharded.add_argument(
+        "--total-shards", type=int, default=None, help="how many shards the fleet is split into"
+    )
+    _checking(commands, common, sharded)
+    _daemon(commands, common, sharded)
+    _webhooks(commands, common)
+    _spf(commands, common)
+    demo = commands.add_parser(
+        "demo", parents=[common], help="the daemon on built-in sample domains (no internet)"
+    )
+    demo.add_argument("--listen", default="127.0.0.1:8427", type=_validated(check_listen), help="HOST:PORT")
+    demo.add_argument("--time-scale", type=float, default=1.0, help="run the story N times faster")
+    demo.add_argument("--once", action="store_true", help="print a one-shot diagnosis instead")
+    return parser
+
+
+def _checking(commands: Commands, common: argparse.ArgumentParser, sharded: argparse.ArgumentParser) -> None:
+    check = commands.add_parser("check", parents=[common, sharded], help="check configured domains once")
+    check.add_argument("-c", "--config", required=True)
+    check.add_argument("--domain", action="append", default=[], type=_validated(check_domain_name))
+    check.add_argument("--format", choices=("table", "json"), default="table")
+
+    inspect = commands.add_parser("inspect", parents=[common], help="diagnose any domain, no config")
+    inspect.add_argument("domain", type=_validated(check_domain_name))
+    inspect.add_argument("--dkim-selector", action="append", default=[], type=_validated(check_selector))
+    inspect.add_argument("--format", choices=("table", "json"), default="table")
+
+    config = commands.add_parser("config", help="configuration tools")
+    config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
+    validate = config_commands.add_parser("validate", parents=[common], help="validate a config file")
+    validate.add_argument("file")
+
+
+def _daemon(commands: Commands, common: argparse.ArgumentParser, sharded: argparse.ArgumentParser) -> None:
+    run = commands.add_parser("run", parents=[common, sharded], help="run the daemon")
+    run.add_argument("-c", "--config", required=True)
+
+    status = commands.add_parser("status", parents=[common, sharded], help="show the stored state, offline")
+    status.add_argument("-c", "--config", required=True)
+    status.add_argument("--format", choices=("table", "json"), default="table")
+
+    export = commands.add_parser("export", parents=[common], help="CSV of domains or history, offline")
+    export.add_argument("-c", "--config", required=True)
+    export.add_argument("--what", choices=("domains", "history"), required=True)
+    export.add_argument("--since", type=_validated(parse_time), default=None, help="history since (RFC 3339)")
+
+
+def _webhooks(commands: Commands, common: argparse.ArgumentParser) -> None:
+    hooks = commands.add_parser("webhooks", help="test, list and replay webhook deliveries")
+    sub = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="COMMAND")
+    test = sub.add_parser(
+        "test", parents=[common], help="send a signed webhook.test event and show the answer"
+    )
+    test.add_argument("-c", "--config", required=True)
+    test.add_argument("--endpoint", help="only this endpoint (default: every one)")
+    listing = sub.add_parser("list", parents=[common], help="list pending (or dead-lettered) deliveries")
+    listing.add_argument("-c", "--config", required=True)
+    listing.add_argument("--dead", action="store_true", help="dead letters instead of pending deliveries")
+    replay = sub.add_parser("replay", parents=[common], help="send an event again, with the same id")
+    replay.add_argument("-c", "--config", required=True)
+    replay.add_argument("event_id")
+
+
+def _spf(commands: Commands, common: argparse.ArgumentParser) -> None:
+    spf = commands.add_parser("spf-eval", parents=[common], help="evaluate SPF as a receiving server would")
+    spf.add_argument("--ip", required=True, type=_ip, help="the connecting client's address")
+    spf.add_argument(
+        "--mail-from",
+        required=True,
+        metavar="ADDR",
+        help='the envelope sender; "" is the null sender (the HELO identity is checked)',
+    )
+    spf.add_argument("--helo", default="", metavar="NAME", help="the HELO/EHLO name")
+    spf.add_argument("--json", action="store_true", help="print one JSON object")

@@ -1,0 +1,113 @@
+"""`domainwatch status` and `domainwatch export`: the stored state, read offline (also while the
+daemon runs)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any, TextIO
+
+from domainwatch.checks.registry import facts_of
+from domainwatch.cli.common import EXIT_USAGE, load_config
+from domainwatch.config.plan import DomainPlan
+from domainwatch.config.schema import Config
+from domainwatch.daemon.sharding import owns
+from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
+from domainwatch.present.views import domain_view
+from domainwatch.state.rules import Status, settled
+from domainwatch.store.base import Store, StoreError
+from domainwatch.store.sqlite import SqliteStore
+
+
+def run_status(args: argparse.Namespace) -> int:
+    config = load_config(args.config, args)
+    if config is None:
+        return EXIT_USAGE
+    return print_status(config, args.format)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    config = load_config(args.config, args)
+    if config is None:
+        return EXIT_USAGE
+    return export_csv(config, args.what, args.since, sys.stdout)
+
+
+def status_document(config: Config, store: Store) -> dict[str, Any]:
+    """The stored state of every configured domain (never-seen ones as not_started)."""
+    tracks = store.load()
+    domains: list[dict[str, Any]] = []
+    sharding = config.sharding
+    for domain in (d for d in config.domains if owns(d.name, sharding.shard, sharding.total_shards)):
+        plan = DomainPlan.of(domain, config.defaults)
+        track = tracks.get(domain.name)
+        if track is None:
+            domains.append({"name": domain.name, "status": "not_started", "records": [], "checked_at": None})
+            continue
+        domains.append(domain_view(track, plan.specs, plan.rules, store.results(domain.name)))
+    return {"domains": domains}
+
+
+def open_readonly(config: Config) -> Store | None:
+    """The store for an offline command; None, with the reason on stderr, when it cannot open."""
+    try:
+        return SqliteStore(config.storage.path, readonly=True)
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return None
+
+
+def print_status(config: Config, fmt: str) -> int:
+    """`domainwatch status`: 0 when every domain is verified (or not verified on purpose)."""
+    store = open_readonly(config)
+    if store is None:
+        return 2
+    try:
+        document = status_document(config, store)
+    finally:
+        store.close()
+    if fmt == "json":
+        print(json.dumps(document, indent=2))
+    else:
+        sys.stdout.write(status_table(document))
+    return 0 if all(settled(Status(d["status"])) for d in document["domains"]) else 1
+
+
+def status_table(document: dict[str, Any]) -> str:
+    lines = [f"{'DOMAIN':<32} {'STATUS':<19} {'SINCE':<21} {'DEADLINE':<21} CAPABILITIES"]
+    for domain in document["domains"]:
+        capabilities = " ".join(f"{k}={v}" for k, v in domain.get("capabilities", {}).items())
+        stale = "  (stale)" if domain.get("stale") else ""
+        lines.append(
+            f"{domain['name']:<32} {domain['status']:<19} {domain.get('status_since') or '-':<21} "
+            f"{domain.get('window_deadline') or '-':<21} {capabilities}{stale}"
+        )
+        for record in domain["records"]:
+            role = "" if record["required"] else " (advisory)"
+            lines.append(
+                f"    {record['record']:<20} {record['status']:<19} {record['state'] or '-':<8}{role}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def export_csv(config: Config, what: str, since: datetime | None, out: TextIO) -> int:
+    """`domainwatch export`: the same CSV as the API's exports, from the store, offline."""
+    store = open_readonly(config)
+    if store is None:
+        return 2
+    try:
+        if what == "history":
+            chunks = csv_chunks(HISTORY_COLUMNS, (history_row(e) for e in store.iter_history(since)))
+        else:
+            views = status_document(config, store)["domains"]
+            rows = (
+                domain_row(v, facts_of(store.results(v["name"])).findings) for v in views if v.get("records")
+            )
+            chunks = csv_chunks(DOMAIN_COLUMNS, rows)
+        for chunk in chunks:
+            out.write(chunk)
+    finally:
+        store.close()
+    return 0

@@ -1,0 +1,72 @@
+"""Which records a domain must publish: its config -> the kinds' expectations (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from domainwatch.checks.base import Expectation
+from domainwatch.checks.fingerprints import LEGACY, fingerprint, legacy_fingerprint
+from domainwatch.checks.registry import KINDS, kind_of
+from domainwatch.config.domains import Defaults, DomainConfig, configured
+from domainwatch.state.domain import DomainTrack, RecordSpec
+from domainwatch.state.rules import Rules
+
+
+def plan(domain: DomainConfig) -> list[Expectation]:
+    """The records of one configured domain, in the registry's order."""
+    out: list[Expectation] = []
+    for kind in KINDS:
+        own = configured(domain, kind)
+        if own is not None:
+            out += kind.plan(domain, own)
+    return out
+
+
+def inspect_plan(name: str, selectors: Sequence[str]) -> list[Expectation]:
+    """What `domainwatch inspect` looks at when there is no config: whatever is published."""
+    return [e for kind in KINDS if kind.inspect is not None for e in kind.inspect(name, selectors)]
+
+
+def spec_of(expect: Expectation) -> RecordSpec:
+    """What the state rules need of a record: the capability a required record counts toward."""
+    kind = kind_of(expect.record)
+    capability = kind.capability if expect.required else None
+    return RecordSpec(expect.record, capability, fingerprint(kind.name, expect))
+
+
+def specs(expectations: Sequence[Expectation]) -> list[RecordSpec]:
+    return [spec_of(e) for e in expectations]
+
+
+@dataclass(frozen=True, slots=True)
+class DomainPlan:
+    """Everything fixed by the config about one domain."""
+
+    config: DomainConfig
+    expectations: tuple[Expectation, ...]
+    specs: tuple[RecordSpec, ...]
+    settings: Defaults
+
+    @classmethod
+    def of(cls, domain: DomainConfig, defaults: Defaults) -> DomainPlan:
+        expectations = tuple(plan(domain))
+        return cls(domain, expectations, tuple(specs(expectations)), domain.settings(defaults))
+
+    @property
+    def rules(self) -> Rules:
+        return Rules(self.settings.window, self.settings.confirm_missing)
+
+
+def adopt_legacy_fingerprints(track: DomainTrack, domain_plan: DomainPlan) -> DomainTrack:
+    """Replace fingerprints stored by version 0.1 with current ones where the expectation is
+    the same, so an upgrade restarts no record. A legacy one that differs is left to differ
+    (that record's expectation did change: it restarts, as it would have)."""
+    stored = track.fingerprints
+    if not any(value.startswith(LEGACY) for value in stored.values()):
+        return track
+    current = dict(stored)
+    for expect, spec in zip(domain_plan.expectations, domain_plan.specs, strict=True):
+        if stored.get(spec.record) == legacy_fingerprint(expect):
+            current[spec.record] = spec.fingerprint
+    return replace(track, fingerprints=current)

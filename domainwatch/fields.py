@@ -1,0 +1,43 @@
+"""Pydantic field types over domainwatch.values, shared by the record kinds and the config schema.
+
+Strictness is declared per field (`Strict()`) because the per-domain schema is made of slotted
+pydantic dataclasses, which pydantic refuses to build from a mapping in strict mode.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Strict
+
+from domainwatch.dns.resolver import Nameserver
+from domainwatch.values import (
+    check_domain_name,
+    check_listen,
+    check_region,
+    check_relative_host,
+    check_return_path,
+    check_selector,
+    check_webhook_url,
+    parse_duration,
+    to_nameserver,
+)
+
+# The config of every per-domain dataclass: unknown keys are errors.
+SECTION_CONFIG = ConfigDict(extra="forbid")
+# The config of every pydantic model in the schema (the few, fleet-wide sections).
+MODEL_CONFIG = ConfigDict(extra="forbid", strict=True, frozen=True, arbitrary_types_allowed=True)
+
+Text = Annotated[str, Strict()]
+Number = Annotated[int, Strict()]
+Flag = Annotated[bool, Strict()]
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+DomainName = Annotated[str, Strict(), AfterValidator(check_domain_name)]
+Selector = Annotated[str, Strict(), AfterValidator(check_selector)]
+ReturnPathLabel = Annotated[str, Strict(), AfterValidator(check_return_path)]
+RelativeHost = Annotated[str, Strict(), AfterValidator(check_relative_host)]
+Region = Annotated[str, Strict(), AfterValidator(check_region)]
+NameserverField = Annotated[Nameserver, BeforeValidator(to_nameserver)]
+Listen = Annotated[str, Strict(), AfterValidator(check_listen)]
+WebhookUrl = Annotated[str, Strict(), AfterValidator(check_webhook_url)]

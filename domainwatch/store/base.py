@@ -1,0 +1,176 @@
+"""The storage seam: what every store keeps and answers, and the values that cross it.
+
+A store is a pure sink and a reader: everything it writes (states, events, webhook bodies) is
+built before the write, and it calls nothing back. SQLite (sqlite.py) is the implementation the
+daemon uses; domainwatch.testing.MemoryStore is another, and tests/store_contract.py is the one
+suite both pass. A store for another database is one module that passes it too.
+
+Writes are atomic per call: a `save_many` writes every save or none, and each delivery step is
+committed before the next (so a crash re-sends a delivery rather than losing it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from domainwatch.state.domain import DomainTrack
+from domainwatch.state.events import Event
+from domainwatch.state.facts import DomainFacts
+
+Results = Mapping[str, Mapping[str, Any]]  # record id -> RecordResult.as_dict()
+
+
+class StoreError(Exception):
+    """The store cannot be used (unreadable, corrupt, or from a newer domainwatch)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Save:
+    """One domain's new state, the events that led to it and (after a check) its results."""
+
+    track: DomainTrack
+    events: Sequence[Event] = ()
+    results: Results | None = None
+    # Webhook body snapshots by event id (only events to be delivered), kept in the outbox.
+    payloads: Mapping[str, Mapping[str, Any]] | None = None
+    facts: DomainFacts | None = None  # distilled from `results`
+    # The domain's state as stored before this save, when known: rows it already holds need
+    # not be written again, and only a record it has and the new state lacks needs deleting.
+    stored: DomainTrack | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """An event's webhook body, waiting to be fanned out to the endpoints that want it."""
+
+    event_id: str
+    domain: str
+    sequence: int
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    endpoint: str
+    type: str
+    body: str  # the exact bytes every attempt sends (and signs)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    endpoint: str
+    event_id: str
+    domain: str
+    sequence: int
+    type: str
+    body: str
+    state: str  # pending | delivered | dead
+    attempts: int
+    next_attempt_at: datetime
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    pending: int
+    oldest_pending: datetime | None
+    dead: int
+
+
+class StateStore(Protocol):
+    def load(self, *, include_removed: bool = False) -> dict[str, DomainTrack]:
+        """Every domain's state (removed ones too if asked), records in their stored order."""
+
+    def facts(self, distill: Callable[[Results], DomainFacts]) -> dict[str, DomainFacts]:
+        """Every current domain's facts; `distill` makes them from the stored results where a
+        store from before facts were kept has none."""
+
+    def results(self, domain: str) -> dict[str, dict[str, Any]]:
+        """The domain's last stored result per record."""
+
+    def save_many(self, saves: Sequence[Save]) -> None:
+        """Write the saves in order, all or none."""
+
+    def mark_removed(self, names: Sequence[str], now: datetime) -> None:
+        """Stop treating these domains as current (their state is kept until purged)."""
+
+    def purge_removed(self, before: datetime) -> list[str]:
+        """Forget domains removed before `before`, with their history and deliveries."""
+
+
+class HistoryStore(Protocol):
+    def history(self, domain: str | None = None, *, limit: int = 1000) -> list[Event]:
+        """The newest events first (of one domain, or of all)."""
+
+    def iter_history(self, since: datetime | None = None, batch: int = 500) -> Iterator[Event]:
+        """Every event since `since`, oldest first, in constant memory."""
+
+    def purge_history(self, before: datetime) -> int:
+        """Forget events older than `before`, except those still to be delivered."""
+
+
+class DeliveryStore(Protocol):
+    """The webhook queue: the outbox of new events, and per endpoint their deliveries."""
+
+    def outbox(self, limit: int = 1000) -> list[OutboxEntry]:
+        """Events waiting to be fanned out, oldest first."""
+
+    def fan_out(self, fanned: Sequence[tuple[OutboxEntry, Sequence[NewDelivery]]], now: datetime) -> None:
+        """Queue each event's deliveries and take it off the outbox, all atomically (an
+        endpoint's existing delivery of an event is kept)."""
+
+    def due(self, endpoint: str, now: datetime, limit: int = 100) -> list[Delivery]:
+        """Deliveries to attempt now: of each domain only its oldest pending one."""
+
+    def next_due(self, endpoints: Sequence[str]) -> datetime | None:
+        """When the next attemptable delivery falls due (heads of line only)."""
+
+    def start_attempt(self, delivery: Delivery, now: datetime) -> None:
+        """Mark in flight and count the attempt (committed before the request is sent)."""
+
+    def settle(
+        self,
+        delivery: Delivery,
+        state: str,
+        now: datetime,
+        *,
+        next_at: datetime | None,
+        status: int | None,
+        error: str | None,
+    ) -> None:
+        """Record an attempt's result: delivered, pending again (at next_at), or dead."""
+
+    def recover(self, now: datetime) -> int:
+        """After a crash: deliveries left in flight are due again now (same event id)."""
+
+    def replay(self, event_id: str, now: datetime) -> int:
+        """Send an event again to every endpoint it went to (dead-lettered or delivered)."""
+
+    def deliveries(self, state: str | None = None, limit: int = 1000) -> list[Delivery]:
+        """Deliveries (in one state, or all), oldest first."""
+
+    def sync_endpoints(self, endpoints: Sequence[tuple[str, str]]) -> None:
+        """Know each endpoint (name, url); a changed URL re-enables a disabled one."""
+
+    def disable(self, name: str, reason: str, now: datetime) -> None: ...
+
+    def disabled(self) -> dict[str, str]:
+        """Disabled endpoints and why."""
+
+    def queue_stats(self) -> dict[str, QueueStats]:
+        """Per endpoint with deliveries: pending count, oldest pending, dead letters."""
+
+    def purge_finished(self, before: datetime) -> int:
+        """Forget deliveries delivered before `before` (dead letters are kept)."""
+
+
+class Store(StateStore, HistoryStore, DeliveryStore, Protocol):
+    @property
+    def is_open(self) -> bool: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,246 @@
+"""The store contract: what every Store implementation must do, each test run against every
+implementation in STORES (SQLite and the in-memory store). A new store (PostgreSQL, say) adds
+itself to STORES and passes these."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domainwatch.model import DomainReport, RecordResult, RecordState
+from domainwatch.runtime.entropy import RandomPool
+from domainwatch.state.domain import Change, DomainTrack, RecordSpec, apply_report, reconcile
+from domainwatch.state.events import Event, number
+from domainwatch.state.facts import DomainFacts
+from domainwatch.state.rules import Rules
+from domainwatch.store.base import NewDelivery, Save, Store
+from domainwatch.store.rows import EPOCH, MILLISECOND
+from domainwatch.store.sqlite import SqliteStore
+from domainwatch.testing import MemoryStore
+
+T0 = datetime(2026, 1, 1, 12, 30, 15, 123456, tzinfo=UTC)
+SPECS = (RecordSpec("spf", "sending", "f1"), RecordSpec("receiving_mx", "receiving", "f2"))
+STORES: dict[str, Callable[[Path], Store]] = {
+    "sqlite": lambda path: SqliteStore(path / "state.db"),
+    "memory": lambda _: MemoryStore(),
+}
+_ids = RandomPool()
+
+
+@pytest.fixture(params=sorted(STORES))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    made = STORES[request.param](tmp_path)
+    yield made
+    made.close()
+
+
+def result(record: str, state: RecordState = RecordState.PRESENT) -> RecordResult:
+    return RecordResult(record, "send.example.com", "TXT", state, True, "v=spf1 -all", ("v=spf1 -all",), ())
+
+
+def save(
+    store: Store,
+    track: DomainTrack,
+    changes: Sequence[Change],
+    results: dict[str, Any] | None = None,
+    *,
+    deliver: Callable[[Event], bool] = lambda _: False,
+    facts: DomainFacts | None = None,
+) -> tuple[DomainTrack, list[Event]]:
+    """Number the changes and save them as the daemon does; (the saved track, its events)."""
+    track, events = number(track, changes, lambda at: _ids.uuid7_hex((at - EPOCH) // MILLISECOND))
+    payloads = {e.id: {"type": "domain.status_changed", "id": e.id} for e in events if deliver(e)}
+    store.save_many([Save(track, events, results, payloads, facts)])
+    return track, events
+
+
+def started(
+    store: Store, name: str = "example.com", at: datetime = T0, **kwargs: Any
+) -> tuple[DomainTrack, list[Event]]:
+    track, changes = reconcile(None, name, True, SPECS, at)
+    return save(store, track, changes, **kwargs)
+
+
+def domain_events(event: Event) -> bool:
+    return event.kind == "domain"
+
+
+def test_state_and_results_round_trip(store: Store) -> None:
+    """What is saved is what is loaded, field for field; results are kept per record."""
+    track, events = started(store)
+    report = DomainReport("example.com", (result("spf"), result("receiving_mx", RecordState.MISSING)))
+    checked, more = apply_report(track, SPECS, report, Rules(), T0 + timedelta(minutes=1))
+    checked, _ = save(store, checked, more, {r.record: r.as_dict() for r in report.records})
+    assert {"example.com": checked} == store.load()
+    assert len(events) + len(more) == checked.sequence
+    assert "missing" == store.results("example.com")["receiving_mx"]["state"]
+
+
+def test_a_save_without_results_keeps_the_stored_ones(store: Store) -> None:
+    track, _ = started(store, results={"spf": result("spf").as_dict()})
+    save(store, track, [])
+    assert {"spf"} == set(store.results("example.com"))
+
+
+def test_a_record_dropped_from_the_track_loses_its_result(store: Store) -> None:
+    results = {r: result(r).as_dict() for r in ("spf", "receiving_mx")}
+    track, _ = started(store, results=results)
+    only_spf = (SPECS[0],)
+    smaller, changes = reconcile(track, "example.com", True, only_spf, T0 + timedelta(hours=1))
+    smaller, _ = save(store, smaller, changes)
+    assert {"spf"} == set(store.results("example.com"))
+    assert {"example.com": smaller} == store.load()
+
+
+def test_facts_are_kept_and_missing_ones_distilled(store: Store) -> None:
+    """Stored facts come back; a domain saved without any gets `distill` of its results."""
+    facts = DomainFacts({"error": 1, "warning": 0, "info": 0}, {"spf": {"spf_dns_lookups": 3}})
+    started(store, "a.example.com", results={"spf": result("spf").as_dict()}, facts=facts)
+    started(store, "b.example.com", results={"spf": result("spf").as_dict()})
+
+    def distill(results: Any) -> DomainFacts:
+        return DomainFacts({"error": len(results)})
+
+    assert {"a.example.com": facts, "b.example.com": DomainFacts({"error": 1})} == store.facts(distill)
+
+
+def test_events_are_history_newest_first_and_exported_oldest_first(store: Store) -> None:
+    _, first = started(store, "a.example.com")
+    _, second = started(store, "b.example.com", T0 + timedelta(minutes=5))
+    assert [e.id for e in first] == [e.id for e in reversed(store.history("a.example.com"))]
+    assert [*first, *second] == list(store.iter_history(batch=2))
+    assert second == list(store.iter_history(T0 + timedelta(minutes=1)))
+    assert 2 == len(store.history(limit=2))
+
+
+def test_deliverable_events_enter_the_outbox_in_order(store: Store) -> None:
+    _, events = started(store, deliver=domain_events)
+    outbox = store.outbox()
+    assert [e.id for e in events if e.kind == "domain"] == [o.event_id for o in outbox]
+    assert {e.id: e.sequence for e in events if e.kind == "domain"} == {
+        o.event_id: o.sequence for o in outbox
+    }
+
+
+def queued(
+    store: Store, names: Sequence[str] = ("a.example.com",), endpoints: Sequence[str] = ("ops",)
+) -> None:
+    """Each domain's domain events fanned out to each endpoint."""
+    for name in names:
+        started(store, name, deliver=lambda e: True)
+    fanned = [
+        (o, [NewDelivery(e, "domain.status_changed", f"body {o.event_id}") for e in endpoints])
+        for o in store.outbox()
+    ]
+    store.fan_out(fanned, T0)
+
+
+def test_fan_out_queues_one_delivery_per_endpoint_and_empties_the_outbox(store: Store) -> None:
+    queued(store, endpoints=("ops", "audit"))
+    assert [] == store.outbox()
+    pending = store.deliveries("pending")
+    assert {"ops", "audit"} == {d.endpoint for d in pending}
+    assert 2 * len({d.event_id for d in pending}) == len(pending)
+
+
+def test_only_each_domains_oldest_pending_delivery_is_due(store: Store) -> None:
+    """Order per domain: a domain's next event waits until the one before it is settled."""
+    queued(store, names=("a.example.com", "b.example.com"))
+    due = store.due("ops", T0)
+    assert [1, 1] == sorted(d.sequence for d in due)
+    store.start_attempt(due[0], T0)
+    assert [due[1]] == store.due("ops", T0)  # in flight: not due again, and nothing behind it
+    store.settle(due[0], "delivered", T0, next_at=None, status=200, error=None)
+    assert 2 == next(d for d in store.due("ops", T0) if d.domain == due[0].domain).sequence
+
+
+def test_a_retry_waits_until_its_time(store: Store) -> None:
+    queued(store)
+    head = store.due("ops", T0)[0]
+    store.start_attempt(head, T0)
+    later = T0 + timedelta(minutes=5)
+    store.settle(head, "pending", T0, next_at=later, status=500, error=None)
+    assert ([], later) == (store.due("ops", T0), store.next_due(["ops"]))
+    again = store.due("ops", later)[0]
+    assert (head.event_id, 1, 500) == (again.event_id, again.attempts, again.last_status)
+
+
+def test_recover_makes_in_flight_deliveries_due_again(store: Store) -> None:
+    queued(store)
+    head = store.due("ops", T0)[0]
+    store.start_attempt(head, T0)
+    assert 1 == store.recover(T0 + timedelta(seconds=1))
+    assert head.event_id == store.due("ops", T0 + timedelta(seconds=1))[0].event_id
+
+
+def test_dead_letters_are_counted_kept_and_replayable(store: Store) -> None:
+    queued(store)
+    head = store.due("ops", T0)[0]
+    store.start_attempt(head, T0)
+    store.settle(head, "dead", T0, next_at=None, status=None, error="refused")
+    stats = store.queue_stats()["ops"]
+    assert (1, "refused") == (stats.dead, store.deliveries("dead")[0].last_error)
+    assert 0 == store.purge_finished(T0 + timedelta(days=365))
+    assert 1 == store.replay(head.event_id, T0)
+    assert (0, 0) == (store.queue_stats()["ops"].dead, store.deliveries("pending")[0].attempts)
+
+
+def test_delivered_ones_are_purged_after_retention(store: Store) -> None:
+    queued(store)
+    head = store.due("ops", T0)[0]
+    store.start_attempt(head, T0)
+    store.settle(head, "delivered", T0, next_at=None, status=204, error=None)
+    assert 0 == store.purge_finished(T0)
+    assert 1 == store.purge_finished(T0 + timedelta(days=1))
+
+
+def test_queue_stats_count_pending_and_the_oldest(store: Store) -> None:
+    queued(store, names=("a.example.com", "b.example.com"))
+    stats = store.queue_stats()["ops"]
+    assert (len(store.deliveries("pending")), T0, 0) == (stats.pending, stats.oldest_pending, stats.dead)
+
+
+def test_endpoints_are_disabled_until_their_url_changes(store: Store) -> None:
+    store.sync_endpoints([("ops", "https://a.example/hook")])
+    store.disable("ops", "the receiver answered 410 Gone", T0)
+    store.sync_endpoints([("ops", "https://a.example/hook")])
+    assert {"ops": "the receiver answered 410 Gone"} == store.disabled()
+    store.sync_endpoints([("ops", "https://b.example/hook")])
+    assert {} == store.disabled()
+
+
+def test_removed_domains_are_hidden_kept_and_purged_after_retention(store: Store) -> None:
+    started(store, deliver=domain_events)
+    store.mark_removed(["example.com"], T0 + timedelta(days=1))
+    assert ({}, {}) == (store.load(), store.facts(lambda _: DomainFacts()))
+    assert "example.com" in store.load(include_removed=True)
+    assert [] == store.purge_removed(T0)
+    assert ["example.com"] == store.purge_removed(T0 + timedelta(days=31))
+    assert ({}, [], []) == (store.load(include_removed=True), store.history(), store.outbox())
+
+
+def test_saving_a_returning_domain_clears_its_removal(store: Store) -> None:
+    track, _ = started(store)
+    store.mark_removed(["example.com"], T0)
+    save(store, track, [])
+    assert {"example.com": track} == store.load()
+
+
+def test_history_retention_keeps_undelivered_events(store: Store) -> None:
+    _, events = started(store, deliver=domain_events)
+    assert len(events) - 1 == store.purge_history(T0 + timedelta(days=1))
+    assert [e.id for e in events if e.kind == "domain"] == [e.id for e in store.history()]
+    assert 0 == store.purge_history(T0)
+
+
+def test_a_failed_save_many_writes_nothing(store: Store) -> None:
+    """All or none: a batch whose second save is broken leaves the first unwritten too."""
+    track, _ = reconcile(None, "a.example.com", True, SPECS, T0)
+    broken = Save(track, [None])  # type: ignore[list-item]
+    with pytest.raises(AttributeError):
+        store.save_many([Save(track), broken])
+    assert ({}, []) == (store.load(), store.history())
