@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench dashboards clean
+.PHONY: demo test test-unit lint format bench dashboards clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null || \
@@ -17,14 +17,21 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/domainwatch demo
 
+# Everything (unit, integration, system tiers), in random order, with the coverage gate on the
+# pure packages (pyproject: [tool.coverage]).
 test: $(STAMP)
 	./scripts/install-test-deps.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov
+
+# The unit tier alone: no sockets, no subprocesses, under 20 s.
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -m unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check domainwatch tests bench dashboards
 	$(BIN)/ruff format --check domainwatch tests bench dashboards
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/yamllint -s deploy config.example.yaml .yamllint.yaml
 	$(BIN)/python dashboards/generate.py --check

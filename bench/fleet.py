@@ -53,8 +53,8 @@ from domainwatch.checks.runner import check_many  # noqa: E402
 from domainwatch.config.loader import parse  # noqa: E402
 from domainwatch.config.plan import plan  # noqa: E402
 from domainwatch.daemon.daemon import Daemon  # noqa: E402
+from domainwatch.dns.batch import resolve_all  # noqa: E402
 from domainwatch.dns.factory import close, resolver_from  # noqa: E402
-from domainwatch.dns.resolver import resolve_all  # noqa: E402
 from domainwatch.metrics.exposition import Exposition  # noqa: E402
 from domainwatch.metrics.instruments import Metrics  # noqa: E402
 from domainwatch.runtime import aio, gctune  # noqa: E402

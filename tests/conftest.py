@@ -1,8 +1,15 @@
-"""Shared fixtures: the package's DNS test server on 127.0.0.1 and a resolver pointed at it."""
+"""Shared fixtures (the package's DNS test server on 127.0.0.1 and a resolver pointed at it), and
+the test tiers: every test is marked `unit`, `integration` or `system` by where it lives.
+
+- unit (tests/unit): pure logic; no sockets, no subprocesses (enforced: tests/unit/conftest.py);
+- integration (tests/integration): loopback sockets, our own servers, subprocesses of ours;
+- system (tests/sre, and the Knot and Chromium tests): real third-party servers and programs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +35,19 @@ async def resolver(dns_server: DnsTestServer, request: pytest.FixtureRequest) ->
     fast = FastResolver(servers, timeout=0.3, attempts=2)
     yield fast
     await fast.aclose()
+
+
+_SYSTEM = {"test_knot.py", "test_browser.py"}
+
+
+def tier(path: Path) -> str:
+    if path.parent.name == "unit":
+        return "unit"
+    if path.parent.name == "sre" or path.name in _SYSTEM:
+        return "system"
+    return "integration"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(getattr(pytest.mark, tier(item.path)))

@@ -11,9 +11,10 @@ from typing import Protocol
 from domainwatch.checks.base import Expectation
 from domainwatch.checks.registry import kind_of
 from domainwatch.dns.authoritative import zone_views
+from domainwatch.dns.batch import resolve_all
 from domainwatch.dns.cache import PassCache
 from domainwatch.dns.factory import TransportSettings, close, resolver_from
-from domainwatch.dns.resolver import Lookup, Query, Resolver, resolve_all
+from domainwatch.dns.resolver import Lookup, Query, Resolver
 from domainwatch.model import (
     CommonCode,
     DomainReport,

@@ -29,7 +29,7 @@ from domainwatch.checks.base import (
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.fields import SECTION_CONFIG, Text
 from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Remediation, Severity
-from domainwatch.spf.shell import evaluate_offline
+from domainwatch.spf.offline import evaluate_offline
 from domainwatch.spf.syntax import IPNetwork, SpfRecord, is_spf, parse
 from domainwatch.spf.types import Evaluation, Problem, Result
 from domainwatch.state.rules import state_of

@@ -23,7 +23,7 @@ from domainwatch.checks.runner import Observed, recheck_domain
 from domainwatch.config.loader import ConfigError, load
 from domainwatch.config.plan import DomainPlan, adopt_legacy_fingerprints
 from domainwatch.config.schema import Config
-from domainwatch.daemon.schedule import Schedule, interval_for, jittered, shared_cache_age
+from domainwatch.daemon.schedule import Schedule, jittered, shared_cache_age
 from domainwatch.daemon.sharding import owns
 from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.factory import close, resolver_from
@@ -43,6 +43,7 @@ from domainwatch.state.domain import (
 from domainwatch.state.events import Event, number
 from domainwatch.state.facts import DomainFacts
 from domainwatch.state.fleet import FleetListener
+from domainwatch.state.intervals import interval_for
 from domainwatch.store.base import Results, Save, Store
 from domainwatch.store.batched import BatchedWrites
 from domainwatch.store.rows import EPOCH, MILLISECOND

@@ -1,46 +1,20 @@
-"""When to check what: due times in one heap (not a task per domain), intervals by status.
+"""When to check what: due times in one heap (not a task per domain), spread by jitter (the
+interval each status asks for is a state rule: state/intervals.py).
 
-Pure: the heap and the interval rules take `now` and a random source from the caller.
+Pure: the heap and the jitter take `now` and a random source from the caller.
 """
 
 from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from domainwatch.config.domains import Defaults
 from domainwatch.config.schema import Config
-from domainwatch.state.domain import DomainTrack, RecordSpec
-from domainwatch.state.rules import Status
 
 JITTER = 0.10  # +-10%: spreads a fleet loaded at one moment over the interval
-
-
-def interval_for(track: DomainTrack, specs: Sequence[RecordSpec], settings: Defaults) -> timedelta | None:
-    """How long until the next check: the most urgent of the required records' intervals.
-
-    None when the domain is not being verified (not_started is never checked).
-    """
-    if not track.verify:
-        return None
-    intervals = [
-        _record_interval(track.records[s.record].status, track.records[s.record].misses, settings)
-        for s in specs
-        if s.capability and s.record in track.records
-    ]
-    return min(intervals, default=settings.interval)
-
-
-def _record_interval(status: Status, misses: int, settings: Defaults) -> timedelta:
-    if status is Status.PENDING:
-        return settings.pending_interval
-    if status is Status.TEMPORARY_FAILURE or (status is Status.VERIFIED and misses):
-        return settings.recheck_interval  # confirm a miss quickly
-    if status is Status.FAILED:
-        return settings.failed_interval
-    return settings.interval
 
 
 def jittered(interval: timedelta, rng: random.Random) -> timedelta:
@@ -66,9 +40,6 @@ class Schedule:
 
     def discard(self, name: str) -> None:
         self._due.pop(name, None)
-
-    def due_at(self, name: str) -> datetime | None:
-        return self._due.get(name)
 
     def pop_due(self, now: datetime, limit: int | None = None) -> list[str]:
         """Domains due at or before `now` (at most `limit`), earliest first; they leave the

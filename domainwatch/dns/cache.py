@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from domainwatch.dns.resolver import Lookup, Query, Resolver, resolve_all
+from domainwatch.dns.batch import resolve_all
+from domainwatch.dns.resolver import Lookup, Query, Resolver
 
 
 class PassCache:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import ipaddress
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -75,17 +73,6 @@ class Resolver(Protocol):
     async def resolve(self, query: Query) -> Lookup:
         """Resolve one query. Never raises for DNS trouble: errors are Lookup outcomes."""
         ...
-
-
-async def resolve_all(resolver: Resolver, queries: Sequence[Query]) -> list[Lookup]:
-    """Resolve `queries` concurrently, answers in order: in one batch where the resolver has
-    `async resolve_many(queries) -> list[Lookup]` (no task per query), else a task each."""
-    batch = getattr(resolver, "resolve_many", None)
-    if batch is not None:
-        return list(await batch(queries))
-    if len(queries) == 1:
-        return [await resolver.resolve(queries[0])]
-    return list(await asyncio.gather(*(resolver.resolve(q) for q in queries)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,10 @@ class Completed:
     err: str
 
 
-async def run_cli(*args: str, deadline: float = 60) -> Completed:
+async def run_cli(*args: str, deadline: float = 60, python_options: tuple[str, ...] = ()) -> Completed:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
+        *python_options,
         "-m",
         "domainwatch",
         *args,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from domainwatch.dns.batch import resolve_all
 from domainwatch.dns.dnspython_resolver import DnsPythonResolver
 from domainwatch.dns.fast.transport import FastResolver
-from domainwatch.dns.resolver import Nameserver, Outcome, Query, Resolver, resolve_all
+from domainwatch.dns.resolver import Nameserver, Outcome, Query, Resolver
 from domainwatch.testing import Behaviour, DnsTestServer
 
 NAME = "send.example.com"

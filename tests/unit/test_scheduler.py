@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domainwatch.config.domains import Defaults
-from domainwatch.daemon.schedule import Schedule, interval_for, jittered
+from domainwatch.daemon.schedule import Schedule, jittered
 from domainwatch.state.domain import DomainTrack, RecordSpec
+from domainwatch.state.intervals import interval_for
 from domainwatch.state.rules import RecordTrack, Status
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -11,7 +11,7 @@ from domainwatch.checks.spf import Code as SpfCode
 from domainwatch.checks.spf import SpfExpectation
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.model import CommonCode, RecordState
-from domainwatch.spf.shell import evaluate_offline
+from domainwatch.spf.offline import evaluate_offline
 from domainwatch.spf.types import Evaluation, Result
 from tests.helpers import Zone, codes, run_check
 
