@@ -14,7 +14,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/domainwatch /opt/domainwatch
 ENV PATH=/opt/domainwatch/bin:$PATH \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    DOMAINWATCH_LOG_FORMAT=json
 WORKDIR /var/lib/domainwatch
 USER 10001:10001
 EXPOSE 8427

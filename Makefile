@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-unit lint format bench dashboards clean
+.PHONY: demo test test-unit lint format bench soak dashboards clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null || \
@@ -47,6 +47,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/transports.py --domains $${DOMAINS:-10000} --loop uvloop
 	$(BIN)/python bench/transports.py --domains $${DOMAINS:-10000} --loop asyncio
 	$(BIN)/python bench/fleet.py --domains $${DOMAINS:-10000} --runs $${RUNS:-3}
+
+# Memory under a resolver outage, 30 minutes (MINUTES=... to change): RSS must stay flat.
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --minutes $${MINUTES:-30}
 
 format: $(STAMP)
 	$(BIN)/ruff format domainwatch tests bench dashboards

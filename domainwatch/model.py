@@ -32,6 +32,8 @@ class CommonCode(enum.StrEnum):
 
     LOOKUP_ERROR = "lookup_error"
     NAMESERVERS_DISAGREE = "nameservers_disagree"
+    CHECK_FAILED = "check_failed"  # evaluating the record raised: a defect, reported as an error
+    RESULT_TRUNCATED = "result_truncated"  # the record's result was cut to a bounded size
 
 
 @dataclass(frozen=True, slots=True)

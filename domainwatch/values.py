@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from domainwatch.dns.resolver import Nameserver, parse_nameserver
 
+MAX_DURATION = timedelta(days=3650)  # longer is a typo; far longer does not fit a timedelta
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
@@ -29,7 +30,10 @@ def parse_duration(value: object) -> timedelta:
         return value
     if not isinstance(value, str) or not (match := _DURATION.fullmatch(value.strip())):
         raise ValueError("must be a duration such as 500ms, 2s, 5m, 72h or 30d")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError("must be at most 3650d")
+    return timedelta(seconds=seconds)
 
 
 def check_domain_name(value: str) -> str:

@@ -76,6 +76,7 @@ class RecordKind:
     model: Any  # the type of that key's value (a pydantic dataclass, or a list of them)
     default: Any  # the key's default; None: no record unless the key is set
     capability: str  # what a required record of this kind counts toward: sending | receiving
+    rdtype: str  # the DNS type a result of this kind shows (TXT, MX, CNAME, ...)
     plan: Callable[[PlannedDomain, Any], list[Expectation]]
     queries: Callable[[Any, Answers], set[Query]]
     evaluate: Callable[[Any, Answers], RecordResult]

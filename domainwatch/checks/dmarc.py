@@ -1,15 +1,19 @@
-"""DMARC policy records (RFC 7489): at the domain, or inherited from the organizational domain."""
+"""DMARC policy records (RFC 9989, with RFC 9990's report authorization), found at the domain or
+by the DNS tree walk, read by dmarc_record.py.
+
+Policy discovery (RFC 9989 §4.10): the record at `_dmarc.<domain>` applies if there is one;
+otherwise the walk asks each parent (a name of eight or more labels is first cut to seven, so
+at most eight queries in all), collecting records until one says `psd=y` or `psd=n`, and the
+Organizational Domain's record applies (its `sp=`, else `p=`), else the Public Suffix Domain's.
+The walk's queries go out in one batch. No public suffix list is used.
+"""
 
 from __future__ import annotations
 
-import enum
-import functools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from publicsuffixlist import PublicSuffixList
 from pydantic.dataclasses import dataclass as schema
 
 from domainwatch.checks.base import (
@@ -21,23 +25,15 @@ from domainwatch.checks.base import (
     Section,
     lookup_error,
 )
-from domainwatch.checks.tags import TagList, parse_tags
+from domainwatch.checks.dmarc_record import POLICIES, Code, DmarcRecord, applied, fixed, is_dmarc, read
+from domainwatch.checks.dmarc_report import report_findings, report_queries
 from domainwatch.dns.resolver import Lookup, Query
 from domainwatch.fields import SECTION_CONFIG, Flag
 from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity
 from domainwatch.state.rules import state_of
 
-
-class Code(enum.StrEnum):
-    DMARC_MISSING = "dmarc_missing"
-    DMARC_MULTIPLE = "dmarc_multiple"
-    DMARC_SYNTAX = "dmarc_syntax"
-    DMARC_POLICY_MISSING = "dmarc_policy_missing"
-    DMARC_POLICY_WEAK = "dmarc_policy_weak"
-    DMARC_PCT_PARTIAL = "dmarc_pct_partial"
-    DMARC_NO_RUA = "dmarc_no_rua"
-    DMARC_EXTERNAL_UNAUTHORIZED = "dmarc_external_unauthorized"
-    DMARC_ORG_DOMAIN_ONLY = "dmarc_org_domain_only"
+__all__ = ["Code", "DmarcConfig", "DmarcExpectation", "discover", "walk_targets"]
+MAX_LABELS = 8  # §4.10: a walk makes at most eight queries
 
 
 @schema(frozen=True, slots=True, config=SECTION_CONFIG)
@@ -46,10 +42,6 @@ class DmarcConfig:
 
     required: Flag = False
     min_policy: Literal["none", "quarantine", "reject"] = "none"
-
-
-POLICIES = ("none", "quarantine", "reject")  # weakest first
-_MAILTO = re.compile(r"mailto:([^@\s]+)@([^!\s]+)(?:![0-9]+[kmgt]?)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,194 +54,238 @@ class DmarcExpectation(Expectation):
         return f"v=DMARC1; p={self.min_policy}"
 
 
-@functools.cache
-def _suffixes() -> PublicSuffixList:
-    return PublicSuffixList()  # the list shipped with the package: no network
+def walk_targets(domain: str) -> list[str]:
+    """The names the tree walk asks about after the domain itself, nearest first (§4.10)."""
+    labels = domain.split(".")
+    start = labels[-(MAX_LABELS - 1) :] if len(labels) >= MAX_LABELS else labels[1:]
+    return [".".join(start[i:]) for i in range(len(start))]
 
 
-@functools.lru_cache(maxsize=65536)
-def organizational_domain(domain: str) -> str:
-    """RFC 7489 §3.2, using the Public Suffix List."""
-    return _suffixes().privatesuffix(domain.lower()) or domain.lower()
+def _records(lookup: Lookup | None) -> list[str]:
+    return [r for r in lookup.records if is_dmarc(r)] if lookup is not None else []
 
 
 @dataclass(frozen=True, slots=True)
-class _Located:
+class Found:
+    """What discovery concluded: the applicable record and where, and the Organizational Domain."""
+
+    record: DmarcRecord | None
     policy_domain: str
-    lookup: Lookup
     inherited: bool
+    organizational: str | None  # None: unknown (a lookup of the walk failed)
+    own_texts: tuple[str, ...]  # the DMARC records published at the domain itself
 
 
-def _locate(expect: DmarcExpectation, answers: Answers) -> _Located | Query | None:
-    """Where the applicable record lives, or the query still needed, or None if undecidable."""
+def _walk(domain: str, answers: Answers) -> tuple[list[tuple[str, DmarcRecord]], Lookup | None] | None:
+    """The walk's records, nearest first, up to the one that stops it; and the first failed
+    lookup before that. None while some of it is unanswered."""
+    collected: list[tuple[str, DmarcRecord]] = []
+    for name in walk_targets(domain):
+        lookup = answers.get(Query.of(f"_dmarc.{name}", "TXT"))
+        if lookup is None:
+            return None
+        if lookup.outcome.is_error:
+            return collected, lookup
+        texts = _records(lookup)
+        if len(texts) == 1:  # several records at one name are all discarded (§4.10 step 6)
+            record = read(texts[0])
+            collected.append((name, record))
+            if record.tags.get("psd") in ("y", "n"):
+                break
+    return collected, None
+
+
+def organizational_domain(domain: str, collected: Sequence[tuple[str, DmarcRecord]]) -> str:
+    """§4.10.2 over the records found from the domain upward (its own first, if any)."""
+    for name, record in collected:  # longest to shortest
+        if record.tags.get("psd") == "n":
+            return name
+        if record.tags.get("psd") == "y" and name != domain:
+            below = domain.split(".")[-(len(name.split(".")) + 1) :]
+            return ".".join(below)
+    return collected[-1][0] if collected else domain
+
+
+def discover(expect: DmarcExpectation, answers: Answers) -> Found | Query | Lookup | set[Query]:
+    """The applicable record; or what to ask next; or the lookup whose failure leaves it unknown."""
     own = answers.get(Query.of(expect.name, "TXT"))
     if own is None:
         return Query.of(expect.name, "TXT")
-    org = organizational_domain(expect.domain)
-    if own.outcome.is_error or _select(own) or org == expect.domain:
-        return _Located(expect.domain, own, inherited=False)
-    inherited = answers.get(Query.of(f"_dmarc.{org}", "TXT"))
-    if inherited is None:
-        return Query.of(f"_dmarc.{org}", "TXT")
-    return _Located(org, inherited, inherited=True)
+    if own.outcome.is_error:
+        return own
+    texts = tuple(_records(own))
+    if len(texts) > 1:  # receivers discard them all; the owner must publish one (no walk needed)
+        return Found(None, expect.domain, False, None, texts)
+    record = read(texts[0]) if texts else None
+    needs_walk = record is None or (
+        record.tags.get("psd") != "n" and _reports_elsewhere(record, expect.domain)
+    )
+    walked = _walk(expect.domain, answers) if needs_walk else ([], None)
+    if walked is None:
+        return {Query.of(f"_dmarc.{name}", "TXT") for name in walk_targets(expect.domain)}
+    parents, failed = walked
+    if record is not None:
+        org = None if failed else organizational_domain(expect.domain, [(expect.domain, record), *parents])
+        return Found(record, expect.domain, False, org, texts)
+    if failed is not None:
+        return failed
+    org = organizational_domain(expect.domain, parents)
+    by_name = dict(parents)
+    psd = next((r for n, r in parents if r.tags.get("psd") == "y"), None)
+    chosen = by_name.get(org) or psd
+    where = org if org in by_name else next((n for n, r in parents if r is psd), org)
+    return Found(chosen, where, True, org, texts)
+
+
+def _reports_elsewhere(record: DmarcRecord, domain: str) -> bool:
+    """Some report URI names a host outside the domain: authorization needs its Organizational
+    Domain."""
+    return any(
+        u.host is not None and u.host != domain and not u.host.endswith("." + domain)
+        for u in (*record.rua, *record.ruf)
+    )
 
 
 def queries(expect: DmarcExpectation, answers: Answers) -> set[Query]:
-    located = _locate(expect, answers)
-    if isinstance(located, Query):
-        return {located}
-    if located is None or len(_select(located.lookup)) != 1:
+    found = discover(expect, answers)
+    if isinstance(found, Query):
+        return {found}
+    if isinstance(found, set):
+        return found - answers.keys()
+    if isinstance(found, Lookup) or found.record is None or found.organizational is None:
         return set()
-    tags = parse_tags(_select(located.lookup)[0])
-    wanted = {q for _, q in _external_destinations(located.policy_domain, tags)}
-    return {q for q in wanted if q not in answers}
-
-
-def _select(lookup: Lookup) -> list[str]:
-    """Records whose first tag is v=DMARC1 (§6.6.3)."""
-    return [r for r in lookup.records if re.match(r"v\s*=\s*DMARC1\s*(;|$)", r)]
+    return report_queries(found.record, found.policy_domain, found.organizational) - answers.keys()
 
 
 def evaluate(expect: DmarcExpectation, answers: Answers) -> RecordResult:
-    located = _locate(expect, answers)
-    if not isinstance(located, _Located) or located.lookup.outcome.is_error:
-        error = [lookup_error(located.lookup)] if isinstance(located, _Located) else []
-        return _result(expect, RecordState.ERROR, (), error, None)
-    records = _select(located.lookup)
-    fix = Remediation(expect.name, "TXT", expect.expected)
-    if not records:
-        finding = Finding(
-            Code.DMARC_MISSING,
-            Severity.ERROR,
-            f"no DMARC record at {expect.name}",
-            expected=expect.expected,
-            remediation=fix,
-        )
-        return _result(expect, RecordState.MISSING, (), [finding], "absent")
-    if len(records) > 1:
-        finding = Finding(
+    found = discover(expect, answers)
+    if isinstance(found, Lookup):
+        return _result(expect, RecordState.ERROR, (), [lookup_error(found)], None)
+    if not isinstance(found, Found):  # the runner stopped before discovery ended: not a verdict
+        return _result(expect, RecordState.ERROR, (), [], None)
+    fix = Remediation(expect.name, "TXT", fixed(None, expect.min_policy))
+    if len(found.own_texts) > 1:
+        own = read(found.own_texts[0])
+        multiple = Finding(
             Code.DMARC_MULTIPLE,
             Severity.ERROR,
-            f"{len(records)} DMARC records at _dmarc.{located.policy_domain}: receivers "
-            "apply none of them (RFC 7489 §6.6.3)",
+            f"{len(found.own_texts)} DMARC records at {expect.name}: receivers discard them all "
+            "(RFC 9989 §4.10); publish exactly one",
+            remediation=Remediation(expect.name, "TXT", fixed(own, expect.min_policy)),
+        )
+        return _result(expect, RecordState.WRONG, found.own_texts, [multiple], "absent")
+    if found.record is None:
+        missing = Finding(
+            Code.DMARC_MISSING,
+            Severity.ERROR,
+            f"no DMARC record at {expect.name} nor at any parent domain",
+            expected=fix.value,
             remediation=fix,
         )
-        return _result(expect, RecordState.WRONG, tuple(records), [finding], "absent")
-    return _evaluate_record(expect, located, records[0], answers)
+        return _result(expect, RecordState.MISSING, (), [missing], "absent")
+    return _evaluate_record(expect, found, answers)
 
 
-def _evaluate_record(
-    expect: DmarcExpectation, located: _Located, text: str, answers: Answers
-) -> RecordResult:
-    tags = parse_tags(text)
-    findings = [
-        Finding(Code.DMARC_SYNTAX, Severity.ERROR, f"DMARC tag-list: {e}", found=text) for e in tags.errors
-    ]
-    findings += _value_findings(tags.tags, text)
-    policy_tag = "sp" if located.inherited and "sp" in tags.tags else "p"
-    policy = tags.tags.get(policy_tag, "none") if tags.tags.get(policy_tag) in POLICIES else "none"
-    if located.inherited:
+def _evaluate_record(expect: DmarcExpectation, found: Found, answers: Answers) -> RecordResult:
+    record = found.record
+    assert record is not None
+    tag = "sp" if found.inherited and "sp" in record.tags else "p"
+    named = record.tags.get(tag, "none")
+    usable_rua = any(u.usable for u in record.rua)
+    policy = applied(named, test_mode=record.test_mode) if record.policy_valid else "none"
+    effective = policy if record.policy_valid or usable_rua else "absent"
+    own_fix = Remediation(expect.name, "TXT", fixed(None if found.inherited else record, expect.min_policy))
+    findings = syntax_findings(record, own_fix)
+    if found.inherited:
         findings.append(
             Finding(
                 Code.DMARC_ORG_DOMAIN_ONLY,
                 Severity.INFO,
-                f"no record at {expect.name}; the organizational domain's record at "
-                f"_dmarc.{located.policy_domain} applies ({policy_tag}={policy})",
+                f"no record at {expect.name}; the record at _dmarc.{found.policy_domain} applies "
+                f"({tag}={named})",
             )
         )
-    if POLICIES.index(policy) < POLICIES.index(expect.min_policy):
-        fixed = re.sub(r"(^|;)(\s*)p\s*=\s*[a-z]*", rf"\1\2p={expect.min_policy}", text, count=1)
+    if record.test_mode and named != "none":
+        findings.append(
+            Finding(
+                Code.DMARC_TEST_MODE,
+                Severity.WARNING,
+                f"t=y: the domain is testing its policy; receivers apply {applied(named, test_mode=True)} "
+                f"instead of {named}",
+            )
+        )
+    if (effective == "absent" and expect.min_policy != "none") or (
+        effective != "absent" and POLICIES.index(effective) < POLICIES.index(expect.min_policy)
+    ):
         findings.append(
             Finding(
                 Code.DMARC_POLICY_WEAK,
                 Severity.ERROR,
-                f"policy {policy} is weaker than the required {expect.min_policy}",
+                f"receivers apply {effective}, weaker than the required {expect.min_policy}",
                 expected=expect.min_policy,
-                found=policy,
-                remediation=Remediation(expect.name, "TXT", fixed),
+                found=effective,
+                remediation=own_fix,
             )
         )
-    findings += _report_findings(located.policy_domain, tags, answers)
-    return _result(expect, state_of(findings), (text,), findings, policy)
+    if found.organizational is not None:
+        findings += report_findings(record, found.policy_domain, found.organizational, answers)
+    return _result(expect, state_of(findings), (record.text,), findings, effective)
 
 
-def _value_findings(tags: dict[str, str], text: str) -> list[Finding]:
+def syntax_findings(record: DmarcRecord, fix: Remediation) -> list[Finding]:
+    """Invalid values, duplicates, a missing p, removed and unknown tags (the fix drops them)."""
     out: list[Finding] = []
-    if "p" not in tags:
+    for tag, value in record.invalid.items():
+        policy_tag = tag in ("p", "sp", "np")
+        why = "the whole policy is void (receivers apply none)" if policy_tag else "receivers use the default"
+        out.append(
+            Finding(
+                Code.DMARC_SYNTAX,
+                Severity.ERROR if policy_tag else Severity.WARNING,
+                f"{tag}={value} is not a valid value: {why}",
+                found=record.text,
+                remediation=fix,
+            )
+        )
+    for tag in record.duplicates:
+        out.append(
+            Finding(
+                Code.DMARC_SYNTAX,
+                Severity.ERROR if tag in ("p", "sp", "np") else Severity.WARNING,
+                f"{tag}= appears more than once: receivers may read either",
+                found=record.text,
+                remediation=fix,
+            )
+        )
+    if "p" not in record.order:
         out.append(
             Finding(
                 Code.DMARC_POLICY_MISSING,
-                Severity.ERROR,
-                "p= is required; receivers treat the record as p=none or ignore it",
-                found=text,
+                Severity.WARNING,
+                "no p=: RFC 9989 receivers read it as p=none; RFC 7489 receivers ignore the record",
+                found=record.text,
+                remediation=fix,
             )
         )
-    for tag in ("p", "sp"):
-        if tag in tags and tags[tag] not in POLICIES:
-            out.append(
-                Finding(
-                    Code.DMARC_SYNTAX,
-                    Severity.ERROR,
-                    f"{tag}={tags[tag]} is not one of {', '.join(POLICIES)}",
-                    found=text,
-                )
-            )
-    for tag in ("adkim", "aspf"):
-        if tag in tags and tags[tag] not in ("r", "s"):
-            out.append(Finding(Code.DMARC_SYNTAX, Severity.ERROR, f"{tag}= must be r or s", found=text))
-    pct = tags.get("pct", "100")
-    if not pct.isdigit() or int(pct) > 100:
-        out.append(Finding(Code.DMARC_SYNTAX, Severity.ERROR, f"pct={pct} is not 0-100", found=text))
-    elif int(pct) < 100:
+    for tag, value in record.removed.items():
         out.append(
             Finding(
-                Code.DMARC_PCT_PARTIAL,
+                Code.DMARC_TAG_REMOVED,
                 Severity.WARNING,
-                f"pct={pct}: the policy applies to only {pct}% of failing mail",
+                f"{tag}={value}: RFC 9989 removed {tag}= (receivers following it ignore it; RFC 7489 "
+                "receivers may still apply it)",
+            )
+        )
+    if record.unknown:
+        out.append(
+            Finding(
+                Code.DMARC_UNKNOWN_TAG,
+                Severity.WARNING,
+                f"ignored (not DMARC tags): {', '.join(record.unknown[:5])}"
+                + (f" and {len(record.unknown) - 5} more" if len(record.unknown) > 5 else ""),
             )
         )
     return out
-
-
-def _report_findings(policy_domain: str, tags: TagList, answers: Answers) -> list[Finding]:
-    out: list[Finding] = []
-    if "rua" not in tags.tags:
-        out.append(
-            Finding(
-                Code.DMARC_NO_RUA,
-                Severity.WARNING,
-                "no rua=: you receive no aggregate reports to see who sends as you",
-            )
-        )
-    for host, query in _external_destinations(policy_domain, tags):
-        lookup = answers.get(query)
-        if lookup is None or lookup.outcome.is_error:
-            continue  # unknown: not a finding either way
-        if not _select(lookup):
-            out.append(
-                Finding(
-                    Code.DMARC_EXTERNAL_UNAUTHORIZED,
-                    Severity.WARNING,
-                    f"reports to {host} need its consent record at {query.name} (RFC 7489 §7.1); "
-                    "without it receivers drop them",
-                    remediation=Remediation(query.name, "TXT", "v=DMARC1"),
-                )
-            )
-    return out
-
-
-def _external_destinations(policy_domain: str, tags: TagList) -> list[tuple[str, Query]]:
-    own = organizational_domain(policy_domain)
-    hosts: dict[str, Query] = {}
-    for tag in ("rua", "ruf"):
-        for uri in tags.tags.get(tag, "").split(","):
-            match = _MAILTO.fullmatch(uri.strip())
-            if match is None:
-                continue
-            host = match.group(2).rstrip(".").lower()
-            if organizational_domain(host) != own:
-                hosts[host] = Query.of(f"{policy_domain}._report._dmarc.{host}", "TXT")
-    return sorted(hosts.items())
 
 
 def _result(
@@ -291,6 +327,7 @@ KIND = RecordKind(
     model=DmarcConfig,
     default=DmarcConfig(),
     capability="sending",
+    rdtype="TXT",
     plan=plan,
     queries=queries,
     evaluate=evaluate,

@@ -57,8 +57,11 @@ class MxExpectation(Expectation):
 
 
 def parse_mx(value: str) -> tuple[int, str]:
+    """ "10 mx.example.net" -> (10, "mx.example.net"); a priority that is not 0-65535 is -1."""
     priority, _, host = value.partition(" ")
-    return int(priority), host
+    if priority.isascii() and priority.isdecimal() and len(priority) <= 5:
+        return int(priority), host
+    return -1, host
 
 
 def queries(expect: MxExpectation, answers: Answers) -> set[Query]:
@@ -226,6 +229,7 @@ RETURN_PATH_KIND = RecordKind(
     model=MxConfig | None,
     default=None,
     capability="sending",
+    rdtype="MX",
     plan=plan_return_path,
     queries=queries,
     evaluate=evaluate,
@@ -238,6 +242,7 @@ RECEIVING_KIND = RecordKind(
     model=Annotated[list[MxConfig], Strict(), Field(min_length=1)] | None,
     default=None,
     capability="receiving",
+    rdtype="MX",
     plan=plan_receiving,
     queries=queries,
     evaluate=evaluate,

@@ -8,7 +8,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from domainwatch.checks.base import Expectation
+import structlog
+
+from domainwatch.checks.base import Answers, Expectation, RecordKind
+from domainwatch.checks.guard import bounded, check_failed
 from domainwatch.checks.registry import kind_of
 from domainwatch.dns.authoritative import zone_views
 from domainwatch.dns.batch import resolve_all
@@ -35,7 +38,11 @@ class CheckSettings(TransportSettings, Protocol):
     @property
     def authoritative_port(self) -> int: ...
 
+    @property
+    def allow_private_nameservers(self) -> bool: ...
 
+
+log = structlog.get_logger("domainwatch")
 _MAX_ROUNDS = 64  # SPF evaluation asks one lookup per round; its own limits end it well before
 DEFAULT_CONCURRENCY = 64
 
@@ -56,17 +63,54 @@ async def check_records(expectations: Sequence[Expectation], resolver: Resolver)
 async def _resolve_and_evaluate(
     expectations: Sequence[Expectation], resolver: Resolver
 ) -> tuple[dict[Query, Lookup], tuple[RecordResult, ...]]:
-    modules = [kind_of(e.record) for e in expectations]
+    kinds = [kind_of(e.record) for e in expectations]
     answers: dict[Query, Lookup] = {}
+    failed: dict[int, Exception] = {}  # a kind's code raised on this record: it asks nothing more
     for _ in range(_MAX_ROUNDS):
-        needed = sorted(
-            {q for m, e in zip(modules, expectations, strict=True) for q in m.queries(e, answers)}
-            - answers.keys()
-        )
+        wanted: set[Query] = set()
+        for index, (kind, expect) in enumerate(zip(kinds, expectations, strict=True)):
+            if index not in failed:
+                try:
+                    wanted |= kind.queries(expect, answers)
+                except Exception as exc:  # a defect, on one record: that record's error
+                    failed[index] = _reported(exc, expect)
+        needed = sorted(wanted - answers.keys())
         if not needed:
             break
         answers.update(zip(needed, await resolve_all(resolver, needed), strict=True))
-    return answers, tuple(m.evaluate(e, answers) for m, e in zip(modules, expectations, strict=True))
+    results = tuple(
+        _evaluated(kind, expect, answers, failed.get(index))
+        for index, (kind, expect) in enumerate(zip(kinds, expectations, strict=True))
+    )
+    return answers, results
+
+
+def _evaluated(
+    kind: RecordKind, expect: Expectation, answers: Answers, failed: Exception | None
+) -> RecordResult:
+    if failed is not None:
+        return check_failed(kind, expect, failed)
+    try:
+        return bounded(kind.evaluate(expect, answers))
+    except Exception as exc:  # a defect, on one record: that record's error
+        return check_failed(kind, expect, _reported(exc, expect))
+
+
+def _reported(exc: Exception, expect: Expectation) -> Exception:
+    """Log a check that raised (with its traceback the first time per kind and error)."""
+    key = (expect.record.partition(":")[0], type(exc).__name__)
+    log.warning(
+        "check_raised",
+        record=expect.record,
+        name=expect.name,
+        error=type(exc).__name__,
+        exc_info=key not in _LOGGED,
+    )
+    _LOGGED.add(key)
+    return exc
+
+
+_LOGGED: set[tuple[str, str]] = set()
 
 
 def digest(lookups: Iterable[Lookup]) -> bytes:
@@ -154,6 +198,7 @@ async def _check_views(
         port=settings.authoritative_port,
         query_timeout=settings.timeout.total_seconds(),
         attempts=settings.attempts,
+        allow_private=settings.allow_private_nameservers,
     )
     if isinstance(views, Lookup):
         return DomainReport(name, tuple(_unreachable(e, views) for e in expectations))

@@ -314,7 +314,7 @@ def _policy_findings(record: SpfRecord, probe: Evaluation) -> list[Finding]:
                     found=mech.text,
                 )
             )
-    if probe.uses_ptr:
+    if probe.uses_ptr or any(m.kind == "ptr" for m in record.mechanisms):  # even ptr:%{d}, not followed
         out.append(
             Finding(
                 Code.SPF_PTR,
@@ -391,6 +391,7 @@ KIND = RecordKind(
     model=SpfConfig | None,
     default=None,
     capability="sending",
+    rdtype="TXT",
     plan=plan,
     queries=queries,
     evaluate=evaluate,

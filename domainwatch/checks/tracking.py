@@ -105,6 +105,7 @@ KIND = RecordKind(
     model=TrackingConfig | None,
     default=None,
     capability="sending",
+    rdtype="CNAME",
     plan=plan,
     queries=queries,
     evaluate=evaluate,

@@ -98,6 +98,8 @@ def demo_server(good_key: str, weak_key: str) -> DnsTestServer:
             ("inbound-smtp.us-east-1.amazonaws.com", "A"): ["192.0.2.26"],
             ("shop.acme.example", "MX"): ["10 inbound-smtp.us-east-1.amazonaws.com."],
             ("_dmarc.shop.acme.example", "TXT"): ["v=DMARC1; p=quarantine; rua=mailto:dmarc@acme.example"],
+            # The Organizational Domain's record (RFC 9989 tree walk): reports to acme.example stay inside.
+            ("_dmarc.acme.example", "TXT"): ["v=DMARC1; p=none; rua=mailto:dmarc@acme.example"],
             ("send.billing.acme.example", "TXT"): ["v=spf1 include:mailgun.example +all"],
             ("send.billing.acme.example", "MX"): ["20 feedback-smtp.us-east-1.amazonses.com."],
             ("resend._domainkey.billing.acme.example", "TXT"): [f"v=DKIM1; k=rsa; p={weak_key}"],

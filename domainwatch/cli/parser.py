@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, TypeVar
@@ -73,7 +74,10 @@ def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
         help="per-query timeout: seconds or a duration such as 500ms",
     )
     parser.add_argument(
-        "--log-format", choices=("json", "console"), default=default if suppress else "console"
+        "--log-format",
+        choices=("json", "console"),
+        default=default if suppress else os.environ.get("DOMAINWATCH_LOG_FORMAT", "console"),
+        help="default: $DOMAINWATCH_LOG_FORMAT, else console",
     )
     parser.add_argument(
         "--log-level",

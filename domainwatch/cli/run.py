@@ -20,6 +20,7 @@ from domainwatch.runtime import aio, gctune
 from domainwatch.store.base import StoreError
 from domainwatch.store.sqlite import SqliteStore
 from domainwatch.web.app import create_app
+from domainwatch.web.server import GuardedSite, Limits
 from domainwatch.webhooks.worker import WebhookWorker
 
 log = structlog.get_logger("domainwatch")
@@ -48,11 +49,17 @@ async def run_daemon(config: Config, config_path: str | None, *, resolver: Resol
     exposition = Exposition(metrics.registry, daemon, worker)
     daemon.listeners.append(exposition)
     gctune.settle()
-    runner = web.AppRunner(create_app(daemon, exposition, worker), access_log=None)
+    server = config.server
+    runner = web.AppRunner(
+        create_app(daemon, exposition, worker),
+        access_log=None,
+        keepalive_timeout=server.idle_timeout.total_seconds(),
+    )
     await runner.setup()
-    host, port = split_listen(config.server.listen)
+    host, port = split_listen(server.listen)
+    limits = Limits(server.max_connections, server.max_connections_per_client)
     try:
-        await web.TCPSite(runner, host, port).start()
+        await GuardedSite(runner, host, port, limits).start()
     except OSError as exc:
         log.error("listen_failed", listen=config.server.listen, error=str(exc))  # noqa: TRY400
         await runner.cleanup()

@@ -9,6 +9,7 @@ import aiohttp
 
 from domainwatch.cli.common import EXIT_USAGE, load_config
 from domainwatch.config.schema import Config
+from domainwatch.present.report import safe_text
 from domainwatch.present.views import iso
 from domainwatch.runtime import aio
 from domainwatch.runtime.clock import utcnow
@@ -31,15 +32,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.webhooks_command == "replay":
             count = store.replay(args.event_id, utcnow())
+            event = safe_text(args.event_id)
             print(
-                f"{count} deliveries of {args.event_id} queued again"
+                f"{count} deliveries of {event} queued again"
                 if count
-                else f"no dead-lettered or delivered delivery of {args.event_id}",
+                else f"no dead-lettered or delivered delivery of {event}",
                 file=sys.stderr if not count else sys.stdout,
             )
             return 0 if count else 1
         for d in store.deliveries("dead" if args.dead else "pending"):
-            error = f"  last: {d.last_status or d.last_error}" if d.attempts else ""
+            error = f"  last: {safe_text(str(d.last_status or d.last_error))}" if d.attempts else ""
             print(
                 f"{d.event_id}  {d.endpoint:<16} {d.domain:<32} #{d.sequence:<5} {d.type:<24} "
                 f"attempts={d.attempts} next={iso(d.next_attempt_at)}{error}"
@@ -62,5 +64,8 @@ async def _test(config: Config, only: str | None) -> int:
         for endpoint in endpoints:
             status, answer = await ping(session, endpoint, utcnow())
             ok &= status is not None and 200 <= status < 300
-            print(f"{endpoint.name}: {status if status is not None else 'no answer'}  {answer[:500]}")
+            # The receiver's answer is a stranger's bytes: shown with control characters escaped.
+            print(
+                f"{endpoint.name}: {status if status is not None else 'no answer'}  {safe_text(answer[:500])}"
+            )
     return 0 if ok else 1

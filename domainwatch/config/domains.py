@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, Field
 from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.checks.base import RecordKind, Section
+from domainwatch.checks.base import Section
 from domainwatch.checks.registry import KINDS
 from domainwatch.fields import (
     MODEL_CONFIG,
@@ -80,12 +80,6 @@ def _section(name: str, section: Section, fixed: Fields = ()) -> Any:
 
 def _is_set(value: object) -> bool:
     return value is not None and value != []
-
-
-def configured(domain: Any, kind: RecordKind) -> Any:
-    """The value of a kind's key in a domain's config (None where its section is absent)."""
-    holder = domain if kind.section is Section.DOMAIN else getattr(domain, kind.section.value)
-    return None if holder is None else getattr(holder, kind.key)
 
 
 _DEFAULT_KEYS = tuple(Defaults.model_fields)

@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from domainwatch.checks.base import Expectation
+from domainwatch.checks.base import Expectation, Section
 from domainwatch.checks.fingerprints import LEGACY, fingerprint, legacy_fingerprint
 from domainwatch.checks.registry import KINDS, kind_of
-from domainwatch.config.domains import Defaults, DomainConfig, configured
+from domainwatch.config.domains import Defaults, DomainConfig
 from domainwatch.state.domain import DomainTrack, RecordSpec
 from domainwatch.state.rules import Rules
 
 
 def plan(domain: DomainConfig) -> list[Expectation]:
-    """The records of one configured domain, in the registry's order."""
+    """The records of one configured domain, in the registry's order (`configured`, inlined:
+    start-up plans every domain of the fleet)."""
     out: list[Expectation] = []
+    holders = {Section.SENDING: domain.sending, Section.RECEIVING: domain.receiving, Section.DOMAIN: domain}
     for kind in KINDS:
-        own = configured(domain, kind)
+        holder = holders[kind.section]
+        own = None if holder is None else getattr(holder, kind.key)
         if own is not None:
             out += kind.plan(domain, own)
     return out

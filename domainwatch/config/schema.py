@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
@@ -23,6 +23,10 @@ class ResolverConfig(_Model):
     mode: Literal["recursive", "authoritative"] = "recursive"
     # Port to reach authoritative servers on in authoritative mode (53 but in test labs).
     authoritative_port: int = Field(53, ge=1, le=65535)
+    # Authoritative mode queries the addresses a domain's own NS records give; loopback, private
+    # and link-local ones only when this is set (labs and tests: a domain must not be able to
+    # point the daemon at internal servers).
+    allow_private_nameservers: bool = False
     # Queries per second to each nameserver, so a large fleet never floods a resolver; 0 = no limit.
     max_qps: float = Field(200, ge=0)
     # fast: domainwatch's own multiplexing UDP transport and codec; dnspython: dnspython's.
@@ -48,6 +52,14 @@ class TokenConfig(_Model):
 class ServerConfig(_Model):
     listen: Listen = "127.0.0.1:8427"
     tokens: list[TokenConfig] = []
+    # Host names the server answers to besides the listen address, localhost and IP literals
+    # (421 otherwise: DNS rebinding); "*" for any.
+    allowed_hosts: list[Annotated[str, Field(min_length=1, max_length=253)]] = []
+    # A connection with no complete request this long after it opened or after its last
+    # response is closed (slowloris, idle keep-alive).
+    idle_timeout: Duration = timedelta(seconds=15)
+    max_connections: int = Field(256, ge=1, le=65535)
+    max_connections_per_client: int = Field(64, ge=1, le=65535)
 
     @field_validator("tokens")
     @classmethod

@@ -3,14 +3,25 @@
 Each server becomes a "view": a Resolver that sends names inside the zone to that server and
 everything else (provider includes, MX targets elsewhere) to the configured recursive resolver.
 Running a check once per view tells whether a record is published on every nameserver.
+
+The NS records are written by whoever owns the checked domain, so they are bounded: at most
+MAX_NAMESERVERS hosts, their addresses looked up concurrently, and an address on a loopback,
+private, link-local or otherwise special network is not queried (that view fails, REFUSED)
+unless `resolver.allow_private_nameservers` is set, so a domain cannot point the daemon at
+internal servers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 from dataclasses import dataclass
 
 from domainwatch.dns.dnspython_resolver import DnsPythonResolver
 from domainwatch.dns.resolver import Lookup, Nameserver, Outcome, Query, Resolver
+
+MAX_NAMESERVERS = 8
+_SPECIAL = ("is_loopback", "is_private", "is_link_local", "is_multicast", "is_reserved", "is_unspecified")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +34,16 @@ class ZoneView:
     async def resolve(self, query: Query) -> Lookup:
         inside = query.name == self.apex or query.name.endswith("." + self.apex)
         return await (self.direct if inside else self.fallback).resolve(query)
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A nameserver domainwatch will not ask: every lookup through it is REFUSED, with why."""
+
+    why: str
+
+    async def resolve(self, query: Query) -> Lookup:
+        return Lookup(query, Outcome.REFUSED, detail=self.why)
 
 
 async def find_zone(resolver: Resolver, name: str) -> tuple[str, tuple[str, ...]] | Lookup:
@@ -40,31 +61,58 @@ async def find_zone(resolver: Resolver, name: str) -> tuple[str, tuple[str, ...]
     return last
 
 
+def special_network(address: str) -> str | None:
+    """Why an address is not on the public internet, or None."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "invalid"
+    for flag in _SPECIAL:
+        if getattr(ip, flag):
+            return flag.removeprefix("is_").replace("_", "-")
+    return None
+
+
 async def zone_views(
-    resolver: Resolver, name: str, *, port: int, query_timeout: float, attempts: int
+    resolver: Resolver,
+    name: str,
+    *,
+    port: int,
+    query_timeout: float,
+    attempts: int,
+    allow_private: bool = False,
 ) -> list[ZoneView] | Lookup:
-    """One view per authoritative server address of `name`'s zone, or the lookup that failed."""
+    """One view per authoritative server of `name`'s zone (the first MAX_NAMESERVERS by name),
+    or the lookup that failed."""
     zone = await find_zone(resolver, name)
     if isinstance(zone, Lookup):
         return zone
     apex, hosts = zone
+    chosen = sorted(hosts)[:MAX_NAMESERVERS]
+    addresses = await asyncio.gather(*(_first_address(resolver, host) for host in chosen))
     views: list[ZoneView] = []
-    for host in sorted(hosts):
-        address = await _first_address(resolver, host)
+    for host, address in zip(chosen, addresses, strict=True):
         if isinstance(address, Lookup):
             return address
-        direct = DnsPythonResolver(
-            [Nameserver(address, port)], timeout=query_timeout, attempts=attempts, recursion_desired=False
+        special = None if allow_private else special_network(address)
+        direct: Resolver = (
+            Refused(f"{host} resolves to {address}, a {special} address; not queried")
+            if special
+            else DnsPythonResolver(
+                [Nameserver(address, port)], timeout=query_timeout, attempts=attempts, recursion_desired=False
+            )
         )
         views.append(ZoneView(f"{host} ({address})", apex, direct, resolver))
     return views
 
 
 async def _first_address(resolver: Resolver, host: str) -> str | Lookup:
+    lookup: Lookup | None = None
     for rdtype in ("A", "AAAA"):
         lookup = await resolver.resolve(Query.of(host, rdtype))
         if lookup.outcome is Outcome.ANSWER:
             return lookup.records[0]
         if lookup.outcome.is_error:
             return lookup
+    assert lookup is not None
     return lookup

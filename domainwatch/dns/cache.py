@@ -83,12 +83,12 @@ class SharedLookups:
             self._answers = {q: entry for q, entry in self._answers.items() if entry[0] > now}
             self._next_sweep = now + self._max_age
         results: list[Lookup | None] = [None] * len(queries)
-        ask: list[int] = []
+        own: list[int] = []
         waiting: list[tuple[int, asyncio.Future[Lookup]]] = []
-        mine: dict[Query, asyncio.Future[Lookup]] = {}
+        mine: dict[int, asyncio.Future[Lookup]] = {}  # shared names this check asks first
         for i, query in enumerate(queries):
-            if _inside(query.name, domain) or query in mine:
-                ask.append(i)
+            if _inside(query.name, domain):
+                own.append(i)
                 continue
             entry = self._answers.get(query)
             pending = self._asking.get(query)
@@ -99,38 +99,39 @@ class SharedLookups:
                 self.hits += 1
                 waiting.append((i, pending))
             else:
-                mine[query] = self._asking[query] = asyncio.get_running_loop().create_future()
-                ask.append(i)
-        if ask:
-            await self._ask([queries[i] for i in ask], ask, results, mine)
+                mine[i] = self._asking[query] = asyncio.get_running_loop().create_future()
+        jobs = [self._ask_shared(queries[i], i, results, asked) for i, asked in mine.items()]
+        if own:
+            jobs.append(self._ask_own([queries[i] for i in own], own, results))
+        if jobs:
+            await (jobs[0] if len(jobs) == 1 else asyncio.gather(*jobs))
         for i, pending in waiting:
             results[i] = await self._wait(queries[i], pending)
         return [r for r in results if r is not None]
 
-    async def _ask(
-        self,
-        queries: list[Query],
-        positions: list[int],
-        results: list[Lookup | None],
-        mine: dict[Query, asyncio.Future[Lookup]],
+    async def _ask_own(
+        self, queries: list[Query], positions: list[int], results: list[Lookup | None]
     ) -> None:
-        try:
-            lookups = await resolve_all(self._resolver, queries)
-        except BaseException:
-            for query, pending in mine.items():
-                self._asking.pop(query, None)
-                pending.cancel()  # those waiting ask for themselves
-            raise
-        expires = self._clock()
-        for i, query, lookup in zip(positions, queries, lookups, strict=True):
+        """The checked domain's own names, in one batch: nobody else waits for them."""
+        for i, lookup in zip(positions, await resolve_all(self._resolver, queries), strict=True):
             results[i] = lookup
-            asked = mine.pop(query, None)
-            if asked is None:
-                continue
+
+    async def _ask_shared(
+        self, query: Query, position: int, results: list[Lookup | None], asked: asyncio.Future[Lookup]
+    ) -> None:
+        """A shared name, asked on its own: the checks waiting for it get it as soon as it comes,
+        not when the slowest of this check's other answers does."""
+        try:
+            lookup = await self._resolver.resolve(query)
+        except BaseException:
             self._asking.pop(query, None)
-            asked.set_result(lookup)
-            if not lookup.outcome.is_error and lookup.ttl > 0:
-                self._answers[query] = (expires + min(lookup.ttl, self._max_age), lookup)
+            asked.cancel()  # those waiting ask for themselves
+            raise
+        self._asking.pop(query, None)
+        asked.set_result(lookup)
+        results[position] = lookup
+        if not lookup.outcome.is_error and lookup.ttl > 0:
+            self._answers[query] = (self._clock() + min(lookup.ttl, self._max_age), lookup)
 
     async def _wait(self, query: Query, pending: asyncio.Future[Lookup]) -> Lookup:
         try:

@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, Info, disab
 from domainwatch import __version__
 from domainwatch.dns.resolver import Nameserver, Outcome
 from domainwatch.metrics.dns_stats import DnsStats
-from domainwatch.model import DomainReport
+from domainwatch.model import CommonCode, DomainReport
 
 _CHECK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -31,6 +31,12 @@ class Metrics:
             "domainwatch_check_duration_seconds",
             "Time to check one domain",
             buckets=_CHECK_BUCKETS,
+            registry=r,
+        )
+        self.check_failures = Counter(
+            "domainwatch_record_check_failures",
+            "Records whose evaluation raised (a defect in domainwatch, reported as an error), by kind",
+            ["kind"],
             registry=r,
         )
         self.dns = DnsStats()
@@ -58,6 +64,9 @@ class Metrics:
     def observe_check(self, report: DomainReport, seconds: float) -> None:
         self.checks.labels(report.verdict).inc()
         self.check_duration.observe(seconds)
+        for record in report.records:
+            if any(f.code is CommonCode.CHECK_FAILED for f in record.findings):
+                self.check_failures.labels(record.record.partition(":")[0]).inc()
 
     def observe_delivery(self, endpoint: str, outcome: str, seconds: float) -> None:
         self.deliveries.labels(endpoint, outcome).inc()

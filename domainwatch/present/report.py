@@ -56,7 +56,7 @@ def _record_lines(record: RecordResult) -> list[str]:
         out.append(f"      found:    {safe_text(value)}")
     for server in record.servers:
         found = ", ".join(safe_text(v) for v in server.found) or "(nothing)"
-        out.append(f"      {server.server}: {server.state.value}: {found}")
+        out.append(f"      {safe_text(server.server)}: {server.state.value}: {found}")
     for finding in record.findings:
         out.extend(_finding_lines(finding))
     return out

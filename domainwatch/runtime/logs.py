@@ -1,4 +1,5 @@
-"""structlog set-up: JSON lines for machines, coloured console output for people, on stderr."""
+"""structlog set-up: JSON lines for machines, console lines for people (coloured only on a
+terminal: escape codes in a log file are noise), on stderr."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import structlog
 
 def configure_logging(fmt: str = "console", level: str = "info") -> None:
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
     structlog.configure(
         processors=[

@@ -163,8 +163,7 @@ class Evaluator:
 
     def _include(self, mech: Mechanism, target: str, step: Step, depth: int, passing: bool) -> bool:
         self.out.reached.append(Reached("include", target, passing))
-        if target in self._stack:
-            self.out.loops.append(" -> ".join([*self._stack, target]))
+        self._note_loop(target)
         result, _ = self._check_host(target, depth + 1, passing)  # an included exp= is never used
         step.outcome = f"include result {result.value}"
         if result is Result.NONE:
@@ -185,8 +184,7 @@ class Evaluator:
         except MacroError as exc:
             raise _Abort(Result.PERMERROR, Problem.SYNTAX, str(exc)) from None
         self.out.reached.append(Reached("include", target, passing))
-        if target in self._stack:
-            self.out.loops.append(" -> ".join([*self._stack, target]))
+        self._note_loop(target)
         result, exp = self._check_host(target, depth + 1, passing)  # the target's exp= applies
         if result is Result.NONE:
             raise _Abort(Result.PERMERROR, Problem.REDIRECT_NONE, f"redirect={target} has no SPF record")
@@ -284,6 +282,13 @@ class Evaluator:
             if candidate:
                 return candidate[0]
         return "unknown"
+
+    def _note_loop(self, target: str) -> None:
+        """A loop is reported once, at its first turn: evaluation goes round it until the lookup
+        limit ends it, which would otherwise report it again at every turn."""
+        if target in self._stack and not any(target in loop.split(" -> ") for loop in self.out.loops):
+            start = self._stack.index(target)
+            self.out.loops.append(" -> ".join([*self._stack[start:], target]))
 
     def _count_term(self, step: Step) -> None:
         self.out.dns_lookups += 1

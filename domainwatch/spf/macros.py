@@ -72,7 +72,7 @@ def _expand_one(match: re.Match[str], ctx: MacroContext, domain: str, explanatio
     if reverse:
         parts.reverse()
     if digits:
-        count = int(digits)
+        count = transformer_count(digits)
         if count == 0:
             raise MacroError("the digit transformer must not be zero")
         parts = parts[-count:]
@@ -80,6 +80,13 @@ def _expand_one(match: re.Match[str], ctx: MacroContext, domain: str, explanatio
     if letter.isupper():
         result = urllib.parse.quote(result, safe="-._~")
     return result
+
+
+def transformer_count(digits: str) -> int:
+    """The digit transformer's value, bounded: a name has at most 127 labels, so any larger
+    count keeps them all (and a thousand-digit count costs nothing to read)."""
+    significant = digits.lstrip("0")
+    return int(significant) if len(significant) <= 3 else 999
 
 
 def _value(letter: str, ctx: MacroContext, domain: str) -> str:

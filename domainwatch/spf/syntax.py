@@ -229,7 +229,7 @@ def macro_string_error(text: str, letters: frozenset[str] = _DOMAIN_LETTERS) -> 
             if letter is not None:
                 if letter.lower() not in letters:
                     return f"macro letter {letter!r} not allowed here"
-                if match.group(2) and int(match.group(2)) == 0:
+                if match.group(2) and not match.group(2).strip("0"):
                     return "macro digit transformer must not be zero"
             index = match.end()
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -38,12 +39,27 @@ def _connect(path: str, readonly: bool) -> sqlite3.Connection:
         uri = f"{Path(path).resolve().as_uri()}?mode=ro"
         db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     else:
+        _owner_only(path)
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process crashes
         db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA busy_timeout=5000")
     return db
+
+
+def _owner_only(path: str) -> None:
+    """The store holds webhook URLs (with any token in them) and bodies: readable by its owner
+    only. Created 0600, and tightened if an older version left it wider; SQLite gives the WAL
+    and shared-memory files the database's mode."""
+    if path == ":memory:":
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass  # not ours to change, or not a file: SQLite reports what it cannot open
 
 
 class SqliteStore(DeliveryQueue):

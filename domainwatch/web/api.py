@@ -70,7 +70,7 @@ def int_param(request: web.Request, key: str, default: int, low: int, high: int)
     text = request.query.get(key)
     if text is None:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdecimal() and len(text) <= 12) or not low <= int(text) <= high:
         raise ApiError(400, "bad_parameter", f"{key} must be an integer from {low} to {high}")
     return int(text)
 

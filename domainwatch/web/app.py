@@ -10,10 +10,12 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from domainwatch.config.schema import ServerConfig
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.metrics.exposition import Exposition
 from domainwatch.web import api, pages, webhooks_api
 from domainwatch.web.auth import Denied, Handler, auth_middleware, requires
+from domainwatch.web.guard import guard_middleware
 from domainwatch.webhooks.worker import WebhookWorker
 
 log = structlog.get_logger("domainwatch.web")
@@ -22,16 +24,33 @@ log = structlog.get_logger("domainwatch.web")
 def create_app(
     daemon: Daemon, exposition: Exposition, webhooks: WebhookWorker | None = None
 ) -> web.Application:
-    # Tokens are read per request, so a reload that changes them takes effect at once.
+    # Tokens and hosts are read per request, so a reload that changes them takes effect at once.
+
+    def server() -> ServerConfig:
+        return daemon.config.server
+
     app = web.Application(
-        middlewares=[errors_middleware(), auth_middleware(lambda: daemon.config.server.tokens, deny)]
+        middlewares=[
+            errors_middleware(),
+            guard_middleware(lambda: server().listen, lambda: server().allowed_hosts, deny),
+            auth_middleware(lambda: server().tokens, deny),
+        ]
     )
+    app.on_response_prepare.append(secure_headers)
     app.add_routes(probe_routes(daemon, exposition))
     app.add_routes(api.routes(daemon))
     app.add_routes(pages.routes(daemon, webhooks))
     if webhooks is not None:
         app.add_routes(webhooks_api.routes(webhooks))
     return app
+
+
+async def secure_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every answer: no content sniffing, nothing cached (state is live, and some of it is
+    admin-only), and a Server header that names no versions."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["Server"] = "domainwatch"
 
 
 def is_page(request: web.Request) -> bool:

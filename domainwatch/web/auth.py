@@ -63,10 +63,10 @@ def _match(tokens: Sequence[TokenConfig], header: str | None) -> TokenConfig | N
     scheme, _, presented = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         return None
-    given = presented.strip().encode()
+    given = presented.strip().encode("utf-8", "surrogateescape")  # any bytes: compared, not decoded
     found = None
     for token in tokens:  # compare against every token, in constant time each
-        if hmac.compare_digest(given, token.token.get_secret_value().encode()):
+        if hmac.compare_digest(given, token.token.get_secret_value().encode("utf-8", "surrogateescape")):
             found = token
     return found
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from domainwatch.present.redact import redact_url
 from domainwatch.present.views import iso
 from domainwatch.store.base import Delivery
 from domainwatch.web.api import ApiError
@@ -15,12 +15,6 @@ from domainwatch.web.auth import requires
 from domainwatch.webhooks.worker import WebhookWorker, ping
 
 STATES = ("pending", "delivered", "dead")
-
-
-def redacted(url: str) -> str:
-    """Webhook URLs often carry a secret in their path or query: show only where they point."""
-    parts = urllib.parse.urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}/..."
 
 
 def delivery_view(delivery: Delivery) -> dict[str, Any]:
@@ -52,7 +46,7 @@ def routes(worker: WebhookWorker) -> web.RouteTableDef:
                 "endpoints": [
                     {
                         "name": w.name,
-                        "url": redacted(w.url),
+                        "url": redact_url(w.url),
                         "format": w.format,
                         "events": list(w.events),
                         "domains": list(w.domains),

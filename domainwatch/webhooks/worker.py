@@ -18,6 +18,7 @@ import structlog
 from domainwatch.config.schema import Config, WebhookConfig
 from domainwatch.metrics.exposition import EndpointStats
 from domainwatch.metrics.instruments import Metrics
+from domainwatch.present.redact import redact_urls
 from domainwatch.store.base import Delivery, DeliveryStore
 from domainwatch.webhooks.fanout import deliveries_for
 from domainwatch.webhooks.payloads import ping_body, signed_headers
@@ -196,8 +197,8 @@ async def post_once(
             return response.status, response.headers.get("Retry-After"), text
     except TimeoutError:
         return None, None, f"no answer within {endpoint.timeout.total_seconds():g}s"
-    except aiohttp.ClientError as exc:
-        return None, None, f"{type(exc).__name__}: {exc}"
+    except (aiohttp.ClientError, OSError, ValueError) as exc:  # its text may quote the URL (a token)
+        return None, None, redact_urls(f"{type(exc).__name__}: {exc}")
 
 
 async def ping(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from dataclasses import dataclass
 
@@ -14,7 +15,9 @@ class Completed:
     err: str
 
 
-async def run_cli(*args: str, deadline: float = 60, python_options: tuple[str, ...] = ()) -> Completed:
+async def run_cli(
+    *args: str, deadline: float = 60, python_options: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> Completed:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         *python_options,
@@ -23,6 +26,7 @@ async def run_cli(*args: str, deadline: float = 60, python_options: tuple[str, .
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {})},
     )
     out, err = await asyncio.wait_for(process.communicate(), deadline)
     assert process.returncode is not None

@@ -34,7 +34,9 @@ def publish_zone(server: DnsTestServer) -> None:
 async def check(tmp_path: Path, server: DnsTestServer) -> dict[str, Any]:
     config = write_config(tmp_path, server.address)
     text = config.read_text().replace(
-        "  attempts: 1\n", f"  attempts: 1\n  mode: authoritative\n  authoritative_port: {server.port}\n"
+        "  attempts: 1\n",
+        f"  attempts: 1\n  mode: authoritative\n  authoritative_port: {server.port}\n"
+        "  allow_private_nameservers: true\n",
     )
     config.write_text(text)
     result = await run_cli("check", "-c", str(config), "--format", "json")

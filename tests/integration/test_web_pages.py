@@ -65,7 +65,7 @@ async def test_hostile_txt_content_stays_inert(client: Client) -> None:
     html = await (await client.get("/domains/evil.example.com")).text()
     assert "&lt;script&gt;alert(&#34;spf&#34;)&lt;/script&gt;" in html
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
-    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "script-src 'none'" in response.headers["Content-Security-Policy"]
 
 
 async def test_pages_need_a_token_when_tokens_are_configured(

@@ -88,14 +88,48 @@ async def test_different_key_is_wrong() -> None:
         ("v=DKIM1; garbage; p={key}", DkimCode.DKIM_SYNTAX, RecordState.WRONG),
         ("v=DKIM1; p={weak}", DkimCode.DKIM_KEY_TOO_WEAK, RecordState.WRONG),
         ("v=DKIM1; p={short}", DkimCode.DKIM_KEY_SHORT, RecordState.PRESENT),
+        # RFC 6376 §3.6.1 in full (issue #20):
+        ("v=DKIM1; g=*; k=rsa; s=tlsrpt; p={key}", DkimCode.DKIM_NOT_FOR_EMAIL, RecordState.WRONG),
+        ("v=DKIM1; s=tlsrpt:email; p={key}", None, RecordState.PRESENT),
+        ("v=DKIM1; s=*; p={key}", None, RecordState.PRESENT),
+        ("v=DKIM1; h=sha1; p={key}", DkimCode.DKIM_HASH_UNUSABLE, RecordState.WRONG),
+        ("v=DKIM1; h=sha1:sha256; p={key}", None, RecordState.PRESENT),
+        ("v=DKIM1; h=md5; p={key}", DkimCode.DKIM_HASH_UNUSABLE, RecordState.WRONG),
+        ("v=DKIM1; K=RSA; p={key}", None, RecordState.PRESENT),
+        ("v=DKIM1; k=RSA; n=notes here; t=s:z; x=unknown; p={key}", None, RecordState.PRESENT),
+        ("v=DKIM1; k=ed25519; p={key}", DkimCode.DKIM_KEY_UNPARSABLE, RecordState.WRONG),
+        ("v=DKIM1; k=ed25519; p={ed_spki}", DkimCode.DKIM_KEY_UNPARSABLE, RecordState.WRONG),
+        ("v=DKIM1; p=", DkimCode.DKIM_REVOKED, RecordState.WRONG),
     ],
 )
-async def test_record_diagnoses(record: str, code: StrEnum, state: RecordState) -> None:
-    """Each published-record problem yields its finding and the right state."""
-    text = record.format(key=rsa_key(2048), weak=rsa_key(512), short=rsa_key(1024))
+async def test_record_diagnoses(record: str, code: StrEnum | None, state: RecordState) -> None:
+    """Each published-record problem yields its finding and the right state (None: no finding)."""
+    ed_spki = "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE="
+    text = record.format(key=rsa_key(2048), weak=rsa_key(512), short=rsa_key(1024), ed_spki=ed_spki)
     result = await run_check(ANY_KEY, {(NAME, "TXT"): [text]})
-    assert code in codes(result)
+    assert (code in codes(result)) if code else (set() == codes(result))
     assert state == result.state
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        "v=DKIM2; p={key}",
+        "v=DKIM1; k=dsa; p={key}",
+        "v=DKIM1; p={key}; p={key}",
+        "v=DKIM1; s=tlsrpt; p={key}",
+        "v=DKIM1; h=sha1; p={key}",
+        "v=DKIM1; p=",
+    ],
+)
+async def test_a_known_key_is_the_fix_for_every_error(record: str) -> None:
+    """When the config names the key, every error finding says to publish it (#17)."""
+    key = rsa_key(2048)
+    result = await run_check(expect_key(key), {(NAME, "TXT"): [record.format(key=key)]})
+    errors = [f for f in result.findings if f.severity.value == "error"]
+    assert errors
+    assert {f"v=DKIM1; k=rsa; p={key}"} == {f.remediation.value for f in errors if f.remediation}
+    assert all(f.remediation is not None for f in errors)
 
 
 async def test_ed25519_key_is_accepted() -> None:
@@ -148,4 +182,4 @@ def test_key_bits_of_pkcs1_key() -> None:
 @given(st.text())
 def test_diagnose_never_raises(text: str) -> None:
     """Arbitrary record text yields findings, never an exception."""
-    diagnose_key(text, ANY_KEY)
+    diagnose_key(text, None, NAME)

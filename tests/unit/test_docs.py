@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +39,20 @@ def test_every_config_key_is_documented() -> None:
     """docs/configuration.md names each key of the schema."""
     text = (DOCS / "configuration.md").read_text()
     assert [] == sorted(key for key in _keys(Config) if f"`{key}" not in text and f".{key}`" not in text)
+
+
+def test_nothing_stops_processes_by_name() -> None:
+    """On a developer's machine a process name may be their production DNS: the scripts, the
+    Makefile, CI and the tests stop only what they started, by PID."""
+    root = DOCS.parent
+    places = [root / "Makefile", *(root / ".ci").glob("*"), *(root / "scripts").glob("*")]
+    places += [*(root / "tests").rglob("*.py"), *(root / "bench").glob("*.py")]
+    pattern = re.compile(r"\b(pkill|killall)\b|systemctl\s+(stop|kill|restart)")
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for path in places
+        if path.is_file() and path.name != "test_docs.py"
+        for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert [] == offenders

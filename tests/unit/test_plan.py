@@ -3,11 +3,18 @@ record (a changed digest restarts the record's verification, so they must not dr
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import ipaddress
+import json
 from pathlib import Path
 
-from domainwatch.checks.fingerprints import LEGACY, fingerprint, legacy_fingerprint
-from domainwatch.checks.registry import KINDS
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domainwatch.checks.base import Expectation
+from domainwatch.checks.fingerprints import LEGACY, canonical, fingerprint, legacy_fingerprint
+from domainwatch.checks.registry import KINDS, kind_of
 from domainwatch.checks.spf import SpfExpectation
 from domainwatch.config.loader import load, parse
 from domainwatch.config.plan import DomainPlan, adopt_legacy_fingerprints, plan
@@ -91,3 +98,32 @@ def test_legacy_fingerprints_are_adopted_only_where_the_expectation_is_the_same(
     track = adopt_legacy_fingerprints(DomainTrack(domain.name, fingerprints=stored), domain_plan)
     current = {s.record: s.fingerprint for s in domain_plan.specs}
     assert {**current, "spf": stored["spf"]} == dict(track.fingerprints)
+
+
+def _reference(kind: str, expect: Expectation) -> str:
+    """The canonical encoding, spelled with json.dumps itself."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, tuple | list):
+            return [plain(item) for item in value]
+        return str(value) if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network) else value
+
+    fields = {f.name: plain(getattr(expect, f.name)) for f in dataclasses.fields(expect)}
+    return json.dumps({"kind": kind, "expectation": fields}, sort_keys=True, separators=(",", ":"))
+
+
+def test_the_canonical_text_is_what_json_dumps_writes() -> None:
+    for domain in _domains():
+        for expect in plan(domain):  # type: ignore[arg-type]
+            kind = kind_of(expect.record).name
+            assert _reference(kind, expect) == canonical(kind, expect)
+
+
+@given(
+    st.text(), st.text(), st.booleans(), st.lists(st.text(), max_size=3), st.sampled_from(["~", "-", "é\x00"])
+)
+def test_the_canonical_text_is_what_json_dumps_writes_for_any_values(
+    record: str, name: str, required: bool, includes: list[str], qualifier: str
+) -> None:
+    expect = SpfExpectation(record, name, required, tuple(includes), (), qualifier)
+    assert _reference("spf", expect) == canonical("spf", expect)

@@ -1,9 +1,21 @@
-"""The runner's pure parts: combining per-nameserver views in authoritative mode."""
+"""The runner: combining per-nameserver views in authoritative mode, and what a check that
+raises or returns too much becomes."""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
+import pytest
+
+from domainwatch.checks import registry, runner
+from domainwatch.checks.dmarc import DmarcExpectation
+from domainwatch.checks.guard import MAX_FINDINGS, MAX_FOUND, bounded
 from domainwatch.checks.runner import combine_views
+from domainwatch.checks.spf import SpfExpectation
+from domainwatch.metrics.instruments import Metrics
 from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Severity
+from domainwatch.testing import FakeResolver
 
 
 def result(state: RecordState, *found: str) -> RecordResult:
@@ -54,3 +66,59 @@ def test_no_server_answering_is_error() -> None:
     )
     combined = combine_views(["ns1", "ns2"], [error, error])
     assert RecordState.ERROR == combined.state
+
+
+def _raising(where: str) -> Any:
+    def boom(*args: object) -> Any:
+        raise ZeroDivisionError(where)
+
+    return boom
+
+
+@pytest.mark.parametrize("where", ["queries", "evaluate"])
+async def test_a_kind_that_raises_is_an_error_for_its_record_only(
+    monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A defect in one kind's code: that record is `error` with check_failed; the domain's other
+    records are checked as usual, and the metric counts it."""
+    broken = dataclasses.replace(registry.kind_of("dmarc"), **{where: _raising(where)})
+    real = registry.kind_of
+    monkeypatch.setattr(runner, "kind_of", lambda record: broken if record == "dmarc" else real(record))
+    expectations = [
+        SpfExpectation("spf", "send.example.com", True, ("p.example.net",)),
+        DmarcExpectation("dmarc", "_dmarc.example.com", True, "example.com"),
+    ]
+    zone = FakeResolver(
+        {
+            ("send.example.com", "TXT"): ["v=spf1 include:p.example.net -all"],
+            ("p.example.net", "TXT"): ["v=spf1 -all"],
+        }
+    )
+    report = await runner.check_domain("example.com", expectations, zone)
+    spf, dmarc = report.records
+    assert (RecordState.PRESENT, RecordState.ERROR) == (spf.state, dmarc.state)
+    assert [CommonCode.CHECK_FAILED] == [f.code for f in dmarc.findings]
+    metrics = Metrics()
+    metrics.observe_check(report, 0.1)
+    assert 1.0 == metrics.registry.get_sample_value(
+        "domainwatch_record_check_failures_total", {"kind": "dmarc"}
+    )
+
+
+def test_an_oversized_result_is_cut_to_its_bounds() -> None:
+    big = RecordResult(
+        "dmarc",
+        "_dmarc.example.com",
+        "TXT",
+        RecordState.PRESENT,
+        True,
+        None,
+        tuple("x" * 10_000 for _ in range(50)),
+        tuple(Finding(CommonCode.LOOKUP_ERROR, Severity.WARNING, "m" * 9_000) for _ in range(100)),
+    )
+    cut = bounded(big)
+    assert (MAX_FOUND, MAX_FINDINGS + 1) == (len(cut.found), len(cut.findings))
+    assert CommonCode.RESULT_TRUNCATED is cut.findings[-1].code
+    assert all(len(v) < 4200 for v in cut.found)
+    small = result(RecordState.PRESENT, "x")
+    assert small is bounded(small)

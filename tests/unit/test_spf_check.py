@@ -158,6 +158,20 @@ async def test_include_loop_is_reported() -> None:
     assert "send.example.com -> _a.example.com -> send.example.com" in loop.message
 
 
+async def test_a_record_including_itself_is_one_loop() -> None:
+    """`include:` of the record's own name: one spf_loop finding, not one per turn (#20)."""
+    inspect = SpfExpectation("spf", "example.com", False)
+    result = await run_check(inspect, {("example.com", "TXT"): ["v=spf1 include:example.com"]})
+    loops = [f for f in result.findings if f.code is SpfCode.SPF_LOOP]
+    assert ["include loop: example.com -> example.com"] == [f.message for f in loops]
+
+
+async def test_ptr_is_discouraged_whatever_its_domain_spec() -> None:
+    """`ptr:%{d}` is not followed (it depends on the sender) and is still a ptr (#20)."""
+    result = await run_check(SES, zone("v=spf1 include:amazonses.com ptr:%{d} -all"))
+    assert {SpfCode.SPF_PTR, SpfCode.SPF_MACRO_NOT_FOLLOWED} <= codes(result)
+
+
 async def test_include_without_spf_record_is_reported() -> None:
     """Including a name with no SPF record is a permerror at evaluation."""
     result = await run_check(SES, zone("v=spf1 include:amazonses.com include:nothing.example.org -all"))

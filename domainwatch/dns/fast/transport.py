@@ -38,10 +38,17 @@ _RETRYABLE = frozenset({Outcome.TIMEOUT, Outcome.SERVFAIL, Outcome.NETWORK, Outc
 RECEIVE_BUFFER = 4 << 20  # the default drops replies at tens of thousands of queries a second
 
 
-def _expire(futures: list[asyncio.Future[tuple[bytes, float]]]) -> None:
+# A flight's outcome: (reply, arrival time), or None for no answer in time. Timeouts are a value,
+# not an exception: an exception set on a future keeps a traceback, and with it the frames that
+# awaited it, in a reference cycle only a full collection frees (memory grew during resolver
+# outages until it ran).
+Reply = tuple[bytes, float] | None
+
+
+def _expire(futures: list[asyncio.Future[Reply]]) -> None:
     for future in futures:
         if not future.done():
-            future.set_exception(TimeoutError())
+            future.set_result(None)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -53,7 +60,7 @@ class _Flight:
     wire: bytes
     key: tuple[str, int, int]
     endpoint: _Endpoint
-    future: asyncio.Future[tuple[bytes, float]]
+    future: asyncio.Future[Reply]
     sent: float = field(default_factory=time.perf_counter)
 
     def forget(self) -> None:
@@ -70,7 +77,7 @@ class _Endpoint(asyncio.DatagramProtocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.DatagramTransport | None = None
-        self.waiting: dict[tuple[str, int, int], asyncio.Future[tuple[bytes, float]]] = {}
+        self.waiting: dict[tuple[str, int, int], asyncio.Future[Reply]] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -170,7 +177,7 @@ class FastResolver:
         except Unsupported:
             return Lookup(query, Outcome.MALFORMED, detail="not a valid query name", server=str(server))
         key = (server.host, server.port, qid)
-        future: asyncio.Future[tuple[bytes, float]] = loop.create_future()
+        future: asyncio.Future[Reply] = loop.create_future()
         endpoint.waiting[key] = future
         flight = _Flight(query=query, qid=qid, wire=wire, key=key, endpoint=endpoint, future=future)
         assert endpoint.transport is not None
@@ -183,22 +190,25 @@ class FastResolver:
     async def _receive(self, flight: _Flight, server: Nameserver) -> Lookup:
         where = str(server)
         try:
-            data, arrived = await flight.future
-        except TimeoutError:
-            lookup = Lookup(
-                flight.query, Outcome.TIMEOUT, detail=f"no answer within {self.timeout}s", server=where
-            )
-            arrived = time.perf_counter()
+            reply = await flight.future
         except OSError as exc:
             lookup = Lookup(
                 flight.query, Outcome.NETWORK, detail=f"{type(exc).__name__}: {exc}", server=where
             )
             arrived = time.perf_counter()
+            exc.__traceback__ = None  # no frame kept alive by a cycle through it
         else:
-            if is_truncated(data):
-                lookup = await self._retry_over_tcp(flight, server)
+            if reply is None:
+                lookup = Lookup(
+                    flight.query, Outcome.TIMEOUT, detail=f"no answer within {self.timeout}s", server=where
+                )
+                arrived = time.perf_counter()
             else:
-                lookup = self._parse(data, flight, where)
+                data, arrived = reply
+                if is_truncated(data):
+                    lookup = await self._retry_over_tcp(flight, server)
+                else:
+                    lookup = self._parse(data, flight, where)
         if self._observer is not None:
             self._observer(server, lookup.outcome, arrived - flight.sent)
         return lookup

@@ -1,0 +1,266 @@
+"""No value in DNS can raise out of a check. Each record kind's pure code (`queries` and
+`evaluate`, driven here directly, below the runner's safety net) is fed random bytes and
+near-valid records of its own syntax for every query it asks, and must return a result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domainwatch.checks.base import Expectation
+from domainwatch.checks.dkim import DkimExpectation
+from domainwatch.checks.dmarc import DmarcExpectation
+from domainwatch.checks.mx import MxExpectation
+from domainwatch.checks.registry import KINDS, kind_of
+from domainwatch.checks.spf import SpfExpectation
+from domainwatch.checks.tracking import TrackingExpectation
+from domainwatch.dns.resolver import Lookup, Outcome, Query
+from domainwatch.model import RecordResult
+from domainwatch.spf.offline import evaluate_offline
+from domainwatch.spf.types import Evaluation
+
+KEY = "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE="
+EXPECTATIONS: list[Expectation] = [
+    SpfExpectation("spf", "send.example.com", True, ("amazonses.com",)),
+    SpfExpectation("spf", "send.example.com", True, (), ()),
+    DkimExpectation("dkim:s1", "s1._domainkey.example.com", True, "s1", KEY),
+    DkimExpectation("dkim:s2", "s2._domainkey.example.com", True, "s2", None, "s2.dkim.example.net"),
+    MxExpectation("return_path_mx", "send.example.com", True, (("mx.example.net", 10),)),
+    MxExpectation("receiving_mx", "example.com", False),
+    DmarcExpectation("dmarc", "_dmarc.example.com", True, "example.com", "reject"),
+    DmarcExpectation("dmarc", "_dmarc.a.b.example.co.uk", False, "a.b.example.co.uk"),
+    TrackingExpectation("tracking", "links.example.com", False, "track.example.net"),
+]
+
+HUGE = "9" * 5000
+words = st.sampled_from(
+    [
+        "v=spf1",
+        "v=DMARC1",
+        "V=DMARC1",
+        "v=DKIM1",
+        "v=DKIM2",
+        "p=",
+        "p=none",
+        "p=ReJect",
+        "sp=",
+        "np=",
+        "pct=",
+        f"pct={HUGE}",
+        "pct=²",
+        "rua=",
+        "ruf=",
+        "mailto:",
+        "mailto:a@b.example",
+        "fo=",
+        "adkim=",
+        "aspf=",
+        "t=y",
+        "psd=y",
+        "k=rsa",
+        "k=ed25519",
+        "k=dsa",
+        "h=sha1",
+        "s=email",
+        "s=*",
+        "g=*",
+        f"p={KEY}",
+        "p=MIIB",
+        "include:",
+        "include:amazonses.com",
+        "redirect=",
+        "exists:",
+        f"exists:%{{l{HUGE}}}.x.test",
+        "%{i}",
+        "%{ir}",
+        "%{d5r-}",
+        "%{l1r+}",
+        "ip4:",
+        "ip4:192.0.2.0/24",
+        f"ip4:1.2.3.4/{HUGE}",
+        "ip6:::1/129",
+        "a:",
+        f"a/{HUGE}",
+        "mx",
+        "mx//128",
+        "ptr",
+        "ptr:%{d}",
+        "-all",
+        "+all",
+        "?all",
+        "~all",
+        "exp=%{r}",
+        ";",
+        "=",
+        ",",
+        " ",
+        "\t",
+        "\\",
+        '"',
+        "\x00",
+        "\x1b[31m",
+        "\udcff",
+        "é",
+        "0",
+        "10",
+        "65535",
+        "99999999",
+        ".",
+        "..",
+        "*",
+        "_dmarc",
+        "example.com",
+    ]
+)
+spf_terms = st.sampled_from(
+    [
+        "include:amazonses.com",
+        "include:%{d}",
+        "redirect=%{o}",
+        f"exists:%{{l{HUGE}}}.x.test",
+        "exists:%{i}.%{v}.x.test",
+        "exists:%{ir}.%{l1r+-}._spf.%{d}",
+        "a",
+        "a:%{h}/24",
+        f"a/{HUGE}",
+        "mx",
+        "mx:%{d2}",
+        "ptr",
+        "ptr:%{d}",
+        "ip4:192.0.2.0/24",
+        "ip6:2001:db8::/32",
+        "-all",
+        "~all",
+        "+all",
+        "?all",
+        "exp=%{r}",
+        "exp=explain.%{d}",
+        "%{p}",
+        "a:%{p}.x.test",
+        "exists:%{c}%{t}",
+    ]
+)
+tags = st.sampled_from(
+    [
+        "p=reject",
+        "p=ReJect",
+        "p=",
+        "sp=nothing",
+        "np=none",
+        "pct=50",
+        f"pct={'0' * 5000}",
+        "pct=²",
+        "rua=mailto:a@b.example",
+        "rua=mailto:a@b.example!10m",
+        "rua=reports.example.com",
+        "ruf=mailto:x",
+        "fo=1",
+        "fo=x",
+        "adkim=s",
+        "aspf=relaxed",
+        "t=y",
+        "psd=y",
+        "psd=x",
+        "foo=bar",
+        "stray",
+        "k=rsa",
+        "k=ed25519",
+        "k=dsa",
+        "h=sha1",
+        "s=email",
+        "s=tlsrpt",
+        "g=*",
+        f"p={KEY}",
+        "p=MIIB",
+        "t=s:y",
+        "n=note",
+    ]
+)
+near_valid = st.one_of(
+    st.lists(spf_terms, max_size=10).map(lambda terms: " ".join(["v=spf1", *terms])),
+    st.lists(tags, max_size=8).map(lambda t: "; ".join(["v=DMARC1", *t])),
+    st.lists(tags, max_size=8).map(lambda t: "; ".join(["v=DKIM1", *t])),
+    st.lists(tags, max_size=8).map("; ".join),
+    st.builds(
+        lambda version, sep, terms: version + sep.join(terms),
+        st.sampled_from(["v=spf1 ", "v=DMARC1; ", "V=DMARC1;", "v=DKIM1; ", ""]),
+        st.sampled_from([" ", "; ", ";", ""]),
+        st.lists(words, max_size=10),
+    ),
+)
+random_text = st.binary(max_size=300).map(lambda raw: raw.decode("utf-8", "surrogateescape"))
+values = st.one_of(near_valid, random_text, st.just(f"v=DMARC1; p=none; pct={'0' * 5000}"))
+hosts = st.one_of(
+    st.sampled_from([".", "mx.example.net", "192.0.2.1", "[::1]", "a" * 70, "x..y", "mx.example.net."]),
+    random_text,
+)
+
+
+def answer(query: Query, data: st.DataObject) -> Lookup:
+    # Mostly answers (what the checks read most), every other outcome too.
+    outcome = data.draw(st.sampled_from([Outcome.ANSWER] * 8 + list(Outcome)), label=f"{query} outcome")
+    if outcome is not Outcome.ANSWER:
+        return Lookup(query, outcome, ttl=data.draw(st.integers(0, 2**31)))
+    if query.rdtype == "MX":
+        records = data.draw(
+            st.lists(st.builds(lambda p, h: f"{p} {h}", st.integers(-5, 70000), hosts), max_size=14)
+        )
+    elif query.rdtype in ("A", "AAAA", "CNAME", "NS", "PTR"):
+        records = data.draw(st.lists(hosts, max_size=4))
+    else:
+        records = data.draw(st.lists(values, min_size=1, max_size=2))
+    aliases = data.draw(st.lists(hosts, max_size=2))
+    return Lookup(query, Outcome.ANSWER, tuple(records), 300, tuple(aliases))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(EXPECTATIONS), st.data())
+def test_no_answer_makes_a_kind_raise(expect: Expectation, data: st.DataObject) -> None:
+    kind = kind_of(expect.record)
+    answers: dict[Query, Lookup] = {}
+    for _ in range(64):  # as the runner: until the kind asks for nothing new
+        needed = kind.queries(expect, answers) - answers.keys()
+        if not needed:
+            break
+        for query in sorted(needed):
+            answers[query] = answer(query, data)
+    result = kind.evaluate(expect, answers)
+    assert isinstance(result, RecordResult)
+    assert result.record == expect.record
+
+
+def test_every_kind_is_fed() -> None:
+    """The property above covers each registered kind."""
+    assert {k.name for k in KINDS} == {kind_of(e.record).name for e in EXPECTATIONS}
+
+
+def test_a_record_of_five_thousand_digits_is_a_finding_not_an_exception() -> None:
+    """The reported inputs: DMARC pct= with 5,000 zeros, and an SPF macro with 5,000 digits."""
+    dmarc = EXPECTATIONS[6]
+    lookup = Lookup(Query.of(dmarc.name, "TXT"), Outcome.ANSWER, (f"v=DMARC1; p=none; pct={'0' * 5000}",))
+    result: Any = kind_of("dmarc").evaluate(dmarc, {lookup.query: lookup})
+    assert isinstance(result, RecordResult)
+    spf = EXPECTATIONS[0]
+    text = f"v=spf1 exists:%{{l{'7' * 5000}}}.x.test include:amazonses.com -all"
+    answers = {
+        Query.of(spf.name, "TXT"): Lookup(Query.of(spf.name, "TXT"), Outcome.ANSWER, (text,)),
+        Query.of("amazonses.com", "TXT"): Lookup(
+            Query.of("amazonses.com", "TXT"), Outcome.ANSWER, ("v=spf1 -all",)
+        ),
+    }
+    assert isinstance(kind_of("spf").evaluate(spf, answers), RecordResult)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["192.0.2.1", "2001:db8::1", None]), st.data())
+def test_no_answer_makes_the_spf_evaluator_raise(ip: str | None, data: st.DataObject) -> None:
+    """check_host() as `spf-eval` runs it (macros expanded for a sender), over random answers."""
+    answers: dict[Query, Lookup] = {}
+    for _ in range(64):
+        outcome = evaluate_offline(answers, ip, "example.com")
+        if not isinstance(outcome, Query):
+            assert isinstance(outcome, Evaluation)
+            return
+        answers[outcome] = answer(outcome, data)
