@@ -36,9 +36,21 @@ def parse_duration(value: object) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def format_duration(value: timedelta) -> str:
+    """A timedelta as parse_duration reads it back, in the largest unit that is exact."""
+    millis = round(value.total_seconds() * 1000)
+    for unit in ("d", "h", "m", "s"):
+        size = round(_UNITS[unit] * 1000)
+        if millis and millis % size == 0:
+            return f"{millis // size}{unit}"
+    return f"{millis}ms"
+
+
 def check_domain_name(value: str) -> str:
     """Normalize (lower case, no trailing dot, IDN to A-labels) and validate a domain name."""
     name = value.strip().rstrip(".").lower()
+    if "*" in name:
+        raise ValueError("must name one domain (no wildcards)")
     if not name or "" in name.split("."):
         raise ValueError("domain name has an empty label")
     try:

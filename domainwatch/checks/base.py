@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from domainwatch.dns.resolver import Lookup, Query
-from domainwatch.model import CommonCode, Finding, RecordResult, Severity
+from domainwatch.model import CommonCode, Finding, RecordResult, Remediation, Severity
 
 Answers = Mapping[Query, Lookup]
 
@@ -84,6 +84,9 @@ class RecordKind:
     metrics: tuple[FactMetric, ...] = ()
     # What `domainwatch inspect NAME --dkim-selector S...` looks at, with no config.
     inspect: Callable[[str, Sequence[str]], list[Expectation]] | None = None
+    # The records a user publishes to satisfy an expectation (what a create answer lists);
+    # none when the expectation names no value (a DKIM selector whose key is the user's own).
+    publish: Callable[[Any], tuple[Remediation, ...]] = lambda _: ()
 
 
 def lookup_error(lookup: Lookup) -> Finding:

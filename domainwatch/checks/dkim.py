@@ -178,6 +178,14 @@ def inspect(name: str, selectors: Sequence[str]) -> list[Expectation]:
     return [DkimExpectation(f"dkim:{s}", f"{s}._domainkey.{name}", False, s) for s in selectors]
 
 
+def publish(expect: DkimExpectation) -> tuple[Remediation, ...]:
+    if expect.cname:
+        return (Remediation(expect.name, "CNAME", expect.cname),)
+    if expect.public_key:
+        return (Remediation(expect.name, "TXT", key_record(expect.public_key)),)
+    return ()
+
+
 KIND = RecordKind(
     name="dkim",
     section=Section.SENDING,
@@ -190,6 +198,7 @@ KIND = RecordKind(
     queries=queries,
     evaluate=evaluate,
     codes=Code,
+    publish=publish,
     metrics=(
         FactMetric(
             "domainwatch_dkim_key_bits", "Size of the published DKIM key", "dkim_key_bits", "selector"

@@ -320,6 +320,10 @@ def inspect(name: str, selectors: Sequence[str]) -> list[Expectation]:
     return [DmarcExpectation("dmarc", f"_dmarc.{name}", False, name)]
 
 
+def publish(expect: DmarcExpectation) -> tuple[Remediation, ...]:
+    return (Remediation(expect.name, "TXT", expect.expected),)
+
+
 KIND = RecordKind(
     name="dmarc",
     section=Section.DOMAIN,
@@ -332,6 +336,7 @@ KIND = RecordKind(
     queries=queries,
     evaluate=evaluate,
     codes=Code,
+    publish=publish,
     metrics=(
         FactMetric(
             "domainwatch_dmarc_policy",

@@ -222,6 +222,10 @@ def inspect(name: str, selectors: Sequence[str]) -> list[Expectation]:
     return [MxExpectation("receiving_mx", name, False)]
 
 
+def publish(expect: MxExpectation) -> tuple[Remediation, ...]:
+    return tuple(Remediation(expect.name, "MX", host, priority) for host, priority in expect.hosts)
+
+
 RETURN_PATH_KIND = RecordKind(
     name="return_path_mx",
     section=Section.SENDING,
@@ -234,6 +238,7 @@ RETURN_PATH_KIND = RecordKind(
     queries=queries,
     evaluate=evaluate,
     codes=Code,
+    publish=publish,
 )
 RECEIVING_KIND = RecordKind(
     name="receiving_mx",
@@ -247,5 +252,6 @@ RECEIVING_KIND = RecordKind(
     queries=queries,
     evaluate=evaluate,
     codes=Code,
+    publish=publish,
     inspect=inspect,
 )

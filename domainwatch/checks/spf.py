@@ -384,6 +384,12 @@ def inspect(name: str, selectors: Any) -> list[Expectation]:
     return [SpfExpectation("spf", name, False)]
 
 
+def publish(expect: SpfExpectation) -> tuple[Remediation, ...]:
+    if not (expect.includes or expect.networks):
+        return ()
+    return (Remediation(expect.name, "TXT", expect.expected_record()),)
+
+
 KIND = RecordKind(
     name="spf",
     section=Section.SENDING,
@@ -396,6 +402,7 @@ KIND = RecordKind(
     queries=queries,
     evaluate=evaluate,
     codes=Code,
+    publish=publish,
     metrics=(
         FactMetric(
             "domainwatch_spf_dns_lookups",

@@ -98,6 +98,10 @@ def plan(domain: PlannedDomain, own: TrackingConfig) -> list[Expectation]:
     return [TrackingExpectation("tracking", f"{own.host}.{domain.name}", False, own.cname)]
 
 
+def publish(expect: TrackingExpectation) -> tuple[Remediation, ...]:
+    return (Remediation(expect.name, "CNAME", expect.cname),)
+
+
 KIND = RecordKind(
     name="tracking",
     section=Section.DOMAIN,
@@ -110,4 +114,5 @@ KIND = RecordKind(
     queries=queries,
     evaluate=evaluate,
     codes=Code,
+    publish=publish,
 )

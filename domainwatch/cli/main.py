@@ -24,6 +24,8 @@ COMMANDS = {
     "export": ("status", "run_export"),
     "webhooks": ("webhooks", "run"),
     "spf-eval": ("spf", "run"),
+    "domains": ("domains", "run"),
+    "mcp": ("mcp", "run"),
     "demo": ("demo", "run"),
 }
 

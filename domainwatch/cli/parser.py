@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from domainwatch import __version__
+from domainwatch.service.client import check_url
 from domainwatch.values import (
     check_domain_name,
     check_listen,
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     _checking(commands, common, sharded)
     _daemon(commands, common, sharded)
     _webhooks(commands, common)
+    _domains(commands, common)
     _spf(commands, common)
     demo = commands.add_parser(
         "demo", parents=[common], help="the daemon on built-in sample domains (no internet)"
@@ -159,6 +161,54 @@ def _webhooks(commands: Commands, common: argparse.ArgumentParser) -> None:
     replay = sub.add_parser("replay", parents=[common], help="send an event again, with the same id")
     replay.add_argument("-c", "--config", required=True)
     replay.add_argument("event_id")
+
+
+def _client(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of a client of a running daemon's API."""
+    client = argparse.ArgumentParser(add_help=False, parents=[common])
+    client.add_argument(
+        "--url",
+        default=os.environ.get("DOMAINWATCH_URL", "http://127.0.0.1:8427"),
+        type=_validated(check_url),
+        help="the daemon's API (default: $DOMAINWATCH_URL, else http://127.0.0.1:8427)",
+    )
+    client.add_argument("--token-file", help="a file holding the bearer token (default: $DOMAINWATCH_TOKEN)")
+    return client
+
+
+def _domains(commands: Commands, common: argparse.ArgumentParser) -> None:
+    client = _client(common)
+    domains = commands.add_parser("domains", help="manage domains through a running daemon's API")
+    sub = domains.add_subparsers(dest="domains_command", required=True, metavar="COMMAND")
+    formats = argparse.ArgumentParser(add_help=False)
+    formats.add_argument("--format", choices=("table", "json"), default="table")
+    listing = sub.add_parser("list", parents=[client, formats], help="list domains and their statuses")
+    listing.add_argument("--status", help="only domains in this status")
+    listing.add_argument("--query", help="only names containing this")
+    listing.add_argument("--limit", type=int, default=1000, help="at most this many (1-10000)")
+    for name, text in (
+        ("get", "a domain's statuses, records and every fix"),
+        ("remove", "stop watching an API-managed domain (admin)"),
+        ("verify", "start or restart verification now (admin)"),
+    ):
+        command = sub.add_parser(name, parents=[client, formats], help=text)
+        command.add_argument("name")
+    add = sub.add_parser("add", parents=[client], help="watch a new domain; prints the records to publish")
+    add.add_argument("name", nargs="?", help="the domain (or give --file)")
+    add.add_argument("--file", help="a domain document (YAML or JSON; - for stdin)")
+    add.add_argument("--preset", help="a provider preset, e.g. resend")
+    add.add_argument("--region", help="the provider's region, e.g. us-east-1")
+    add.add_argument("--dkim-selector", action="append", default=[], type=_validated(check_selector))
+    add.add_argument("--verify", action="store_true", help="start verifying at once")
+    add.add_argument("--idempotency-key", help="a retry with the same key gets the first answer")
+    add.add_argument("--format", choices=("table", "zone", "json"), default="table")
+    update = sub.add_parser(
+        "update", parents=[client, formats], help="merge-patch a domain's document (admin)"
+    )
+    update.add_argument("name")
+    update.add_argument("--file", required=True, help="a JSON Merge Patch (YAML or JSON; - for stdin)")
+
+    commands.add_parser("mcp", parents=[client], help="the MCP server on stdio (for desktop assistants)")
 
 
 def _spf(commands: Commands, common: argparse.ArgumentParser) -> None:

@@ -4,6 +4,7 @@ daemon runs)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from datetime import datetime
@@ -11,7 +12,9 @@ from typing import Any, TextIO
 
 from domainwatch.checks.registry import facts_of
 from domainwatch.cli.common import EXIT_USAGE, load_config
-from domainwatch.config.plan import DomainPlan
+from domainwatch.config.document import DocumentError, parse_document
+from domainwatch.config.domains import DomainConfig
+from domainwatch.config.plan import DomainPlan, Source
 from domainwatch.config.schema import Config
 from domainwatch.daemon.sharding import owns
 from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
@@ -36,18 +39,29 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def status_document(config: Config, store: Store) -> dict[str, Any]:
-    """The stored state of every configured domain (never-seen ones as not_started)."""
+    """The stored state of every domain, from the config and the API (never-seen ones as
+    not_started)."""
     tracks = store.load()
     domains: list[dict[str, Any]] = []
-    sharding = config.sharding
-    for domain in (d for d in config.domains if owns(d.name, sharding.shard, sharding.total_shards)):
-        plan = DomainPlan.of(domain, config.defaults)
+    for domain, source in watched(config, store):
+        plan = DomainPlan.of(domain, config.defaults, source)
         track = tracks.get(domain.name)
         if track is None:
             domains.append({"name": domain.name, "status": "not_started", "records": [], "checked_at": None})
             continue
-        domains.append(domain_view(track, plan.specs, plan.rules, store.results(domain.name)))
+        domains.append(domain_view(track, plan, store.results(domain.name)))
     return {"domains": domains}
+
+
+def watched(config: Config, store: Store) -> list[tuple[DomainConfig, Source]]:
+    """This shard's domains as the daemon sees them: the config's, then the API's."""
+    sharding = config.sharding
+    out: list[tuple[DomainConfig, Source]] = [(d, "config") for d in config.domains]
+    for name, stored in sorted(store.documents().items()):
+        if config.domain(name) is None:
+            with contextlib.suppress(DocumentError):  # the daemon logs and skips it too
+                out.append((parse_document(dict(stored.body))[1], "api"))
+    return [(d, source) for d, source in out if owns(d.name, sharding.shard, sharding.total_shards)]
 
 
 def open_readonly(config: Config) -> Store | None:

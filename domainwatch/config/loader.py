@@ -94,7 +94,7 @@ def parse(
     read_file: Callable[[Path], str] | None = None,
 ) -> Config:
     """Validate config text; `source` names it in errors. Raises ConfigError for bad input."""
-    data = _compose(text, source)
+    data = read_mapping(text, source)
     problems = _Problems(source, text)
     # Walking every value costs a second per 100,000 domains: skip the walks when the text
     # cannot hold what they look for (a backslash escape could spell anything, so it walks).
@@ -109,7 +109,7 @@ def parse(
         config = Config.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            problems.add(tuple(error["loc"]), _message(error))
+            problems.add(tuple(error["loc"]), describe(error))
     problems.raise_if_any()
     return config
 
@@ -154,7 +154,7 @@ def _construct(text: str, source: str) -> tuple[Any, list[str]]:
         loader.dispose()
 
 
-def _compose(text: str, source: str) -> Any:
+def read_mapping(text: str, source: str) -> Any:
     """Parse (libyaml when available) to Python values; duplicate keys are errors."""
     try:
         data, duplicates = _construct(text, source)
@@ -291,7 +291,8 @@ _TYPE_MESSAGES = {
 }
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def describe(error: Mapping[str, Any]) -> str:
+    """A pydantic error as the message a user reads after `path: `."""
     kind = error["type"]
     if kind in _TYPE_MESSAGES:
         return _TYPE_MESSAGES[kind]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from domainwatch.checks.base import Expectation, Section
 from domainwatch.checks.fingerprints import LEGACY, fingerprint, legacy_fingerprint
 from domainwatch.checks.registry import KINDS, kind_of
 from domainwatch.config.domains import Defaults, DomainConfig
+from domainwatch.model import Remediation
 from domainwatch.state.domain import DomainTrack, RecordSpec
 from domainwatch.state.rules import Rules
 
@@ -42,23 +44,31 @@ def specs(expectations: Sequence[Expectation]) -> list[RecordSpec]:
     return [spec_of(e) for e in expectations]
 
 
+Source = Literal["config", "api"]  # where a domain is managed: the YAML file, or the API
+
+
 @dataclass(frozen=True, slots=True)
 class DomainPlan:
-    """Everything fixed by the config about one domain."""
+    """Everything fixed by a domain's document (from the config or the API) about it."""
 
     config: DomainConfig
     expectations: tuple[Expectation, ...]
     specs: tuple[RecordSpec, ...]
     settings: Defaults
+    source: Source = "config"
 
     @classmethod
-    def of(cls, domain: DomainConfig, defaults: Defaults) -> DomainPlan:
+    def of(cls, domain: DomainConfig, defaults: Defaults, source: Source = "config") -> DomainPlan:
         expectations = tuple(plan(domain))
-        return cls(domain, expectations, tuple(specs(expectations)), domain.settings(defaults))
+        return cls(domain, expectations, tuple(specs(expectations)), domain.settings(defaults), source)
 
     @property
     def rules(self) -> Rules:
         return Rules(self.settings.window, self.settings.confirm_missing)
+
+    def to_publish(self) -> dict[str, tuple[Remediation, ...]]:
+        """Each record's records to publish, by record id (what a create answer lists)."""
+        return {e.record: kind_of(e.record).publish(e) for e in self.expectations}
 
 
 def adopt_legacy_fingerprints(track: DomainTrack, domain_plan: DomainPlan) -> DomainTrack:

@@ -70,8 +70,9 @@ class ServerConfig(_Model):
         return tokens
 
 
-EventType = Literal["domain.status_changed", "record.status_changed"]
-DOMAIN_EVENT: EventType = "domain.status_changed"
+EventType = Literal["domain.status_changed", "record.status_changed", "domain.deleted"]
+# An endpoint that names no events gets a domain's status changes and its deletion.
+DEFAULT_EVENTS: tuple[EventType, ...] = ("domain.status_changed", "domain.deleted")
 
 
 class WebhookConfig(_Model):
@@ -79,7 +80,7 @@ class WebhookConfig(_Model):
     url: WebhookUrl
     secret: SecretStr | None = None
     secrets: list[SecretStr] = []  # several for rotation: every one signs
-    events: list[EventType] = Field(default_factory=lambda: [DOMAIN_EVENT], min_length=1)
+    events: list[EventType] = Field(default_factory=lambda: list(DEFAULT_EVENTS), min_length=1)
     domains: list[str] = []  # glob patterns; empty = every domain
     format: Literal["standard", "alertmanager"] = "standard"
     timeout: Duration = timedelta(seconds=15)

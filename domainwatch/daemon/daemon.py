@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,41 +20,39 @@ import structlog
 
 from domainwatch.checks.registry import facts_of
 from domainwatch.checks.runner import Observed, recheck_domain
-from domainwatch.config.loader import ConfigError, load
-from domainwatch.config.plan import DomainPlan, adopt_legacy_fingerprints
+from domainwatch.config.domains import DomainConfig
+from domainwatch.config.plan import DomainPlan, inspect_plan
 from domainwatch.config.schema import Config
-from domainwatch.daemon.schedule import Schedule, jittered, shared_cache_age
-from domainwatch.daemon.sharding import owns
-from domainwatch.dns.cache import SharedLookups
+from domainwatch.daemon.membership import Membership
+from domainwatch.daemon.schedule import Schedule, jittered
 from domainwatch.dns.factory import close, resolver_from
 from domainwatch.dns.resolver import Resolver
 from domainwatch.metrics.instruments import Metrics
+from domainwatch.model import DomainReport
 from domainwatch.present.views import domain_view
 from domainwatch.runtime.clock import Clock, utcnow
 from domainwatch.runtime.entropy import RandomPool
-from domainwatch.runtime.gctune import gc_paused
 from domainwatch.state.domain import (
     Change,
     DomainTrack,
     apply_report,
-    reconcile,
-    request_verification,
 )
 from domainwatch.state.events import Event, number
 from domainwatch.state.facts import DomainFacts
 from domainwatch.state.fleet import FleetListener
 from domainwatch.state.intervals import interval_for
-from domainwatch.store.base import Results, Save, Store
+from domainwatch.store.base import DocumentWrite, Results, Save, Store, StoredDocument
 from domainwatch.store.batched import BatchedWrites
 from domainwatch.store.rows import EPOCH, MILLISECOND
-from domainwatch.webhooks.payloads import event_payload
+from domainwatch.webhooks.payloads import event_payload, sends_webhook
 
 log = structlog.get_logger("domainwatch")
 SHUTDOWN_GRACE = 10.0  # seconds in-flight checks may finish after SIGTERM
 PURGE_EVERY = timedelta(hours=1)
+KEEP_ANSWERS = timedelta(hours=24)  # how long a create's answer is kept for Idempotency-Key retries
 
 
-class Daemon:
+class Daemon(Membership):
     def __init__(
         self,
         config: Config,
@@ -91,6 +89,9 @@ class Daemon:
         self.config = config
         self.writes = BatchedWrites(store, self._announce, self._restore)
         self.resolver: Resolver = resolver or self._new_resolver(config)
+        self.documents: dict[str, StoredDocument] = {}
+        self.api_domains: dict[str, DomainConfig] = {}  # the documents, validated
+        self.load_documents()
         self.apply_config(config)
         # Ready (for /readyz) once every domain has a status backed by an observation: checked
         # since start-up, or before it (the store keeps when). A restart on a large store is
@@ -107,83 +108,8 @@ class Daemon:
     def shard(self) -> tuple[int, int]:
         return self.config.sharding.shard, self.config.sharding.total_shards
 
-    # -- configuration ------------------------------------------------------------------------
-    def apply_config(self, config: Config) -> None:
-        """Swap in a (validated) config and apply the domain diff to the stored state."""
-        now = self.clock()
-        self.config = config
-        if self._fixed_resolver is None:
-            self.resolver = self._new_resolver(config)
-        self._limit = asyncio.Semaphore(config.max_concurrent_checks)
-        old_plans = self.plans
-        mine = [
-            d for d in config.domains if owns(d.name, config.sharding.shard, config.sharding.total_shards)
-        ]
-        new_plans = {d.name: DomainPlan.of(d, config.defaults) for d in mine}
-        # Keep the very same plan object where nothing changed: an in-flight check compares by
-        # identity to know whether its result still applies.
-        self.plans = {n: old_plans[n] if old_plans.get(n) == p else p for n, p in new_plans.items()}
-        share = shared_cache_age(config, [p.settings for p in self.plans.values()])
-        self.shared = SharedLookups(self.resolver, lambda: self.clock().timestamp(), share)
-        gone = [name for name in self.tracks if name not in self.plans]
-        self.store.mark_removed(gone, now)
-        for name in gone:
-            self.tracks.pop(name)
-            self.observed.pop(name, None)
-            self.schedule.discard(name)
-        returning = self.store.load(include_removed=True) if set(self.plans) - set(self.tracks) else {}
-        for name, domain_plan in self.plans.items():
-            previous = self.tracks.get(name) or returning.get(name)
-            if previous is not None:
-                previous = adopt_legacy_fingerprints(previous, domain_plan)
-            track, changes = reconcile(previous, name, domain_plan.config.verify, domain_plan.specs, now)
-            self._queue(track, changes)
-            if name not in old_plans and not changes and track.checked_at is not None:
-                self._resume(name, track.checked_at, now)  # a restart: carry on where it stopped
-            elif old_plans.get(name) is not domain_plan or (
-                name not in self.schedule and name not in self._inflight
-            ):
-                self._schedule(name, now, immediately=True)
-        self.writes.flush()
-        self.store.purge_removed(now - config.storage.retention)
-        self.store.purge_history(now - config.storage.history_retention)
-        for listener in self.on_config:
-            listener(config)
-        for reader in self.listeners:
-            reader.fleet_changed()
-        self._wake.set()
-
     def _new_resolver(self, config: Config) -> Resolver:
         return resolver_from(config.resolver, self.metrics.observe_dns if self.metrics else None)
-
-    def reload(self) -> list[str]:
-        """Re-read the config file: swap it in whole, or keep the running one.
-
-        Returns the problems ([] on success) so callers (SIGHUP, POST /-/reload) can say why.
-        """
-        if self.config_path is None:
-            return ["no config file to reload"]
-        try:
-            with gc_paused():  # a large acyclic structure: collections would only slow it
-                config = load(self.config_path)
-        except ConfigError as exc:
-            self.last_reload_ok = False
-            # No traceback: the errors say what and where, and the running config stays.
-            log.error("config_reload_failed", path=str(self.config_path), errors=exc.problems)  # noqa: TRY400
-            return exc.problems
-        self.apply_config(config)
-        self.last_reload_ok, self.last_reload_success_at = True, self.clock()
-        log.info("config_reloaded", path=str(self.config_path), domains=len(config.domains))
-        return []
-
-    def verify(self, name: str) -> list[Event]:
-        """Start (or restart) verification now: not_started or failed -> pending, check at once."""
-        domain_plan = self.plans[name]
-        track, changes = request_verification(self.tracks[name], domain_plan.specs, self.clock())
-        events = self._commit(track, changes)
-        self._schedule(name, self.clock(), immediately=True)
-        self._wake.set()
-        return events
 
     # -- checking -----------------------------------------------------------------------------
     async def run_once(self, now: datetime | None = None) -> int:
@@ -198,6 +124,19 @@ class Daemon:
         await asyncio.gather(*(worker() for _ in range(min(len(names), self.config.max_concurrent_checks))))
         self.writes.flush()
         return len(names)
+
+    async def diagnose(self, name: str, selectors: Sequence[str] = ()) -> DomainReport:
+        """A one-shot check of any domain now, stored nowhere (the MCP `diagnose` tool): a
+        watched domain's planned records, else whatever is published, as `inspect` looks."""
+        domain_plan = self.plans.get(name)
+        expectations = list(domain_plan.expectations) if domain_plan else inspect_plan(name, ())
+        known = {e.record for e in expectations}
+        expectations += [e for e in inspect_plan(name, selectors) if e.record not in known]
+        async with self._limit:  # a share of the checking capacity, as any check
+            report, _ = await recheck_domain(
+                name, expectations, self.shared.for_domain(name), self.config.resolver
+            )
+        return report
 
     async def _check(self, name: str) -> None:
         domain_plan = self.plans.get(name)
@@ -236,10 +175,17 @@ class Daemon:
         )
         self._schedule(name, now)
 
-    def _commit(self, track: DomainTrack, changes: list[Change]) -> list[Event]:
+    def _commit(
+        self,
+        track: DomainTrack,
+        changes: list[Change],
+        *,
+        write: DocumentWrite | None = None,
+        plan: DomainPlan | None = None,
+    ) -> list[Event]:
         """Write one domain's new state now (after anything queued before it): its events."""
         self.writes.flush()
-        if not self._queue(track, changes):
+        if not self._queue(track, changes, write=write, plan=plan):
             return []
         return self.writes.flush()[-1]
 
@@ -249,14 +195,20 @@ class Daemon:
         changes: list[Change],
         results: Results | None = None,
         facts: DomainFacts | None = None,
+        *,
+        write: DocumentWrite | None = None,
+        plan: DomainPlan | None = None,
     ) -> bool:
-        """Make `track` the domain's state and queue its write; False if nothing changed."""
+        """Make `track` the domain's state and queue its write; False if nothing changed.
+        `plan`: the domain's plan when it is not (yet) the daemon's (an API create)."""
         before = self.tracks.get(track.name)  # what is stored once the queued writes are done
-        if before == track and not changes and results is None:
+        if before == track and not changes and results is None and write is None:
             return False
         track, events = number(track, changes, self._event_id)
-        payloads = self._payloads(track, events, results) if events and self.config.webhooks else None
-        self.writes.add(Save(track, events, results, payloads, facts, before))
+        payloads = None
+        if events and self.config.webhooks:
+            payloads = self._payloads(track, events, results, plan or self.plans.get(track.name))
+        self.writes.add(Save(track, events, results, payloads, facts, before, write))
         self._replace(track)
         return True
 
@@ -295,13 +247,15 @@ class Daemon:
             )
 
     def _payloads(
-        self, track: DomainTrack, events: list[Event], results: Results | None
+        self, track: DomainTrack, events: list[Event], results: Results | None, plan: DomainPlan | None
     ) -> dict[str, Mapping[str, Any]]:
         """Webhook bodies: each snapshots the domain as it is right after the change."""
-        plan = self.plans[track.name]
+        sent = [event for event in events if sends_webhook(event)]
+        if not sent or plan is None:
+            return {}
         stored = results or self.writes.latest_results(track.name) or self.store.results(track.name)
-        view = domain_view(track, plan.specs, plan.rules, stored)
-        bodies = {event.id: event_payload(event, view) for event in events}
+        view = domain_view(track, plan, stored)
+        bodies = {event.id: event_payload(event, view) for event in sent}
         return {event_id: body for event_id, body in bodies.items() if body is not None}
 
     def _schedule(self, name: str, now: datetime, *, immediately: bool = False) -> None:
@@ -333,6 +287,7 @@ class Daemon:
                 purged = self.clock()
                 self.store.purge_history(purged - self.config.storage.history_retention)
                 self.store.purge_removed(purged - self.config.storage.retention)
+                self.store.purge_answers(purged - KEEP_ANSWERS)
             # A task only for what can run now: at start-up every domain is due at once, and a
             # task each (100,000 of them) would cost memory and keep the loop from its requests.
             room = self.config.max_concurrent_checks - len(self._inflight)

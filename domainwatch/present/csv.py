@@ -24,6 +24,7 @@ DOMAIN_COLUMNS = (
     "checked_at",
     "errors",
     "warnings",
+    "source",
 )
 HISTORY_COLUMNS = ("id", "domain", "sequence", "kind", "subject", "previous", "status", "at", "reason")
 
@@ -41,6 +42,7 @@ def domain_row(view: Mapping[str, Any], findings: Mapping[str, int]) -> list[str
         view.get("checked_at") or "",
         str(findings.get("error", 0)),
         str(findings.get("warning", 0)),
+        view.get("source") or "config",
     ]
 
 

@@ -7,8 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from domainwatch.checks.registry import kind_of
+from domainwatch.config.plan import DomainPlan
+from domainwatch.model import Remediation
+from domainwatch.present.report import zone_line
 from domainwatch.state.domain import DomainTrack, RecordSpec, is_stale, window_deadline
-from domainwatch.state.rules import RecordTrack, Rules
+from domainwatch.state.events import Event
+from domainwatch.state.rules import RecordTrack
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -16,35 +21,70 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def event_view(event: Event) -> dict[str, Any]:
+    """One history entry as the API and the MCP tools show it."""
+    return {
+        "id": event.id,
+        "domain": event.domain,
+        "sequence": event.sequence,
+        "kind": event.kind,
+        "subject": event.subject,
+        "previous": event.previous,
+        "status": event.status,
+        "at": iso(event.at),
+        "reason": event.reason,
+        "observations": event.observations,
+    }
+
+
 def domain_view(
-    track: DomainTrack, specs: tuple[RecordSpec, ...], rules: Rules, results: Mapping[str, Mapping[str, Any]]
+    track: DomainTrack, plan: DomainPlan, results: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """A domain's status, capabilities and records, with each record's last observation."""
+    """A domain's status, capabilities and records, with each record's last observation and
+    what to publish for it."""
+    specs = plan.specs
+    publish = plan.to_publish()
     return {
         "name": track.name,
+        "source": plan.source,
         "status": track.status.value,
         "status_since": iso(track.since),
-        "window_deadline": iso(window_deadline(track, specs, rules)),
+        "window_deadline": iso(window_deadline(track, specs, plan.rules)),
         "stale": is_stale(track, specs),
         "checked_at": iso(track.checked_at),
         "capabilities": {name: status.value for name, status in track.capabilities.items()},
         "records": [
-            record_view(spec, track.records.get(spec.record, RecordTrack()), results.get(spec.record, {}))
-            for spec in specs
+            record_view(
+                spec,
+                track.records.get(spec.record, RecordTrack()),
+                results.get(spec.record, {}),
+                expect.name,
+                publish[spec.record],
+            )
+            for spec, expect in zip(specs, plan.expectations, strict=True)
         ],
     }
 
 
-def record_view(spec: RecordSpec, record: RecordTrack, result: Mapping[str, Any]) -> dict[str, Any]:
+def record_view(
+    spec: RecordSpec,
+    record: RecordTrack,
+    result: Mapping[str, Any],
+    host: str,
+    publish: tuple[Remediation, ...],
+) -> dict[str, Any]:
+    """One record: its state, the last result, and `zone_line`, the zone-file line(s) to publish
+    (one per line; None when the expectation names no value, as for a DKIM selector alone)."""
     view: dict[str, Any] = {
         "record": spec.record,
         "status": record.status.value,
         "state": result.get("state"),
         "required": spec.capability is not None,
         "capability": spec.capability,
-        "name": result.get("name"),
-        "type": result.get("type"),
-        "expected": result.get("expected"),
+        "name": result.get("name", host),
+        "type": result.get("type", publish[0].type if publish else kind_of(spec.record).rdtype),
+        "expected": result.get("expected", _expected(publish)),
+        "zone_line": "\n".join(zone_line(fix.as_dict()) for fix in publish) or None,
         "found": result.get("found", []),
         "findings": result.get("findings", []),
         "status_since": iso(record.since),
@@ -57,3 +97,12 @@ def record_view(spec: RecordSpec, record: RecordTrack, result: Mapping[str, Any]
     if "nameservers" in result:
         view["nameservers"] = result["nameservers"]
     return view
+
+
+def _expected(publish: tuple[Remediation, ...]) -> str | None:
+    """The expected value as a check reports it (MX: "priority host, ..."), before any check."""
+    if not publish:
+        return None
+    if publish[0].type == "MX":
+        return ", ".join(f"{fix.priority} {fix.value}" for fix in publish)
+    return publish[0].value

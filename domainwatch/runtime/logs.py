@@ -1,5 +1,8 @@
 """structlog set-up: JSON lines for machines, console lines for people (coloured only on a
-terminal: escape codes in a log file are noise), on stderr."""
+terminal: escape codes in a log file are noise), on stderr. Libraries' standard-library
+logging (aiohttp, the MCP SDK) goes through the same renderer, at warning and above: their
+info lines would repeat ours, and a library's own handler (the MCP SDK installs one when none
+is set) would mix another format into the stream."""
 
 from __future__ import annotations
 
@@ -15,11 +18,22 @@ def configure_logging(fmt: str = "console", level: str = "info") -> None:
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
+    stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.processors.add_log_level, stamp],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            stamp,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),

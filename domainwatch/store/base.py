@@ -28,6 +28,36 @@ class StoreError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """An API-managed domain's document, as written (config/document.py)."""
+
+    name: str
+    body: Mapping[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """The answer to a create call, kept under its Idempotency-Key so a retry gets it again."""
+
+    key: str  # the caller's token name and the key it sent
+    request: str  # a digest of the request body: the same key with another body is refused
+    status: int
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentWrite:
+    """What an API write changes beside the domain's state, in the same transaction."""
+
+    document: StoredDocument | None  # the domain's document now; None: it has none (any more)
+    removed_at: datetime | None = None  # deleted: no longer current (kept for storage.retention)
+    answer: StoredAnswer | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Save:
     """One domain's new state, the events that led to it and (after a check) its results."""
 
@@ -40,6 +70,7 @@ class Save:
     # The domain's state as stored before this save, when known: rows it already holds need
     # not be written again, and only a record it has and the new state lacks needs deleting.
     stored: DomainTrack | None = None
+    write: DocumentWrite | None = None  # an API create, update or delete, or a config takeover
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +123,18 @@ class StateStore(Protocol):
 
     def results(self, domain: str) -> dict[str, dict[str, Any]]:
         """The domain's last stored result per record."""
+
+    def track(self, name: str) -> DomainTrack | None:
+        """One domain's state, current or removed (a name created again after a delete)."""
+
+    def documents(self) -> dict[str, StoredDocument]:
+        """The documents of API-managed domains, by name."""
+
+    def answer(self, key: str) -> StoredAnswer | None:
+        """The answer kept for an idempotency key."""
+
+    def purge_answers(self, before: datetime) -> int:
+        """Forget answers kept since before `before`."""
 
     def save_many(self, saves: Sequence[Save]) -> None:
         """Write the saves in order, all or none."""

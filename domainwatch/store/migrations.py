@@ -95,4 +95,22 @@ MIGRATIONS: tuple[str, ...] = (
     """
     UPDATE records SET fingerprint = 'legacy:' || fingerprint WHERE fingerprint NOT LIKE 'legacy:%';
     """,
+    # 5: domains managed over the API: each one's document, and the answers kept for
+    # Idempotency-Key retries of create calls.
+    """
+    CREATE TABLE documents (
+        name TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE answers (
+        key TEXT PRIMARY KEY,
+        request TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX answers_age ON answers (created_at);
+    """,
 )

@@ -21,7 +21,7 @@ from domainwatch.state.domain import DomainTrack
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts, facts_from_json, facts_json
 from domainwatch.state.rules import RecordTrack
-from domainwatch.store.base import Results, Save, StoreError
+from domainwatch.store.base import DocumentWrite, Results, Save, StoredAnswer, StoredDocument, StoreError
 from domainwatch.store.migrations import MIGRATIONS
 from domainwatch.store.rows import (
     Moments,
@@ -32,6 +32,16 @@ from domainwatch.store.rows import (
     to_micros,
 )
 from domainwatch.store.sqlite_deliveries import DeliveryQueue
+
+# Every current (or every) domain's records, read back as rows.row_holds describes.
+_RECORDS_FROM = (
+    "SELECT domain, record, fingerprint, r.status, r.since, started_at, missing_since, misses, stale,"
+    " last_observation, CASE WHEN r.checked_at IS NULL OR d.checked_at IS NULL THEN r.checked_at"
+    " ELSE MAX(r.checked_at, d.checked_at) END"
+    " FROM records r JOIN domains d ON d.name = r.domain WHERE (d.removed_at IS NULL OR ?)"
+)
+_RECORDS = _RECORDS_FROM + " ORDER BY domain, record"
+_RECORDS_OF_ONE = _RECORDS_FROM + " AND d.name = ? ORDER BY domain, record"
 
 
 def _connect(path: str, readonly: bool) -> sqlite3.Connection:
@@ -125,21 +135,46 @@ class SqliteStore(DeliveryQueue):
             for row in rows
         }
 
+    def track(self, name: str) -> DomainTrack | None:
+        moments = Moments()
+        records, fingerprints = self._records(True, moments, name)
+        row = self.db.execute(
+            "SELECT name, verify, status, since, capabilities, checked_at, sequence FROM domains"
+            " WHERE name = ?",
+            (name,),
+        ).fetchone()
+        if row is None:
+            return None
+        return domain_from_row(row, records.get(name, {}), fingerprints.get(name, {}), moments)
+
+    def documents(self) -> dict[str, StoredDocument]:
+        rows = self.db.execute("SELECT name, body, created_at, updated_at FROM documents")
+        return {
+            name: StoredDocument(name, json.loads(body), _moment(created), _moment(updated))
+            for name, body, created, updated in rows
+        }
+
+    def answer(self, key: str) -> StoredAnswer | None:
+        row = self.db.execute(
+            "SELECT key, request, status, body, created_at FROM answers WHERE key = ?", (key,)
+        ).fetchone()
+        return None if row is None else StoredAnswer(row[0], row[1], row[2], row[3], _moment(row[4]))
+
+    def purge_answers(self, before: datetime) -> int:
+        with self.transaction():
+            cursor = self.db.execute("DELETE FROM answers WHERE created_at < ?", (to_micros(before),))
+        return cursor.rowcount
+
     def _records(
-        self, include_removed: bool, moments: Moments
+        self, include_removed: bool, moments: Moments, only: str | None = None
     ) -> tuple[dict[str, dict[str, RecordTrack]], dict[str, dict[str, str]]]:
-        """Each domain's record states and fingerprints, by record id."""
+        """Each domain's record states and fingerprints, by record id (of one domain, if `only`)."""
         records: dict[str, dict[str, RecordTrack]] = {}
         fingerprints: dict[str, dict[str, str]] = {}
         domain, alike, own, prints = None, dict[tuple[Any, ...], RecordTrack](), {}, {}
-        for row in self.db.execute(
-            "SELECT domain, record, fingerprint, r.status, r.since, started_at, missing_since, misses, stale,"
-            " last_observation, CASE WHEN r.checked_at IS NULL OR d.checked_at IS NULL THEN r.checked_at"
-            " ELSE MAX(r.checked_at, d.checked_at) END"  # see rows.row_holds
-            " FROM records r JOIN domains d ON d.name = r.domain WHERE d.removed_at IS NULL OR ?"
-            " ORDER BY domain, record",
-            (include_removed,),
-        ):
+        query = _RECORDS_OF_ONE if only is not None else _RECORDS
+        args = (include_removed, only) if only is not None else (include_removed,)
+        for row in self.db.execute(query, args):
             if row[0] != domain:  # rows come ordered by domain
                 domain, alike = row[0], {}
                 own = records[domain] = {}
@@ -208,6 +243,8 @@ class SqliteStore(DeliveryQueue):
     def _save_one(self, save: Save) -> None:
         self._upsert_domain(save.track, save.facts)
         self._replace_records(save.track, save.results or {}, save.stored)
+        if save.write is not None:
+            self._write(save.track.name, save.write)
         for event in save.events:
             self._insert_event(event)
         for event in save.events:
@@ -271,6 +308,32 @@ class SqliteStore(DeliveryQueue):
             ],
         )
 
+    def _write(self, name: str, write: DocumentWrite) -> None:
+        document = write.document
+        if document is None:
+            self.db.execute("DELETE FROM documents WHERE name = ?", (name,))
+        else:
+            self.db.execute(
+                "INSERT INTO documents (name, body, created_at, updated_at) VALUES (?,?,?,?)"
+                " ON CONFLICT(name) DO UPDATE SET body=excluded.body, updated_at=excluded.updated_at",
+                (
+                    name,
+                    json.dumps(document.body),
+                    to_micros(document.created_at),
+                    to_micros(document.updated_at),
+                ),
+            )
+        if write.removed_at is not None:
+            self.db.execute(
+                "UPDATE domains SET removed_at = ? WHERE name = ?", (to_micros(write.removed_at), name)
+            )
+        answer = write.answer
+        if answer is not None:  # a key already kept is a conflict: the whole save fails
+            self.db.execute(
+                "INSERT INTO answers (key, request, status, body, created_at) VALUES (?,?,?,?,?)",
+                (answer.key, answer.request, answer.status, answer.body, to_micros(answer.created_at)),
+            )
+
     def _insert_event(self, event: Event) -> None:
         self.db.execute(
             "INSERT INTO history (id, domain, sequence, kind, subject, previous, status, at, reason,"
@@ -317,6 +380,12 @@ class SqliteStore(DeliveryQueue):
                 self.db.execute("DELETE FROM history WHERE domain = ?", (name,))
                 self.db.execute("DELETE FROM domains WHERE name = ?", (name,))
         return names
+
+
+def _moment(micros: int) -> datetime:
+    moment = from_micros(micros)
+    assert moment is not None
+    return moment
 
 
 def _event_from_row(row: tuple[Any, ...]) -> Event:

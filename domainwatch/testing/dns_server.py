@@ -19,8 +19,10 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.txtbase
 import dns.rrset
 
 from domainwatch.dns.dnspython_resolver import name_text, to_dns_name
@@ -70,6 +72,23 @@ class DnsTestServer:
             self.records[key] = values
         else:
             self.records.pop(key, None)
+
+    def publish(self, zone_lines: str) -> None:
+        """Publish records given as zone-file lines (`name. 3600 IN TXT "..."`), exactly as a
+        user would paste them at a DNS provider; lines of one name and type form one RRset."""
+        rrsets: dict[RecordKey, list[str]] = {}
+        for line in zone_lines.splitlines():
+            if not line.strip():
+                continue
+            owner, _ttl, _class, rdtype, data = line.split(None, 4)
+            rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, data)
+            if isinstance(rdata, dns.rdtypes.txtbase.TXTBase):
+                value = b"".join(rdata.strings).decode("utf-8", "surrogateescape")
+            else:
+                value = rdata.to_text()
+            rrsets.setdefault((owner, rdtype.upper()), []).append(value)
+        for (owner, rdtype), values in rrsets.items():
+            self.set(owner, rdtype, values)
 
     def remove(self, name: str, rdtype: str | None = None) -> None:
         name = normalize_name(name)

@@ -12,7 +12,17 @@ from typing import Any
 from domainwatch.state.domain import DomainTrack
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts
-from domainwatch.store.base import Delivery, NewDelivery, OutboxEntry, QueueStats, Results, Save
+from domainwatch.store.base import (
+    Delivery,
+    DocumentWrite,
+    NewDelivery,
+    OutboxEntry,
+    QueueStats,
+    Results,
+    Save,
+    StoredAnswer,
+    StoredDocument,
+)
 
 
 @dataclass
@@ -37,6 +47,8 @@ class MemoryStore:
         self._outbox: dict[str, OutboxEntry] = {}
         self._queue: dict[tuple[str, str], _Queued] = {}
         self._endpoints: dict[str, tuple[str, str | None]] = {}  # name -> (url, disabled reason)
+        self._documents: dict[str, StoredDocument] = {}
+        self._answers: dict[str, StoredAnswer] = {}
         self._open = True
 
     @property
@@ -61,13 +73,35 @@ class MemoryStore:
         stored = self._domains.get(domain)
         return copy.deepcopy(stored.results or {}) if stored else {}
 
+    def track(self, name: str) -> DomainTrack | None:
+        stored = self._domains.get(name)
+        return stored.track if stored else None
+
+    def documents(self) -> dict[str, StoredDocument]:
+        return dict(self._documents)
+
+    def answer(self, key: str) -> StoredAnswer | None:
+        return self._answers.get(key)
+
+    def purge_answers(self, before: datetime) -> int:
+        gone = [k for k, a in self._answers.items() if a.created_at < before]
+        for key in gone:
+            del self._answers[key]
+        return len(gone)
+
     def save_many(self, saves: Sequence[Save]) -> None:
-        before = dict(self._domains), dict(self._history), dict(self._outbox)
+        before = (
+            copy.copy(self._domains),
+            dict(self._history),
+            dict(self._outbox),
+            dict(self._documents),
+            dict(self._answers),
+        )
         try:
             for save in saves:
                 self._save(save)
-        except BaseException:
-            self._domains, self._history, self._outbox = before  # all or none
+        except BaseException:  # all or none
+            self._domains, self._history, self._outbox, self._documents, self._answers = before
             raise
 
     def _save(self, save: Save) -> None:
@@ -76,11 +110,24 @@ class MemoryStore:
         results.update({k: copy.deepcopy(dict(v)) for k, v in (save.results or {}).items()})
         facts = save.facts if save.facts is not None else (old.facts if old else None)
         self._domains[save.track.name] = _Domain(save.track, facts, results)
+        if save.write is not None:
+            self._write(save.track.name, save.write)
         for event in save.events:
             self._history[event.id] = event
             payload = (save.payloads or {}).get(event.id)
             if payload is not None:
                 self._outbox[event.id] = OutboxEntry(event.id, event.domain, event.sequence, payload)
+
+    def _write(self, name: str, write: DocumentWrite) -> None:
+        if write.document is None:
+            self._documents.pop(name, None)
+        else:
+            self._documents[name] = write.document
+        self._domains[name].removed_at = write.removed_at
+        if write.answer is not None:
+            if write.answer.key in self._answers:
+                raise ValueError(f"an answer is already kept for {write.answer.key!r}")
+            self._answers[write.answer.key] = write.answer
 
     def mark_removed(self, names: Sequence[str], now: datetime) -> None:
         for name in names:

@@ -1,7 +1,9 @@
-"""JSON API v1 (docs/openapi.yaml): domains, history, verify, CSV exports."""
+"""JSON API v1 (docs/openapi.yaml): domains and their lifecycle, history, verify, diagnose, CSV
+exports. The rules live in the service (service/domains.py); this module speaks HTTP."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from importlib import resources
@@ -9,61 +11,17 @@ from typing import Any
 
 from aiohttp import web
 
-from domainwatch.daemon.daemon import Daemon
-from domainwatch.daemon.sharding import shard_of
+from domainwatch.config.document import MAX_DOCUMENT_BYTES
 from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
-from domainwatch.present.views import domain_view, iso
-from domainwatch.state.events import Event
+from domainwatch.service.domains import MAX_LIMIT, Domains
+from domainwatch.service.errors import ServiceError
 from domainwatch.state.facts import DomainFacts
 from domainwatch.state.rules import Status
 from domainwatch.values import parse_time
-from domainwatch.web.auth import requires
+from domainwatch.web.auth import CALLER, requires
+from domainwatch.web.server import read_body
 
-MAX_LIMIT = 10_000
-
-
-class ApiError(web.HTTPException):
-    """An error answered as {"error": {"code", "message"}} with the given status."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        self.status_code = status
-        super().__init__(text=message)
-        self.code, self.message = code, message
-
-
-def view_of(daemon: Daemon, name: str) -> dict[str, Any]:
-    plan = daemon.plans[name]
-    return domain_view(daemon.tracks[name], plan.specs, plan.rules, daemon.store.results(name))
-
-
-def event_view(event: Event) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "domain": event.domain,
-        "sequence": event.sequence,
-        "kind": event.kind,
-        "subject": event.subject,
-        "previous": event.previous,
-        "status": event.status,
-        "at": iso(event.at),
-        "reason": event.reason,
-        "observations": event.observations,
-    }
-
-
-def known_domain(daemon: Daemon, request: web.Request) -> str:
-    name = request.match_info["name"].rstrip(".").lower()
-    if name in daemon.plans and name in daemon.tracks:
-        return name
-    sharding = daemon.config.sharding
-    if daemon.config.domain(name) is not None and sharding.total_shards > 1:
-        owner = shard_of(name, sharding.total_shards)
-        raise ApiError(
-            404,
-            "other_shard",
-            f"{name!r} belongs to shard {owner} of {sharding.total_shards}; this is shard {sharding.shard}",
-        )
-    raise ApiError(404, "not_found", f"no domain {name!r} is configured")
+SOURCES = ("config", "api")
 
 
 def int_param(request: web.Request, key: str, default: int, low: int, high: int) -> int:
@@ -71,7 +29,7 @@ def int_param(request: web.Request, key: str, default: int, low: int, high: int)
     if text is None:
         return default
     if not (text.isascii() and text.isdecimal() and len(text) <= 12) or not low <= int(text) <= high:
-        raise ApiError(400, "bad_parameter", f"{key} must be an integer from {low} to {high}")
+        raise ServiceError(400, "bad_parameter", f"{key} must be an integer from {low} to {high}")
     return int(text)
 
 
@@ -82,9 +40,20 @@ def status_param(request: web.Request) -> Status | None:
     try:
         return Status(text)
     except ValueError:
-        raise ApiError(
+        raise ServiceError(
             400, "bad_parameter", f"status must be one of {', '.join(s.value for s in Status)}"
         ) from None
+
+
+def source_param(request: web.Request) -> str | None:
+    text = request.query.get("source")
+    if text is not None and text not in SOURCES:
+        raise ServiceError(400, "bad_parameter", f"source must be one of {', '.join(SOURCES)}")
+    return text
+
+
+def query_param(request: web.Request) -> str | None:
+    return request.query.get("q", "")[:253] or None
 
 
 def time_param(request: web.Request, key: str) -> datetime | None:
@@ -94,11 +63,27 @@ def time_param(request: web.Request, key: str) -> datetime | None:
     try:
         return parse_time(text)
     except ValueError as exc:
-        raise ApiError(400, "bad_parameter", f"{key}: {exc}") from None
+        raise ServiceError(400, "bad_parameter", f"{key}: {exc}") from None
 
 
-def routes(daemon: Daemon) -> web.RouteTableDef:
+async def json_body(request: web.Request) -> Any:
+    """The request's JSON value: 413 over 64 KiB, 400 when it is not JSON."""
+    raw = await read_body(request, MAX_DOCUMENT_BYTES)
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ServiceError(400, "bad_json", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ServiceError(400, "bad_json", "the body is nested too deeply") from None
+
+
+def with_etag(body: Any, etag: str, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status, headers={"ETag": etag})
+
+
+def routes(domains: Domains) -> web.RouteTableDef:
     table = web.RouteTableDef()
+    daemon = domains.daemon
 
     @table.get("/api/v1/openapi.yaml")
     async def openapi(_: web.Request) -> web.Response:
@@ -107,60 +92,84 @@ def routes(daemon: Daemon) -> web.RouteTableDef:
 
     @table.get("/api/v1/domains")
     async def list_domains(request: web.Request) -> web.Response:
-        wanted = status_param(request)
         limit = int_param(request, "limit", 1000, 1, MAX_LIMIT)
         offset = int_param(request, "offset", 0, 0, 10**9)
-        names = [
-            n
-            for n in sorted(daemon.plans)
-            if n in daemon.tracks and (wanted is None or daemon.tracks[n].status is wanted)
-        ]
-        page = names[offset : offset + limit]
-        more = offset + limit < len(names)
-        return web.json_response(
-            {
-                "domains": [view_of(daemon, n) for n in page],
-                "total": len(names),
-                "next_offset": offset + limit if more else None,
-            }
+        listing = domains.listing(
+            status_param(request), query_param(request), source_param(request), limit, offset
         )
+        return web.json_response(listing)
+
+    @table.post("/api/v1/domains")
+    @requires("admin")
+    async def create(request: web.Request) -> web.Response:
+        raw = await json_body(request)
+        status, body = domains.create(raw, request[CALLER], request.headers.get("Idempotency-Key"))
+        name = json.loads(body)["name"]
+        headers = {"Location": f"/api/v1/domains/{name}"}
+        if name in daemon.plans:  # (a retry's kept answer may outlive the domain)
+            headers["ETag"] = domains.etag(name)
+        return web.Response(text=body, status=status, content_type="application/json", headers=headers)
 
     @table.get("/api/v1/domains/{name}")
     async def get_domain(request: web.Request) -> web.Response:
-        return web.json_response(view_of(daemon, known_domain(daemon, request)))
+        name = domains.known(request.match_info["name"])
+        return with_etag(domains.view(name), domains.etag(name))
+
+    @table.patch("/api/v1/domains/{name}")
+    @requires("admin")
+    async def update(request: web.Request) -> web.Response:
+        patch = await json_body(request)
+        caller, if_match = request[CALLER], request.headers.get("If-Match")
+        view = domains.update(request.match_info["name"], patch, caller, if_match)
+        return with_etag(view, domains.etag(view["name"]))
+
+    @table.delete("/api/v1/domains/{name}")
+    @requires("admin")
+    async def delete(request: web.Request) -> web.Response:
+        domains.delete(request.match_info["name"], request[CALLER], request.headers.get("If-Match"))
+        return web.Response(status=204)
+
+    @table.get("/api/v1/domains/{name}/document")
+    async def document(request: web.Request) -> web.Response:
+        body, etag = domains.document(request.match_info["name"])
+        return with_etag(body, etag)
 
     @table.get("/api/v1/domains/{name}/history")
     async def get_history(request: web.Request) -> web.Response:
-        name = known_domain(daemon, request)
         limit = int_param(request, "limit", 100, 1, MAX_LIMIT)
-        return web.json_response(
-            {"history": [event_view(e) for e in daemon.store.history(name, limit=limit)]}
-        )
+        return web.json_response(domains.history(request.match_info["name"], limit))
 
     @table.post("/api/v1/domains/{name}/verify")
     @requires("admin")
     async def verify(request: web.Request) -> web.Response:
-        name = known_domain(daemon, request)
-        events = daemon.verify(name)
-        return web.json_response(
-            {"domain": view_of(daemon, name), "events": [event_view(e) for e in events]}, status=202
-        )
+        return web.json_response(domains.verify(request.match_info["name"], request[CALLER]), status=202)
+
+    @table.get("/api/v1/diagnose/{name}")
+    async def diagnose(request: web.Request) -> web.Response:
+        selectors = request.query.getall("dkim_selector", [])
+        return web.json_response(await domains.diagnose(request.match_info["name"], selectors))
 
     @table.get("/api/v1/export/domains.csv")
     @requires("admin")
     async def export_domains(request: web.Request) -> web.StreamResponse:
-        rows = (
-            domain_row(view_of(daemon, n), daemon.facts.get(n, DomainFacts()).findings)
-            for n in sorted(daemon.plans)
-            if n in daemon.tracks
+        names = domains.names(
+            status_param(request), query_param(request), source_param(request), time_param(request, "since")
         )
+        rows = (domain_row(domains.view(n), daemon.facts.get(n, DomainFacts()).findings) for n in names)
         return await stream_csv(request, "domains.csv", csv_chunks(DOMAIN_COLUMNS, rows))
 
     @table.get("/api/v1/export/history.csv")
     @requires("admin")
     async def export_history(request: web.Request) -> web.StreamResponse:
-        since = time_param(request, "since")
-        rows = (history_row(e) for e in daemon.store.iter_history(since))
+        wanted, part = status_param(request), query_param(request) or ""
+        source = source_param(request)
+        rows = (
+            history_row(e)
+            for e in daemon.store.iter_history(time_param(request, "since"))
+            if (wanted is None or e.status == wanted.value)
+            and part.lower() in e.domain
+            and (source is None or (e.domain in daemon.plans and daemon.plans[e.domain].source == source))
+        )
         return await stream_csv(request, "history.csv", csv_chunks(HISTORY_COLUMNS, rows))
 
     return table

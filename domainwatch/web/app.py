@@ -13,7 +13,9 @@ from aiohttp.typedefs import Middleware
 from domainwatch.config.schema import ServerConfig
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.metrics.exposition import Exposition
-from domainwatch.web import api, pages, webhooks_api
+from domainwatch.service.domains import Domains
+from domainwatch.service.errors import ServiceError
+from domainwatch.web import api, mcp, pages, webhooks_api
 from domainwatch.web.auth import Denied, Handler, auth_middleware, requires
 from domainwatch.web.guard import guard_middleware
 from domainwatch.webhooks.worker import WebhookWorker
@@ -38,10 +40,12 @@ def create_app(
     )
     app.on_response_prepare.append(secure_headers)
     app.add_routes(probe_routes(daemon, exposition))
-    app.add_routes(api.routes(daemon))
-    app.add_routes(pages.routes(daemon, webhooks))
+    domains = Domains(daemon)
+    app.add_routes(api.routes(domains))
+    app.add_routes(pages.routes(domains, webhooks))
     if webhooks is not None:
         app.add_routes(webhooks_api.routes(webhooks))
+    mcp.mount(app, domains, lambda: server().tokens)
     return app
 
 
@@ -76,8 +80,10 @@ def errors_middleware() -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
-        except api.ApiError as exc:
-            return error_response(request, exc.status_code, exc.code, exc.message)
+        except ServiceError as exc:
+            if is_page(request):
+                return pages.error_page(exc.status, exc.message)
+            return web.json_response(exc.as_json(), status=exc.status)
         except web.HTTPException as exc:
             if exc.status_code < 400:
                 raise

@@ -15,10 +15,12 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from domainwatch.config.schema import TokenConfig
+from domainwatch.service.errors import ANONYMOUS, Caller
 
 Role = Literal["open", "viewer", "admin"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ROLE_KEY = "domainwatch_role"
+CALLER = web.RequestKey("caller", Caller)  # who sent the request (handlers pass it on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,13 @@ def authorize(tokens: Sequence[TokenConfig], header: str | None, needed: Role) -
     return caller
 
 
+def caller_of(tokens: Sequence[TokenConfig], header: str | None) -> Caller:
+    """The caller a request's Authorization header names: its token's name and role, or
+    anonymous (reads only) without a valid token."""
+    token = _match(tokens, header) if tokens else None
+    return Caller(token.name, token.role) if token is not None else ANONYMOUS
+
+
 def _match(tokens: Sequence[TokenConfig], header: str | None) -> TokenConfig | None:
     scheme, _, presented = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
@@ -80,6 +89,7 @@ def auth_middleware(
         decision = authorize(tokens(), request.headers.get("Authorization"), needed)
         if isinstance(decision, Denied):
             return deny(request, decision)
+        request[CALLER] = Caller(decision.name, decision.role) if decision is not None else ANONYMOUS
         return await handler(request)
 
     return middleware

@@ -12,11 +12,12 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from domainwatch.daemon.daemon import Daemon
 from domainwatch.present.report import zone_line
-from domainwatch.present.views import iso
+from domainwatch.present.views import event_view, iso
+from domainwatch.service.domains import Domains
+from domainwatch.service.errors import ServiceError
 from domainwatch.state.rules import Status
-from domainwatch.web.api import ApiError, event_view, known_domain, status_param, view_of
+from domainwatch.web.api import status_param
 from domainwatch.webhooks.worker import WebhookWorker
 
 ENV = jinja2.Environment(
@@ -63,8 +64,9 @@ def webhook_problems(worker: WebhookWorker | None) -> list[str]:
     return problems
 
 
-def routes(daemon: Daemon, worker: WebhookWorker | None = None) -> web.RouteTableDef:
+def routes(domains: Domains, worker: WebhookWorker | None = None) -> web.RouteTableDef:
     table = web.RouteTableDef()
+    daemon = domains.daemon
 
     @table.get("/")
     async def index(request: web.Request) -> web.Response:
@@ -73,7 +75,7 @@ def routes(daemon: Daemon, worker: WebhookWorker | None = None) -> web.RouteTabl
         names = [n for n in sorted(daemon.plans) if n in daemon.tracks]
         counts = Counter(daemon.tracks[n].status.value for n in names)
         shown = [n for n in names if (wanted is None or daemon.tracks[n].status is wanted) and query in n]
-        views = [view_of(daemon, n) for n in shown[:1000]]
+        views = [domains.view(n) for n in shown[:1000]]
         return render(
             "index.html",
             domains=views,
@@ -90,10 +92,10 @@ def routes(daemon: Daemon, worker: WebhookWorker | None = None) -> web.RouteTabl
     @table.get("/domains/{name}")
     async def domain(request: web.Request) -> web.Response:
         try:
-            name = known_domain(daemon, request)
-        except ApiError as exc:
+            name = domains.known(request.match_info["name"])
+        except ServiceError as exc:
             return error_page(404, exc.message)
         history = [event_view(e) for e in daemon.store.history(name, limit=200)]
-        return render("domain.html", domain=view_of(daemon, name), history=history, now=iso(daemon.clock()))
+        return render("domain.html", domain=domains.view(name), history=history, now=iso(daemon.clock()))
 
     return table

@@ -9,8 +9,8 @@ from aiohttp import web
 
 from domainwatch.present.redact import redact_url
 from domainwatch.present.views import iso
+from domainwatch.service.errors import ServiceError
 from domainwatch.store.base import Delivery
-from domainwatch.web.api import ApiError
 from domainwatch.web.auth import requires
 from domainwatch.webhooks.worker import WebhookWorker, ping
 
@@ -66,7 +66,7 @@ def routes(worker: WebhookWorker) -> web.RouteTableDef:
     async def deliveries(request: web.Request) -> web.Response:
         state = request.query.get("state")
         if state is not None and state not in STATES:
-            raise ApiError(400, "bad_parameter", f"state must be one of {', '.join(STATES)}")
+            raise ServiceError(400, "bad_parameter", f"state must be one of {', '.join(STATES)}")
         return web.json_response({"deliveries": [delivery_view(d) for d in worker.store.deliveries(state)]})
 
     @table.post("/api/v1/webhooks/deliveries/{event_id}/replay")
@@ -74,7 +74,7 @@ def routes(worker: WebhookWorker) -> web.RouteTableDef:
     async def replay(request: web.Request) -> web.Response:
         count = worker.store.replay(request.match_info["event_id"], worker.clock())
         if not count:
-            raise ApiError(404, "not_found", "no dead-lettered or delivered delivery has that event id")
+            raise ServiceError(404, "not_found", "no dead-lettered or delivered delivery has that event id")
         worker.wake()
         return web.json_response({"replayed": count}, status=202)
 
@@ -83,7 +83,7 @@ def routes(worker: WebhookWorker) -> web.RouteTableDef:
     async def test(request: web.Request) -> web.Response:
         endpoint = next((w for w in worker.config.webhooks if w.name == request.match_info["name"]), None)
         if endpoint is None:
-            raise ApiError(404, "not_found", "no webhook endpoint has that name")
+            raise ServiceError(404, "not_found", "no webhook endpoint has that name")
         async with aiohttp.ClientSession() as session:
             status, answer = await ping(session, endpoint, worker.clock())
         return web.json_response({"endpoint": endpoint.name, "status": status, "answer": answer})

@@ -20,17 +20,23 @@ RESOLVED = frozenset({"verified"})
 _RECORD_FIELDS = ("record", "name", "type", "status", "expected", "found", "findings")
 
 
-def event_payload(event: Event, view: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The standard body of a status change, from the domain's view right after it (None: not sent).
+def sends_webhook(event: Event) -> bool:
+    """Whether an event has a webhook body: status changes of domains and records, and a
+    domain's deletion. Capability changes are part of every domain.status_changed body and
+    are not sent alone; creates, updates and takeovers show as the status changes they cause."""
+    return event.kind in ("domain", "record") or (event.kind == "lifecycle" and event.subject == "deleted")
 
-    Capability changes are part of every domain.status_changed body and are not sent alone.
-    """
+
+def event_payload(event: Event, view: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The standard body of an event, from the domain's view right after it (None: not sent)."""
+    if not sends_webhook(event):
+        return None
+    if event.kind == "lifecycle":
+        return deleted_payload(event, view)
     if event.kind == "domain":
         kind, records = "domain.status_changed", list(view["records"])
-    elif event.kind == "record":
-        kind, records = "record.status_changed", [r for r in view["records"] if r["record"] == event.subject]
     else:
-        return None
+        kind, records = "record.status_changed", [r for r in view["records"] if r["record"] == event.subject]
     data: dict[str, Any] = {
         "domain": event.domain,
         "status": event.status,
@@ -46,6 +52,20 @@ def event_payload(event: Event, view: Mapping[str, Any]) -> dict[str, Any] | Non
     return {"type": kind, "timestamp": iso(event.at), "data": data}
 
 
+def deleted_payload(event: Event, view: Mapping[str, Any]) -> dict[str, Any]:
+    """domain.deleted: the domain is no longer checked; its last status and records as they were."""
+    data = {
+        "domain": event.domain,
+        "status": event.status,
+        "source": view.get("source"),
+        "deleted_at": iso(event.at),
+        "reason": event.reason,
+        "records": [_record(r) for r in view["records"]],
+        "sequence": event.sequence,
+    }
+    return {"type": "domain.deleted", "timestamp": iso(event.at), "data": data}
+
+
 def _record(view: Mapping[str, Any]) -> dict[str, Any]:
     out = {key: view.get(key) for key in _RECORD_FIELDS}
     out["found"] = list(view.get("found") or []) or None
@@ -58,43 +78,62 @@ def standard_body(payload: Mapping[str, Any]) -> str:
 
 
 def alertmanager_body(payload: Mapping[str, Any], receiver: str, external_url: str) -> str | None:
-    """The Alertmanager webhook (version 4) form: firing on failures, resolved on verified."""
-    status = payload["data"]["status"]
-    if status not in FIRING | RESOLVED:
-        return None
+    """The Alertmanager webhook (version 4) form: firing on failures, resolved on verified; a
+    deletion resolves the domain's alert and its records' (nothing is left to alert on)."""
     data = payload["data"]
-    labels = {"alertname": "DomainwatchStatus", "domain": data["domain"], "source": "domainwatch"}
-    if "record" in data:
-        labels |= {"alertname": "DomainwatchRecordStatus", "record": data["record"]}
-    firing = status in FIRING
-    annotations = {
-        "summary": f"{data['domain']} {data.get('record', 'domain')} is {status}",
-        "description": f"{status} (was {data['previous_status']}); window deadline "
-        f"{data.get('window_deadline') or 'none'}",
-        "status": status,
-    }
-    alert = {
-        "status": "firing" if firing else "resolved",
-        "labels": labels,
-        "annotations": annotations,
-        "startsAt": payload["timestamp"],
-        "endsAt": "0001-01-01T00:00:00Z" if firing else payload["timestamp"],
-        "generatorURL": f"{external_url.rstrip('/')}/domains/{data['domain']}",
-        "fingerprint": hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16],
-    }
+    domain, at = data["domain"], payload["timestamp"]
+    url = f"{external_url.rstrip('/')}/domains/{domain}"
+    base = {"alertname": "DomainwatchStatus", "domain": domain, "source": "domainwatch"}
+    if payload["type"] == "domain.deleted":
+        why = f"deleted ({data['reason']})"
+        alerts = [_alert(base, _notes(f"{domain} domain is deleted", why, "deleted"), False, at, url)]
+        for record in data["records"]:
+            labels = base | {"alertname": "DomainwatchRecordStatus", "record": record["record"]}
+            notes = _notes(f"{domain} {record['record']} is deleted", why, "deleted")
+            alerts.append(_alert(labels, notes, False, at, url))
+    else:
+        status = data["status"]
+        if status not in FIRING | RESOLVED:
+            return None
+        labels = base
+        if "record" in data:
+            labels = base | {"alertname": "DomainwatchRecordStatus", "record": data["record"]}
+        summary = f"{domain} {data.get('record', 'domain')} is {status}"
+        deadline = data.get("window_deadline") or "none"
+        why = f"{status} (was {data['previous_status']}); window deadline {deadline}"
+        alerts = [_alert(labels, _notes(summary, why, status), status in FIRING, at, url)]
+    first = alerts[0]
     body = {
         "version": "4",
-        "groupKey": f'{{}}:{{domain="{data["domain"]}"}}',
+        "groupKey": f'{{}}:{{domain="{domain}"}}',
         "truncatedAlerts": 0,
-        "status": alert["status"],
+        "status": first["status"],
         "receiver": receiver,
-        "groupLabels": {"domain": data["domain"]},
-        "commonLabels": labels,
-        "commonAnnotations": annotations,
+        "groupLabels": {"domain": domain},
+        "commonLabels": first["labels"] if len(alerts) == 1 else {"domain": domain, "source": "domainwatch"},
+        "commonAnnotations": first["annotations"] if len(alerts) == 1 else {},
         "externalURL": external_url,
-        "alerts": [alert],
+        "alerts": alerts,
     }
     return json.dumps(body, separators=(",", ":"), sort_keys=True)
+
+
+def _notes(summary: str, description: str, status: str) -> dict[str, str]:
+    return {"summary": summary, "description": description, "status": status}
+
+
+def _alert(
+    labels: Mapping[str, str], notes: dict[str, str], firing: bool, at: str, url: str
+) -> dict[str, Any]:
+    return {
+        "status": "firing" if firing else "resolved",
+        "labels": dict(labels),
+        "annotations": notes,
+        "startsAt": at,
+        "endsAt": "0001-01-01T00:00:00Z" if firing else at,
+        "generatorURL": url,
+        "fingerprint": hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16],
+    }
 
 
 def signed_headers(event_id: str, body: str, secrets: Sequence[str], at: datetime) -> dict[str, str]:

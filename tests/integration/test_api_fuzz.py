@@ -12,9 +12,12 @@ import pytest
 import schemathesis
 from aiohttp import web
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from domainwatch.web.app import create_app
 from tests.integration.web_fixtures import ADMIN, make_daemon
+
+SEMANTIC = {"createDomain", "updateDomain", "deleteDomain", "diagnoseDomain"}
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +58,20 @@ def test_api_conforms_to_its_openapi_document(live_url: str) -> None:
     """
     schema = schemathesis.openapi.from_path(Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml")
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
-    assert 6 == len(operations)
+    assert 11 == len(operations)
     for operation in operations:
+        # Documents are checked by the config's models, beyond what a JSON schema can say (a
+        # domain name's labels, a preset's regions): a schema-valid body may rightly get a 422.
+        semantic = operation.definition.raw.get("operationId") in SEMANTIC
+        conformance(operation, live_url, [positive_data_acceptance] if semantic else [])()
 
-        @given(case=operation.as_strategy())
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def conforms(case: Any) -> None:
-            case.call_and_validate(base_url=live_url, headers={"Authorization": f"Bearer {ADMIN}"})
 
-        conforms()
+def conformance(operation: Any, live_url: str, excluded: list[Any]) -> Any:
+    @given(case=operation.as_strategy())
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def conforms(case: Any) -> None:
+        case.call_and_validate(
+            base_url=live_url, headers={"Authorization": f"Bearer {ADMIN}"}, excluded_checks=excluded
+        )
+
+    return conforms

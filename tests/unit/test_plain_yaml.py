@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domainwatch.config.loader import ConfigError, _compose, _construct
+from domainwatch.config.loader import ConfigError, _construct, read_mapping
 from domainwatch.config.plain_yaml import NotPlain, plain_document
 
 SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -112,7 +112,7 @@ def test_nesting_deeper_than_the_walk_recurses_is_built_by_the_standard_construc
 def test_duplicate_keys_are_still_found_both_ways() -> None:
     for text in ("a: 1\na: 2\n", "base: &b {x: 1}\nm: {<<: *b, y: 1, y: 2}\n"):
         with pytest.raises(ConfigError, match="duplicate key"):
-            _compose(text, "t.yaml")
+            read_mapping(text, "t.yaml")
 
 
 _SCALARS = st.one_of(

@@ -17,7 +17,7 @@ from domainwatch.state.domain import Change, DomainTrack, RecordSpec, apply_repo
 from domainwatch.state.events import Event, number
 from domainwatch.state.facts import DomainFacts
 from domainwatch.state.rules import Rules
-from domainwatch.store.base import NewDelivery, Save, Store
+from domainwatch.store.base import DocumentWrite, NewDelivery, Save, Store, StoredAnswer, StoredDocument
 from domainwatch.store.rows import EPOCH, MILLISECOND
 from domainwatch.store.sqlite import SqliteStore
 from domainwatch.testing import MemoryStore
@@ -244,3 +244,70 @@ def test_a_failed_save_many_writes_nothing(store: Store) -> None:
     with pytest.raises(AttributeError):
         store.save_many([Save(track), broken])
     assert ({}, []) == (store.load(), store.history())
+
+
+# -- API domains: documents, deletion and kept answers ------------------------------------------
+def document_write(name: str, at: datetime, **body: Any) -> DocumentWrite:
+    return DocumentWrite(StoredDocument(name, {"name": name, **body}, at, at))
+
+
+def test_documents_are_written_with_the_state_and_read_back(store: Store) -> None:
+    track, _ = reconcile(None, "api.example.com", True, SPECS, T0)
+    store.save_many([Save(track, (), write=document_write("api.example.com", T0, verify=True))])
+    stored = store.documents()["api.example.com"]
+    assert ({"name": "api.example.com", "verify": True}, T0, T0) == (
+        dict(stored.body),
+        stored.created_at,
+        stored.updated_at,
+    )
+    later = T0 + timedelta(minutes=5)
+    changed = StoredDocument("api.example.com", {"name": "api.example.com", "verify": False}, T0, later)
+    store.save_many([Save(track, (), write=DocumentWrite(changed))])
+    assert (changed.body, T0, later) == (
+        store.documents()["api.example.com"].body,
+        store.documents()["api.example.com"].created_at,
+        store.documents()["api.example.com"].updated_at,
+    )
+
+
+def test_a_deletion_drops_the_document_and_keeps_the_state_as_removed(store: Store) -> None:
+    track, events = started(store, "api.example.com")
+    store.save_many([Save(track, (), write=document_write("api.example.com", T0))])
+    store.save_many([Save(track, (), write=DocumentWrite(None, removed_at=T0 + timedelta(hours=1)))])
+    assert "api.example.com" not in store.documents()
+    assert "api.example.com" not in store.load()
+    assert track == store.track("api.example.com")  # kept, for a name created again
+    assert store.track("never.example.com") is None
+    assert [e.id for e in events] == [e.id for e in reversed(store.history("api.example.com"))]
+    assert ["api.example.com"] == store.purge_removed(T0 + timedelta(hours=2))
+    assert store.track("api.example.com") is None
+
+
+def test_answers_are_kept_once_per_key_and_purged_by_age(store: Store) -> None:
+    track, _ = reconcile(None, "api.example.com", True, SPECS, T0)
+    answer = StoredAnswer("ops:k1", "digest", 201, '{"name": "api.example.com"}', T0)
+    write = DocumentWrite(
+        StoredDocument("api.example.com", {"name": "api.example.com"}, T0, T0), answer=answer
+    )
+    store.save_many([Save(track, (), write=write)])
+    assert answer == store.answer("ops:k1")
+    assert store.answer("ops:k2") is None
+    with pytest.raises(Exception):  # noqa: B017, PT011 (each store raises its own error)
+        store.save_many([Save(track, (), write=write)])
+    assert 0 == store.purge_answers(T0)
+    assert 1 == store.purge_answers(T0 + timedelta(seconds=1))
+    assert store.answer("ops:k1") is None
+
+
+def test_a_failed_write_leaves_no_document(store: Store) -> None:
+    track, _ = reconcile(None, "api.example.com", True, SPECS, T0)
+    answer = StoredAnswer("ops:k1", "digest", 201, "{}", T0)
+    store.save_many([Save(track, (), write=DocumentWrite(None, answer=answer))])
+    other, _ = reconcile(None, "other.example.com", True, SPECS, T0)
+    clash = DocumentWrite(
+        StoredDocument("other.example.com", {"name": "other.example.com"}, T0, T0), answer=answer
+    )
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        store.save_many([Save(other, (), write=clash)])
+    assert "other.example.com" not in store.documents()
+    assert store.track("other.example.com") is None

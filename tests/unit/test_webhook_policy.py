@@ -187,3 +187,40 @@ def test_alertmanager_body_fires_and_resolves_with_the_same_labels() -> None:
     assert fired["alerts"][0]["labels"] == done["alerts"][0]["labels"]
     assert fired["alerts"][0]["fingerprint"] == done["alerts"][0]["fingerprint"]
     assert "0001-01-01T00:00:00Z" == fired["alerts"][0]["endsAt"]
+
+
+def test_a_deletion_is_sent_as_domain_deleted() -> None:
+    """Only `deleted` of the lifecycle events has a body; it carries the domain's last state."""
+    deleted = event("lifecycle", "deleted", "temporary_failure", "temporary_failure")
+    payload = event_payload(deleted, {**VIEW, "source": "api"})
+    assert payload is not None
+    assert "domain.deleted" == payload["type"]
+    data = payload["data"]
+    assert ("a.example.com", "temporary_failure", "api", 7) == (
+        data["domain"],
+        data["status"],
+        data["source"],
+        data["sequence"],
+    )
+    assert ["spf", "dmarc"] == [r["record"] for r in data["records"]]
+    for action in ("created", "updated", "managed_by_config"):
+        assert event_payload(event("lifecycle", action, "pending"), VIEW) is None
+
+
+def test_alertmanager_hears_a_deletion_as_every_alert_resolved() -> None:
+    """The domain's alert and each record's alert (the labels they fired with) resolve."""
+    payload = event_payload(event("lifecycle", "deleted", "failed", "failed"), VIEW)
+    assert payload is not None
+    body = alertmanager_body(payload, "am", "http://x/")
+    assert body is not None
+    alerts = json.loads(body)["alerts"]
+    assert {"resolved"} == {a["status"] for a in alerts}
+    fired = alertmanager_body(event_payload(event("record", "spf", "failed"), VIEW) or {}, "am", "http://x/")
+    assert fired is not None
+    record_alert = json.loads(fired)["alerts"][0]
+    resolved = next(a for a in alerts if a["labels"].get("record") == "spf")
+    assert (record_alert["labels"], record_alert["fingerprint"]) == (
+        resolved["labels"],
+        resolved["fingerprint"],
+    )
+    assert [None, "spf", "dmarc"] == [a["labels"].get("record") for a in alerts]

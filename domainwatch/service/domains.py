@@ -1,0 +1,247 @@
+"""The domain service: reads, the lifecycle writes and their rules, over the running daemon.
+
+Every answer is plain JSON data. Every refusal is a ServiceError naming its HTTP status: 403 a
+viewer writing, 404 unknown, 409 a config domain or a name taken, 412 a stale If-Match, 421
+another shard's domain, 422 an invalid document (each problem at its path) or an
+Idempotency-Key sent again with another body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from domainwatch.config.document import (
+    DocumentError,
+    Problem,
+    document_of,
+    etag_of,
+    matches,
+    normal_name,
+    parse_document,
+    patched,
+)
+from domainwatch.daemon.daemon import Daemon
+from domainwatch.daemon.membership import Action
+from domainwatch.daemon.sharding import owns, shard_of
+from domainwatch.present.views import domain_view, event_view
+from domainwatch.service.errors import Caller, ServiceError
+from domainwatch.state.rules import Status
+from domainwatch.store.base import StoredAnswer, StoredDocument
+from domainwatch.values import check_selector
+
+MAX_LIMIT = 10_000
+MAX_IDEMPOTENCY_KEY = 255
+MAX_SELECTORS = 20  # a diagnosis asks about each: bounded
+
+
+def invalid(problems: Sequence[Problem]) -> ServiceError:
+    errors = [{"path": p.path, "message": p.message} for p in problems]
+    summary = "; ".join(f"{p.path or 'document'}: {p.message}" for p in problems)
+    return ServiceError(
+        422, "invalid_domain", f"the domain document is invalid: {summary}", {"errors": errors}
+    )
+
+
+class Domains:
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+
+    # -- reads --------------------------------------------------------------------------------
+    def names(
+        self,
+        status: Status | None = None,
+        query: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+    ) -> Iterator[str]:
+        """This replica's domains in name order, filtered: by status, by a part of the name,
+        by source, and by a status reached at or after `since`."""
+        daemon, part = self.daemon, (query or "").strip().rstrip(".").lower()
+        for name in sorted(daemon.plans):
+            track = daemon.tracks.get(name)
+            if track is None or (status is not None and track.status is not status):
+                continue
+            if part not in name or (source is not None and daemon.plans[name].source != source):
+                continue
+            if since is None or (track.since is not None and track.since >= since):
+                yield name
+
+    def view(self, name: str) -> dict[str, Any]:
+        daemon = self.daemon
+        return domain_view(daemon.tracks[name], daemon.plans[name], daemon.store.results(name))
+
+    def listing(
+        self, status: Status | None, query: str | None, source: str | None, limit: int, offset: int
+    ) -> dict[str, Any]:
+        names = list(self.names(status, query, source))
+        page = names[offset : offset + limit]
+        more = offset + limit < len(names)
+        return {
+            "domains": [self.view(n) for n in page],
+            "total": len(names),
+            "next_offset": offset + limit if more else None,
+        }
+
+    def known(self, raw_name: str, *, writing: bool = False) -> str:
+        """The domain's normalised name if this replica has it, else the refusal to answer (a
+        name that cannot be valid: 422 to a write, 404 to a read, as any name not watched)."""
+        try:
+            name = normal_name(raw_name)
+        except DocumentError as exc:
+            if writing:
+                raise invalid(exc.problems) from None
+            raise ServiceError(404, "not_found", f"no domain {raw_name[:253]!r} is watched here") from None
+        if writing:
+            self._owned(name)
+        daemon = self.daemon
+        if name in daemon.plans and name in daemon.tracks:
+            return name
+        if writing and name in daemon.documents:
+            return name  # a stored document the models now refuse: it can be fixed or deleted
+        sharding = daemon.config.sharding
+        if daemon.config.domain(name) is not None and sharding.total_shards > 1:
+            owner = shard_of(name, sharding.total_shards)
+            total, here = sharding.total_shards, sharding.shard
+            message = f"{name!r} belongs to shard {owner} of {total}; this is shard {here}"
+            raise ServiceError(404, "other_shard", message, {"shard": owner})
+        raise ServiceError(404, "not_found", f"no domain {name!r} is watched here")
+
+    def document(self, raw_name: str) -> tuple[dict[str, Any], str]:
+        """The domain's document (either source) and its ETag."""
+        name = self.known(raw_name)
+        document = self._document(name)
+        return document, etag_of(document)
+
+    def etag(self, name: str) -> str:
+        return etag_of(self._document(name))
+
+    def _document(self, name: str) -> dict[str, Any]:
+        stored = self.daemon.documents.get(name)
+        if stored is not None and self.daemon.plans[name].source == "api":
+            return dict(stored.body)
+        return document_of(self.daemon.plans[name].config)
+
+    def history(self, raw_name: str, limit: int) -> dict[str, Any]:
+        name = self.known(raw_name)
+        return {"history": [event_view(e) for e in self.daemon.store.history(name, limit=limit)]}
+
+    async def diagnose(self, raw_name: str, selectors: Sequence[str]) -> dict[str, Any]:
+        """A one-shot check of any domain now (watched or not), as `domainwatch inspect`."""
+        name = self._name(raw_name)
+        if len(selectors) > MAX_SELECTORS:
+            raise invalid([Problem("dkim_selectors", f"at most {MAX_SELECTORS} selectors")])
+        try:
+            wanted = [check_selector(s) for s in selectors]
+        except ValueError as exc:
+            raise invalid([Problem("dkim_selectors", str(exc))]) from None
+        report = await self.daemon.diagnose(name, wanted)
+        return report.as_dict()
+
+    # -- writes -------------------------------------------------------------------------------
+    def create(self, raw: object, caller: Caller, idempotency_key: str | None = None) -> tuple[int, str]:
+        """POST: the answer's status and JSON body (201 and the domain, or a kept answer)."""
+        self._admin(caller)
+        scoped, request = self._idempotency(caller, idempotency_key, raw)
+        if scoped is not None:
+            kept = self.daemon.store.answer(scoped)
+            if kept is not None:
+                if kept.request != request:
+                    message = "this Idempotency-Key was used with another request body"
+                    raise ServiceError(422, "idempotency_key_reused", message)
+                return kept.status, kept.body
+        try:
+            document, domain = parse_document(raw, creating=True)
+        except DocumentError as exc:
+            raise invalid(exc.problems) from None
+        name = domain.name
+        self._owned(name)
+        if self.daemon.config.domain(name) is not None:
+            raise ServiceError(409, "managed_by_config", f"{name!r} is managed by the config file")
+        if name in self.daemon.documents:
+            raise ServiceError(409, "already_exists", f"{name!r} already exists; PATCH it instead")
+        now = self.daemon.clock()
+        bodies: list[str] = []
+
+        def answer(view: Mapping[str, Any]) -> StoredAnswer | None:
+            bodies.append(json.dumps(view))  # answered now, and kept for a retry
+            if scoped is None or request is None:
+                return None
+            return StoredAnswer(scoped, request, 201, bodies[0], now)
+
+        stored = StoredDocument(name, document, now, now)
+        self.daemon.put_domain(stored, domain, Action(caller.name, answer=answer))
+        return 201, bodies[0]
+
+    def update(self, raw_name: str, patch: object, caller: Caller, if_match: str | None) -> dict[str, Any]:
+        """PATCH: a JSON Merge Patch of the domain's document; records whose expectation changes
+        restart at pending, the rest keep their state."""
+        self._admin(caller)
+        name = self._writable(raw_name, if_match)
+        stored = self.daemon.documents[name]
+        try:
+            document, domain = patched(stored.body, patch)
+        except DocumentError as exc:
+            raise invalid(exc.problems) from None
+        if document != stored.body or name not in self.daemon.plans:
+            changed = replace(stored, body=document, updated_at=self.daemon.clock())
+            self.daemon.put_domain(changed, domain, Action(caller.name))
+        return self.view(name)
+
+    def delete(self, raw_name: str, caller: Caller, if_match: str | None) -> str:
+        """DELETE: checking stops now; the name deleted."""
+        self._admin(caller)
+        name = self._writable(raw_name, if_match)
+        self.daemon.delete_domain(name, caller.name)
+        return name
+
+    def verify(self, raw_name: str, caller: Caller) -> dict[str, Any]:
+        self._admin(caller)
+        name = self.known(raw_name)
+        events = self.daemon.verify(name, caller.name)
+        return {"domain": self.view(name), "events": [event_view(e) for e in events]}
+
+    # -- rules --------------------------------------------------------------------------------
+    def _writable(self, raw_name: str, if_match: str | None) -> str:
+        name = self.known(raw_name, writing=True)
+        if name not in self.daemon.documents:
+            raise ServiceError(
+                409, "managed_by_config", f"{name!r} is managed by the config file; edit it there"
+            )
+        if not matches(if_match, etag_of(dict(self.daemon.documents[name].body))):
+            raise ServiceError(412, "precondition_failed", "the domain changed since that ETag; GET it again")
+        return name
+
+    @staticmethod
+    def _name(raw_name: str) -> str:
+        try:
+            return normal_name(raw_name)
+        except DocumentError as exc:
+            raise invalid(exc.problems) from None
+
+    def _owned(self, name: str) -> None:
+        sharding = self.daemon.config.sharding
+        if not owns(name, sharding.shard, sharding.total_shards):
+            owner = shard_of(name, sharding.total_shards)
+            message = f"{name!r} belongs to shard {owner} of {sharding.total_shards}; send this write there"
+            raise ServiceError(421, "other_shard", message, {"shard": owner})
+
+    @staticmethod
+    def _admin(caller: Caller) -> None:
+        if not caller.is_admin:
+            raise ServiceError(403, "forbidden", f"{caller.name} has role viewer; this needs admin")
+
+    @staticmethod
+    def _idempotency(caller: Caller, key: str | None, raw: object) -> tuple[str | None, str | None]:
+        """The key as kept (scoped to the caller's token) and a digest of the request body."""
+        if key is None:
+            return None, None
+        if not (0 < len(key) <= MAX_IDEMPOTENCY_KEY and key.isascii() and key.isprintable()):
+            message = f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"
+            raise ServiceError(400, "bad_idempotency_key", message)
+        canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"))
+        return f"{caller.name}:{key}", hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,42 @@
+"""The one error every front door turns into its own form: an HTTP answer, a tool error, a
+message on stderr."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["viewer", "admin"]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking: a token's name and role, or anonymous (reads only) with no tokens set."""
+
+    name: str
+    role: Role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+ANONYMOUS = Caller("anonymous", "viewer")
+
+
+@dataclass(slots=True)
+class ServiceError(Exception):
+    """A refusal: the HTTP status it is answered with, a stable code, a message for people, and
+    details for programs (`errors` of a 422, `shard` of a 421)."""
+
+    status: int
+    code: str
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def as_json(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, **self.details}}

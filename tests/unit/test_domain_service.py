@@ -1,0 +1,170 @@
+"""The domain service's rules over a daemon on the in-memory store and a fake resolver: what
+the three front doors share (service/domains.py, daemon/membership.py)."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from domainwatch.config.loader import parse
+from domainwatch.daemon.daemon import Daemon
+from domainwatch.service.domains import Domains
+from domainwatch.service.errors import Caller, ServiceError
+from domainwatch.testing import FakeClock, FakeResolver, MemoryStore
+
+OPS, VIEWER = Caller("ops", "admin"), Caller("grafana", "viewer")
+CONFIG = """storage: {path: x}
+domains:
+  - {name: static.example.com, receiving: {mx: [{host: mx.example.net}]}}
+"""
+NAME = "api.example.org"
+ZONE = {
+    (f"send.{NAME}", "TXT"): ["v=spf1 include:provider.example.net ~all"],
+    ("provider.example.net", "TXT"): ["v=spf1 ip4:192.0.2.0/24 -all"],
+}
+
+
+def document(**extra: Any) -> dict[str, Any]:
+    return {"name": NAME, "sending": {"spf": {"include": ["provider.example.net"]}}, **extra}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+def daemon_on(store: MemoryStore, clock: FakeClock, config: str = CONFIG) -> Daemon:
+    return Daemon(parse(config), store, resolver=FakeResolver(ZONE), clock=clock, rng=random.Random(1))
+
+
+@pytest.fixture
+def domains(store: MemoryStore, clock: FakeClock) -> Domains:
+    return Domains(daemon_on(store, clock))
+
+
+def refusal(call: Any, *args: Any) -> tuple[int, str]:
+    with pytest.raises(ServiceError) as caught:
+        call(*args)
+    return caught.value.status, caught.value.code
+
+
+async def test_create_then_check_verifies_and_events_tell_the_story(domains: Domains) -> None:
+    status, body = domains.create(document(verify=True), OPS)
+    assert (201, "pending") == (status, json.loads(body)["status"])
+    await domains.daemon.run_once()
+    assert "verified" == domains.view(NAME)["status"]
+    history = domains.history(NAME, 50)["history"]
+    assert ("lifecycle", "created") == (history[-1]["kind"], history[-1]["subject"])
+    assert [1, 2] == [e["sequence"] for e in reversed(history)][:2]
+
+
+def test_writes_need_an_admin_and_respect_the_config(domains: Domains) -> None:
+    assert (403, "forbidden") == refusal(domains.create, document(), VIEWER)
+    assert (409, "managed_by_config") == refusal(domains.create, {"name": "static.example.com"}, OPS)
+    assert (409, "managed_by_config") == refusal(domains.delete, "static.example.com", OPS, None)
+    assert (404, "not_found") == refusal(domains.update, "nothing.example.org", {}, OPS, None)
+    assert (422, "invalid_domain") == refusal(domains.delete, "not a name", OPS, None)
+    assert (404, "not_found") == refusal(domains.known, "not a name")
+
+
+def test_a_no_op_patch_writes_nothing(domains: Domains, store: MemoryStore) -> None:
+    domains.create(document(), OPS)
+    before = len(store.history(NAME))
+    domains.update(NAME, {"sending": {"spf": {"include": ["provider.example.net"]}}}, OPS, None)
+    assert before == len(store.history(NAME))
+
+
+async def test_a_name_created_again_continues_its_history(domains: Domains, clock: FakeClock) -> None:
+    domains.create(document(verify=True), OPS)
+    await domains.daemon.run_once()
+    last = domains.history(NAME, 1)["history"][0]["sequence"]
+    domains.delete(NAME, OPS, None)
+    assert (404, "not_found") == refusal(domains.known, NAME)
+    clock.advance(timedelta(minutes=1))
+    domains.create(document(), OPS)
+    lifecycle = [
+        (e["subject"], e["sequence"])
+        for e in domains.history(NAME, 50)["history"]
+        if e["kind"] == "lifecycle"
+    ]
+    assert [("created", last + 2), ("deleted", last + 1)] == lifecycle[:2]  # numbering goes on
+    assert "not_started" == domains.view(NAME)["status"]  # verify: false now
+
+
+def test_api_domains_and_their_documents_outlive_the_daemon(store: MemoryStore, clock: FakeClock) -> None:
+    Domains(daemon_on(store, clock)).create(document(interval="10m"), OPS)
+    again = Domains(daemon_on(store, clock))
+    assert "api" == again.view(NAME)["source"]
+    assert "10m" == again.document(NAME)[0]["interval"]
+
+
+def test_the_config_takes_over_and_says_so(store: MemoryStore, clock: FakeClock) -> None:
+    domains = Domains(daemon_on(store, clock))
+    domains.create(document(), OPS)
+    taken = CONFIG + f"  - {{name: {NAME}, sending: {{spf: {{include: [provider.example.net]}}}}}}\n"
+    domains.daemon.apply_config(parse(taken))
+    assert "config" == domains.view(NAME)["source"]
+    assert NAME not in store.documents()
+    lifecycle = [e["subject"] for e in domains.history(NAME, 50)["history"] if e["kind"] == "lifecycle"]
+    assert ["managed_by_config", "created"] == lifecycle
+    # And after a restart on that config, it stays a config domain.
+    assert "config" == Domains(daemon_on(store, clock, taken)).view(NAME)["source"]
+
+
+def test_a_stored_document_the_models_refuse_is_skipped_then_fixable(
+    store: MemoryStore, clock: FakeClock
+) -> None:
+    Domains(daemon_on(store, clock)).create(document(), OPS)
+    stored = store.documents()[NAME]
+    store._documents[NAME] = type(stored)(
+        NAME, {**stored.body, "interval": 5}, stored.created_at, stored.updated_at
+    )
+    domains = Domains(daemon_on(store, clock))
+    assert NAME not in domains.daemon.plans  # logged and skipped; the daemon runs
+    domains.update(NAME, {"interval": "5m"}, OPS, None)  # the fix
+    assert "api" == domains.view(NAME)["source"]
+
+
+def test_verify_on_an_api_domain_is_kept_in_its_document(domains: Domains) -> None:
+    domains.create(document(), OPS)
+    assert "not_started" == domains.view(NAME)["status"]
+    answer = domains.verify(NAME, OPS)
+    assert "pending" == answer["domain"]["status"]
+    assert domains.document(NAME)[0]["verify"] is True
+
+
+def test_an_idempotent_retry_is_answered_even_after_a_restart(store: MemoryStore, clock: FakeClock) -> None:
+    first = Domains(daemon_on(store, clock)).create(document(), OPS, "key-1")
+    assert first == Domains(daemon_on(store, clock)).create(document(), OPS, "key-1")
+    assert (201, NAME) == (first[0], json.loads(first[1])["name"])
+    assert (422, "idempotency_key_reused") == refusal(
+        Domains(daemon_on(store, clock)).create, document(interval="1m"), OPS, "key-1"
+    )
+    # Keys are the caller's own: another token's same key is another request.
+    assert (409, "already_exists") == refusal(
+        Domains(daemon_on(store, clock)).create, document(), Caller("ci", "admin"), "key-1"
+    )
+    assert (400, "bad_idempotency_key") == refusal(
+        Domains(daemon_on(store, clock)).create, document(), OPS, "\x00"
+    )
+
+
+def test_a_failed_write_changes_nothing(domains: Domains, store: MemoryStore) -> None:
+    def broken(_: object) -> None:
+        raise OSError("disk full")
+
+    store.save_many = broken  # type: ignore[method-assign,assignment]
+    with pytest.raises(OSError, match="disk full"):
+        domains.create(document(), OPS)
+    assert NAME not in domains.daemon.plans
+    assert NAME not in domains.daemon.tracks
+    assert NAME not in domains.daemon.documents
