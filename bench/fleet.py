@@ -372,6 +372,7 @@ def main() -> None:
     parser.add_argument("--skip-dnspython", action="store_true", help="do not run the dnspython baseline")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    gctune.tune()  # as every `domainwatch` process does at start (runtime/process.py)
     if shutil.which("knotd") is None or shutil.which("dnsperf") is None:
         sys.exit("needs knotd and dnsperf (Debian packages knot and dnsperf) and root")
     with serving_zone(args.domains) as directory:

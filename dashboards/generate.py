@@ -219,6 +219,25 @@ def domain_board() -> dashboard.Dashboard:
         series(
             "Findings", at(12, 26, 12, 8), query(f"domainwatch_domain_findings{{{scope}}}", "{{severity}}")
         ),
+        series(
+            "TLS certificate expiry (days left, per MX host)",
+            at(0, 34, 8, 8),
+            query(
+                f"(domainwatch_tls_certificate_expiry_timestamp_seconds{{{scope}}} - time()) / 86400",
+                "{{mx}}",
+            ),
+        ),
+        series(
+            "TLS version (per MX host)",
+            at(8, 34, 8, 8),
+            query(f"domainwatch_tls_version_info{{{scope}}}", "{{mx}}: TLS {{version}}"),
+        ),
+        series(
+            "MTA-STS mode, and whether the policy can be fetched",
+            at(16, 34, 8, 8),
+            query(f"domainwatch_mta_sts_mode{{{scope}}} == 1", "mode {{mode}}"),
+            query(f"domainwatch_mta_sts_policy_fetch_success{{{scope}}}", "policy fetched", "B"),
+        ),
     ]
     return with_panels(board, panels)
 

@@ -64,6 +64,8 @@ class FactMetric:
     # A text fact, as a label of that name with a sample for each value: 1 for the fact's value,
     # 0 for the others.
     one_hot: tuple[str, tuple[str, ...]] | None = None
+    # A text fact as an info series: one sample, value 1, with the fact as a label of this name.
+    info: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,14 @@ class RecordKind:
     # The records a user publishes to satisfy an expectation (what a create answer lists);
     # none when the expectation names no value (a DKIM selector whose key is the user's own).
     publish: Callable[[Any], tuple[Remediation, ...]] = lambda _: ()
+    # The key's value when `probes.default` turns the kind on for a domain that does not set it.
+    implied: Any = None
+    # Another key of the same section this one needs (STARTTLS probes the configured MX hosts).
+    needs: str | None = None
+    # Asks probe queries (probes/): the daemon answers them with its Prober.
+    probes: bool = False
+    # What `domainwatch inspect NAME --tls` adds, given the MX hosts the domain publishes.
+    inspect_tls: Callable[[str, Sequence[str]], list[Expectation]] | None = None
 
 
 def lookup_error(lookup: Lookup) -> Finding:

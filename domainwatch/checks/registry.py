@@ -10,7 +10,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from domainwatch.checks import dkim, dmarc, mx, spf, tracking
+from domainwatch.checks import dkim, dmarc, mta_sts, mx, spf, starttls, tls_rpt, tracking
 from domainwatch.checks.base import RecordKind
 from domainwatch.model import CommonCode
 from domainwatch.state.facts import SEVERITIES, DomainFacts
@@ -22,6 +22,9 @@ KINDS: tuple[RecordKind, ...] = (
     mx.RECEIVING_KIND,
     dmarc.KIND,
     tracking.KIND,
+    starttls.KIND,
+    mta_sts.KIND,
+    tls_rpt.KIND,
 )
 _BY_NAME = {kind.name: kind for kind in KINDS}
 

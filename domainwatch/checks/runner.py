@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -27,6 +28,8 @@ from domainwatch.model import (
     ServerView,
     Severity,
 )
+from domainwatch.probes.answers import PROBE_TYPES, ProbeSettings
+from domainwatch.probes.routing import Answerer, ProbingResolver
 
 
 class CheckSettings(TransportSettings, Protocol):
@@ -77,12 +80,20 @@ async def _resolve_and_evaluate(
         needed = sorted(wanted - answers.keys())
         if not needed:
             break
-        answers.update(zip(needed, await resolve_all(resolver, needed), strict=True))
+        answers.update(zip(needed, await resolve_all(_able(resolver, needed), needed), strict=True))
     results = tuple(
         _evaluated(kind, expect, answers, failed.get(index))
         for index, (kind, expect) in enumerate(zip(kinds, expectations, strict=True))
     )
     return answers, results
+
+
+def _able(resolver: Resolver, queries: Sequence[Query]) -> Resolver:
+    """A resolver that answers every query: probes asked of one that cannot probe (no prober
+    given) are answered "probes are off", never sent to DNS as a record type."""
+    if isinstance(resolver, ProbingResolver) or PROBE_TYPES.isdisjoint(q.rdtype for q in queries):
+        return resolver
+    return ProbingResolver(resolver, None)
 
 
 def _evaluated(
@@ -191,6 +202,8 @@ async def recheck_domain(
 async def _check_views(
     name: str, expectations: Sequence[Expectation], resolver: Resolver, settings: CheckSettings
 ) -> DomainReport:
+    prober = resolver.prober if isinstance(resolver, ProbingResolver) else None
+    resolver = resolver.inner if isinstance(resolver, ProbingResolver) else resolver
     resolver = resolver if isinstance(resolver, PassCache) else PassCache(resolver)
     views = await zone_views(
         resolver,
@@ -203,8 +216,9 @@ async def _check_views(
     if isinstance(views, Lookup):
         return DomainReport(name, tuple(_unreachable(e, views) for e in expectations))
     combined = []
+    probing = [ProbingResolver(view, prober) for view in views]  # probes are not per nameserver
     for expect in expectations:
-        per_view = await asyncio.gather(*(check_record(expect, view) for view in views))
+        per_view = await asyncio.gather(*(check_record(expect, view) for view in probing))
         combined.append(combine_views([v.label for v in views], list(per_view)))
     return DomainReport(name, tuple(combined))
 
@@ -251,12 +265,22 @@ def _unreachable(expect: Expectation, failed: Lookup) -> RecordResult:
 
 
 async def check_with(
-    domains: Iterable[tuple[str, Sequence[Expectation]]], settings: CheckSettings
+    domains: Iterable[tuple[str, Sequence[Expectation]]],
+    settings: CheckSettings,
+    probes: ProbeSettings | None = None,
 ) -> list[DomainReport]:
-    """One pass with a resolver made (and closed) for it: what the one-shot commands run."""
+    """One pass with a resolver made (and closed) for it: what the one-shot commands run.
+    `probes`: settings for the STARTTLS and MTA-STS probes (none: those records are errors)."""
     resolver = resolver_from(settings)
+    prober = None
+    if probes is not None:
+        # Here, not at the top: the prober brings HTTP and SMTP clients, which no other
+        # one-shot command needs (`spf-eval` starts without them).
+        from domainwatch.probes.prober import Prober  # noqa: PLC0415
+
+        prober = Prober(resolver, probes, time.time, recheck=0)
     try:
-        return await check_many(domains, resolver, settings)
+        return await check_many(domains, resolver, settings, prober=prober)
     finally:
         await close(resolver)
 
@@ -266,9 +290,12 @@ async def check_many(
     resolver: Resolver,
     settings: CheckSettings | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    prober: Answerer | None = None,
 ) -> list[DomainReport]:
     """One pass over many domains; identical lookups within the pass are made once."""
-    cache = PassCache(resolver)
+    cache: Resolver = PassCache(resolver)
+    if prober is not None:
+        cache = ProbingResolver(cache, prober)
     limit = asyncio.Semaphore(concurrency)
 
     async def one(name: str, expectations: Sequence[Expectation]) -> DomainReport:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from domainwatch.checks.mx import parse_mx
 from domainwatch.checks.runner import check_with
 from domainwatch.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_USAGE, load_config, resolver_settings
-from domainwatch.config.plan import inspect_plan, plan
-from domainwatch.config.schema import ResolverConfig
+from domainwatch.config.plan import inspect_plan, plan, tls_inspect_plan
+from domainwatch.config.schema import ProbesConfig, ResolverConfig
 from domainwatch.daemon.sharding import owns
+from domainwatch.dns.factory import close, resolver_from
+from domainwatch.dns.resolver import Query
 from domainwatch.model import DomainReport, RecordState, Severity
 from domainwatch.present.report import render_json, render_table
 from domainwatch.runtime import aio, gctune
@@ -38,9 +41,9 @@ def run_check(args: argparse.Namespace) -> int:
         if (not args.domain or d.name in args.domain) and owns(d.name, sharding.shard, sharding.total_shards)
     ]
     settings = resolver_settings(config.resolver, args)
-    work = [(d.name, plan(d)) for d in selected if d.verify]
+    work = [(d.name, plan(d, config.probes.implied)) for d in selected if d.verify]
     gctune.settle()
-    reports = aio.run(check_with(work, settings))
+    reports = aio.run(check_with(work, settings, config.probes))
     skipped = [d.name for d in selected if not d.verify]
     _print(reports, skipped, args.format)
     return EXIT_OK if all(r.ok for r in reports) else EXIT_ATTENTION
@@ -48,10 +51,25 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_inspect(args: argparse.Namespace) -> int:
     settings = resolver_settings(ResolverConfig(), args)
-    work = [(args.domain, inspect_plan(args.domain, args.dkim_selector))]
-    reports = aio.run(check_with(work, settings))
+    expectations = inspect_plan(args.domain, args.dkim_selector)
+    probes = None
+    if args.tls:
+        probes = ProbesConfig(smtp_port=args.smtp_port, https_port=args.https_port, ca_file=args.ca_file)
+        expectations += tls_inspect_plan(args.domain, aio.run(published_mx(args.domain, settings)))
+    reports = aio.run(check_with([(args.domain, expectations)], settings, probes))
     _print(reports, [], args.format)
     return EXIT_ATTENTION if any(_has_problem(r) for r in reports) else EXIT_OK
+
+
+async def published_mx(name: str, settings: ResolverConfig) -> list[str]:
+    """The MX hosts a domain publishes (none on an error: the MX record reports it)."""
+    resolver = resolver_from(settings)
+    try:
+        lookup = await resolver.resolve(Query.of(name, "MX"))
+    finally:
+        await close(resolver)
+    hosts = (parse_mx(value)[1] for value in lookup.records)
+    return [h for h in dict.fromkeys(hosts) if h and h != "."][:10]
 
 
 def _has_problem(report: DomainReport) -> bool:

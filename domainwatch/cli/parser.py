@@ -125,6 +125,13 @@ def _checking(commands: Commands, common: argparse.ArgumentParser, sharded: argp
     inspect = commands.add_parser("inspect", parents=[common], help="diagnose any domain, no config")
     inspect.add_argument("domain", type=_validated(check_domain_name))
     inspect.add_argument("--dkim-selector", action="append", default=[], type=_validated(check_selector))
+    inspect.add_argument(
+        "--tls", action="store_true", help="also probe STARTTLS on each MX host, MTA-STS and TLS-RPT"
+    )
+    labs = inspect.add_argument_group("probes in a lab (loopback servers, a private CA)")
+    labs.add_argument("--smtp-port", type=int, default=25, help="SMTP port to probe (default 25)")
+    labs.add_argument("--https-port", type=int, default=443, help="HTTPS port of the MTA-STS policy")
+    labs.add_argument("--ca-file", help="CA bundle to verify certificates with (default: the system's)")
     inspect.add_argument("--format", choices=("table", "json"), default="table")
 
     config = commands.add_parser("config", help="configuration tools")

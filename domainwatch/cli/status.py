@@ -44,7 +44,7 @@ def status_document(config: Config, store: Store) -> dict[str, Any]:
     tracks = store.load()
     domains: list[dict[str, Any]] = []
     for domain, source in watched(config, store):
-        plan = DomainPlan.of(domain, config.defaults, source)
+        plan = DomainPlan.of(domain, config.defaults, source, config.probes.implied)
         track = tracks.get(domain.name)
         if track is None:
             domains.append({"name": domain.name, "status": "not_started", "records": [], "checked_at": None})

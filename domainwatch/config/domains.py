@@ -74,6 +74,9 @@ def _section(name: str, section: Section, fixed: Fields = ()) -> Any:
         if not any(_is_set(getattr(self, k.key)) for k in kinds):
             keys = ", ".join(dict.fromkeys(k.key for k in kinds))
             raise ValueError(f"define at least one of {keys} (or use a preset)")
+        for kind in kinds:
+            if kind.needs and _is_set(getattr(self, kind.key)) and not _is_set(getattr(self, kind.needs)):
+                raise ValueError(f"{kind.key} needs {kind.needs} (the hosts it checks)")
 
     return _compose(name, [*fixed, *_kind_fields(section)], {"__post_init__": __post_init__})
 

@@ -15,14 +15,17 @@ from domainwatch.state.domain import DomainTrack, RecordSpec
 from domainwatch.state.rules import Rules
 
 
-def plan(domain: DomainConfig) -> list[Expectation]:
+def plan(domain: DomainConfig, implied: frozenset[str] = frozenset()) -> list[Expectation]:
     """The records of one configured domain, in the registry's order (`configured`, inlined:
-    start-up plans every domain of the fleet)."""
+    start-up plans every domain of the fleet). `implied`: keys `probes.default` turns on for a
+    domain whose section does not set them (the kind's `implied` value: advisory)."""
     out: list[Expectation] = []
     holders = {Section.SENDING: domain.sending, Section.RECEIVING: domain.receiving, Section.DOMAIN: domain}
     for kind in KINDS:
         holder = holders[kind.section]
         own = None if holder is None else getattr(holder, kind.key)
+        if own is None and implied and holder is not None and kind.key in implied:
+            own = kind.implied if kind.needs is None or getattr(holder, kind.needs) else None
         if own is not None:
             out += kind.plan(domain, own)
     return out
@@ -31,6 +34,11 @@ def plan(domain: DomainConfig) -> list[Expectation]:
 def inspect_plan(name: str, selectors: Sequence[str]) -> list[Expectation]:
     """What `domainwatch inspect` looks at when there is no config: whatever is published."""
     return [e for kind in KINDS if kind.inspect is not None for e in kind.inspect(name, selectors)]
+
+
+def tls_inspect_plan(name: str, mx_hosts: Sequence[str]) -> list[Expectation]:
+    """What `domainwatch inspect --tls` adds: STARTTLS on each published MX host, MTA-STS, TLS-RPT."""
+    return [e for kind in KINDS if kind.inspect_tls is not None for e in kind.inspect_tls(name, mx_hosts)]
 
 
 def spec_of(expect: Expectation) -> RecordSpec:
@@ -56,11 +64,21 @@ class DomainPlan:
     specs: tuple[RecordSpec, ...]
     settings: Defaults
     source: Source = "config"
+    probing: bool = False  # some record asks probe queries (STARTTLS, MTA-STS)
 
     @classmethod
-    def of(cls, domain: DomainConfig, defaults: Defaults, source: Source = "config") -> DomainPlan:
-        expectations = tuple(plan(domain))
-        return cls(domain, expectations, tuple(specs(expectations)), domain.settings(defaults), source)
+    def of(
+        cls,
+        domain: DomainConfig,
+        defaults: Defaults,
+        source: Source = "config",
+        implied: frozenset[str] = frozenset(),
+    ) -> DomainPlan:
+        expectations = tuple(plan(domain, implied))
+        probing = any(kind_of(e.record).probes for e in expectations)
+        return cls(
+            domain, expectations, tuple(specs(expectations)), domain.settings(defaults), source, probing
+        )
 
     @property
     def rules(self) -> Rules:
@@ -80,6 +98,7 @@ def adopt_legacy_fingerprints(track: DomainTrack, domain_plan: DomainPlan) -> Do
         return track
     current = dict(stored)
     for expect, spec in zip(domain_plan.expectations, domain_plan.specs, strict=True):
-        if stored.get(spec.record) == legacy_fingerprint(expect):
+        legacy = legacy_fingerprint(expect)  # None for kinds 0.1 did not have
+        if legacy is not None and stored.get(spec.record) == legacy:
             current[spec.record] = spec.fingerprint
     return replace(track, fingerprints=current)

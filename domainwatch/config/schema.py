@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -114,6 +115,29 @@ class ShardingConfig(_Model):
         return self
 
 
+ProbeName = Literal["tls", "mta_sts", "tls_rpt"]
+
+
+class ProbesConfig(_Model):
+    """STARTTLS and MTA-STS probes (docs/configuration.md). The ports and the CA file exist so
+    tests and labs can run on loopback; production leaves them alone."""
+
+    smtp_port: int = Field(25, ge=1, le=65535)
+    https_port: int = Field(443, ge=1, le=65535)
+    ca_file: str | None = None  # the system's store when unset
+    timeout: Duration = timedelta(seconds=10)
+    # Turned on (advisory) for every domain with `receiving:` that does not set them.
+    default: list[ProbeName] = []
+    # Certificates and TLS support change slowly; a changed answer is probed again sooner.
+    interval: Duration = timedelta(hours=6)
+    max_concurrent: int = Field(16, ge=1, le=1024)
+    helo_name: str = Field(default_factory=socket.gethostname, min_length=1, max_length=253)
+
+    @property
+    def implied(self) -> frozenset[str]:
+        return frozenset(self.default)
+
+
 class StorageConfig(_Model):
     path: str = "./domainwatch.db"
     retention: Duration = timedelta(days=30)
@@ -127,6 +151,7 @@ class Config(_Model):
     storage: StorageConfig = StorageConfig()
     server: ServerConfig = ServerConfig()
     sharding: ShardingConfig = ShardingConfig()
+    probes: ProbesConfig = ProbesConfig()
     webhooks: list[WebhookConfig] = []
     # Multiplies every webhook retry delay (tests and the demo shorten the 24-hour schedule).
     webhook_retry_scale: float = Field(1.0, gt=0, le=1000)

@@ -30,8 +30,10 @@ from domainwatch.dns.resolver import Resolver
 from domainwatch.metrics.instruments import Metrics
 from domainwatch.model import DomainReport
 from domainwatch.present.views import domain_view
+from domainwatch.probes.routing import ProbingResolver
 from domainwatch.runtime.clock import Clock, utcnow
 from domainwatch.runtime.entropy import RandomPool
+from domainwatch.runtime.gctune import gc_paused
 from domainwatch.state.domain import (
     Change,
     DomainTrack,
@@ -41,6 +43,7 @@ from domainwatch.state.events import Event, number
 from domainwatch.state.facts import DomainFacts
 from domainwatch.state.fleet import FleetListener
 from domainwatch.state.intervals import interval_for
+from domainwatch.state.rules import Status
 from domainwatch.store.base import DocumentWrite, Results, Save, Store, StoredDocument
 from domainwatch.store.batched import BatchedWrites
 from domainwatch.store.rows import EPOCH, MILLISECOND
@@ -69,8 +72,11 @@ class Daemon(Membership):
         self.rng = rng or random.Random()  # noqa: S311 (jitter, not security)
         self._fixed_resolver = resolver
         self.schedule = Schedule()
-        self.tracks: dict[str, DomainTrack] = store.load()
-        self.facts: dict[str, DomainFacts] = store.facts(facts_of)
+        # Start-up builds the fleet's state, plans and schedule: large and acyclic, so the
+        # collector would only scan it again and again (seconds at 100,000 domains).
+        with gc_paused():
+            self.tracks: dict[str, DomainTrack] = store.load()
+            self.facts: dict[str, DomainFacts] = store.facts(facts_of)
         self._ids = RandomPool()
         # Each domain's last check since start-up: a check whose answers are all the same again
         # reuses its results (no evaluation, no result rows rewritten; runner.observe_records).
@@ -91,8 +97,9 @@ class Daemon(Membership):
         self.resolver: Resolver = resolver or self._new_resolver(config)
         self.documents: dict[str, StoredDocument] = {}
         self.api_domains: dict[str, DomainConfig] = {}  # the documents, validated
-        self.load_documents()
-        self.apply_config(config)
+        with gc_paused():
+            self.load_documents()
+            self.apply_config(config)
         # Ready (for /readyz) once every domain has a status backed by an observation: checked
         # since start-up, or before it (the store keeps when). A restart on a large store is
         # ready as soon as it is loaded, not a whole round later.
@@ -134,9 +141,22 @@ class Daemon(Membership):
         expectations += [e for e in inspect_plan(name, selectors) if e.record not in known]
         async with self._limit:  # a share of the checking capacity, as any check
             report, _ = await recheck_domain(
-                name, expectations, self.shared.for_domain(name), self.config.resolver
+                name, expectations, self._resolver_for(name, probing=True), self.config.resolver
             )
         return report
+
+    def _resolver_for(self, name: str, *, probing: bool) -> Resolver:
+        """What one check of `name` asks: DNS (answers shared between domains as configured),
+        and the probes when its records ask any. A domain with a record not verified takes no
+        kept probe answer older than its recheck interval: a TLS problem fixed is seen as soon
+        as a DNS one is."""
+        resolver = self.shared.for_domain(name)
+        if not probing:
+            return resolver
+        track, domain_plan = self.tracks.get(name), self.plans.get(name)
+        troubled = track is None or any(r.status is not Status.VERIFIED for r in track.records.values())
+        max_age = domain_plan.settings.recheck_interval.total_seconds() if troubled and domain_plan else None
+        return ProbingResolver(resolver, self.prober, max_age)
 
     async def _check(self, name: str) -> None:
         domain_plan = self.plans.get(name)
@@ -146,7 +166,11 @@ class Daemon(Membership):
             started = self.clock()
             previous = self.observed.get(name)
             report, observed = await recheck_domain(
-                name, domain_plan.expectations, self.shared.for_domain(name), self.config.resolver, previous
+                name,
+                domain_plan.expectations,
+                self._resolver_for(name, probing=domain_plan.probing),
+                self.config.resolver,
+                previous,
             )
         if self.plans.get(name) is not domain_plan:
             return  # the config changed while we were checking; the new plan is already scheduled

@@ -30,6 +30,7 @@ from domainwatch.daemon.sharding import owns
 from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.resolver import Resolver
 from domainwatch.present.views import domain_view
+from domainwatch.probes.prober import Prober
 from domainwatch.runtime.clock import Clock
 from domainwatch.runtime.gctune import gc_paused
 from domainwatch.state.domain import Change, DomainTrack, reconcile, request_verification
@@ -64,6 +65,8 @@ class Membership:
     _fixed_resolver: Resolver | None
     _limit: asyncio.Semaphore
     shared: SharedLookups
+    prober: Prober
+    _prober_settings: tuple[Any, ...] | None = None  # what `prober` was made for
     plans: dict[str, DomainPlan]
     tracks: dict[str, DomainTrack]
     facts: dict[str, DomainFacts]
@@ -122,7 +125,7 @@ class Membership:
         self._take_over(config, now)
         old_plans = self.plans
         new_plans = {
-            name: DomainPlan.of(d, config.defaults, source)
+            name: DomainPlan.of(d, config.defaults, source, config.probes.implied)
             for name, (d, source) in self._wanted(config).items()
         }
         # Keep the very same plan object where nothing changed: an in-flight check compares by
@@ -130,6 +133,7 @@ class Membership:
         self.plans = {n: old_plans[n] if old_plans.get(n) == p else p for n, p in new_plans.items()}
         share = shared_cache_age(config, [p.settings for p in self.plans.values()])
         self.shared = SharedLookups(self.resolver, lambda: self.clock().timestamp(), share)
+        self._new_prober(config)
         gone = [name for name in self.tracks if name not in self.plans]
         self.store.mark_removed(gone, now)
         for name in gone:
@@ -145,6 +149,16 @@ class Membership:
         for reader in self.listeners:
             reader.fleet_changed()
         self._wake.set()
+
+    def _new_prober(self, config: Config) -> None:
+        """A prober for these settings; the one before (and the answers it keeps) when only
+        other settings changed."""
+        settings = (config.probes, config.defaults.recheck_interval, self.resolver)
+        if self._prober_settings == settings:
+            return
+        self._prober_settings = settings
+        recheck = config.defaults.recheck_interval.total_seconds()
+        self.prober = Prober(self.resolver, config.probes, lambda: self.clock().timestamp(), recheck)
 
     def _wanted(self, config: Config) -> dict[str, tuple[DomainConfig, Source]]:
         """This shard's domains: the config's, then the API's (whose names the config lacks)."""
@@ -209,7 +223,8 @@ class Membership:
             # No traceback: the errors say what and where, and the running config stays.
             log.error("config_reload_failed", path=str(self.config_path), errors=exc.problems)  # noqa: TRY400
             return exc.problems
-        self.apply_config(config)
+        with gc_paused():  # the fleet's plans, made again: as large and as acyclic
+            self.apply_config(config)
         self.last_reload_ok, self.last_reload_success_at = True, self.clock()
         log.info("config_reloaded", path=str(self.config_path), domains=len(config.domains))
         return []
@@ -229,7 +244,7 @@ class Membership:
     def put_domain(self, document: StoredDocument, domain: DomainConfig, action: Action) -> list[Event]:
         """Create or replace an API domain and check it at once; its events."""
         now, name = self.clock(), domain.name
-        domain_plan = DomainPlan.of(domain, self.config.defaults, "api")
+        domain_plan = DomainPlan.of(domain, self.config.defaults, "api", self.config.probes.implied)
         previous = self.tracks.get(name) or self.store.track(name)  # a name created again
         track, changes = reconcile(previous, name, domain.verify, domain_plan.specs, now)
         if action.verify_now:

@@ -114,6 +114,9 @@ def _fact_family(kind: str, metric: FactMetric) -> Family:
             labels = d.label
             if metric.label is not None:
                 labels += f',{metric.label}="{escape(record.partition(":")[2])}"'
+            if metric.info is not None:
+                out.append(f'{metric.name}{{{labels},{metric.info}="{escape(str(value))}"}} 1.0\n')
+                continue
             if metric.one_hot is None:
                 if isinstance(value, int):
                     out.append(f"{metric.name}{{{labels}}} {_number(value)}\n")

@@ -65,7 +65,10 @@ def _record_lines(record: RecordResult) -> list[str]:
 def _finding_lines(finding: Finding) -> list[str]:
     out = [f"      {finding.severity.value:<7} {finding.code.value}: {safe_text(finding.message)}"]
     fix = finding.remediation
-    if fix is not None:
+    if fix is not None and fix.type == "HTTPS":
+        out.append(f"              serve at https://{safe_text(fix.name)}:")
+        out += [f"                {safe_text(line)}" for line in fix.value.splitlines()]
+    elif fix is not None:
         priority = f" {fix.priority}" if fix.priority is not None else ""
         value = f'"{safe_text(fix.value)}"' if fix.type == "TXT" else safe_text(fix.value)
         out.append(f"              publish: {safe_text(fix.name)} {fix.type}{priority} {value}")
@@ -73,8 +76,13 @@ def _finding_lines(finding: Finding) -> list[str]:
 
 
 def zone_line(fix: Mapping[str, Any]) -> str:
-    """A remediation as a zone-file line, ready to paste (TXT split into 255-octet strings)."""
+    """A remediation as a zone-file line, ready to paste (TXT split into 255-octet strings).
+    A file to serve over HTTPS (an MTA-STS policy) is not DNS: it is given as zone-file
+    comments, so pasting every line still makes a valid zone."""
     name, rtype, value = fix["name"], fix["type"], fix["value"]
+    if rtype == "HTTPS":
+        lines = str(value).splitlines()
+        return "\n".join([f"; serve at https://{name} as text/plain:", *(f";   {line}" for line in lines)])
     if rtype == "TXT":
         raw = value.encode("utf-8", "surrogateescape")
         chunks = [raw[i : i + 255] for i in range(0, len(raw), 255)] or [b""]

@@ -78,7 +78,7 @@ class DnsTestServer:
         user would paste them at a DNS provider; lines of one name and type form one RRset."""
         rrsets: dict[RecordKey, list[str]] = {}
         for line in zone_lines.splitlines():
-            if not line.strip():
+            if not line.strip() or line.lstrip().startswith(";"):  # blank, or a comment
                 continue
             owner, _ttl, _class, rdtype, data = line.split(None, 4)
             rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, data)
@@ -199,7 +199,16 @@ class DnsTestServer:
 
     def _rrset(self, owner: str, rdtype: str, values: list[str]) -> dns.rrset.RRset:
         texts = [_txt_presentation(v) if rdtype in ("TXT", "SPF") else v for v in values]
-        return dns.rrset.from_text_list(to_dns_name(owner), self.ttl, dns.rdataclass.IN, rdtype, texts)
+        # Names in the data are absolute, with or without the trailing dot.
+        return dns.rrset.from_text_list(
+            to_dns_name(owner),
+            self.ttl,
+            dns.rdataclass.IN,
+            rdtype,
+            texts,
+            origin=dns.name.root,
+            relativize=False,
+        )
 
 
 def _txt_presentation(value: str) -> str:

@@ -25,6 +25,9 @@ REQUIRED = {
     "DomainwatchWebhookDeadLetters",
     "DomainwatchConfigReloadFailed",
     "DomainwatchDown",
+    "DomainwatchTLSCertificateExpiring",
+    "DomainwatchSTARTTLSLost",
+    "DomainwatchMTASTSPolicyUnreachable",
 }
 
 

@@ -21,15 +21,18 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from domainwatch.checks.mta_sts import policy_text, txt_record
 from domainwatch.testing import DnsTestServer
 from tests.integration.receiver import Receiver, new_secret
 from tests.integration.test_daemon_process import free_port
+from tests.integration.tls_lab import Lab, lab
 from tests.keys import rsa_key
 from tests.sre.test_dashboards import BOARDS, concrete, expressions
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".cache" / "debian" / "usr" / "bin"
 SHOP, WAIT = "shop.e2e.test", "wait.e2e.test"
+MX = "mx.e2e.test"
 
 
 def require_binaries() -> None:
@@ -91,10 +94,35 @@ async def eventually(check: Callable[[], bool], within: float, what: str) -> Non
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def inbound(world: Lab) -> str:
+    """WAIT receives mail too: an MX host with STARTTLS, an MTA-STS policy and TLS-RPT, so the
+    dashboards' transport-security panels have data."""
+    await world.smtp(MX, world.context([MX]))
+    policy = policy_text("enforce", [MX])
+
+    async def serve(_: web.Request) -> web.Response:
+        return web.Response(text=policy, content_type="text/plain")
+
+    await world.https([f"mta-sts.{WAIT}"], serve)
+    world.dns.set(WAIT, "MX", [f"10 {MX}"])
+    world.dns.set(f"_mta-sts.{WAIT}", "TXT", [txt_record(policy)])
+    world.dns.set(f"_smtp._tls.{WAIT}", "TXT", [f"v=TLSRPTv1; rua=mailto:tls@{WAIT}"])
+    return (
+        f"probes: {{smtp_port: {world.smtp_port}, https_port: {world.https_port}, "
+        f'ca_file: "{world.ca_file}", timeout: 3s}}\n'
+    )
+
+
 @pytest.fixture
 async def stack(dns_server: DnsTestServer, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     require_binaries()
     publish(dns_server)
+    async with lab(tmp_path, dns_server) as world:
+        async for made in _stack(dns_server, tmp_path, await inbound(world)):
+            yield made
+
+
+async def _stack(dns_server: DnsTestServer, tmp_path: Path, probes: str) -> AsyncIterator[dict[str, Any]]:
     receiver = await Receiver([new_secret()]).start()
     alerts = Alerts()
     app = web.Application()
@@ -110,12 +138,15 @@ storage: {{path: "{tmp_path / "state.db"}"}}
 server: {{listen: "127.0.0.1:{dw}"}}
 defaults: {{window: 1h, confirm_missing: 1, interval: 1s, pending_interval: 1s, recheck_interval: 1s}}
 webhooks: [{json.dumps(hook)}]
-domains:
+{probes}domains:
   - name: {SHOP}
     preset: resend
     region: us-east-1
     receiving: {{mx: [{{host: feedback-smtp.us-east-1.amazonses.com}}]}}
-  - {{name: {WAIT}, preset: resend, region: us-east-1}}
+  - name: {WAIT}
+    preset: resend
+    region: us-east-1
+    receiving: {{mx: [{{host: {MX}}}], tls: {{}}, mta_sts: {{}}, tls_rpt: {{}}}}
 """)
     dns_server.set(SHOP, "MX", ["10 feedback-smtp.us-east-1.amazonses.com."])
     rules = (ROOT / "deploy" / "prometheus" / "domainwatch-alerts.yaml").read_text()

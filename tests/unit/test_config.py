@@ -155,7 +155,17 @@ def test_plan_of_full_domain_lists_record_ids_in_order() -> None:
     """The record ids are the contract shared by CLI, API and metrics."""
     config = load(ROOT / "config.example.yaml")
     ids = [e.record for e in plan(config.domains[0])]
-    assert ["spf", "dkim:resend", "return_path_mx", "receiving_mx", "dmarc", "tracking"] == ids
+    assert [
+        "spf",
+        "dkim:resend",
+        "return_path_mx",
+        "receiving_mx",
+        "dmarc",
+        "tracking",
+        "starttls:inbound-smtp.us-east-1.amazonaws.com",
+        "mta_sts",
+        "tls_rpt",
+    ] == ids
     names = [e.name for e in plan(config.domains[0])]
     assert "send.updates.example.com" == names[0]
     assert "resend._domainkey.updates.example.com" == names[1]

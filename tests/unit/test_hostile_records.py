@@ -12,12 +12,16 @@ from hypothesis import strategies as st
 from domainwatch.checks.base import Expectation
 from domainwatch.checks.dkim import DkimExpectation
 from domainwatch.checks.dmarc import DmarcExpectation
+from domainwatch.checks.mta_sts import MtaStsExpectation
 from domainwatch.checks.mx import MxExpectation
 from domainwatch.checks.registry import KINDS, kind_of
 from domainwatch.checks.spf import SpfExpectation
+from domainwatch.checks.starttls import StartTlsExpectation
+from domainwatch.checks.tls_rpt import TlsRptExpectation
 from domainwatch.checks.tracking import TrackingExpectation
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.model import RecordResult
+from domainwatch.probes.answers import PROBE_TYPES, completed
 from domainwatch.spf.offline import evaluate_offline
 from domainwatch.spf.types import Evaluation
 
@@ -32,6 +36,10 @@ EXPECTATIONS: list[Expectation] = [
     DmarcExpectation("dmarc", "_dmarc.example.com", True, "example.com", "reject"),
     DmarcExpectation("dmarc", "_dmarc.a.b.example.co.uk", False, "a.b.example.co.uk"),
     TrackingExpectation("tracking", "links.example.com", False, "track.example.net"),
+    StartTlsExpectation("starttls:mx.example.net", "mx.example.net", True, "1.3"),
+    MtaStsExpectation("mta_sts", "_mta-sts.example.com", True, "example.com", "enforce", ("mx.example.net",)),
+    MtaStsExpectation("mta_sts", "_mta-sts.example.com", False, "example.com", "testing"),
+    TlsRptExpectation("tls_rpt", "_smtp._tls.example.com", True, ("mailto:r@example.com",)),
 ]
 
 HUGE = "9" * 5000
@@ -78,6 +86,12 @@ words = st.sampled_from(
         "%{d5r-}",
         "%{l1r+}",
         "ip4:",
+        "v=STSv1",
+        "id=",
+        "id=20261201",
+        f"id={HUGE}",
+        "v=TLSRPTv1",
+        "rua=https://r.example",
         "ip4:192.0.2.0/24",
         f"ip4:1.2.3.4/{HUGE}",
         "ip6:::1/129",
@@ -198,11 +212,42 @@ hosts = st.one_of(
 )
 
 
+# What a probe's answer holds: the facts our probes write, with values of any JSON type (their
+# text comes from the probed server: certificate names, a policy's lines).
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63) | st.floats(allow_nan=False) | values,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+fact_keys = st.sampled_from(
+    ["starttls", "handshake_error", "tls_version", "cipher", "names", "issuer", "not_after", "probed_at",
+     "trusted", "verify_error", "status", "location", "content_type", "oversize", "policy",
+     "certificate_error", "version", "mode", "max_age", "mx", "problems"]
+)  # fmt: skip
+probe_facts = st.dictionaries(fact_keys, json_values, max_size=10)
+policies = st.fixed_dictionaries(
+    {
+        "status": st.sampled_from([200, 301, 404]),
+        "content_type": st.sampled_from(["text/plain", "text/html"]),
+    },
+    optional={"policy": st.dictionaries(fact_keys, json_values, max_size=6)},
+)
+
+
+def probe_answer(query: Query, data: st.DataObject) -> Lookup:
+    facts = data.draw(st.one_of(probe_facts, policies), label=f"{query} facts")
+    if data.draw(st.booleans(), label="as written"):
+        return completed(query, facts)
+    return Lookup(query, Outcome.ANSWER, (data.draw(random_text),))
+
+
 def answer(query: Query, data: st.DataObject) -> Lookup:
     # Mostly answers (what the checks read most), every other outcome too.
     outcome = data.draw(st.sampled_from([Outcome.ANSWER] * 8 + list(Outcome)), label=f"{query} outcome")
     if outcome is not Outcome.ANSWER:
         return Lookup(query, outcome, ttl=data.draw(st.integers(0, 2**31)))
+    if query.rdtype in PROBE_TYPES:
+        return probe_answer(query, data)
     if query.rdtype == "MX":
         records = data.draw(
             st.lists(st.builds(lambda p, h: f"{p} {h}", st.integers(-5, 70000), hosts), max_size=14)

@@ -1,0 +1,95 @@
+"""TLS for the probes: the client contexts, and what a server's certificate says."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import ssl
+from typing import Any
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+VERSIONS = {"TLSv1": "1.0", "TLSv1.1": "1.1", "TLSv1.2": "1.2", "TLSv1.3": "1.3"}
+
+
+@functools.cache
+def verifying(ca_file: str | None, check_hostname: bool) -> ssl.SSLContext:
+    """Verifies the chain against `ca_file` (the system's store when None). Old protocol
+    versions are allowed, so a server offering only those is seen and reported, not refused."""
+    context = ssl.create_default_context(cafile=ca_file)
+    context.check_hostname = check_hostname
+    _allow_old(context)
+    return context
+
+
+@functools.cache
+def unverified() -> ssl.SSLContext:
+    """For reading a certificate that failed verification: what it names, and until when."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    _allow_old(context)
+    return context
+
+
+def _allow_old(context: ssl.SSLContext) -> None:
+    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    with contextlib.suppress(ssl.SSLError):  # OpenSSL builds without the old suites refuse
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+
+
+def session_facts(ssl_object: Any) -> dict[str, Any]:
+    """The negotiated version and cipher, and the certificate's names, issuer and expiry."""
+    cipher = ssl_object.cipher()
+    der = ssl_object.getpeercert(binary_form=True)
+    facts: dict[str, Any] = {
+        "tls_version": VERSIONS.get(ssl_object.version(), ssl_object.version()),
+        "cipher": cipher[0] if cipher else None,
+    }
+    if der:
+        facts.update(certificate_facts(der))
+    return facts
+
+
+def certificate_facts(der: bytes) -> dict[str, Any]:
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return {"names": [], "issuer": None, "not_after": None}
+    return {
+        "names": names_of(certificate)[:20],
+        "issuer": _common_name(certificate.issuer),
+        "not_after": int(certificate.not_valid_after_utc.timestamp()),
+    }
+
+
+def names_of(certificate: x509.Certificate) -> list[str]:
+    """The DNS names a certificate is for: its subjectAltName, else its subject CN (RFC 6125)."""
+    try:
+        extension = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except (x509.ExtensionNotFound, ValueError):
+        name = _common_name(certificate.subject)
+        return [name.lower()] if name else []
+    return [str(n).lower() for n in extension.value.get_values_for_type(x509.DNSName)]
+
+
+def _common_name(name: x509.Name) -> str | None:
+    try:
+        values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    except ValueError:
+        return None
+    return str(values[0].value)[:253] if values else None
+
+
+def name_matches(host: str, names: list[str]) -> bool:
+    """Whether a certificate for `names` is for `host`: the same name, or a wildcard standing
+    for exactly the leftmost label (RFC 6125 §6.4.3)."""
+    host = host.rstrip(".").lower()
+    for given in names:
+        name = given.rstrip(".").lower()
+        if name == host:
+            return True
+        if name.startswith("*.") and "." in host and host.split(".", 1)[1] == name[2:]:
+            return True
+    return False
