@@ -41,26 +41,31 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import dns.exception  # noqa: E402
 import dns.message  # noqa: E402
 import dns.query  # noqa: E402
 import structlog  # noqa: E402
+from bare_loop import measure as bare_loop  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from domainwatch.checks.runner import check_many  # noqa: E402
 from domainwatch.config.loader import parse  # noqa: E402
 from domainwatch.config.plan import plan  # noqa: E402
+from domainwatch.config.schema import MetricsConfig  # noqa: E402
 from domainwatch.daemon.daemon import Daemon  # noqa: E402
 from domainwatch.dns.batch import resolve_all  # noqa: E402
 from domainwatch.dns.factory import close, resolver_from  # noqa: E402
 from domainwatch.metrics.exposition import Exposition  # noqa: E402
 from domainwatch.metrics.instruments import Metrics  # noqa: E402
+from domainwatch.metrics.selection import LARGE_FLEET_DENY  # noqa: E402
 from domainwatch.runtime import aio, gctune  # noqa: E402
 from domainwatch.store.sqlite import SqliteStore  # noqa: E402
 
 ADDRESS, ZONE, PROVIDERS = "127.0.0.2", "bench.test", 5
+LARGE_FLEET = MetricsConfig(deny=list(LARGE_FLEET_DENY))
 
 
 def public_key() -> str:
@@ -259,6 +264,11 @@ async def daemon_round(count: int, directory: Path) -> dict[str, Any]:
     exposition.render("gzip")
     render_gzip_again = time.perf_counter() - gzip_started
     gzipped = len(gzip.compress(body, 1))
+    # The set docs/metrics.md recommends for large fleets: its first render, and its size.
+    exposition.apply_config(config.model_copy(update={"metrics": LARGE_FLEET}))
+    small_started = time.perf_counter()
+    small, _ = exposition.render()
+    render_small = time.perf_counter() - small_started
     await daemon.shutdown()
     restart = time.perf_counter()
     again = Daemon(config, SqliteStore(store_path), rng=random.Random(1))
@@ -274,18 +284,22 @@ async def daemon_round(count: int, directory: Path) -> dict[str, Any]:
         "render": render,
         "render_again": render_again,
         "render_gzip_again": render_gzip_again,
+        "render_small": render_small,
+        "metrics_bytes_small": len(small),
         "metrics_bytes": len(body),
         "metrics_gzip": gzipped,
         "startup": startup,
     }
 
 
-def daemon_process(count: int, directory: Path, store_path: Path) -> dict[str, float]:
+def daemon_process(count: int, directory: Path, store_path: Path, *, small: bool = False) -> dict[str, float]:
     """`domainwatch run` as its own process on a store from an earlier round: seconds from launch
-    to /readyz 200, a gzipped /metrics scrape, and the process's own peak RSS."""
+    to /readyz 200, a gzipped /metrics scrape, and the process's own peak RSS (`small`: with the
+    metrics set recommended for large fleets)."""
     listen = "127.0.0.1:18427"
     config = directory / "daemon.yaml"
-    config.write_text(config_text(count, store_path, "fast") + f"server: {{listen: '{listen}'}}\n")
+    metrics = f"metrics: {{deny: {json.dumps(list(LARGE_FLEET_DENY))}}}\n" if small else ""
+    config.write_text(config_text(count, store_path, "fast") + f"server: {{listen: '{listen}'}}\n" + metrics)
     code = "import sys; from domainwatch.cli.main import main; sys.exit(main(sys.argv[1:]))"
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -398,6 +412,7 @@ def serving_zone(count: int) -> Iterator[Path]:
 def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
     n = args.domains
     ceiling = statistics.median(dnsperf(directory, n) for _ in range(args.runs))
+    bare = statistics.median(bare_loop(ADDRESS, n, ZONE) for _ in range(args.runs))
     fast = [aio.run(one_shot(n, directory, "fast")) for _ in range(args.runs)]
     slow = (
         []
@@ -407,6 +422,7 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
     identical = all(run[3] == (slow or fast)[0][3] for run in fast + slow)
     rounds = [aio.run(daemon_round(n, directory)) for _ in range(args.runs)]
     processes = [daemon_process(n, directory, Path(r["store"])) for r in rounds]
+    small = daemon_process(n, directory, Path(rounds[0]["store"]), small=True)
     peer = statistics.median(checkdmarc(n) for _ in range(args.runs)) if not args.skip_peer else float("nan")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -422,12 +438,14 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
     )
     print(f"{'':<38} {'domains/s':>10} {'queries/s':>10} {'CPU s/1k':>10}")
     print(f"{'dnsperf ceiling (same query mix)':<38} {'':>10} {ceiling:>10.0f}")
+    print(f"{'bare loop (one socket, no checks)':<38} {bare:>10.0f} {bare * 5:>10.0f}")
     fast_dps, fast_qps = row("domainwatch check (fast transport)", fast)
     slow_dps, _ = row("domainwatch check (dnspython transport)", slow) if slow else (float("nan"), 0.0)
     print(f"{'checkdmarc, 200 domains':<38} {peer:>10.1f}")
     print(f"results identical across transports: {identical}")
     print(
-        f"ratios: fast/dnsperf queries {fast_qps / ceiling:.1%}; fast/checkdmarc domains {fast_dps / peer:.0f}x; "
+        f"ratios: fast/bare loop domains {fast_dps / bare:.0%}; "
+        f"fast/dnsperf queries {fast_qps / ceiling:.1%}; fast/checkdmarc domains {fast_dps / peer:.0f}x; "
         f"fast/dnspython domains {fast_dps / slow_dps:.1f}x"
     )
     keys = [
@@ -442,6 +460,8 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
         "metrics_bytes",
         "metrics_gzip",
         "startup",
+        "render_small",
+        "metrics_bytes_small",
     ]
     med = {k: statistics.median(r[k] for r in rounds) for k in keys}
     med |= {k: statistics.median(p[k] for p in processes) for k in processes[0]}
@@ -461,10 +481,17 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
         f"(peak {med['daemon_peak_rss_mb']:.0f} MB)"
     )
     print(
+        f"with the large-fleet metrics set: /metrics {med['metrics_bytes_small'] / 1e6:.1f} MB, first render "
+        f"{med['render_small'] * 1000:.0f} ms; `domainwatch run` ready {small['ready']:.2f}s, first scrape "
+        f"{small['scrape']:.2f}s, RSS {small['daemon_rss_mb']:.0f} MB (peak {small['daemon_peak_rss_mb']:.0f} MB)"
+    )
+    targets(n, bare, fast_dps, fast_qps, ceiling=ceiling, peer=peer, med=med)
+    print(
         json.dumps(
             {
                 "domains": n,
                 "dnsperf_qps": ceiling,
+                "bare_loop_domains_per_s": bare,
                 "fast_domains_per_s": fast_dps,
                 "fast_qps": fast_qps,
                 "dnspython_domains_per_s": slow_dps,
@@ -472,9 +499,33 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
                 **med,
                 "peak_rss_mb": rss_mb,
                 "identical": identical,
+                "small_process": small,
             }
         )
     )
+
+
+def targets(
+    n: int, bare: float, dps: float, qps: float, *, ceiling: float, peer: float, med: dict[str, Any]
+) -> None:
+    """The table of issue 18: each figure beside its goal (ratios measured in this run)."""
+    rows = [
+        ("`check` as a share of the bare loop", f"{dps / bare:.0%}", ">= 50%"),
+        ("`check` vs checkdmarc, domains/s", f"{dps / peer:.0f}x", ">= 50x"),
+        (f"`check`, {n} domains, domains/s", f"{dps:.0f}", ">= 5,000 (quiet machine)"),
+        ("share of the dnsperf ceiling (queries/s)", f"{qps / ceiling:.1%}", "reported"),
+        (
+            "replica RSS after a round (`run` on the store)",
+            f"{med['daemon_peak_rss_mb']:.0f} MB",
+            "< 400 MB at 100k",
+        ),
+        ("`domainwatch run` ready after launch", f"{med['ready']:.1f} s", "< 10 s at 100k"),
+        ("first `/metrics` scrape after start", f"{med['scrape']:.2f} s", "< 1 s at 100k"),
+        ("steady round, share of a core at 5 min", f"{med['steady_cpu'] / 300:.1%}", "< 10% at 100k"),
+    ]
+    print(f"{'target':<50} {'now':>12}  goal")
+    for label, now, goal in rows:
+        print(f"{label:<50} {now:>12}  {goal}")
 
 
 if __name__ == "__main__":

@@ -38,15 +38,26 @@ class CommonCode(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Remediation:
-    """The exact record to publish."""
+    """The exact record to publish. `records`, when set, is the whole RRset the name must have
+    (an MX fix names every host: "10 mx1.example.net", "20 mx2.example.net"); `value` and
+    `priority` are then its first record."""
 
     name: str
     type: str
     value: str
     priority: int | None = None
+    records: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
-        return {"name": self.name, "type": self.type, "value": self.value, "priority": self.priority}
+        out: dict[str, object] = {
+            "name": self.name,
+            "type": self.type,
+            "value": self.value,
+            "priority": self.priority,
+        }
+        if self.records:
+            out["records"] = list(self.records)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,18 +83,22 @@ def evaluate(expect: MxExpectation, answers: Answers) -> RecordResult:
     if lookup is None or lookup.outcome.is_error:
         return _result(expect, RecordState.ERROR, (), [lookup_error(lookup)] if lookup else [])
     if not lookup.records:
-        findings = [
-            Finding(
-                Code.MX_MISSING,
-                Severity.ERROR,
-                f"no MX record at {expect.name}",
-                expected=expect.expected,
-                remediation=fix,
+        if not expect.hosts:
+            return _result(
+                expect,
+                RecordState.PRESENT,
+                (),
+                [Finding(Code.MX_MISSING, Severity.WARNING, f"no MX record at {expect.name}")],
             )
-            for fix in _fixes(expect)
-        ] or [Finding(Code.MX_MISSING, Severity.WARNING, f"no MX record at {expect.name}")]
-        state = RecordState.MISSING if expect.hosts else RecordState.PRESENT
-        return _result(expect, state, (), findings)
+        message = f"no MX record at {expect.name}"
+        finding = Finding(
+            Code.MX_MISSING,
+            Severity.ERROR,
+            message,
+            expected=expect.expected,
+            remediation=rrset_fix(expect, []),
+        )
+        return _result(expect, RecordState.MISSING, (), [finding])
     published = [parse_mx(r) for r in lookup.records]
     if any(host == "." for _, host in published):
         finding = Finding(
@@ -102,16 +106,38 @@ def evaluate(expect: MxExpectation, answers: Answers) -> RecordResult:
             Severity.ERROR,
             f"{expect.name} publishes a null MX (RFC 7505): it declares it accepts no mail",
             found="0 .",
-            remediation=next(iter(_fixes(expect)), None),
         )
-        return _result(expect, RecordState.WRONG, lookup.records, [finding])
-    findings = _expected_hosts(expect, published) + _target_findings(expect, published, answers)
+        findings = [finding]
+    else:
+        findings = _expected_hosts(expect, published) + _target_findings(expect, published, answers)
+    # Every error carries the same fix: the whole MX set the name must have.
+    fix = rrset_fix(expect, published) if expect.hosts else None
+    findings = [_with(f, fix) if f.severity is Severity.ERROR and fix else f for f in findings]
     return _result(expect, state_of(findings), lookup.records, findings)
+
+
+def rrset_fix(expect: MxExpectation, published: list[tuple[int, str]]) -> Remediation | None:
+    """The MX records to publish: every expected host at its priority, then the other hosts
+    published that can stay (host names, not the null MX or IP literals)."""
+    records = [f"{priority} {host}" for host, priority in expect.hosts]
+    expected = [h for h, _ in expect.hosts]
+    for priority, host in published:
+        usable = 0 <= priority <= 65535 and host not in (".", "") and not _is_ip(host)
+        if usable and not any(same_host(host, h) for h in expected):
+            records.append(f"{priority} {host}")
+    if not records:
+        return None
+    first_host, first_priority = expect.hosts[0] if expect.hosts else (records[0].split()[1], 0)
+    return Remediation(expect.name, "MX", first_host, first_priority, tuple(dict.fromkeys(records)))
+
+
+def _with(finding: Finding, fix: Remediation) -> Finding:
+    return Finding(finding.code, finding.severity, finding.message, finding.expected, finding.found, fix)
 
 
 def _expected_hosts(expect: MxExpectation, published: list[tuple[int, str]]) -> list[Finding]:
     out: list[Finding] = []
-    for (host, priority), fix in zip(expect.hosts, _fixes(expect), strict=True):
+    for host, priority in expect.hosts:
         matches = [p for p, h in published if same_host(h, host)]
         if not matches:
             out.append(
@@ -120,7 +146,6 @@ def _expected_hosts(expect: MxExpectation, published: list[tuple[int, str]]) -> 
                     Severity.ERROR,
                     f"{host} is not among the MX hosts of {expect.name}",
                     expected=f"{priority} {host}",
-                    remediation=fix,
                 )
             )
         elif priority not in matches:
@@ -131,7 +156,6 @@ def _expected_hosts(expect: MxExpectation, published: list[tuple[int, str]]) -> 
                     f"{host} has priority {matches[0]}, expected {priority}",
                     expected=str(priority),
                     found=str(matches[0]),
-                    remediation=fix,
                 )
             )
     return out
@@ -183,10 +207,6 @@ def _target_findings(
 def _downgraded(finding: Finding) -> Finding:
     """A target's address lookup failing leaves the MX record itself conclusive: warn only."""
     return Finding(finding.code, Severity.WARNING, finding.message)
-
-
-def _fixes(expect: MxExpectation) -> list[Remediation]:
-    return [Remediation(expect.name, "MX", host, priority) for host, priority in expect.hosts]
 
 
 def _is_ip(host: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import functools
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from domainwatch.checks.base import (
     Section,
     lookup_error,
 )
+from domainwatch.checks.spf_fix import Wanted, first_reached, provider_samples, verified
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.fields import SECTION_CONFIG, Text
 from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Remediation, Severity
@@ -130,12 +132,14 @@ def network_term(net: IPNetwork) -> str:
     return f"ip{net.version}:{net.network_address if single else net}"
 
 
-def probes(expect: SpfExpectation) -> list[str | None]:
-    """The evaluations to run: the probe (None), then the ends of each authorized network."""
+def probes(expect: SpfExpectation, answers: Answers | None = None) -> list[str | None]:
+    """The evaluations to run: the probe (None), the ends of each authorized network, and an
+    address of each provider's include (its mail must pass: an earlier term of the record may
+    match it first, as `-ip4:...` or `-include:...` before the include)."""
     addresses: list[str | None] = [None]
     for net in expect.networks:
         addresses += sorted({str(net.network_address), str(net[-1])})
-    return addresses
+    return addresses + list(provider_samples(expect.includes, answers or {}))
 
 
 def select(lookup: Lookup) -> list[str]:
@@ -148,11 +152,31 @@ def queries(expect: SpfExpectation, answers: Answers) -> set[Query]:
     if root not in answers:
         return {root}
     needed = set()
-    for ip in probes(expect):
+    for ip in probes(expect, answers):
         outcome = evaluate_offline(answers, ip, expect.name)
         if isinstance(outcome, Query):
             needed.add(outcome)
+    if needed:
+        return needed
+    # The published record is evaluated: if it needs a fix, the fix is verified too, which may
+    # need answers of its own (a provider's include the record does not have yet).
+    if evaluate(expect, answers).state in (RecordState.WRONG, RecordState.MISSING):
+        _, query = verified(select(answers[root]), _wanted(expect, answers), answers)
+        if query is not None:
+            needed.add(query)
     return needed
+
+
+def _wanted(expect: SpfExpectation, answers: Answers) -> Wanted:
+    networks = tuple(network_term(n) for n in expect.networks)
+    samples = tuple(ip for ip in probes(expect, answers) if ip is not None)
+    return Wanted(expect.name, expect.includes, networks, samples, expect.all_qualifier)
+
+
+def fix_for(expect: SpfExpectation, found: Sequence[str], answers: Answers) -> Remediation | None:
+    """The one verified record that resolves every error on this name (spf_fix.py), or None."""
+    text, _ = verified(found, _wanted(expect, answers), answers)
+    return Remediation(expect.name, "TXT", text) if text is not None else None
 
 
 def evaluate(expect: SpfExpectation, answers: Answers) -> RecordResult:
@@ -160,45 +184,46 @@ def evaluate(expect: SpfExpectation, answers: Answers) -> RecordResult:
     if lookup is None or lookup.outcome.is_error:
         return _result(expect, RecordState.ERROR, (), [lookup_error(lookup)] if lookup else [])
     found = tuple(select(lookup))
-    fix = Remediation(expect.name, "TXT", expect.expected_record())
     if not found:
+        fix = fix_for(expect, found, answers) if expect.includes or expect.networks else None
         finding = Finding(
             Code.SPF_MISSING,
             Severity.ERROR,
             f"no SPF record at {expect.name}",
-            expected=fix.value,
+            expected=fix.value if fix else None,
             remediation=fix,
         )
         return _result(expect, RecordState.MISSING, (), [finding, *_split_notice(fix)])
     if len(found) > 1:
+        fix = fix_for(expect, found, answers)
         finding = Finding(
             Code.SPF_MULTIPLE,
             Severity.ERROR,
             f"{len(found)} SPF records at {expect.name}: receivers return permerror; publish exactly one",
-            expected=fix.value,
+            expected=fix.value if fix else None,
             remediation=fix,
         )
-        return _result(expect, RecordState.WRONG, found, [finding])
+        return _result(expect, RecordState.WRONG, found, [finding, *_split_notice(fix)])
     record = parse(found[0])
     if record.errors:
-        # Receivers treat the whole record as permerror: publish the expected one instead.
-        remedy = fix if expect.includes or expect.networks else None
+        # Receivers treat the whole record as permerror: the fix keeps its usable terms.
+        fix = fix_for(expect, found, answers)
         findings = [
             Finding(
                 Code.SPF_SYNTAX,
                 Severity.ERROR,
                 f"SPF syntax error at {e}",
                 found=record.text,
-                remediation=remedy,
+                remediation=fix,
             )
             for e in record.errors
         ]
-        return _result(expect, RecordState.WRONG, found, findings)
+        return _result(expect, RecordState.WRONG, found, [*findings, *_split_notice(fix)])
     return _evaluate_record(expect, record, answers)
 
 
 def _evaluate_record(expect: SpfExpectation, record: SpfRecord, answers: Answers) -> RecordResult:
-    runs = {ip: evaluate_offline(answers, ip, expect.name) for ip in probes(expect)}
+    runs = {ip: evaluate_offline(answers, ip, expect.name) for ip in probes(expect, answers)}
     if any(isinstance(run, Query) for run in runs.values()):  # the runner stopped early: not a verdict
         unresolved = next(run for run in runs.values() if isinstance(run, Query))
         return _result(
@@ -211,7 +236,10 @@ def _evaluate_record(expect: SpfExpectation, record: SpfRecord, answers: Answers
     assert isinstance(probe, Evaluation)
     findings = [*_probe_findings(probe), *_policy_findings(record, probe)]
     missing = _unauthorized(
-        expect, probe, {ip: r for ip, r in runs.items() if ip and isinstance(r, Evaluation)}
+        expect,
+        probe,
+        {ip: r for ip, r in runs.items() if ip and isinstance(r, Evaluation)},
+        provider_samples(expect.includes, answers),
     )
     undecided = probe.result is Result.TEMPERROR or any(
         isinstance(r, Evaluation) and r.result is Result.TEMPERROR for r in runs.values()
@@ -226,7 +254,10 @@ def _evaluate_record(expect: SpfExpectation, record: SpfRecord, answers: Answers
             )
         )
         return _result(expect, RecordState.ERROR, (record.text,), findings, probe)
-    fix = Remediation(expect.name, "TXT", repaired(record, [t for t, _ in missing], expect.all_qualifier))
+    wrong = missing or any(f.severity is Severity.ERROR for f in findings)
+    fix = fix_for(expect, [record.text], answers) if wrong else None
+    # Every error finding carries the same fix: one record that resolves them all.
+    findings = [_with_fix(f, fix) if f.severity is Severity.ERROR and fix else f for f in findings]
     for term, why in missing:
         findings.append(
             Finding(
@@ -238,21 +269,26 @@ def _evaluate_record(expect: SpfExpectation, record: SpfRecord, answers: Answers
                 remediation=fix,
             )
         )
-    if missing:
-        findings += _split_notice(fix)
-    findings = [_with_fix(f, fix) if f.code is Code.SPF_PASS_ALL else f for f in findings]
+    findings += _split_notice(fix)
     return _result(expect, state_of(findings), (record.text,), findings, probe)
 
 
 def _unauthorized(
-    expect: SpfExpectation, probe: Evaluation, runs: dict[str | None, Evaluation]
+    expect: SpfExpectation, probe: Evaluation, runs: dict[str | None, Evaluation], samples: Sequence[str]
 ) -> list[tuple[str, str]]:
-    passing = {r.value for r in probe.reached if r.kind == "include" and r.passing}
+    passing = {r.value for r in first_reached(probe) if r.passing}
     missing = [
         (f"include:{d}", "it is not reached with a pass qualifier")
         for d in expect.includes
         if d.lower() not in passing
     ]
+    shadowed = [
+        f"check_host({ip}) = {runs[ip].result.value}" for ip in samples if runs[ip].result is not Result.PASS
+    ]
+    if shadowed and not missing:
+        # Reached with pass, but an earlier term matches the provider's mail first.
+        why = "an earlier term matches its mail first: " + "; ".join(shadowed)
+        missing.append((f"include:{expect.includes[0]}", why))
     for net in expect.networks:
         failed = [
             f"check_host({ip}) = {r.result.value}"
@@ -334,8 +370,8 @@ def _policy_findings(record: SpfRecord, probe: Evaluation) -> list[Finding]:
     return out
 
 
-def _split_notice(fix: Remediation) -> list[Finding]:
-    if len(fix.value.encode()) <= MAX_STRING_OCTETS:
+def _split_notice(fix: Remediation | None) -> list[Finding]:
+    if fix is None or len(fix.value.encode()) <= MAX_STRING_OCTETS:
         return []
     return [
         Finding(
@@ -346,16 +382,6 @@ def _split_notice(fix: Remediation) -> list[Finding]:
             remediation=fix,
         )
     ]
-
-
-def repaired(record: SpfRecord, terms: list[str], all_qualifier: str = "~") -> str:
-    """The record with `terms` inserted before its all mechanism (or at the end), and a "+all"
-    replaced by `all_qualifier`: the smallest change that fixes it."""
-    words = record.text.split()
-    position = next((i for i, w in enumerate(words) if w.lower().lstrip("+-~?") == "all"), len(words))
-    if position < len(words) and words[position].lower() in ("all", "+all"):
-        words[position] = f"{all_qualifier}all"
-    return " ".join(words[:position] + terms + words[position:])
 
 
 def _result(

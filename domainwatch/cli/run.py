@@ -47,6 +47,8 @@ async def run_daemon(config: Config, config_path: str | None, *, resolver: Resol
     daemon.on_events.append(lambda _: worker.wake())
     daemon.on_config.append(worker.apply_config)
     exposition = Exposition(metrics.registry, daemon, worker)
+    exposition.apply_config(config)
+    daemon.on_config.append(exposition.apply_config)
     daemon.listeners.append(exposition)
     gctune.settle()
     server = config.server

@@ -138,6 +138,17 @@ class ProbesConfig(_Model):
         return frozenset(self.default)
 
 
+MetricGlob = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[a-zA-Z0-9_:*?\[\]!-]+$")]
+
+
+class MetricsConfig(_Model):
+    """Which families /metrics exports (docs/metrics.md: series per domain, and the set
+    recommended for fleets over 10,000 domains)."""
+
+    allow: list[MetricGlob] = []  # family name globs; none: every family
+    deny: list[MetricGlob] = []  # applied after `allow`
+
+
 class StorageConfig(_Model):
     path: str = "./domainwatch.db"
     retention: Duration = timedelta(days=30)
@@ -152,6 +163,7 @@ class Config(_Model):
     server: ServerConfig = ServerConfig()
     sharding: ShardingConfig = ShardingConfig()
     probes: ProbesConfig = ProbesConfig()
+    metrics: MetricsConfig = MetricsConfig()
     webhooks: list[WebhookConfig] = []
     # Multiplies every webhook retry delay (tests and the demo shorten the 24-hour schedule).
     webhook_retry_scale: float = Field(1.0, gt=0, le=1000)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -90,6 +91,7 @@ class Daemon(Membership):
         self.on_config: list[Callable[[Config], None]] = []
         self.listeners: list[FleetListener] = []
         self._requeue: set[str] = set()
+        self._tally: Counter[tuple[str, str, str]] | None = None
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.config = config
@@ -259,7 +261,12 @@ class Daemon(Membership):
         for event in events:
             if event.kind == "domain" and self.metrics is not None:
                 self.metrics.observe_domain_change(event.status)
-            log.info(
+            if self._tally is not None:  # a config applied to the whole fleet: counted, not listed
+                self._tally[(event.kind, event.previous, event.status)] += 1
+                continue
+            # A domain's own changes at info; its records' and capabilities' (up to a dozen
+            # each time) at debug: every one is in the store, the history and the webhooks.
+            (log.info if event.kind in ("domain", "lifecycle") else log.debug)(
                 "status_changed",
                 domain=event.domain,
                 kind=event.kind,

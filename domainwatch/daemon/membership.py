@@ -11,6 +11,7 @@ Idempotency-Key, the answer a retry gets.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -67,6 +68,7 @@ class Membership:
     shared: SharedLookups
     prober: Prober
     _prober_settings: tuple[Any, ...] | None = None  # what `prober` was made for
+    _tally: Counter[tuple[str, str, str]] | None  # while a config is applied: changes by kind
     plans: dict[str, DomainPlan]
     tracks: dict[str, DomainTrack]
     facts: dict[str, DomainFacts]
@@ -139,9 +141,13 @@ class Membership:
         for name in gone:
             self._forget(name)
         returning = self.store.load(include_removed=True) if set(self.plans) - set(self.tracks) else {}
-        for name, domain_plan in self.plans.items():
-            self._adopt(name, domain_plan, old_plans.get(name), returning.get(name), now)
-        self.writes.flush()
+        self._tally = Counter()
+        try:
+            for name, domain_plan in self.plans.items():
+                self._adopt(name, domain_plan, old_plans.get(name), returning.get(name), now)
+            self.writes.flush()
+        finally:
+            self._log_tally()
         self.store.purge_removed(now - config.storage.retention)
         self.store.purge_history(now - config.storage.history_retention)
         for listener in self.on_config:
@@ -159,6 +165,13 @@ class Membership:
         self._prober_settings = settings
         recheck = config.defaults.recheck_interval.total_seconds()
         self.prober = Prober(self.resolver, config.probes, lambda: self.clock().timestamp(), recheck)
+
+    def _log_tally(self) -> None:
+        """The changes a config brought to the whole fleet, as counts: a new fleet's first start
+        is `not_started -> pending` for every record of every domain."""
+        tally, self._tally = self._tally, None
+        for (kind, previous, status), count in sorted((tally or {}).items()):
+            log.info("status_changes", kind=kind, previous=previous, status=status, count=count)
 
     def _wanted(self, config: Config) -> dict[str, tuple[DomainConfig, Source]]:
         """This shard's domains: the config's, then the API's (whose names the config lacks)."""

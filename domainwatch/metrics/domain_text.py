@@ -17,6 +17,7 @@ from prometheus_client.utils import floatToGoString
 
 from domainwatch.checks.base import FactMetric
 from domainwatch.checks.registry import KINDS
+from domainwatch.metrics.selection import Selection
 from domainwatch.state.domain import DomainTrack, is_stale, window_deadline
 from domainwatch.state.facts import SEVERITIES, DomainFacts
 from domainwatch.state.fleet import FleetView, Shape
@@ -166,6 +167,7 @@ FAMILIES: tuple[Family, ...] = (
 )
 _HEADERS = tuple(f"# HELP {f.name} {f.help}\n# TYPE {f.name} gauge\n".encode() for f in FAMILIES)
 _TIMELY = tuple(f.timely for f in FAMILIES)
+_ALL = tuple(True for _ in FAMILIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,11 +186,20 @@ class DomainText:
     """
 
     def __init__(self) -> None:
+        self._on = tuple(True for _ in FAMILIES)  # the families exported (metrics.allow, .deny)
+        self._headers = _HEADERS
         self._entries: dict[str, _Entry] = {}
         self._position: dict[str, int] = {}
         self._chunks: list[list[bytes]] = [[] for _ in FAMILIES]
         self._dirty: set[str] = set()
         self._stale = True  # nothing rendered yet
+
+    def select(self, selection: Selection) -> None:
+        """Export only the families the selection allows (each domain is formatted again)."""
+        self._on = tuple(selection.exports(f.name) for f in FAMILIES)
+        self._headers = tuple(h if on else b"" for h, on in zip(_HEADERS, self._on, strict=True))
+        self._entries = {}
+        self._stale = True
 
     def domains_changed(self, names: Iterable[str]) -> None:
         self._dirty.update(names)
@@ -206,9 +217,10 @@ class DomainText:
             for name in dirty:
                 self._refresh(name, fleet)
         out = []
-        for header, family in zip(_HEADERS, self._chunks, strict=True):
-            out.append(header)
-            out.extend(family)
+        for header, on, family in zip(self._headers, self._on, self._chunks, strict=True):
+            if on:
+                out.append(header)
+                out.extend(family)
         return out
 
     def _refresh(self, name: str, fleet: FleetView) -> None:
@@ -243,7 +255,7 @@ class DomainText:
         if entry is not None and entry.track is track and entry.shape is shape and entry.facts is facts:
             return entry
         before = entry.lines if entry is not None and _same_shown(entry, track, shape, facts) else None
-        return _Entry(track, shape, facts, domain_lines(name, track, shape, facts, before))
+        return _Entry(track, shape, facts, domain_lines(name, track, shape, facts, before, on=self._on))
 
 
 def _same_shown(entry: _Entry, track: DomainTrack, shape: Shape, facts: DomainFacts | None) -> bool:
@@ -267,13 +279,20 @@ def domain_lines(
     shape: Shape,
     facts: DomainFacts | None,
     before: tuple[bytes, ...] | None = None,
+    *,
+    on: tuple[bool, ...] | None = None,
 ) -> tuple[bytes, ...]:
-    """One domain's samples, one chunk per entry of FAMILIES (pure). `before`: the chunks of a
-    state that shows the same statuses, since and facts; its non-timely chunks are reused."""
+    """One domain's samples, one chunk per entry of FAMILIES (pure; empty for a family not
+    exported, `on`). `before`: the chunks of a state that shows the same statuses, since and
+    facts; its non-timely chunks are reused."""
     domain = _Domain(f'domain="{escape(name)}"', track, shape, facts)
+    on = on or _ALL
     if before is None:
-        return tuple(family.samples(domain).encode() for family in FAMILIES)
+        return tuple(
+            family.samples(domain).encode() if shown else b""
+            for family, shown in zip(FAMILIES, on, strict=True)
+        )
     return tuple(
-        family.samples(domain).encode() if timely else kept
-        for family, timely, kept in zip(FAMILIES, _TIMELY, before, strict=True)
+        (family.samples(domain).encode() if timely else kept) if shown else b""
+        for family, timely, kept, shown in zip(FAMILIES, _TIMELY, before, on, strict=True)
     )

@@ -19,7 +19,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
+from domainwatch.config.schema import Config
 from domainwatch.metrics.domain_text import DomainText
+from domainwatch.metrics.selection import Selection
 from domainwatch.state.fleet import FleetView
 from domainwatch.state.rules import Status
 
@@ -49,6 +51,7 @@ class Exposition:
         self, registry: CollectorRegistry, fleet: FleetView, deliveries: DeliveryStats | None = None
     ) -> None:
         self.registry, self.fleet = registry, fleet
+        self.selection = Selection()
         self.domain_text = DomainText()
         registry.register(FleetCollector(fleet))
         if deliveries is not None:
@@ -60,12 +63,30 @@ class Exposition:
     def fleet_changed(self) -> None:
         self.domain_text.fleet_changed()
 
+    def apply_config(self, config: Config) -> None:
+        """Export the families `metrics.allow` and `metrics.deny` select (a daemon on_config hook)."""
+        selection = Selection.of(config.metrics.allow, config.metrics.deny)
+        if selection != self.selection:
+            self.selection = selection
+            self.domain_text.select(selection)
+
     def render(self, accept_encoding: str = "") -> tuple[bytes, dict[str, str]]:
         """The exposition, gzipped when the scraper accepts it."""
-        parts = [generate_latest(self.registry), *self.domain_text.render(self.fleet)]
+        parts = [generate_latest(_Selected(self.registry, self.selection))]
+        parts += self.domain_text.render(self.fleet)
         if "gzip" in accept_encoding:
             return gzipped(parts), {"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"}
         return b"".join(parts), {"Content-Type": CONTENT_TYPE}
+
+
+class _Selected:
+    """The registry's families that the selection exports (what generate_latest reads)."""
+
+    def __init__(self, registry: CollectorRegistry, selection: Selection) -> None:
+        self.registry, self.selection = registry, selection
+
+    def collect(self) -> Iterator[Metric]:
+        return (family for family in self.registry.collect() if self.selection.exports(family.name))
 
 
 def gzipped(parts: list[bytes]) -> bytes:

@@ -68,6 +68,10 @@ def _finding_lines(finding: Finding) -> list[str]:
     if fix is not None and fix.type == "HTTPS":
         out.append(f"              serve at https://{safe_text(fix.name)}:")
         out += [f"                {safe_text(line)}" for line in fix.value.splitlines()]
+    elif fix is not None and fix.records:
+        out += [
+            f"              publish: {safe_text(fix.name)} {fix.type} {safe_text(r)}" for r in fix.records
+        ]
     elif fix is not None:
         priority = f" {fix.priority}" if fix.priority is not None else ""
         value = f'"{safe_text(fix.value)}"' if fix.type == "TXT" else safe_text(fix.value)
@@ -90,6 +94,8 @@ def zone_line(fix: Mapping[str, Any]) -> str:
             '"' + c.decode("utf-8", "backslashreplace").replace("\\", "\\\\").replace('"', '\\"') + '"'
             for c in chunks
         )
+    elif rtype == "MX" and fix.get("records"):
+        return "\n".join(f"{name}. 3600 IN MX {record}." for record in fix["records"])
     elif rtype == "MX":
         data = f"{fix.get('priority') or 0} {value}."
     else:

@@ -7,7 +7,7 @@ import ipaddress
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
-from domainwatch.dns.resolver import Lookup, Query
+from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.spf.evaluator import Evaluator, NeedAnswer
 from domainwatch.spf.types import Evaluation
 
@@ -67,3 +67,35 @@ def _still_valid(memo: _Run, answers: Mapping[Query, Lookup]) -> bool:
     if isinstance(outcome, Query) and outcome in answers:
         return False  # the answer it was waiting for has come
     return all(answers.get(query) is answer for query, answer in read)
+
+
+_texts: OrderedDict[tuple[str, str | None, str], _Run] = OrderedDict()
+
+
+def evaluate_text(
+    answers: Mapping[Query, Lookup], ip: str | None, domain: str, text: str
+) -> Evaluation | Query:
+    """evaluate_offline as if `domain` published `text` as its only TXT record: how receivers
+    would read a suggested record, over the answers gathered for the one published."""
+    key = (domain, ip, text)
+    memo = _texts.get(key)
+    if memo is not None and _still_valid(memo, answers):
+        return memo[1]
+    own = Query.of(domain, "TXT")
+    published = Lookup(own, Outcome.ANSWER, (text,))
+    read: list[tuple[Query, Lookup]] = []
+    fetch = answered_from(answers, read)
+
+    def lookup(query: Query) -> Lookup:
+        return published if query == own else fetch(query)
+
+    address = ipaddress.ip_address(ip) if ip else None
+    outcome: Evaluation | Query
+    try:
+        outcome = Evaluator(lookup, address, f"postmaster@{domain}", domain).run(domain)
+    except NeedAnswer as need:
+        outcome = need.query
+    if len(_texts) >= MEMO_SIZE:
+        _texts.popitem(last=False)
+    _texts[key] = (tuple(read), outcome)
+    return outcome

@@ -117,7 +117,7 @@ async def test_table_output_shows_state_expected_found_and_fix(
     assert "spf              TXT   wrong    send.updates.example.com" in result.out
     assert "expected: v=spf1 include:amazonses.com ~all" in result.out
     assert (
-        'publish: send.updates.example.com TXT "v=spf1 include:mailgun.org include:amazonses.com -all"'
+        'publish: send.updates.example.com TXT "v=spf1 include:amazonses.com include:mailgun.org -all"'
         in result.out
     )
 

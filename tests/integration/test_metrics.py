@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 from domainwatch.config.loader import parse
+from domainwatch.config.schema import MetricsConfig
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.dns.resolver import Query
 from domainwatch.metrics.domain_text import FAMILIES as TEXT_FAMILIES
@@ -312,3 +313,25 @@ async def test_the_daemon_tells_the_exposition_of_every_change(tmp_path: Path) -
     daemon.apply_config(config)
     assert served() == fresh()
     await daemon.shutdown()
+
+
+async def test_metrics_allow_and_deny_select_families_and_a_reload_changes_them(
+    tmp_path: Path, aiohttp_client: MakeClient
+) -> None:
+    """metrics.deny drops per-domain and process-level families alike, at once on a reload."""
+    daemon, exposition = await make_daemon(tmp_path)
+    daemon.on_config.append(exposition.apply_config)
+    client = await aiohttp_client(create_app(daemon, exposition))
+    before = await (await client.get("/metrics")).text()
+    assert "domainwatch_record_status{" in before
+    assert "domainwatch_checks_total{" in before
+    config = daemon.config.model_copy(
+        update={"metrics": MetricsConfig(deny=["domainwatch_record_status", "domainwatch_checks"])}
+    )
+    daemon.apply_config(config)
+    after = await (await client.get("/metrics")).text()
+    assert "domainwatch_record_status" not in after
+    assert "domainwatch_checks_total" not in after
+    assert 'domainwatch_domain_status{domain="good.example.com",status="verified"} 1.0' in after
+    daemon.apply_config(config.model_copy(update={"metrics": MetricsConfig()}))
+    assert "domainwatch_record_status{" in await (await client.get("/metrics")).text()

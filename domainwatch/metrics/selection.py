@@ -1,0 +1,41 @@
+"""Which metric families are exported: `metrics.allow` and `metrics.deny`, family name globs
+as kube-state-metrics' --metric-allowlist and --metric-denylist (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    allow: tuple[str, ...] = ()  # none: every family
+    deny: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, allow: Sequence[str], deny: Sequence[str]) -> Selection:
+        return cls(tuple(allow), tuple(deny))
+
+    def exports(self, family: str) -> bool:
+        """A family is exported when it is allowed (every one, with no allow list) and not
+        denied. A counter is matched by its name with and without `_total`."""
+        names = (family, f"{family}_total") if not family.endswith("_total") else (family,)
+        if self.allow and not any(fnmatchcase(n, p) for n in names for p in self.allow):
+            return False
+        return not any(fnmatchcase(n, p) for n in names for p in self.deny)
+
+
+# The set docs/metrics.md recommends for fleets over 10,000 domains: each domain's status,
+# deadline, staleness, status age and findings (what the Overview dashboard and the domain-level
+# alerts read), without the per-record and per-fact families: about half the series.
+LARGE_FLEET_DENY = (
+    "domainwatch_capability_status",
+    "domainwatch_record_status",
+    "domainwatch_domain_last_check_timestamp_seconds",
+    "domainwatch_spf_dns_lookups",
+    "domainwatch_dkim_key_bits",
+    "domainwatch_dmarc_policy",
+    "domainwatch_tls_*",
+    "domainwatch_mta_sts_*",
+)
