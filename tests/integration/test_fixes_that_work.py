@@ -8,8 +8,8 @@ record that is wrong or missing while its provider's own records are sound alway
 from __future__ import annotations
 
 import asyncio
-import os
 import ipaddress
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -34,7 +34,12 @@ from tests.keys import ed25519_key, rsa_key
 DOMAIN = "shop.fix.test"
 RP = f"send.{DOMAIN}"
 PROVIDER, OTHER = "provider.fix.test", "other.fix.test"
-SETTINGS = settings(max_examples=int(os.environ.get("FIX_EXAMPLES", "60")), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+SETTINGS = settings(
+    max_examples=int(os.environ.get("FIX_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
 
 
 def provider_zone(server: DnsTestServer) -> None:
@@ -101,13 +106,40 @@ def round_trip(server: DnsTestServer, expect: Expectation, *, must_offer: bool =
 
 # -- SPF --------------------------------------------------------------------------------------
 SPF_TERMS = [
-    f"include:{PROVIDER}", f"-include:{PROVIDER}", f"~include:{PROVIDER}", f"include:{OTHER}",
-    "include:void.fix.test", "include:double.fix.test", "include:bad.fix.test", "include:loop.fix.test",
-    f"include:{RP}", "ip4:198.51.100.0/25", "-ip4:198.51.100.128/25", "-ip4:198.51.100.0/24", "ip4:192.0.2.1",
-    "ip6:2001:db8::/32", "a:void.fix.test", "a:other-void.fix.test", "mx:many.fix.test", "exists:void.fix.test",
-    "a", "mx", "ptr", "redirect=void.fix.test", f"redirect={OTHER}", "+all", "-all", "~all", "?all", "all",
-    "ip4:300.1.1.1", "include:", "bogus", "include:%{d}.macro.fix.test", "-include:%{i}.x.fix.test",
-]  # fmt: skip
+    f"include:{PROVIDER}",
+    f"-include:{PROVIDER}",
+    f"~include:{PROVIDER}",
+    f"include:{OTHER}",
+    "include:void.fix.test",
+    "include:double.fix.test",
+    "include:bad.fix.test",
+    "include:loop.fix.test",
+    f"include:{RP}",
+    "ip4:198.51.100.0/25",
+    "-ip4:198.51.100.128/25",
+    "-ip4:198.51.100.0/24",
+    "ip4:192.0.2.1",
+    "ip6:2001:db8::/32",
+    "a:void.fix.test",
+    "a:other-void.fix.test",
+    "mx:many.fix.test",
+    "exists:void.fix.test",
+    "a",
+    "mx",
+    "ptr",
+    "redirect=void.fix.test",
+    f"redirect={OTHER}",
+    "+all",
+    "-all",
+    "~all",
+    "?all",
+    "all",
+    "ip4:300.1.1.1",
+    "include:",
+    "bogus",
+    "include:%{d}.macro.fix.test",
+    "-include:%{i}.x.fix.test",
+]
 spf_records = st.lists(st.sampled_from(SPF_TERMS), max_size=8).map(lambda t: " ".join(["v=spf1", *t]))
 SPF_EXPECTATIONS = [
     SpfExpectation("spf", RP, True, (PROVIDER,)),
@@ -149,11 +181,19 @@ def test_the_reported_spf_cases(dns: DnsTestServer, records: list[str]) -> None:
 # -- DKIM, DMARC, MX, tracking, TLS-RPT -------------------------------------------------------
 KEY = rsa_key(2048)
 DKIM_RECORDS = [
-    f"v=DKIM1; k=rsa; p={KEY}", f"v=DKIM2; k=rsa; p={KEY}", f"v=DKIM1; k=dsa; p={KEY}",
-    f"v=DKIM1; p={KEY}; p={KEY}", f"v=DKIM1; k=rsa; p={KEY[:200]}", f"v=DKIM1; k=rsa; p={rsa_key(1024)}",
-    f"v=DKIM1; k=ed25519; p={ed25519_key()}", "v=DKIM1; k=rsa; p=", f'"v=DKIM1; k=rsa; p={KEY}"',
-    f"v=DKIM1; h=sha1; k=rsa; p={KEY}", f"v=DKIM1; s=tls; p={KEY}", "garbage",
-]  # fmt: skip
+    f"v=DKIM1; k=rsa; p={KEY}",
+    f"v=DKIM2; k=rsa; p={KEY}",
+    f"v=DKIM1; k=dsa; p={KEY}",
+    f"v=DKIM1; p={KEY}; p={KEY}",
+    f"v=DKIM1; k=rsa; p={KEY[:200]}",
+    f"v=DKIM1; k=rsa; p={rsa_key(1024)}",
+    f"v=DKIM1; k=ed25519; p={ed25519_key()}",
+    "v=DKIM1; k=rsa; p=",
+    "v=DKIM1; k=rsa; p={KEY}",
+    f"v=DKIM1; h=sha1; k=rsa; p={KEY}",
+    f"v=DKIM1; s=tls; p={KEY}",
+    "garbage",
+]
 
 
 @SETTINGS
@@ -166,10 +206,29 @@ def test_dkim_fixes_work_when_the_key_is_known(dns: DnsTestServer, records: list
 
 
 DMARC_TAGS = [
-    "p=none", "p=quarantine", "p=reject", "p=NONE", "p=sometimes", "sp=nothing", "adkim=x", "aspf=relaxed",
-    "pct=50", "pct=200", "rua=mailto:d@shop.fix.test", "rua=ftp://x", "ruf=mailto:f@shop.fix.test", "fo=9",
-    "t=y", "t=n", "np=reject", "psd=n", "rf=afrf", "ri=86400", "v=DMARC1", "bogus",
-]  # fmt: skip
+    "p=none",
+    "p=quarantine",
+    "p=reject",
+    "p=NONE",
+    "p=sometimes",
+    "sp=nothing",
+    "adkim=x",
+    "aspf=relaxed",
+    "pct=50",
+    "pct=200",
+    "rua=mailto:d@shop.fix.test",
+    "rua=ftp://x",
+    "ruf=mailto:f@shop.fix.test",
+    "fo=9",
+    "t=y",
+    "t=n",
+    "np=reject",
+    "psd=n",
+    "rf=afrf",
+    "ri=86400",
+    "v=DMARC1",
+    "bogus",
+]
 dmarc_records = st.lists(st.sampled_from(DMARC_TAGS), max_size=6).map(lambda t: "; ".join(["v=DMARC1", *t]))
 
 
