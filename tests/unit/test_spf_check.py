@@ -88,9 +88,8 @@ async def test_error_inside_include_tree_is_error_when_it_decides() -> None:
 async def test_missing_include_is_wrong_with_minimal_fix() -> None:
     """A record without the provider is wrong; the fix puts the include first (where no other
     term can match the provider's mail before it) and keeps the rest, and the user's -all."""
-    data = zone("v=spf1 include:_spf.google.com -all")
-    data[("_spf.google.com", "TXT")] = ["v=spf1 ip4:192.0.2.0/24 -all"]
-    result = await run_check(SES, data)
+    google = {("_spf.google.com", "TXT"): ["v=spf1 ip4:192.0.2.0/24 -all"]}
+    result = await run_check(SES, {**zone("v=spf1 include:_spf.google.com -all"), **google})
     assert RecordState.WRONG == result.state
     finding = next(f for f in result.findings if f.code is SpfCode.SPF_NOT_AUTHORIZED)
     assert finding.remediation is not None
