@@ -69,6 +69,18 @@ class FactMetric:
 
 
 @dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """What a kind's diagnosis of a missing or wrong record still needs asked, and what it
+    found with the answers it has (checks/mistakes.py)."""
+
+    queries: frozenset[Query] = frozenset()
+    findings: tuple[Finding, ...] = ()
+
+    def __add__(self, other: Diagnosis) -> Diagnosis:
+        return Diagnosis(self.queries | other.queries, self.findings + other.findings)
+
+
+@dataclass(frozen=True, slots=True)
 class RecordKind:
     """One record kind, as the registry lists it."""
 
@@ -97,6 +109,9 @@ class RecordKind:
     probes: bool = False
     # What `domainwatch inspect NAME --tls` adds, given the MX hosts the domain publishes.
     inspect_tls: Callable[[str, Sequence[str]], list[Expectation]] | None = None
+    # Where a missing or wrong record was probably put by mistake (checks/mistakes.py); run by
+    # the runner only for such records, with one more round of (a few) queries.
+    diagnose: Callable[[Any, Answers, RecordResult], Diagnosis] | None = None
 
 
 def lookup_error(lookup: Lookup) -> Finding:

@@ -9,8 +9,10 @@ from typing import Annotated
 from pydantic import Field, Strict, model_validator
 from pydantic.dataclasses import dataclass as schema
 
+from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
+    Diagnosis,
     Expectation,
     FactMetric,
     PlannedDomain,
@@ -160,6 +162,53 @@ def _result(
     )
 
 
+def diagnose(expect: DkimExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
+    """Not verifying? A quoted, padded or cut key, a CNAME in the way, or the key at the name
+    with the zone appended again, at the parent domain, or without the underscore."""
+    lookup = answers.get(Query.of(expect.name, "TXT"))
+    values = lookup.records if lookup is not None and lookup.records else ()
+    found = mistakes.quoted(values, _looks_like_key) + mistakes.whitespace(values, _looks_like_key)
+    for value in values:
+        found += mistakes.truncated_key(tag_value(value, "p"))
+    if not expect.cname:
+        found += mistakes.cname_conflict(expect.name, "TXT", answers)
+    if result.state is not RecordState.MISSING:
+        return found
+    rdtype = "CNAME" if expect.cname else "TXT"
+    looks = _has_cname if expect.cname else _has_key
+    found += mistakes.doubled_name(expect.name, rdtype, answers, looks)
+    domain = expect.name.split("._domainkey.", 1)[1]
+    parent = domain.partition(".")[2]
+    if parent.count("."):
+        elsewhere = f"{expect.selector}._domainkey.{parent}"
+        why = f"the parent domain {parent}, not {domain}"
+        found += mistakes.wrong_name(expect.name, elsewhere, rdtype, answers, looks=looks, why=why)
+    underscore = f"{expect.selector}.domainkey.{domain}"
+    why = "domainkey without its underscore: the name is _domainkey"
+    return found + mistakes.wrong_name(expect.name, underscore, rdtype, answers, looks=looks, why=why)
+
+
+def _looks_like_key(value: str) -> bool:
+    return value.startswith("v=DKIM1") or "p=" in value
+
+
+def _has_key(lookup: Lookup) -> bool:
+    return any(_looks_like_key(r) for r in lookup.records)
+
+
+def _has_cname(lookup: Lookup) -> bool:
+    return bool(lookup.records)
+
+
+def tag_value(record: str, tag: str) -> str:
+    """A tag's value in a tag=value list (empty when absent)."""
+    for part in record.split(";"):
+        name, _, value = part.partition("=")
+        if name.strip() == tag:
+            return value.strip()
+    return ""
+
+
 def plan(domain: PlannedDomain, own: list[DkimConfig]) -> list[Expectation]:
     return [
         DkimExpectation(
@@ -199,6 +248,7 @@ KIND = RecordKind(
     evaluate=evaluate,
     codes=Code,
     publish=publish,
+    diagnose=diagnose,
     metrics=(
         FactMetric(
             "domainwatch_dkim_key_bits", "Size of the published DKIM key", "dkim_key_bits", "selector"

@@ -16,8 +16,10 @@ from typing import Literal
 
 from pydantic.dataclasses import dataclass as schema
 
+from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
+    Diagnosis,
     Expectation,
     FactMetric,
     PlannedDomain,
@@ -309,6 +311,26 @@ def _result(
     )
 
 
+def diagnose(expect: DmarcExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
+    """Not verifying? A quoted or padded record, a CNAME in the way, or the record at the name
+    with the zone appended again, or without its underscore."""
+    lookup = answers.get(Query.of(expect.name, "TXT"))
+    values = lookup.records if lookup is not None else ()
+    found = mistakes.quoted(values, is_dmarc) + mistakes.whitespace(values, is_dmarc)
+    found += mistakes.cname_conflict(expect.name, "TXT", answers)
+    if result.state is not RecordState.MISSING:
+        return found
+    found += mistakes.doubled_name(expect.name, "TXT", answers, _has_dmarc)
+    why = "dmarc without its underscore: the name is _dmarc"
+    return found + mistakes.wrong_name(
+        expect.name, f"dmarc.{expect.domain}", "TXT", answers, looks=_has_dmarc, why=why
+    )
+
+
+def _has_dmarc(lookup: Lookup) -> bool:
+    return any(is_dmarc(r) for r in lookup.records)
+
+
 def plan(domain: PlannedDomain, own: DmarcConfig) -> list[Expectation]:
     if domain.sending is None and not own.required:
         return []
@@ -336,6 +358,7 @@ KIND = RecordKind(
     queries=queries,
     evaluate=evaluate,
     codes=Code,
+    diagnose=diagnose,
     publish=publish,
     metrics=(
         FactMetric(

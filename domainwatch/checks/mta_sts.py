@@ -16,8 +16,10 @@ from typing import Any, Literal
 
 from pydantic.dataclasses import dataclass as schema
 
+from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
+    Diagnosis,
     Expectation,
     FactMetric,
     PlannedDomain,
@@ -230,6 +232,22 @@ def _result(
     )
 
 
+def diagnose(expect: MtaStsExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
+    """Not verifying? A quoted or padded record, or the record with the zone appended again."""
+    lookup = answers.get(Query.of(expect.name, "TXT"))
+    values = lookup.records if lookup is not None else ()
+    found = mistakes.quoted(values, _is_sts) + mistakes.whitespace(values, _is_sts)
+    if result.state is not RecordState.MISSING:
+        return found
+    return found + mistakes.doubled_name(
+        expect.name, "TXT", answers, lambda a: any(_is_sts(r) for r in a.records)
+    )
+
+
+def _is_sts(value: str) -> bool:
+    return value.startswith("v=STSv1")
+
+
 def plan(domain: PlannedDomain, own: MtaStsConfig) -> list[Expectation]:
     hosts = tuple(m.host for m in domain.receiving.mx or [])
     return [
@@ -264,6 +282,7 @@ KIND = RecordKind(
     queries=queries,
     evaluate=evaluate,
     codes=Code,
+    diagnose=diagnose,
     metrics=(
         FactMetric(
             "domainwatch_mta_sts_mode",

@@ -12,8 +12,10 @@ from typing import Annotated
 from pydantic import Field, Strict
 from pydantic.dataclasses import dataclass as schema
 
+from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
+    Diagnosis,
     Expectation,
     PlannedDomain,
     RecordKind,
@@ -227,6 +229,24 @@ def _result(
     )
 
 
+def diagnose(expect: MxExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
+    """Not verifying? A CNAME in the way, the MX at the name with the zone appended again, or
+    (a return-path MX) at the domain itself."""
+    found = mistakes.cname_conflict(expect.name, "MX", answers)
+    if result.state is not RecordState.MISSING:
+        return found
+    found += mistakes.doubled_name(expect.name, "MX", answers, lambda answer: bool(answer.records))
+    parent = expect.name.partition(".")[2]
+    if expect.record == "return_path_mx" and parent.count("."):
+
+        def has_expected(answer: Lookup) -> bool:
+            return any(same_host(parse_mx(r)[1], host) for r in answer.records for host, _ in expect.hosts)
+
+        why = "the domain itself, not its return-path name"
+        found += mistakes.wrong_name(expect.name, parent, "MX", answers, looks=has_expected, why=why)
+    return found
+
+
 def plan_return_path(domain: PlannedDomain, own: MxConfig) -> list[Expectation]:
     return_path = f"{domain.sending.return_path}.{domain.name}"
     return [MxExpectation("return_path_mx", return_path, True, ((own.host, own.priority),))]
@@ -258,6 +278,7 @@ RETURN_PATH_KIND = RecordKind(
     queries=queries,
     evaluate=evaluate,
     codes=Code,
+    diagnose=diagnose,
     publish=publish,
 )
 RECEIVING_KIND = RecordKind(
@@ -272,6 +293,7 @@ RECEIVING_KIND = RecordKind(
     queries=queries,
     evaluate=evaluate,
     codes=Code,
+    diagnose=diagnose,
     publish=publish,
     inspect=inspect,
 )

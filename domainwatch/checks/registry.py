@@ -10,7 +10,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from domainwatch.checks import dkim, dmarc, mta_sts, mx, spf, starttls, tls_rpt, tracking
+from domainwatch.checks import dkim, dmarc, mistakes, mta_sts, mx, spf, starttls, tls_rpt, tracking
 from domainwatch.checks.base import RecordKind
 from domainwatch.model import CommonCode
 from domainwatch.state.facts import SEVERITIES, DomainFacts
@@ -36,7 +36,7 @@ def kind_of(record: str) -> RecordKind:
 
 def finding_codes() -> list[enum.StrEnum]:
     """Every finding code there is: the common ones, then each kind's (a closed vocabulary)."""
-    seen: dict[str, enum.StrEnum] = {code.value: code for code in CommonCode}
+    seen: dict[str, enum.StrEnum] = {code.value: code for code in (*CommonCode, *mistakes.Code)}
     for kind in KINDS:
         for code in kind.codes:
             seen.setdefault(code.value, code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import time
 from collections.abc import Iterable, Sequence
@@ -11,7 +12,7 @@ from typing import Protocol
 
 import structlog
 
-from domainwatch.checks.base import Answers, Expectation, RecordKind
+from domainwatch.checks.base import Answers, Diagnosis, Expectation, RecordKind
 from domainwatch.checks.guard import bounded, check_failed
 from domainwatch.checks.registry import kind_of
 from domainwatch.dns.authoritative import zone_views
@@ -81,11 +82,51 @@ async def _resolve_and_evaluate(
         if not needed:
             break
         answers.update(zip(needed, await resolve_all(_able(resolver, needed), needed), strict=True))
-    results = tuple(
+    results = [
         _evaluated(kind, expect, answers, failed.get(index))
         for index, (kind, expect) in enumerate(zip(kinds, expectations, strict=True))
-    )
-    return answers, results
+    ]
+    await _diagnose(kinds, expectations, results, answers, resolver)
+    return answers, tuple(results)
+
+
+async def _diagnose(
+    kinds: Sequence[RecordKind],
+    expectations: Sequence[Expectation],
+    results: list[RecordResult],
+    answers: dict[Query, Lookup],
+    resolver: Resolver,
+) -> None:
+    """Look for missing and wrong records where they were probably put by mistake (one more
+    round of queries, only for those records), and put what is found first among their
+    findings."""
+    troubled = [
+        i
+        for i, (kind, result) in enumerate(zip(kinds, results, strict=True))
+        if kind.diagnose is not None and result.state in (RecordState.MISSING, RecordState.WRONG)
+    ]
+    if not troubled:
+        return
+    wanted: set[Query] = set()
+    for index in troubled:
+        wanted |= _diagnosis(kinds[index], expectations[index], answers, results[index]).queries
+    needed = sorted(wanted - answers.keys())
+    if needed:
+        answers.update(zip(needed, await resolve_all(_able(resolver, needed), needed), strict=True))
+    for index in troubled:
+        found = _diagnosis(kinds[index], expectations[index], answers, results[index]).findings
+        if found:
+            result = results[index]
+            results[index] = bounded(dataclasses.replace(result, findings=(*found, *result.findings)))
+
+
+def _diagnosis(kind: RecordKind, expect: Expectation, answers: Answers, result: RecordResult) -> Diagnosis:
+    assert kind.diagnose is not None
+    try:
+        return kind.diagnose(expect, answers, result)
+    except Exception as exc:  # a defect in a diagnosis: the record's result stands without it
+        _reported(exc, expect)
+        return Diagnosis()
 
 
 def _able(resolver: Resolver, queries: Sequence[Query]) -> Resolver:

@@ -8,7 +8,6 @@ question that matters: would mail from this provider pass?
 
 from __future__ import annotations
 
-import enum
 import functools
 import ipaddress
 from collections.abc import Sequence
@@ -18,8 +17,10 @@ from typing import Annotated, Any
 from pydantic import Field, Strict, field_validator
 from pydantic.dataclasses import dataclass as schema
 
+from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
+    Diagnosis,
     Expectation,
     FactMetric,
     PlannedDomain,
@@ -27,42 +28,15 @@ from domainwatch.checks.base import (
     Section,
     lookup_error,
 )
+from domainwatch.checks.spf_findings import Code, policy_findings, probe_findings, split_notice, with_fix
 from domainwatch.checks.spf_fix import Wanted, first_reached, provider_samples, verified
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.fields import SECTION_CONFIG, Text
 from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Remediation, Severity
 from domainwatch.spf.offline import evaluate_offline
 from domainwatch.spf.syntax import IPNetwork, SpfRecord, is_spf, parse
-from domainwatch.spf.types import Evaluation, Problem, Result
+from domainwatch.spf.types import Evaluation, Result
 from domainwatch.state.rules import state_of
-
-MAX_RECORD_OCTETS = 512  # §3.4: keep the answer within a classic UDP datagram
-MAX_STRING_OCTETS = 255  # §3.3: one character-string
-
-
-class Code(enum.StrEnum):
-    SPF_MISSING = "spf_missing"
-    SPF_MULTIPLE = "spf_multiple"
-    SPF_SYNTAX = "spf_syntax"
-    SPF_NOT_AUTHORIZED = "spf_not_authorized"
-    SPF_TOO_MANY_LOOKUPS = "spf_too_many_lookups"
-    SPF_TOO_MANY_VOID_LOOKUPS = "spf_too_many_void_lookups"
-    SPF_LOOP = "spf_loop"
-    SPF_INCLUDE_INVALID = "spf_include_invalid"
-    SPF_PASS_ALL = "spf_pass_all"  # noqa: S105 (a finding code, not a password)
-    SPF_NEUTRAL_ALL = "spf_neutral_all"
-    SPF_PTR = "spf_ptr"
-    SPF_STRING_TOO_LONG = "spf_string_too_long"
-    SPF_RECORD_TOO_LONG = "spf_record_too_long"
-    SPF_MACRO_NOT_FOLLOWED = "spf_macro_not_followed"
-    SPF_MX_TOO_MANY_HOSTS = "spf_mx_too_many_hosts"
-
-
-_PROBLEM_CODES = {
-    Problem.TOO_MANY_LOOKUPS: Code.SPF_TOO_MANY_LOOKUPS,
-    Problem.TOO_MANY_VOID: Code.SPF_TOO_MANY_VOID_LOOKUPS,
-    Problem.TOO_MANY_MX: Code.SPF_MX_TOO_MANY_HOSTS,
-}
 
 
 @schema(frozen=True, slots=True, config=SECTION_CONFIG)
@@ -193,7 +167,7 @@ def evaluate(expect: SpfExpectation, answers: Answers) -> RecordResult:
             expected=fix.value if fix else None,
             remediation=fix,
         )
-        return _result(expect, RecordState.MISSING, (), [finding, *_split_notice(fix)])
+        return _result(expect, RecordState.MISSING, (), [finding, *split_notice(fix)])
     if len(found) > 1:
         fix = fix_for(expect, found, answers)
         finding = Finding(
@@ -203,7 +177,7 @@ def evaluate(expect: SpfExpectation, answers: Answers) -> RecordResult:
             expected=fix.value if fix else None,
             remediation=fix,
         )
-        return _result(expect, RecordState.WRONG, found, [finding, *_split_notice(fix)])
+        return _result(expect, RecordState.WRONG, found, [finding, *split_notice(fix)])
     record = parse(found[0])
     if record.errors:
         # Receivers treat the whole record as permerror: the fix keeps its usable terms.
@@ -218,7 +192,7 @@ def evaluate(expect: SpfExpectation, answers: Answers) -> RecordResult:
             )
             for e in record.errors
         ]
-        return _result(expect, RecordState.WRONG, found, [*findings, *_split_notice(fix)])
+        return _result(expect, RecordState.WRONG, found, [*findings, *split_notice(fix)])
     return _evaluate_record(expect, record, answers)
 
 
@@ -234,7 +208,7 @@ def _evaluate_record(expect: SpfExpectation, record: SpfRecord, answers: Answers
         )
     probe = runs[None]
     assert isinstance(probe, Evaluation)
-    findings = [*_probe_findings(probe), *_policy_findings(record, probe)]
+    findings = [*probe_findings(probe), *policy_findings(record, probe)]
     missing = _unauthorized(
         expect,
         probe,
@@ -257,7 +231,7 @@ def _evaluate_record(expect: SpfExpectation, record: SpfRecord, answers: Answers
     wrong = missing or any(f.severity is Severity.ERROR for f in findings)
     fix = fix_for(expect, [record.text], answers) if wrong else None
     # Every error finding carries the same fix: one record that resolves them all.
-    findings = [_with_fix(f, fix) if f.severity is Severity.ERROR and fix else f for f in findings]
+    findings = [with_fix(f, fix) if f.severity is Severity.ERROR and fix else f for f in findings]
     for term, why in missing:
         findings.append(
             Finding(
@@ -269,7 +243,7 @@ def _evaluate_record(expect: SpfExpectation, record: SpfRecord, answers: Answers
                 remediation=fix,
             )
         )
-    findings += _split_notice(fix)
+    findings += split_notice(fix)
     return _result(expect, state_of(findings), (record.text,), findings, probe)
 
 
@@ -300,90 +274,6 @@ def _unauthorized(
     return missing
 
 
-def _with_fix(finding: Finding, fix: Remediation) -> Finding:
-    return Finding(finding.code, finding.severity, finding.message, finding.expected, finding.found, fix)
-
-
-def _probe_findings(probe: Evaluation) -> list[Finding]:
-    out: list[Finding] = []
-    if probe.result is Result.PERMERROR and probe.problem is not None:
-        code = _PROBLEM_CODES.get(probe.problem, Code.SPF_INCLUDE_INVALID)
-        out.append(
-            Finding(
-                code,
-                Severity.ERROR,
-                f"receivers get permerror: {probe.message}",
-                found=str(probe.dns_lookups) if code is Code.SPF_TOO_MANY_LOOKUPS else None,
-            )
-        )
-    out += [Finding(Code.SPF_LOOP, Severity.ERROR, f"include loop: {loop}") for loop in probe.loops]
-    out += [
-        Finding(
-            Code.SPF_MACRO_NOT_FOLLOWED,
-            Severity.INFO,
-            f"{r.value} uses macros and depends on the sender; not followed",
-        )
-        for r in probe.reached
-        if r.kind == "macro"
-    ]
-    return out
-
-
-def _policy_findings(record: SpfRecord, probe: Evaluation) -> list[Finding]:
-    out: list[Finding] = []
-    for mech in record.mechanisms:
-        if mech.kind == "all" and mech.qualifier.value == "+":
-            out.append(
-                Finding(
-                    Code.SPF_PASS_ALL,
-                    Severity.ERROR,
-                    f"{mech.text!r} authorizes every host on the internet",
-                    found=mech.text,
-                )
-            )
-        elif mech.kind == "all" and mech.qualifier.value == "?":
-            out.append(
-                Finding(
-                    Code.SPF_NEUTRAL_ALL,
-                    Severity.WARNING,
-                    f"{mech.text!r} asserts nothing about unlisted hosts; use ~all or -all",
-                    found=mech.text,
-                )
-            )
-    if probe.uses_ptr or any(m.kind == "ptr" for m in record.mechanisms):  # even ptr:%{d}, not followed
-        out.append(
-            Finding(
-                Code.SPF_PTR,
-                Severity.WARNING,
-                "the ptr mechanism is slow and unreliable (RFC 7208 §5.5: SHOULD NOT be used)",
-            )
-        )
-    if len(record.text.encode()) > MAX_RECORD_OCTETS:
-        out.append(
-            Finding(
-                Code.SPF_RECORD_TOO_LONG,
-                Severity.WARNING,
-                f"record is {len(record.text.encode())} octets; over {MAX_RECORD_OCTETS} "
-                "it may not fit a UDP answer (RFC 7208 §3.4)",
-            )
-        )
-    return out
-
-
-def _split_notice(fix: Remediation | None) -> list[Finding]:
-    if fix is None or len(fix.value.encode()) <= MAX_STRING_OCTETS:
-        return []
-    return [
-        Finding(
-            Code.SPF_STRING_TOO_LONG,
-            Severity.INFO,
-            f"the record to publish is over {MAX_STRING_OCTETS} octets: publish it as several "
-            "quoted strings in one TXT record (RFC 7208 §3.3)",
-            remediation=fix,
-        )
-    ]
-
-
 def _result(
     expect: SpfExpectation,
     state: RecordState,
@@ -398,6 +288,37 @@ def _result(
     return RecordResult(
         expect.record, expect.name, "TXT", state, expect.required, expected, found, tuple(findings), facts
     )
+
+
+def diagnose(expect: SpfExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
+    """Not verifying? A quoted or padded value, a CNAME in the way, the record at the name with
+    the zone appended again, or at the domain itself instead of its return-path name."""
+    lookup = answers.get(Query.of(expect.name, "TXT"))
+    values = lookup.records if lookup is not None else ()
+    found = mistakes.quoted(values, is_spf) + mistakes.whitespace(values, is_spf)
+    found += mistakes.cname_conflict(expect.name, "TXT", answers)
+    if result.state is not RecordState.MISSING:
+        return found
+    found += mistakes.doubled_name(expect.name, "TXT", answers, _has_spf)
+    parent = expect.name.partition(".")[2]
+    if expect.includes and parent.count("."):
+        found += mistakes.wrong_name(
+            expect.name,
+            parent,
+            "TXT",
+            answers,
+            looks=lambda answer: _includes(answer, expect.includes),
+            why="the domain itself, not its return-path name",
+        )
+    return found
+
+
+def _has_spf(lookup: Lookup) -> bool:
+    return bool(select(lookup))
+
+
+def _includes(lookup: Lookup, domains: Sequence[str]) -> bool:
+    return any(f"include:{d}" in r.lower() for r in select(lookup) for d in domains)
 
 
 def plan(domain: PlannedDomain, own: SpfConfig) -> list[Expectation]:
@@ -429,6 +350,7 @@ KIND = RecordKind(
     evaluate=evaluate,
     codes=Code,
     publish=publish,
+    diagnose=diagnose,
     metrics=(
         FactMetric(
             "domainwatch_spf_dns_lookups",

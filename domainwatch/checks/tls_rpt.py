@@ -11,7 +11,16 @@ from typing import Annotated
 from pydantic import Field, Strict
 from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.checks.base import Answers, Expectation, PlannedDomain, RecordKind, Section, lookup_error
+from domainwatch.checks import mistakes
+from domainwatch.checks.base import (
+    Answers,
+    Diagnosis,
+    Expectation,
+    PlannedDomain,
+    RecordKind,
+    Section,
+    lookup_error,
+)
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.fields import SECTION_CONFIG, Flag, Text
 from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity
@@ -92,6 +101,22 @@ def _result(
     )
 
 
+def diagnose(expect: TlsRptExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
+    """Not verifying? A quoted or padded record, or the record with the zone appended again."""
+    lookup = answers.get(Query.of(expect.name, "TXT"))
+    values = lookup.records if lookup is not None else ()
+    found = mistakes.quoted(values, _is_tlsrpt) + mistakes.whitespace(values, _is_tlsrpt)
+    if result.state is not RecordState.MISSING:
+        return found
+    return found + mistakes.doubled_name(
+        expect.name, "TXT", answers, lambda a: any(_is_tlsrpt(r) for r in a.records)
+    )
+
+
+def _is_tlsrpt(value: str) -> bool:
+    return value.startswith(_VERSION)
+
+
 def plan(domain: PlannedDomain, own: TlsRptConfig) -> list[Expectation]:
     rua = tuple(own.rua) or (f"mailto:tls-reports@{domain.name}",)
     return [TlsRptExpectation("tls_rpt", f"_smtp._tls.{domain.name}", own.required, rua)]
@@ -118,6 +143,7 @@ KIND = RecordKind(
     queries=queries,
     evaluate=evaluate,
     codes=Code,
+    diagnose=diagnose,
     publish=publish,
     inspect_tls=inspect_tls,
     implied=TlsRptConfig(),

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from pydantic.dataclasses import dataclass as schema
 
+from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
+    Diagnosis,
     Expectation,
     PlannedDomain,
     RecordKind,
@@ -94,6 +96,15 @@ def _result(
     )
 
 
+def diagnose(expect: TrackingExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
+    """Not verifying? The CNAME at the name with the zone appended again, or addresses where
+    the CNAME should be (a provider proxying or flattening the name)."""
+    if result.state is not RecordState.MISSING:
+        return Diagnosis()
+    found = mistakes.doubled_name(expect.name, "CNAME", answers, lambda answer: bool(answer.records))
+    return found + mistakes.flattened(expect.name, answers)
+
+
 def plan(domain: PlannedDomain, own: TrackingConfig) -> list[Expectation]:
     return [TrackingExpectation("tracking", f"{own.host}.{domain.name}", False, own.cname)]
 
@@ -114,5 +125,6 @@ KIND = RecordKind(
     queries=queries,
     evaluate=evaluate,
     codes=Code,
+    diagnose=diagnose,
     publish=publish,
 )

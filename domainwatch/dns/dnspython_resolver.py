@@ -121,7 +121,8 @@ def classify_response(
         # A referral or a lame server: it has no authority to say the record is absent.
         return Lookup(query, Outcome.REFUSED, aliases=aliases, detail="not authoritative", server=server)
     outcome = Outcome.NXDOMAIN if rcode == dns.rcode.NXDOMAIN else Outcome.NODATA
-    return Lookup(query, outcome, ttl=_negative_ttl(response), aliases=aliases, server=server)
+    zone = next((name_text(r.name) for r in response.authority if r.rdtype == dns.rdatatype.SOA), "")
+    return Lookup(query, outcome, ttl=_negative_ttl(response), aliases=aliases, server=server, zone=zone)
 
 
 def _follow_answer(

@@ -67,6 +67,9 @@ class Lookup:
     aliases: tuple[str, ...] = ()
     detail: str = ""
     server: str = ""
+    # A negative answer's zone: the owner of the SOA in its authority section (where a record
+    # published under the wrong name would be; docs/checks.md, "Not verifying?").
+    zone: str = ""
 
 
 class Resolver(Protocol):

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domainwatch.model import DomainReport, Finding, RecordResult
+from domainwatch.model import DomainReport, RecordResult, Remediation
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -57,15 +57,18 @@ def _record_lines(record: RecordResult) -> list[str]:
     for server in record.servers:
         found = ", ".join(safe_text(v) for v in server.found) or "(nothing)"
         out.append(f"      {safe_text(server.server)}: {server.state.value}: {found}")
+    # The fix first (every error finding of a record carries the same one), then why.
+    fixes = list(dict.fromkeys(f.remediation for f in record.findings if f.remediation is not None))
+    for fix in fixes:
+        out.extend(_fix_lines(fix, "      "))
     for finding in record.findings:
-        out.extend(_finding_lines(finding))
+        out.append(f"      {finding.severity.value:<7} {finding.code.value}: {safe_text(finding.message)}")
     return out
 
 
-def _finding_lines(finding: Finding) -> list[str]:
-    out = [f"      {finding.severity.value:<7} {finding.code.value}: {safe_text(finding.message)}"]
-    fix = finding.remediation
-    if fix is not None and fix.type == "HTTPS":
+def _fix_lines(fix: Remediation, indent: str) -> list[str]:
+    out: list[str] = []
+    if fix.type == "HTTPS":
         out.append(f"              serve at https://{safe_text(fix.name)}:")
         out += [f"                {safe_text(line)}" for line in fix.value.splitlines()]
     elif fix is not None and fix.records:

@@ -58,6 +58,7 @@ class DnsTestServer:
         self.host, self.port = host, port
         self.queries_seen = 0
         self.tcp_queries_seen = 0
+        self.asked: list[tuple[str, str]] = []  # (name, type) of every question, in order
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
         for (name, rdtype), values in (records or {}).items():
@@ -159,6 +160,7 @@ class DnsTestServer:
 
     def respond(self, query: dns.message.Message, *, tcp: bool) -> bytes | None:
         qname = name_text(query.question[0].name)
+        self.asked.append((qname, dns.rdatatype.to_text(query.question[0].rdtype)))
         behaviour = self.behaviours.get(qname, Behaviour.ANSWER)
         if behaviour is Behaviour.SILENT:
             return None
@@ -192,6 +194,18 @@ class DnsTestServer:
             owner = normalize_name(cname[0])
         if not response.answer and not self._exists(owner):
             response.set_rcode(dns.rcode.NXDOMAIN)
+        if not response.answer:
+            self._negative(response, owner)
+
+    def _negative(self, response: dns.message.Message, owner: str) -> None:
+        """A negative answer carries its zone's SOA (RFC 2308), when the data has one."""
+        labels = owner.split(".")
+        for index in range(len(labels)):
+            zone = ".".join(labels[index:])
+            soa = self.records.get((zone, "SOA"))
+            if soa:
+                response.authority.append(self._rrset(zone, "SOA", soa))
+                return
 
     def _exists(self, name: str) -> bool:
         """A name exists if it owns records or is an empty non-terminal above some that do."""

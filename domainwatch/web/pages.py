@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from domainwatch.checks.mistakes import MISTAKES
 from domainwatch.present.report import zone_line
 from domainwatch.present.views import event_view, iso
 from domainwatch.service.domains import Domains
@@ -25,6 +26,7 @@ ENV = jinja2.Environment(
     autoescape=True,
 )
 ENV.filters["zone_line"] = zone_line
+ENV.globals["mistakes"] = frozenset(code.value for code in MISTAKES)  # "Not verifying? Try this"
 STATUSES = [s.value for s in Status]
 HTML = "text/html"
 # The pages need no script at all: any that DNS content might smuggle in cannot run.

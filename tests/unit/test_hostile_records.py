@@ -245,7 +245,8 @@ def answer(query: Query, data: st.DataObject) -> Lookup:
     # Mostly answers (what the checks read most), every other outcome too.
     outcome = data.draw(st.sampled_from([Outcome.ANSWER] * 8 + list(Outcome)), label=f"{query} outcome")
     if outcome is not Outcome.ANSWER:
-        return Lookup(query, outcome, ttl=data.draw(st.integers(0, 2**31)))
+        zone = data.draw(st.one_of(st.sampled_from(["", "example.com", "com", "."]), hosts), label="zone")
+        return Lookup(query, outcome, ttl=data.draw(st.integers(0, 2**31)), zone=zone)
     if query.rdtype in PROBE_TYPES:
         return probe_answer(query, data)
     if query.rdtype == "MX":
@@ -274,6 +275,10 @@ def test_no_answer_makes_a_kind_raise(expect: Expectation, data: st.DataObject) 
     result = kind.evaluate(expect, answers)
     assert isinstance(result, RecordResult)
     assert result.record == expect.record
+    if kind.diagnose is not None:  # as the runner: the diagnosis's queries, then its findings
+        for query in sorted(kind.diagnose(expect, answers, result).queries - answers.keys()):
+            answers[query] = answer(query, data)
+        assert all(f.message for f in kind.diagnose(expect, answers, result).findings)
 
 
 def test_every_kind_is_fed() -> None:

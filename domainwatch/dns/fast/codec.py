@@ -158,7 +158,8 @@ def _classify(
     if len(soas) > 1:
         raise Unsupported("several SOA records")  # a singleton type: dnspython decides which counts
     ttl = min(soas[0].ttl, soas[0].minimum) if soas else 0
-    return Lookup(query, outcome, ttl=ttl, aliases=tuple(aliases), server=server)
+    zone = soas[0].owner if soas else ""
+    return Lookup(query, outcome, ttl=ttl, aliases=tuple(aliases), server=server, zone=zone)
 
 
 class _Record:
