@@ -58,7 +58,7 @@ CASES = [
     (SPF_EXPECT, DOMAIN, "TXT", SPF, "published_at_wrong_name"),
     (SPF_EXPECT, f"send.{DOMAIN}", "TXT", f'"{SPF}"', "txt_value_quoted"),
     (SPF_EXPECT, f"send.{DOMAIN}", "TXT", f" {SPF}", "txt_value_whitespace"),
-    (DKIM_EXPECT, f"s1._domainkey.{DOMAIN}.{ZONE}", "TXT", f"v=DKIM1; k=rsa; p={KEY}", "published_at_doubled_name"),
+    (DKIM_EXPECT, f"s1._domainkey.{DOMAIN}.{ZONE}", "TXT", f"p={KEY}", "published_at_doubled_name"),
     (DKIM_EXPECT, f"s1._domainkey.{ZONE}", "TXT", f"v=DKIM1; k=rsa; p={KEY}", "published_at_wrong_name"),
     (DKIM_EXPECT, f"s1.domainkey.{DOMAIN}", "TXT", f"v=DKIM1; k=rsa; p={KEY}", "published_at_wrong_name"),
     (DKIM_EXPECT, f"s1._domainkey.{DOMAIN}", "TXT", f"v=DKIM1; k=rsa; p={KEY[:230]}", "dkim_key_truncated"),
@@ -69,20 +69,15 @@ CASES = [
     (RP_MX, f"send.{DOMAIN}.{ZONE}", "MX", "10 feedback.provider.test", "published_at_doubled_name"),
     (TRACKING, f"links.{DOMAIN}", "A", "192.0.2.80", "cname_flattened_or_proxied"),
     (TRACKING, f"links.{DOMAIN}.{ZONE}", "CNAME", "track.provider.test", "published_at_doubled_name"),
-    (TLSRPT, f"_smtp._tls.{DOMAIN}.{ZONE}", "TXT", f"v=TLSRPTv1; rua=mailto:tls@{DOMAIN}", "published_at_doubled_name"),
+    (TLSRPT, f"_smtp._tls.{DOMAIN}.{ZONE}", "TXT", "v=TLSRPTv1; rua=mailto:t@x.test", "published_at_doubled_name"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("expect", "owner", "rdtype", "value", "code"), CASES)
+@pytest.mark.parametrize("case", CASES)
 async def test_each_mistake_is_found(
-    dns_server: DnsTestServer,
-    dns: Resolver,
-    expect: Expectation,
-    owner: str,
-    rdtype: str,
-    value: str,
-    code: str,
+    dns_server: DnsTestServer, dns: Resolver, case: tuple[Expectation, str, str, str, str]
 ) -> None:
+    expect, owner, rdtype, value, code = case
     dns_server.set(owner, rdtype, [value])
     result = await check(dns, expect)
     assert result.state in (RecordState.MISSING, RecordState.WRONG)
@@ -107,10 +102,11 @@ HEALTHY = [
 ]
 
 
-@pytest.mark.parametrize(("expect", "owner", "rdtype", "value"), HEALTHY)
+@pytest.mark.parametrize("case", HEALTHY)
 async def test_a_correct_record_gets_no_diagnosis_and_costs_no_extra_query(
-    dns_server: DnsTestServer, dns: Resolver, expect: Expectation, owner: str, rdtype: str, value: str
+    dns_server: DnsTestServer, dns: Resolver, case: tuple[Expectation, str, str, str]
 ) -> None:
+    expect, owner, rdtype, value = case
     dns_server.set(owner, rdtype, [value])
     result = await check(dns, expect)
     assert RecordState.PRESENT == result.state, result
