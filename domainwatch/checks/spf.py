@@ -38,6 +38,8 @@ from domainwatch.spf.syntax import IPNetwork, SpfRecord, is_spf, parse
 from domainwatch.spf.types import Evaluation, Result
 from domainwatch.state.rules import state_of
 
+__all__ = ["KIND", "Code", "SpfConfig", "SpfExpectation", "network_term", "probes", "select"]
+
 
 @schema(frozen=True, slots=True, config=SECTION_CONFIG)
 class SpfConfig:
