@@ -31,6 +31,7 @@ class Code(enum.StrEnum):
     DKIM_KEY_TRUNCATED = "dkim_key_truncated"
     CNAME_CONFLICT = "cname_conflict"
     CNAME_FLATTENED_OR_PROXIED = "cname_flattened_or_proxied"
+    NOT_YET_VISIBLE = "not_yet_visible"  # checks/visibility.py
 
 
 MISTAKES = frozenset(Code)  # the diagnoses: what the status page lists under "Not verifying?"

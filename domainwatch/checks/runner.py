@@ -15,6 +15,7 @@ import structlog
 from domainwatch.checks.base import Answers, Diagnosis, Expectation, RecordKind
 from domainwatch.checks.guard import bounded, check_failed
 from domainwatch.checks.registry import kind_of
+from domainwatch.checks.visibility import second_look
 from domainwatch.dns.authoritative import zone_views
 from domainwatch.dns.batch import resolve_all
 from domainwatch.dns.cache import PassCache
@@ -55,18 +56,22 @@ async def check_record(expect: Expectation, resolver: Resolver) -> RecordResult:
     return (await check_records([expect], resolver))[0]
 
 
-async def check_records(expectations: Sequence[Expectation], resolver: Resolver) -> list[RecordResult]:
+async def check_records(
+    expectations: Sequence[Expectation], resolver: Resolver, settings: CheckSettings | None = None
+) -> list[RecordResult]:
     """Resolve in rounds what the checks ask for, all of them together, then evaluate each.
 
     One answer per query serves every check of the domain (as PassCache would), and a round's
     queries go out as one batch: a domain costs a task, not a task per record or per query.
     """
-    return list((await _resolve_and_evaluate(expectations, resolver))[1])
+    return list((await _resolve_and_evaluate(expectations, resolver, settings))[1])
 
 
 async def _resolve_and_evaluate(
-    expectations: Sequence[Expectation], resolver: Resolver
+    expectations: Sequence[Expectation], resolver: Resolver, settings: CheckSettings | None = None
 ) -> tuple[dict[Query, Lookup], tuple[RecordResult, ...]]:
+    """Resolve and evaluate; `settings` (recursive mode): missing records get a second look
+    at their zone's authoritative servers (visibility.py)."""
     kinds = [kind_of(e.record) for e in expectations]
     answers: dict[Query, Lookup] = {}
     failed: dict[int, Exception] = {}  # a kind's code raised on this record: it asks nothing more
@@ -87,6 +92,10 @@ async def _resolve_and_evaluate(
         for index, (kind, expect) in enumerate(zip(kinds, expectations, strict=True))
     ]
     await _diagnose(kinds, expectations, results, answers, resolver)
+    if settings is not None and settings.mode == "recursive":
+        await second_look(
+            expectations, results, answers, resolver=resolver, settings=settings, check=check_record
+        )
     return answers, tuple(results)
 
 
@@ -187,7 +196,10 @@ class Observed:
 
 
 async def observe_records(
-    expectations: Sequence[Expectation], resolver: Resolver, previous: Observed | None = None
+    expectations: Sequence[Expectation],
+    resolver: Resolver,
+    previous: Observed | None = None,
+    settings: CheckSettings | None = None,
 ) -> Observed:
     """check_records, keeping what the next check of the domain needs to know.
 
@@ -202,7 +214,7 @@ async def observe_records(
         and digest(await resolve_all(resolver, previous.queries)) == previous.seen
     ):
         return previous
-    answers, results = await _resolve_and_evaluate(expectations, resolver)
+    answers, results = await _resolve_and_evaluate(expectations, resolver, settings)
     return Observed(expectations, tuple(answers), digest(answers.values()), results)
 
 
@@ -218,7 +230,7 @@ async def check_domain(
     query between the records, and the views share what they ask through a PassCache.
     """
     if settings is None or settings.mode == "recursive":
-        return DomainReport(name, tuple(await check_records(expectations, resolver)))
+        return DomainReport(name, tuple(await check_records(expectations, resolver, settings)))
     return await _check_views(name, expectations, resolver, settings)
 
 
@@ -235,7 +247,7 @@ async def recheck_domain(
     (see observe_records). Authoritative checks are always made afresh (None).
     """
     if settings is None or settings.mode == "recursive":
-        observed = await observe_records(expectations, resolver, previous)
+        observed = await observe_records(expectations, resolver, previous, settings)
         return DomainReport(name, observed.results), observed
     return await _check_views(name, expectations, resolver, settings), None
 
