@@ -32,6 +32,7 @@ class Code(enum.StrEnum):
     CNAME_CONFLICT = "cname_conflict"
     CNAME_FLATTENED_OR_PROXIED = "cname_flattened_or_proxied"
     NOT_YET_VISIBLE = "not_yet_visible"  # checks/visibility.py
+    DELEGATION_MISMATCH = "delegation_mismatch"  # checks/delegation.py
 
 
 MISTAKES = frozenset(Code)  # the diagnoses: what the status page lists under "Not verifying?"

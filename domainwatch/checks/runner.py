@@ -13,6 +13,7 @@ from typing import Protocol
 import structlog
 
 from domainwatch.checks.base import Answers, Diagnosis, Expectation, RecordKind
+from domainwatch.checks.delegation import delegation_findings
 from domainwatch.checks.guard import bounded, check_failed
 from domainwatch.checks.registry import kind_of
 from domainwatch.checks.visibility import second_look
@@ -273,6 +274,20 @@ async def _check_views(
     for expect in expectations:
         per_view = await asyncio.gather(*(check_record(expect, view) for view in probing))
         combined.append(combine_views([v.label for v in views], list(per_view)))
+    if any(_not_everywhere(r) for r in combined):
+        # Something is not published everywhere: is the zone delegated as it says?
+        found = await delegation_findings(
+            resolver,
+            views,
+            port=settings.authoritative_port,
+            query_timeout=settings.timeout.total_seconds(),
+            allow_private=settings.allow_private_nameservers,
+        )
+        if found:
+            combined = [
+                bounded(dataclasses.replace(r, findings=(*found, *r.findings))) if _not_everywhere(r) else r
+                for r in combined
+            ]
     return DomainReport(name, tuple(combined))
 
 
@@ -289,7 +304,7 @@ def combine_views(labels: list[str], results: list[RecordResult]) -> RecordResul
             Finding(
                 CommonCode.NAMESERVERS_DISAGREE,
                 Severity.ERROR if len(present) != len(answering) else Severity.WARNING,
-                f"published on {len(present)} of {len(results)} nameservers",
+                f"published on {len(present)} of {len(results)} nameservers{_who(labels, results)}",
             )
         )
     return RecordResult(
@@ -304,6 +319,25 @@ def combine_views(labels: list[str], results: list[RecordResult]) -> RecordResul
         base.facts,
         servers,
     )
+
+
+def _not_everywhere(result: RecordResult) -> bool:
+    return any(view.state is not RecordState.PRESENT for view in result.servers)
+
+
+def _who(labels: list[str], results: list[RecordResult]) -> str:
+    """Which servers have the record, which lack it, which did not answer."""
+    groups = {"has": RecordState.PRESENT, "lacks": None, "no answer": RecordState.ERROR}
+    parts = []
+    for word, state in groups.items():
+        named = [
+            label
+            for label, r in zip(labels, results, strict=True)
+            if (r.state is state if state else r.state in (RecordState.MISSING, RecordState.WRONG))
+        ]
+        if named:
+            parts.append(f"{word}: {', '.join(named)}")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _unreachable(expect: Expectation, failed: Lookup) -> RecordResult:

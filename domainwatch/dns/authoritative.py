@@ -17,7 +17,13 @@ import asyncio
 import ipaddress
 from dataclasses import dataclass
 
-from domainwatch.dns.dnspython_resolver import DnsPythonResolver
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.rdatatype
+
+from domainwatch.dns.dnspython_resolver import DnsPythonResolver, name_text
 from domainwatch.dns.resolver import Lookup, Nameserver, Outcome, Query, Resolver
 
 MAX_NAMESERVERS = 8
@@ -116,3 +122,39 @@ async def _first_address(resolver: Resolver, host: str) -> str | Lookup:
             return lookup
     assert lookup is not None
     return lookup
+
+
+async def delegation_of(
+    resolver: Resolver, apex: str, *, port: int, query_timeout: float, allow_private: bool
+) -> tuple[str, set[str]] | None:
+    """The parent zone's apex and the NS set it delegates `apex` to, from a referral asked of
+    one of the parent's servers (at most two tried), or None when that cannot be learned."""
+    parent_name = apex.partition(".")[2]
+    if "." not in parent_name:
+        return None  # a top-level zone's parent is the root: not asked
+    parent = await find_zone(resolver, parent_name)
+    if isinstance(parent, Lookup):
+        return None
+    for host in sorted(parent[1])[:2]:
+        address = await _first_address(resolver, host)
+        if isinstance(address, Lookup) or (not allow_private and special_network(address)):
+            continue
+        names = await _referral(apex, address, port=port, query_timeout=query_timeout)
+        if names:
+            return parent[0], names
+    return None
+
+
+async def _referral(apex: str, address: str, *, port: int, query_timeout: float) -> set[str]:
+    query = dns.message.make_query(apex, dns.rdatatype.NS)
+    query.flags &= ~dns.flags.RD
+    try:
+        response = await dns.asyncquery.udp(query, address, timeout=query_timeout, port=port)
+    except (dns.exception.DNSException, OSError):
+        return set()
+    return {
+        name_text(r.target)
+        for rrset in (*response.authority, *response.answer)
+        if rrset.rdtype == dns.rdatatype.NS and name_text(rrset.name) == apex
+        for r in rrset
+    }

@@ -28,20 +28,20 @@ def require_knotd() -> str:
     return KNOTD
 
 
-def _free_port() -> int:
+def _free_port(address: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        udp.bind(("127.0.0.1", 0))
+        udp.bind((address, 0))
         port: int = udp.getsockname()[1]
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-        tcp.bind(("127.0.0.1", port))  # fails (and we retry) if TCP's side is taken
+        tcp.bind((address, port))  # fails (and we retry) if TCP's side is taken
     return port
 
 
-def _config(directory: Path, port: int, zones: Mapping[str, str]) -> str:
+def _config(directory: Path, address: str, port: int, zones: Mapping[str, str]) -> str:
     zone_lines = "".join(f'  - domain: {name}\n    file: "{name}.zone"\n' for name in zones)
     return f"""server:
     rundir: "{directory}"
-    listen: 127.0.0.1@{port}
+    listen: {address}@{port}
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1
@@ -59,13 +59,15 @@ zone:
 {zone_lines}"""
 
 
-def _wait_ready(port: int, zone: str, process: subprocess.Popen[bytes], deadline: float) -> None:
+def _wait_ready(
+    address: str, port: int, zone: str, process: subprocess.Popen[bytes], deadline: float
+) -> None:
     query = dns.message.make_query(zone, "SOA")
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"knotd exited with {process.returncode}")
         try:
-            response = dns.query.udp(query, "127.0.0.1", port=port, timeout=0.2)
+            response = dns.query.udp(query, address, port=port, timeout=0.2)
         except (dns.exception.Timeout, OSError):
             continue
         if response.answer:
@@ -84,18 +86,19 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def knot_server(directory: Path, zones: Mapping[str, str]) -> Iterator[int]:
-    """Run knotd serving `zones` ({apex: zone file text}); yields its port; stops it by PID."""
+def knot_server(directory: Path, zones: Mapping[str, str], address: str = "127.0.0.1") -> Iterator[int]:
+    """Run knotd on `address` serving `zones` ({apex: zone file text}); yields its port; stops
+    it by PID."""
     knotd = require_knotd()
     for name, text in zones.items():
         (directory / f"{name}.zone").write_text(text)
     for _ in range(10):
-        port = _free_port()
-        (directory / "knot.conf").write_text(_config(directory, port, zones))
+        port = _free_port(address)
+        (directory / "knot.conf").write_text(_config(directory, address, port, zones))
         with (directory / "knotd.log").open("ab") as log:
             process = subprocess.Popen([knotd, "-c", str(directory / "knot.conf")], stdout=log, stderr=log)
         try:
-            _wait_ready(port, next(iter(zones)), process, time.monotonic() + 15)
+            _wait_ready(address, port, next(iter(zones)), process, time.monotonic() + 15)
         except RuntimeError:
             _stop(process)
             continue

@@ -66,7 +66,8 @@ async def test_record_on_one_of_two_servers_is_missing(
     dkim = (await check(tmp_path, dns_server))["dkim:resend"]
     assert "missing" == dkim["state"]
     messages = [f["message"] for f in dkim["findings"]]
-    assert "published on 1 of 2 nameservers" in messages
+    who = "has: ns1.example.com (127.0.0.1); lacks: ns2.example.com (127.0.0.2)"
+    assert f"published on 1 of 2 nameservers ({who})" in messages
 
 
 async def test_lame_server_does_not_fail_the_record(

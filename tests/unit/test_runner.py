@@ -39,7 +39,8 @@ def test_missing_on_one_server_is_missing_and_counted() -> None:
     )
     assert RecordState.MISSING == combined.state
     finding = combined.findings[-1]
-    assert (CommonCode.NAMESERVERS_DISAGREE, "published on 2 of 3 nameservers") == (
+    named = "published on 2 of 3 nameservers (has: ns1, ns3; lacks: ns2)"
+    assert (CommonCode.NAMESERVERS_DISAGREE, named) == (
         finding.code,
         finding.message,
     )
@@ -50,6 +51,7 @@ def test_unanswering_server_does_not_block_the_others() -> None:
     combined = combine_views(["ns1", "ns2"], [result(RecordState.PRESENT, "x"), result(RecordState.ERROR)])
     assert RecordState.PRESENT == combined.state
     assert Severity.WARNING == combined.findings[-1].severity
+    assert combined.findings[-1].message.endswith("(has: ns1; no answer: ns2)")
 
 
 def test_no_server_answering_is_error() -> None:
