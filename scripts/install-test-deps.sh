@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs, installed only when running as root and missing.
-#  - knot, chromium: installed with apt under a policy-rc.d that denies service start-up (any
+#  - knot, unbound, chromium: installed with apt under a policy-rc.d that denies service start-up (any
 #    policy-rc.d already there is kept).
 #  - prometheus (promtool): only its binaries, extracted with `apt-get download` + `dpkg -x` into
 #    .cache/debian/, never installed as a service.
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 needed=()
 command -v knotd >/dev/null 2>&1 || [ -x /usr/sbin/knotd ] || needed+=(knot)
+command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || needed+=(unbound)
 command -v chromium >/dev/null 2>&1 || needed+=(chromium)
 extract=()
 [ -x .cache/debian/usr/bin/promtool ] || extract+=(prometheus)
@@ -37,9 +38,9 @@ if [ ${#needed[@]} -gt 0 ]; then
   cleanup() { if [ "$created_policy" -eq 1 ]; then rm -f "$policy"; fi; }
   trap cleanup EXIT
   apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
-  # No service is stopped here, by name or otherwise: on a machine where Knot serves real zones
-  # that would be production DNS. The policy above keeps the package from starting one, and the
-  # tests start their own knotd on 127.0.0.1 and stop it by its PID.
+  # No service is stopped here, by name or otherwise: on a machine where Knot or Unbound serves
+  # real users that would be production DNS. The policy above keeps the packages from starting
+  # one, and the tests start their own knotd and unbound on 127.0.0.1 and stop them by PID.
 fi
 
 if [ ${#extract[@]} -gt 0 ]; then

@@ -33,6 +33,7 @@ class Code(enum.StrEnum):
     CNAME_FLATTENED_OR_PROXIED = "cname_flattened_or_proxied"
     NOT_YET_VISIBLE = "not_yet_visible"  # checks/visibility.py
     DELEGATION_MISMATCH = "delegation_mismatch"  # checks/delegation.py
+    DNSSEC_BOGUS = "dnssec_bogus"  # checks/dnssec.py
 
 
 MISTAKES = frozenset(Code)  # the diagnoses: what the status page lists under "Not verifying?"

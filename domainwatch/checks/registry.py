@@ -43,6 +43,10 @@ def finding_codes() -> list[enum.StrEnum]:
     return list(seen.values())
 
 
+# Facts every kind's records may hold (checks/dnssec.py), kept for the metrics as the kinds' own.
+COMMON_FACTS = ("dnssec_validated", "signatures_expire")
+
+
 def facts_of(results: Mapping[str, Mapping[str, Any]]) -> DomainFacts:
     """The few numbers metrics export, from {record id: RecordResult.as_dict()}: the findings
     by severity, and of each record the facts its kind exports (FactMetric)."""
@@ -54,6 +58,7 @@ def facts_of(results: Mapping[str, Mapping[str, Any]]) -> DomainFacts:
         facts = result.get("facts", {})
         kind = _BY_NAME.get(record.partition(":")[0])
         wanted = {m.fact: facts[m.fact] for m in kind.metrics if m.fact in facts} if kind else {}
+        wanted |= {name: facts[name] for name in COMMON_FACTS if name in facts}
         if wanted:
             kept[record] = wanted
     return DomainFacts(counts, kept)

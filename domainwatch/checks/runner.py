@@ -13,23 +13,20 @@ from typing import Protocol
 import structlog
 
 from domainwatch.checks.base import Answers, Diagnosis, Expectation, RecordKind
-from domainwatch.checks.delegation import delegation_findings
+from domainwatch.checks.dnssec import bogus_look, own_lookups, with_signature_facts
 from domainwatch.checks.guard import bounded, check_failed
 from domainwatch.checks.registry import kind_of
+from domainwatch.checks.views import check_views
 from domainwatch.checks.visibility import second_look
-from domainwatch.dns.authoritative import zone_views
 from domainwatch.dns.batch import resolve_all
 from domainwatch.dns.cache import PassCache
+from domainwatch.dns.dnspython_resolver import system_nameservers
 from domainwatch.dns.factory import TransportSettings, close, resolver_from
 from domainwatch.dns.resolver import Lookup, Query, Resolver
 from domainwatch.model import (
-    CommonCode,
     DomainReport,
-    Finding,
     RecordResult,
     RecordState,
-    ServerView,
-    Severity,
 )
 from domainwatch.probes.answers import PROBE_TYPES, ProbeSettings
 from domainwatch.probes.routing import Answerer, ProbingResolver
@@ -97,6 +94,18 @@ async def _resolve_and_evaluate(
         await second_look(
             expectations, results, answers, resolver=resolver, settings=settings, check=check_record
         )
+        await bogus_look(
+            expectations,
+            results,
+            answers,
+            nameservers=list(settings.nameservers) or system_nameservers(),
+            query_timeout=settings.timeout.total_seconds(),
+            now=time.time(),
+        )
+        results = [
+            with_signature_facts(result, own_lookups(expect, answers))
+            for expect, result in zip(expectations, results, strict=True)
+        ]
     return answers, tuple(results)
 
 
@@ -182,7 +191,10 @@ def digest(lookups: Iterable[Lookup]) -> bytes:
     A digest, not the answers: the daemon keeps one per domain (16 bytes instead of about a
     kilobyte). The repr of the tuples is an unambiguous encoding of them.
     """
-    seen = tuple((a.outcome.value, a.records, a.aliases, a.detail, a.server) for a in lookups)
+    seen = tuple(
+        (a.outcome.value, a.records, a.aliases, a.detail, a.server, a.authenticated, a.signatures_expire)
+        for a in lookups
+    )
     return hashlib.blake2b(repr(seen).encode(), digest_size=16).digest()
 
 
@@ -232,7 +244,7 @@ async def check_domain(
     """
     if settings is None or settings.mode == "recursive":
         return DomainReport(name, tuple(await check_records(expectations, resolver, settings)))
-    return await _check_views(name, expectations, resolver, settings)
+    return await check_views(name, expectations, resolver, settings, check_record)
 
 
 async def recheck_domain(
@@ -250,105 +262,7 @@ async def recheck_domain(
     if settings is None or settings.mode == "recursive":
         observed = await observe_records(expectations, resolver, previous, settings)
         return DomainReport(name, observed.results), observed
-    return await _check_views(name, expectations, resolver, settings), None
-
-
-async def _check_views(
-    name: str, expectations: Sequence[Expectation], resolver: Resolver, settings: CheckSettings
-) -> DomainReport:
-    prober = resolver.prober if isinstance(resolver, ProbingResolver) else None
-    resolver = resolver.inner if isinstance(resolver, ProbingResolver) else resolver
-    resolver = resolver if isinstance(resolver, PassCache) else PassCache(resolver)
-    views = await zone_views(
-        resolver,
-        name,
-        port=settings.authoritative_port,
-        query_timeout=settings.timeout.total_seconds(),
-        attempts=settings.attempts,
-        allow_private=settings.allow_private_nameservers,
-    )
-    if isinstance(views, Lookup):
-        return DomainReport(name, tuple(_unreachable(e, views) for e in expectations))
-    combined = []
-    probing = [ProbingResolver(view, prober) for view in views]  # probes are not per nameserver
-    for expect in expectations:
-        per_view = await asyncio.gather(*(check_record(expect, view) for view in probing))
-        combined.append(combine_views([v.label for v in views], list(per_view)))
-    if any(_not_everywhere(r) for r in combined):
-        # Something is not published everywhere: is the zone delegated as it says?
-        found = await delegation_findings(
-            resolver,
-            views,
-            port=settings.authoritative_port,
-            query_timeout=settings.timeout.total_seconds(),
-            allow_private=settings.allow_private_nameservers,
-        )
-        if found:
-            combined = [
-                bounded(dataclasses.replace(r, findings=(*found, *r.findings))) if _not_everywhere(r) else r
-                for r in combined
-            ]
-    return DomainReport(name, tuple(combined))
-
-
-def combine_views(labels: list[str], results: list[RecordResult]) -> RecordResult:
-    """A record is present only when every answering nameserver publishes it (pure)."""
-    servers = tuple(ServerView(label, r.state, r.found) for label, r in zip(labels, results, strict=True))
-    answering = [r for r in results if r.state is not RecordState.ERROR]
-    present = [r for r in answering if r.state is RecordState.PRESENT]
-    base = next((r for r in answering if r.state is not RecordState.PRESENT), None)
-    base = base or (present[0] if present else results[0])
-    findings = list(base.findings)
-    if answering and len(present) != len(results):
-        findings.append(
-            Finding(
-                CommonCode.NAMESERVERS_DISAGREE,
-                Severity.ERROR if len(present) != len(answering) else Severity.WARNING,
-                f"published on {len(present)} of {len(results)} nameservers{_who(labels, results)}",
-            )
-        )
-    return RecordResult(
-        base.record,
-        base.name,
-        base.type,
-        base.state,
-        base.required,
-        base.expected,
-        base.found,
-        tuple(findings),
-        base.facts,
-        servers,
-    )
-
-
-def _not_everywhere(result: RecordResult) -> bool:
-    return any(view.state is not RecordState.PRESENT for view in result.servers)
-
-
-def _who(labels: list[str], results: list[RecordResult]) -> str:
-    """Which servers have the record, which lack it, which did not answer."""
-    groups = {"has": RecordState.PRESENT, "lacks": None, "no answer": RecordState.ERROR}
-    parts = []
-    for word, state in groups.items():
-        named = [
-            label
-            for label, r in zip(labels, results, strict=True)
-            if (r.state is state if state else r.state in (RecordState.MISSING, RecordState.WRONG))
-        ]
-        if named:
-            parts.append(f"{word}: {', '.join(named)}")
-    return f" ({'; '.join(parts)})" if parts else ""
-
-
-def _unreachable(expect: Expectation, failed: Lookup) -> RecordResult:
-    """The zone's nameservers could not be found: every query of the record counts as failed."""
-    module = kind_of(expect.record)
-    detail = f"finding the nameservers failed at {failed.query.name} {failed.query.rdtype}"
-    answers = {
-        q: Lookup(q, failed.outcome, detail=f"{detail}: {failed.detail}", server=failed.server)
-        for q in module.queries(expect, {})
-    }
-    return module.evaluate(expect, answers)
+    return await check_views(name, expectations, resolver, settings, check_record), None
 
 
 async def check_with(

@@ -35,6 +35,9 @@ class ResolverConfig(_Model):
     # The daemon shares answers for names outside the checked domain (provider SPF includes, MX
     # hosts) between domains for min(TTL, this), capped at half the shortest interval. 0 = off.
     shared_cache: Duration = timedelta(seconds=25)
+    # Ask with the DO bit, so a validating resolver returns each answer's RRSIGs and their
+    # expiry is exposed (docs/checks.md, DNSSEC); off saves their bytes on signed zones.
+    dnssec_signatures: bool = True
 
 
 class TokenConfig(_Model):

@@ -49,6 +49,7 @@ class DnsPythonResolver:
         timeout: float = 2.0,
         attempts: int = 2,
         recursion_desired: bool = True,
+        dnssec_ok: bool = False,
         observer: QueryObserver | None = None,
         max_qps: float = 0,
     ) -> None:
@@ -58,6 +59,7 @@ class DnsPythonResolver:
         self.timeout = timeout
         self.attempts = max(1, attempts)
         self.recursion_desired = recursion_desired
+        self.dnssec_ok = dnssec_ok
         self._observer = observer
         # One limiter per nameserver; max_qps 0 means unlimited.
         self._limiters = {ns: RateLimiter(max_qps) for ns in self.nameservers} if max_qps > 0 else {}
@@ -67,8 +69,12 @@ class DnsPythonResolver:
             qname = to_dns_name(query.name)
         except dns.exception.DNSException as exc:
             return Lookup(query, Outcome.MALFORMED, detail=f"not a valid query name: {exc}")
-        message = dns.message.make_query(qname, query.rdtype, use_edns=0, payload=EDNS_PAYLOAD)
-        if not self.recursion_desired:
+        message = dns.message.make_query(
+            qname, query.rdtype, use_edns=0, payload=EDNS_PAYLOAD, want_dnssec=self.dnssec_ok
+        )
+        if self.recursion_desired:
+            message.flags |= dns.flags.AD  # did the resolver validate it? (RFC 6840 §5.7)
+        else:
             message.flags &= ~dns.flags.RD
         last: Lookup | None = None
         for _ in range(self.attempts):
@@ -115,14 +121,55 @@ def classify_response(
     if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         return Lookup(query, Outcome.REFUSED, detail=dns.rcode.to_text(rcode), server=server)
     records, ttl, aliases = _follow_answer(query, response)
+    ad, expire = bool(response.flags & dns.flags.AD), _expiry(response)
     if records:
-        return Lookup(query, Outcome.ANSWER, records, ttl, aliases, server=server)
+        return Lookup(
+            query,
+            Outcome.ANSWER,
+            records,
+            ttl,
+            aliases,
+            server=server,
+            authenticated=ad,
+            signatures_expire=expire,
+        )
     if require_authority and not response.flags & dns.flags.AA:
         # A referral or a lame server: it has no authority to say the record is absent.
-        return Lookup(query, Outcome.REFUSED, aliases=aliases, detail="not authoritative", server=server)
+        return Lookup(
+            query,
+            Outcome.REFUSED,
+            aliases=aliases,
+            detail="not authoritative",
+            server=server,
+            authenticated=ad,
+            signatures_expire=expire,
+        )
     outcome = Outcome.NXDOMAIN if rcode == dns.rcode.NXDOMAIN else Outcome.NODATA
     zone = next((name_text(r.name) for r in response.authority if r.rdtype == dns.rdatatype.SOA), "")
-    return Lookup(query, outcome, ttl=_negative_ttl(response), aliases=aliases, server=server, zone=zone)
+    ttl = _negative_ttl(response)
+    return Lookup(
+        query,
+        outcome,
+        ttl=ttl,
+        aliases=aliases,
+        server=server,
+        zone=zone,
+        authenticated=ad,
+        signatures_expire=expire,
+    )
+
+
+def _expiry(response: dns.message.Message) -> int:
+    """The earliest expiration of the RRSIGs in the answer section, 0 when there are none."""
+    return min(
+        (
+            int(r.expiration)
+            for rrset in response.answer
+            if rrset.rdtype == dns.rdatatype.RRSIG
+            for r in rrset
+        ),
+        default=0,
+    )
 
 
 def _follow_answer(

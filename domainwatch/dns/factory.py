@@ -29,6 +29,9 @@ class TransportSettings(Protocol):
     @property
     def max_qps(self) -> float: ...
 
+    @property
+    def dnssec_signatures(self) -> bool: ...  # ask with DO: answers carry their RRSIGs
+
 
 def resolver_from(settings: TransportSettings, observer: QueryObserver | None = None) -> Resolver:
     """The configured resolver; /etc/resolv.conf's nameservers when the config lists none."""
@@ -39,6 +42,7 @@ def resolver_from(settings: TransportSettings, observer: QueryObserver | None = 
         timeout=settings.timeout.total_seconds(),
         attempts=settings.attempts,
         max_qps=settings.max_qps,
+        dnssec_ok=settings.dnssec_signatures,
         observer=observer,
     )
 

@@ -70,6 +70,12 @@ class Lookup:
     # A negative answer's zone: the owner of the SOA in its authority section (where a record
     # published under the wrong name would be; docs/checks.md, "Not verifying?").
     zone: str = ""
+    # The resolver's AD bit: it validated the answer with DNSSEC (RFC 4035 §3.2.3; asked for
+    # with AD in the query, RFC 6840 §5.7). Only as trustworthy as the path to the resolver.
+    authenticated: bool = False
+    # The earliest expiration (Unix seconds) of the RRSIGs in the answer section, which a
+    # resolver returns when asked with the DO bit; 0 when the answer had none.
+    signatures_expire: int = 0
 
 
 class Resolver(Protocol):

@@ -101,6 +101,21 @@ def _findings(d: _Domain) -> str:
     )
 
 
+def _signatures_expire(d: _Domain) -> str:
+    if d.facts is None:
+        return ""
+    expiries = [
+        value
+        for facts in d.facts.records.values()
+        if isinstance(value := facts.get("signatures_expire"), int) and value > 0
+    ]
+    return (
+        f"domainwatch_domain_signatures_expire_timestamp_seconds{{{d.label}}} {_number(min(expiries))}\n"
+        if expiries
+        else ""
+    )
+
+
 def _fact_family(kind: str, metric: FactMetric) -> Family:
     """A kind's fact as a family: one sample per record of the kind holding the fact."""
 
@@ -163,6 +178,11 @@ FAMILIES: tuple[Family, ...] = (
         timely=True,
     ),
     Family("domainwatch_domain_findings", "Current findings by severity", _findings),
+    Family(
+        "domainwatch_domain_signatures_expire_timestamp_seconds",
+        "The earliest expiry of the DNSSEC signatures on the domain's records (signed zones only)",
+        _signatures_expire,
+    ),
     *(_fact_family(kind.name, metric) for kind in KINDS for metric in kind.metrics),
 )
 _HEADERS = tuple(f"# HELP {f.name} {f.help}\n# TYPE {f.name} gauge\n".encode() for f in FAMILIES)

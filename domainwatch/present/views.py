@@ -4,7 +4,7 @@ JSON API serves (one shape for both, so they always tell the same truth)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from domainwatch.checks.registry import kind_of
@@ -96,7 +96,22 @@ def record_view(
     }
     if "nameservers" in result:
         view["nameservers"] = result["nameservers"]
+    dnssec = _dnssec(result.get("facts") or {})
+    if dnssec is not None:
+        view["dnssec"] = dnssec
     return view
+
+
+def _dnssec(facts: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the answers to the record's name said of DNSSEC: the resolver's AD bit, and when
+    their signatures expire (docs/checks.md, DNSSEC); None when no answer was conclusive."""
+    if "dnssec_validated" not in facts:
+        return None
+    expire = facts.get("signatures_expire")
+    return {
+        "validated": bool(facts["dnssec_validated"]),
+        "signatures_expire": iso(datetime.fromtimestamp(expire, UTC)) if isinstance(expire, int) else None,
+    }
 
 
 def _expected(publish: tuple[Remediation, ...]) -> str | None:

@@ -8,7 +8,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,7 +28,8 @@ def require_knotd() -> str:
     return KNOTD
 
 
-def _free_port(address: str) -> int:
+def free_port(address: str) -> int:
+    """A port free for both UDP and TCP on `address`."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.bind((address, 0))
         port: int = udp.getsockname()[1]
@@ -37,8 +38,14 @@ def _free_port(address: str) -> int:
     return port
 
 
-def _config(directory: Path, address: str, port: int, zones: Mapping[str, str]) -> str:
-    zone_lines = "".join(f'  - domain: {name}\n    file: "{name}.zone"\n' for name in zones)
+def _config(
+    directory: Path, address: str, port: int, zones: Mapping[str, str], signed: Collection[str]
+) -> str:
+    zone_lines = "".join(
+        f'  - domain: {name}\n    file: "{name}.zone"\n'
+        + ("    dnssec-signing: on\n" if name in signed else "")
+        for name in zones
+    )
     return f"""server:
     rundir: "{directory}"
     listen: {address}@{port}
@@ -55,6 +62,8 @@ log:
 template:
   - id: default
     storage: "{directory}"
+    zonefile-sync: -1
+    journal-content: none
 zone:
 {zone_lines}"""
 
@@ -86,15 +95,19 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def knot_server(directory: Path, zones: Mapping[str, str], address: str = "127.0.0.1") -> Iterator[int]:
-    """Run knotd on `address` serving `zones` ({apex: zone file text}); yields its port; stops
-    it by PID."""
+def knot_server(
+    directory: Path, zones: Mapping[str, str], address: str = "127.0.0.1", signed: Collection[str] = ()
+) -> Iterator[int]:
+    """Run knotd on `address` serving `zones` ({apex: zone file text}), signing those in
+    `signed` (Knot's automatic signing, default policy: its keys stay in `directory` for the
+    next start); yields its port; stops it by PID."""
     knotd = require_knotd()
+    (directory / "db").mkdir(exist_ok=True)  # knotd does not create its key and timer store
     for name, text in zones.items():
         (directory / f"{name}.zone").write_text(text)
-    for _ in range(10):
-        port = _free_port(address)
-        (directory / "knot.conf").write_text(_config(directory, address, port, zones))
+    for _ in range(3):  # a port taken between choosing and binding
+        port = free_port(address)
+        (directory / "knot.conf").write_text(_config(directory, address, port, zones, signed))
         with (directory / "knotd.log").open("ab") as log:
             process = subprocess.Popen([knotd, "-c", str(directory / "knot.conf")], stdout=log, stderr=log)
         try:

@@ -28,6 +28,7 @@ REQUIRED = {
     "DomainwatchTLSCertificateExpiring",
     "DomainwatchSTARTTLSLost",
     "DomainwatchMTASTSPolicyUnreachable",
+    "DomainwatchDNSSECSignaturesExpiring",
 }
 
 

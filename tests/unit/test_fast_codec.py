@@ -82,6 +82,8 @@ def responses(draw: Any) -> tuple[dns.message.Message, Query, int]:
     response.set_rcode(draw(st.sampled_from([dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.SERVFAIL])))
     if draw(st.booleans()):
         response.flags |= dns.flags.AA
+    if draw(st.booleans()):
+        response.flags |= dns.flags.AD
     owner = name
     if draw(st.booleans()):  # a CNAME chain first
         target = draw(NAMES)
@@ -96,6 +98,11 @@ def responses(draw: Any) -> tuple[dns.message.Message, Query, int]:
                 owner + ".", draw(st.integers(0, 2**31 - 1)), "IN", rdtype, sorted(values)
             )
         )
+    if draw(st.booleans()):  # signatures, as a resolver asked with DO returns them
+        expirations = draw(st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=3))
+        tag, signer = draw(st.integers(0, 65535)), draw(NAMES)
+        signatures = [f"{rdtype} 13 2 300 {e} 0 {tag} {signer}. AAAA" for e in expirations]
+        response.answer.append(dns.rrset.from_text_list(owner + ".", 60, "IN", "RRSIG", signatures))
     if draw(st.booleans()):  # an unrelated record
         other = draw(TYPES)
         response.answer.append(
@@ -211,3 +218,28 @@ def test_a_compression_target_may_not_run_into_the_name_pointing_at_it() -> None
         dns.message.from_wire(wire)
     with pytest.raises(Malformed):
         parse_response(wire, Query("_domainkey", "TXT"))
+
+
+def test_ad_bit_and_the_earliest_signature_expiry_are_read_both_ways() -> None:
+    """A validated answer (AD) with two RRSIGs: authenticated, and the earlier expiry."""
+    query = Query.of("example.com", "TXT")
+    request = dns.message.make_query("example.com.", "TXT", id=7, use_edns=0, want_dnssec=True)
+    response = dns.message.make_response(request)
+    response.flags |= dns.flags.AD
+    response.answer.append(dns.rrset.from_text("example.com.", 60, "IN", "TXT", '"v=spf1 -all"'))
+    expiries = ("20270101000000", "20261215000000")
+    signatures = [f"TXT 13 2 60 {e} 1700000000 4242 example.com. AAAA" for e in expiries]
+    response.answer.append(dns.rrset.from_text_list("example.com.", 60, "IN", "RRSIG", signatures))
+    wire = response.to_wire()
+    fast = parse_response(wire, query)
+    assert (True, 1_765_756_800 + 365 * 86400) == (fast.authenticated, fast.signatures_expire)
+    assert fast == with_dnspython(wire, query, 7)
+
+
+def test_recursive_queries_ask_for_validation_and_signatures() -> None:
+    """AD in every recursive query (RFC 6840 §5.7); DO when asked; neither to an authoritative server."""
+    recursive = dns.message.from_wire(encode_query(1, Query.of("a.test", "TXT"), dnssec_ok=True))
+    direct = dns.message.from_wire(encode_query(1, Query.of("a.test", "TXT"), recursion_desired=False))
+    asked = (recursive.flags & dns.flags.AD, recursive.ednsflags & dns.flags.DO)
+    assert (dns.flags.AD, dns.flags.DO) == asked
+    assert (0, 0) == (direct.flags & dns.flags.AD, direct.ednsflags & dns.flags.DO)

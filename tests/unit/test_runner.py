@@ -11,8 +11,8 @@ import pytest
 from domainwatch.checks import registry, runner
 from domainwatch.checks.dmarc import DmarcExpectation
 from domainwatch.checks.guard import MAX_FINDINGS, MAX_FOUND, bounded
-from domainwatch.checks.runner import combine_views
 from domainwatch.checks.spf import SpfExpectation
+from domainwatch.checks.views import combine_views
 from domainwatch.metrics.instruments import Metrics
 from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Severity
 from domainwatch.testing import FakeResolver

@@ -102,6 +102,7 @@ class FastResolver:
         timeout: float = 2.0,
         attempts: int = 2,
         recursion_desired: bool = True,
+        dnssec_ok: bool = False,
         observer: QueryObserver | None = None,
         max_qps: float = 0,
         sockets: int = 4,
@@ -110,6 +111,7 @@ class FastResolver:
             raise ValueError("at least one nameserver is required")
         self.nameservers = tuple(nameservers)
         self.timeout, self.attempts, self.recursion_desired = timeout, max(1, attempts), recursion_desired
+        self.dnssec_ok = dnssec_ok
         self._observer = observer
         self._limiters = {ns: RateLimiter(max_qps) for ns in self.nameservers} if max_qps > 0 else {}
         self._sockets = max(1, sockets)
@@ -173,7 +175,9 @@ class FastResolver:
         while (server.host, server.port, qid) in endpoint.waiting:
             qid = self._entropy.word()
         try:
-            wire = encode_query(qid, query, recursion_desired=self.recursion_desired)
+            wire = encode_query(
+                qid, query, recursion_desired=self.recursion_desired, dnssec_ok=self.dnssec_ok
+            )
         except Unsupported:
             return Lookup(query, Outcome.MALFORMED, detail="not a valid query name", server=str(server))
         key = (server.host, server.port, qid)
