@@ -42,7 +42,8 @@ class _Loop(asyncio.DatagramProtocol):
     def __init__(self, wire: list[bytes], concurrency: int, done: asyncio.Future[None]) -> None:
         self.wire, self.concurrency, self.done = wire, concurrency, done
         self.next = 0
-        self.waiting: dict[int, int] = {}  # id -> index into wire
+        self.ident = 0
+        self.waiting: dict[int, bytes] = {}  # id -> the datagram sent with it
         self.answered = 0
         self.transport: Any = None  # uvloop's UDP transport is not an asyncio.DatagramTransport
 
@@ -55,9 +56,14 @@ class _Loop(asyncio.DatagramProtocol):
         if self.next >= len(self.wire):
             return
         index, self.next = self.next, self.next + 1
-        ident = index & 0xFFFF
-        self.waiting[ident] = index
-        self.transport.sendto(self.wire[index])
+        # The next id not in flight: over 65,536 queries ids repeat, and a lost query's id
+        # must not be reused before its answer (or the resend's) arrives.
+        while self.ident in self.waiting:
+            self.ident = (self.ident + 1) & 0xFFFF
+        datagram = self.ident.to_bytes(2, "big") + self.wire[index][2:]
+        self.waiting[self.ident] = datagram
+        self.ident = (self.ident + 1) & 0xFFFF
+        self.transport.sendto(datagram)
 
     def datagram_received(self, data: bytes, _: tuple[str, int]) -> None:
         if self.waiting.pop(int.from_bytes(data[:2], "big"), None) is None:
@@ -70,14 +76,14 @@ class _Loop(asyncio.DatagramProtocol):
 
     def resend(self) -> None:
         """Ask again what has had no answer (loss is rare on loopback, but not impossible)."""
-        for index in self.waiting.values():
-            self.transport.sendto(self.wire[index])
+        for datagram in self.waiting.values():
+            self.transport.sendto(datagram)
 
 
 async def bare_loop(address: str, count: int, zone: str, concurrency: int = 256) -> float:
     """Seconds to send the query mix of `count` domains and receive every answer."""
     names = questions(count, zone)
-    wire = [encode(index & 0xFFFF, name, rdtype) for index, (name, rdtype) in enumerate(names)]
+    wire = [encode(0, name, rdtype) for name, rdtype in names]  # ids are given as sent
     loop = asyncio.get_running_loop()
     done: asyncio.Future[None] = loop.create_future()
     started = time.perf_counter()
