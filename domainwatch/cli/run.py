@@ -73,15 +73,22 @@ async def run_daemon(config: Config, config_path: str | None, *, resolver: Resol
         loop.add_signal_handler(sig, daemon.stop)
     log.info("started", domains=len(config.domains), store=config.storage.path, listen=config.server.listen)
     delivering = asyncio.create_task(worker.serve())
+    warming = asyncio.create_task(_warm_metrics(exposition))
     try:
         await daemon.serve()
     finally:
+        warming.cancel()
         worker.stop()
         await delivering  # in-flight deliveries settle (or are re-sent after a restart)
         await runner.cleanup()
         await daemon.shutdown()
         log.info("stopped")
     return 0
+
+
+async def _warm_metrics(exposition: Exposition) -> None:
+    seconds = await exposition.warm_up()
+    log.info("metrics_warm", domains=len(exposition.fleet.tracks), seconds=round(seconds, 2))
 
 
 def split_listen(listen: str) -> tuple[str, int]:

@@ -227,6 +227,16 @@ class DomainText:
     def fleet_changed(self) -> None:
         self._stale = True
 
+    def warm(self, fleet: FleetView, names: Iterable[str]) -> None:
+        """Format the entries of `names` ahead of the next full render, which then only gathers
+        them (the first scrape after a start would otherwise format every domain at once)."""
+        if not self._stale:
+            return  # rendered already: from now on only changed domains are formatted
+        for name in names:
+            track, shape = fleet.tracks.get(name), fleet.plans.get(name)
+            if track is not None and shape is not None:
+                self._entries[name] = self._entry(name, track, shape, fleet.facts.get(name))
+
     def render(self, fleet: FleetView) -> list[bytes]:
         """The families' text for every domain the fleet exports, in pieces to join once (at
         100,000 domains the text is over 200 MB: every copy of it costs a tenth of a second)."""

@@ -114,9 +114,9 @@ def probe_routes(daemon: Daemon, exposition: Exposition) -> web.RouteTableDef:
     async def readyz(_: web.Request) -> web.Response:
         checks = {"config_loaded": True, "store_open": daemon.store.is_open, "first_round_done": daemon.ready}
         ready = all(checks.values())
-        return web.json_response(
-            {"status": "ok" if ready else "not_ready", **checks}, status=200 if ready else 503
-        )
+        # metrics_warm informs (a benchmark, an operator timing the first scrape); it gates nothing.
+        body = {"status": "ok" if ready else "not_ready", **checks, "metrics_warm": exposition.warm}
+        return web.json_response(body, status=200 if ready else 503)
 
     @table.get("/metrics")
     async def scrape(request: web.Request) -> web.Response:

@@ -26,6 +26,7 @@ from domainwatch.config.loader import parse
 from domainwatch.config.schema import MetricsConfig
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.dns.resolver import Query
+from domainwatch.metrics import domain_text as domain_text_module
 from domainwatch.metrics.domain_text import FAMILIES as TEXT_FAMILIES
 from domainwatch.metrics.domain_text import DomainText, escape
 from domainwatch.metrics.exposition import gzipped
@@ -335,3 +336,44 @@ async def test_metrics_allow_and_deny_select_families_and_a_reload_changes_them(
     assert 'domainwatch_domain_status{domain="good.example.com",status="verified"} 1.0' in after
     daemon.apply_config(config.model_copy(update={"metrics": MetricsConfig()}))
     assert "domainwatch_record_status{" in await (await client.get("/metrics")).text()
+
+
+async def test_after_the_warm_up_a_scrape_formats_only_what_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`domainwatch run` warms the per-domain text at start: the first scrape then formats no
+    domain that has not changed since, and serves exactly a fresh rendering."""
+    daemon, exposition = await make_daemon(tmp_path, check=False)
+    assert not exposition.warm
+    await exposition.warm_up()
+    assert exposition.warm
+    formatted: list[str] = []
+    real = domain_text_module.domain_lines
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> tuple[bytes, ...]:
+        formatted.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(domain_text_module, "domain_lines", counting)
+    body, _ = exposition.render()
+    assert [] == formatted
+    assert body.decode().endswith(b"".join(DomainText().render(daemon)).decode())  # formats anew
+    formatted.clear()
+    name = "good.example.com"
+    track = daemon.tracks[name]
+    daemon.tracks[name] = replace(track, status=Status.FAILED)
+    exposition.domains_changed([name])
+    body, _ = exposition.render()
+    assert [name] == formatted
+    assert f'domainwatch_domain_status{{domain="{name}",status="failed"}} 1.0' in body.decode()
+    await daemon.shutdown()
+
+
+async def test_the_readiness_probe_says_when_the_metrics_are_warm(
+    tmp_path: Path, aiohttp_client: MakeClient
+) -> None:
+    daemon, exposition = await make_daemon(tmp_path)
+    client: Client = await aiohttp_client(create_app(daemon, exposition))
+    assert False is (await (await client.get("/readyz")).json())["metrics_warm"]
+    await exposition.warm_up()
+    assert True is (await (await client.get("/readyz")).json())["metrics_warm"]
