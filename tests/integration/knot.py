@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
+import functools
 import subprocess
 import time
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import dns.exception
 import dns.message
 import dns.query
-import pytest
 
-KNOTD = shutil.which("knotd") or ("/usr/sbin/knotd" if Path("/usr/sbin/knotd").exists() else None)
-
-
-def require_knotd() -> str:
-    """knotd's path; skipped where it is absent, but a failure in CI, where it must run."""
-    if KNOTD is None:
-        if os.environ.get("CI"):
-            pytest.fail("knotd is not installed; `make test` installs Debian's knot package as root")
-        pytest.skip("knotd is not installed (Debian package knot)")
-    return KNOTD
-
-
-def free_port(address: str) -> int:
-    """A port free for both UDP and TCP on `address`."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        udp.bind((address, 0))
-        port: int = udp.getsockname()[1]
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-        tcp.bind((address, port))  # fails (and we retry) if TCP's side is taken
-    return port
+from tests.integration.daemons import require_binary, serving
 
 
 def _config(
@@ -69,7 +47,7 @@ zone:
 
 
 def _wait_ready(
-    address: str, port: int, zone: str, process: subprocess.Popen[bytes], deadline: float
+    address: str, zone: str, port: int, process: subprocess.Popen[bytes], deadline: float
 ) -> None:
     query = dns.message.make_query(zone, "SOA")
     while time.monotonic() < deadline:
@@ -85,15 +63,6 @@ def _wait_ready(
     raise RuntimeError("knotd did not start serving in time")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextmanager
 def knot_server(
     directory: Path, zones: Mapping[str, str], address: str = "127.0.0.1", signed: Collection[str] = ()
@@ -101,23 +70,15 @@ def knot_server(
     """Run knotd on `address` serving `zones` ({apex: zone file text}), signing those in
     `signed` (Knot's automatic signing, default policy: its keys stay in `directory` for the
     next start); yields its port; stops it by PID."""
-    knotd = require_knotd()
+    knotd = require_binary("knotd", "knot")
     (directory / "db").mkdir(exist_ok=True)  # knotd does not create its key and timer store
     for name, text in zones.items():
         (directory / f"{name}.zone").write_text(text)
-    for _ in range(3):  # a port taken between choosing and binding
-        port = free_port(address)
+
+    def command_for(port: int) -> list[str]:
         (directory / "knot.conf").write_text(_config(directory, address, port, zones, signed))
-        with (directory / "knotd.log").open("ab") as log:
-            process = subprocess.Popen([knotd, "-c", str(directory / "knot.conf")], stdout=log, stderr=log)
-        try:
-            _wait_ready(address, port, next(iter(zones)), process, time.monotonic() + 15)
-        except RuntimeError:
-            _stop(process)
-            continue
-        try:
-            yield port
-        finally:
-            _stop(process)
-        return
-    raise RuntimeError("could not start knotd on a free port")
+        return [knotd, "-c", str(directory / "knot.conf")]
+
+    ready = functools.partial(_wait_ready, address, next(iter(zones)))
+    with serving("knotd", address, command_for, directory / "knotd.log", ready) as port:
+        yield port

@@ -3,9 +3,6 @@ test servers, one trust anchor, no root, no remote control; stopped by its PID."
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
@@ -15,20 +12,8 @@ from pathlib import Path
 import dns.exception
 import dns.message
 import dns.query
-import pytest
 
-from tests.integration.knot import free_port
-
-UNBOUND = shutil.which("unbound") or ("/usr/sbin/unbound" if Path("/usr/sbin/unbound").exists() else None)
-
-
-def require_unbound() -> str:
-    """unbound's path; skipped where it is absent, but a failure in CI, where it must run."""
-    if UNBOUND is None:
-        if os.environ.get("CI"):
-            pytest.fail("unbound is not installed; `make test` installs Debian's unbound package as root")
-        pytest.skip("unbound is not installed (Debian package unbound)")
-    return UNBOUND
+from tests.integration.daemons import require_binary, serving
 
 
 def _config(directory: Path, port: int, stubs: Mapping[str, int], anchor: str) -> str:
@@ -79,32 +64,12 @@ def _wait_ready(port: int, process: subprocess.Popen[bytes], deadline: float) ->
 def unbound_server(directory: Path, stubs: Mapping[str, int], anchor: str) -> Iterator[int]:
     """Run unbound validating below `anchor` (a DS or DNSKEY record's presentation form), with
     each zone of `stubs` ({zone: port}) served on 127.0.0.1 at that port. Yields its port."""
-    unbound = require_unbound()
+    unbound = require_binary("unbound", "unbound")
     directory.mkdir(parents=True, exist_ok=True)
-    for _ in range(10):
-        port = free_port("127.0.0.1")
+
+    def command_for(port: int) -> list[str]:
         (directory / "unbound.conf").write_text(_config(directory, port, stubs, anchor))
-        with (directory / "unbound.log").open("ab") as log:
-            process = subprocess.Popen(
-                [unbound, "-d", "-c", str(directory / "unbound.conf")], stdout=log, stderr=log
-            )
-        try:
-            _wait_ready(port, process, time.monotonic() + 15)
-        except RuntimeError:
-            _stop(process)
-            continue
-        try:
-            yield port
-        finally:
-            _stop(process)
-        return
-    raise RuntimeError("could not start unbound on a free port")
+        return [unbound, "-d", "-c", str(directory / "unbound.conf")]
 
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    with serving("unbound", "127.0.0.1", command_for, directory / "unbound.log", _wait_ready) as port:
+        yield port
