@@ -219,9 +219,11 @@ def _aggregate(
     for capability, status in capabilities.items():
         previous = before.capabilities.get(capability, Status.NOT_STARTED)
         if status is not previous:
-            changes.append(
-                Change(track.name, "capability", capability, previous, status, now, reason, observations())
-            )
+            # A capability's status follows from its own records only: their observations
+            # explain it (the domain's event keeps them all).
+            own = {s.record for s in specs if s.capability == capability}
+            seen = {record: value for record, value in observations().items() if record in own}
+            changes.append(Change(track.name, "capability", capability, previous, status, now, reason, seen))
     status = domain_status(track.verify, capabilities)
     since = track.since
     if status is not before.status or track.since is None:

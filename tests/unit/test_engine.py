@@ -103,6 +103,12 @@ def test_report_changes_carry_the_observations_that_caused_them() -> None:
     domain = next(c for c in changes if c.kind == "domain")
     assert "missing" == domain.observations["receiving_mx"]["observation"]
     assert Status.PARTIALLY_VERIFIED == domain.status
+    assert {"spf", "dkim:s1", "receiving_mx", "dmarc"} == set(domain.observations)
+    # A capability's event keeps its own records' observations (what its status follows from).
+    capabilities = {c.subject: set(c.observations) for c in changes if c.kind == "capability"}
+    assert {"sending": {"spf", "dkim:s1"}} == capabilities  # receiving stays pending: no event
+    _, later = apply_report(fresh(), SPECS, report(), RULES, T0)
+    assert {"receiving_mx"} == next(set(c.observations) for c in later if c.subject == "receiving")
 
 
 def test_advisory_records_do_not_count() -> None:
