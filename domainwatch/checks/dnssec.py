@@ -7,7 +7,8 @@ matching none of the zone's keys. The same question with checking disabled (CD) 
 record. That is conclusive about the zone, and loud (every validating receiver fails the same
 way), but the record's state stays `error`: the status rules never fail a domain on it alone.
 Extra queries, only for a record whose own lookup was SERVFAIL, in recursive mode: the question
-again with CD, and the signer zone's DNSKEY and DS (3 at most, to the configured resolver).
+again with CD, and the signer zone's DNSKEY and DS, once per zone per check (3 at most per
+record, to the configured resolver).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ async def bogus_look(
 ) -> None:
     """Give each record whose own lookup was SERVFAIL a `dnssec_bogus` finding, when the same
     question with checking disabled is answered."""
+    keys_of: dict[str, ZoneKeys | None] = {}  # a domain's records mostly share their signer
     for index, expect in enumerate(expectations):
         failed = [lookup for lookup in own_lookups(expect, answers) if lookup.outcome is Outcome.SERVFAIL]
         if results[index].state is not RecordState.ERROR or not failed:
@@ -69,7 +71,9 @@ async def bogus_look(
         if unchecked is None or unchecked.lookup.outcome.is_error:
             continue  # SERVFAIL with checking disabled too: not (only) DNSSEC
         zone = _signer(unchecked)
-        keys = await zone_keys(zone, nameservers, query_timeout) if zone else None
+        if zone and zone not in keys_of:
+            keys_of[zone] = await zone_keys(zone, nameservers, query_timeout)
+        keys = keys_of.get(zone) if zone else None
         finding = bogus_finding(unchecked, keys, now)
         result = results[index]
         results[index] = bounded(dataclasses.replace(result, findings=(finding, *result.findings)))

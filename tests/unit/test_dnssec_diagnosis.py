@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
+from domainwatch.checks import dnssec
+from domainwatch.checks.dkim import DkimExpectation
 from domainwatch.checks.dnssec import bogus_finding, signature_facts
 from domainwatch.dns.dnssec import Signature, Unchecked, ZoneKeys
 from domainwatch.dns.resolver import Lookup, Outcome, Query
+from domainwatch.model import RecordResult, RecordState
 
 NOW = 1_800_000_000
 DAY = 86_400
@@ -78,3 +83,32 @@ def test_signature_facts_need_ad_on_every_conclusive_answer() -> None:
     )
     assert {"dnssec_validated": 0, "signatures_expire": NOW + 5 * DAY} == signature_facts([signed, plain])
     assert {} == signature_facts([failed])
+
+
+async def test_records_of_one_signer_zone_ask_its_keys_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two records failing validation under one zone: each asked again with CD, the zone's keys
+    asked once, each record given its finding."""
+    expectations = [
+        DkimExpectation(f"dkim:s{i}", f"s{i}._domainkey.example.com", True, f"s{i}") for i in (1, 2)
+    ]
+    answers = {
+        Query.of(e.name, "TXT"): Lookup(Query.of(e.name, "TXT"), Outcome.SERVFAIL) for e in expectations
+    }
+    results = [
+        RecordResult(e.record, e.name, "TXT", RecordState.ERROR, True, None, (), ()) for e in expectations
+    ]
+    asked: list[str] = []
+
+    async def ask(query: Query, *_: object) -> Unchecked:
+        asked.append(query.name)
+        return Unchecked(Lookup(query, Outcome.ANSWER, ("v=DKIM1; p=x",)), (sig(expiration=NOW - DAY),))
+
+    async def keys_of(zone: str, *_: object) -> ZoneKeys:
+        asked.append(zone)
+        return keys()
+
+    monkeypatch.setattr(dnssec, "ask_unchecked", ask)
+    monkeypatch.setattr(dnssec, "zone_keys", keys_of)
+    await dnssec.bogus_look(expectations, results, answers, nameservers=[], query_timeout=1, now=NOW)
+    assert ["s1._domainkey.example.com", "example.com", "s2._domainkey.example.com"] == asked
+    assert [["dnssec_bogus"], ["dnssec_bogus"]] == [[f.code.value for f in r.findings] for r in results]
