@@ -314,9 +314,7 @@ def _result(
 def diagnose(expect: DmarcExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
     """Not verifying? A quoted or padded record, a CNAME in the way, or the record at the name
     with the zone appended again, or without its underscore."""
-    lookup = answers.get(Query.of(expect.name, "TXT"))
-    values = lookup.records if lookup is not None else ()
-    found = mistakes.quoted(values, is_dmarc) + mistakes.whitespace(values, is_dmarc)
+    found = mistakes.pasted(expect.name, answers, is_dmarc)
     found += mistakes.cname_conflict(expect.name, "TXT", answers)
     if result.state is not RecordState.MISSING:
         return found

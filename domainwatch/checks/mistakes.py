@@ -131,6 +131,23 @@ def whitespace(values: Iterable[str], looks_like: Callable[[str], bool]) -> Diag
     return NOTHING
 
 
+def pasted(name: str, answers: Answers, looks_like: Callable[[str], bool]) -> Diagnosis:
+    """quoted and whitespace over the TXT values published at `name` (those that look like the
+    record): no query of its own."""
+    lookup = answers.get(Query.of(name, "TXT"))
+    values = lookup.records if lookup is not None else ()
+    return quoted(values, looks_like) + whitespace(values, looks_like)
+
+
+def txt_record(name: str, answers: Answers, missing: bool, looks_like: Callable[[str], bool]) -> Diagnosis:
+    """The mistakes of a TXT record found only by its first words (MTA-STS, TLS-RPT): pasted
+    wrong, or, when `missing`, published with the zone appended again."""
+    found = pasted(name, answers, looks_like)
+    if not missing:
+        return found
+    return found + doubled_name(name, "TXT", answers, lambda a: any(looks_like(r) for r in a.records))
+
+
 def cname_conflict(name: str, rdtype: str, answers: Answers) -> Diagnosis:
     """A CNAME where a TXT or MX record is required: the record can never be seen there."""
     lookup = answers.get(Query.of(name, rdtype))

@@ -234,14 +234,7 @@ def _result(
 
 def diagnose(expect: MtaStsExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
     """Not verifying? A quoted or padded record, or the record with the zone appended again."""
-    lookup = answers.get(Query.of(expect.name, "TXT"))
-    values = lookup.records if lookup is not None else ()
-    found = mistakes.quoted(values, _is_sts) + mistakes.whitespace(values, _is_sts)
-    if result.state is not RecordState.MISSING:
-        return found
-    return found + mistakes.doubled_name(
-        expect.name, "TXT", answers, lambda a: any(_is_sts(r) for r in a.records)
-    )
+    return mistakes.txt_record(expect.name, answers, result.state is RecordState.MISSING, _is_sts)
 
 
 def _is_sts(value: str) -> bool:

@@ -295,9 +295,7 @@ def _result(
 def diagnose(expect: SpfExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
     """Not verifying? A quoted or padded value, a CNAME in the way, the record at the name with
     the zone appended again, or at the domain itself instead of its return-path name."""
-    lookup = answers.get(Query.of(expect.name, "TXT"))
-    values = lookup.records if lookup is not None else ()
-    found = mistakes.quoted(values, is_spf) + mistakes.whitespace(values, is_spf)
+    found = mistakes.pasted(expect.name, answers, is_spf)
     found += mistakes.cname_conflict(expect.name, "TXT", answers)
     if result.state is not RecordState.MISSING:
         return found
