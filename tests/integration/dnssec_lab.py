@@ -55,7 +55,7 @@ def child_zone() -> str:
 
 
 def expired_child_zone() -> str:
-    """The child, signed here with signatures that expired a day ago (its signer stopped)."""
+    """The child, signed here with signatures that expired ten days ago (its signer stopped)."""
     zone = dns.zone.from_text(child_zone(), origin=f"{CHILD}.", relativize=False)
     keys: list[tuple[dns.dnssec.PrivateKey, dns.rdtypes.ANY.DNSKEY.DNSKEY]] = []
     for flags in (257, 256):
@@ -64,7 +64,9 @@ def expired_child_zone() -> str:
         dnskey = dns.dnssec.make_dnskey(private.public_key(), algorithm, flags)
         keys.append((private, dnskey))
     now = int(time.time())
-    dns.dnssec.sign_zone(zone, keys=keys, inception=now - 30 * 86400, expiration=now - 86400)
+    # Ten days past: validators allow clock skew of up to a day (Unbound's val-sig-skew-max), so
+    # signatures only just expired would sometimes still validate.
+    dns.dnssec.sign_zone(zone, keys=keys, inception=now - 40 * 86400, expiration=now - 10 * 86400)
     return zone.to_text(relativize=False)
 
 
