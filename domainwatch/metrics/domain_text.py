@@ -1,14 +1,15 @@
-"""The per-domain metric families, written as exposition text and kept per domain.
+"""The per-domain metric families, written as exposition text and kept deflated between scrapes.
 
 prometheus_client builds and formats a Sample in Python for each of the ~25 series a domain has;
 at 100k domains a scrape took 25 s (docs/performance.md). So each domain's text is formatted
 when the fleet's owner says the domain changed (FleetListener), and a scrape only joins the
-kept chunks. The output is the text format 0.0.4 that prometheus_client writes (same float
+kept segments. The output is the text format 0.0.4 that prometheus_client writes (same float
 formatting, same escaping; tests/integration/test_metrics.py round-trips it).
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from prometheus_client.utils import floatToGoString
 
 from domainwatch.checks.base import FactMetric
 from domainwatch.checks.registry import KINDS
+from domainwatch.metrics.deflated import EMPTY, Segment, deflate, spliced
 from domainwatch.metrics.selection import Selection
 from domainwatch.state.domain import DomainTrack, is_stale, window_deadline
 from domainwatch.state.facts import SEVERITIES, DomainFacts
@@ -185,40 +187,56 @@ FAMILIES: tuple[Family, ...] = (
     ),
     *(_fact_family(kind.name, metric) for kind in KINDS for metric in kind.metrics),
 )
-_HEADERS = tuple(f"# HELP {f.name} {f.help}\n# TYPE {f.name} gauge\n".encode() for f in FAMILIES)
+_HEADERS = tuple(deflate(f"# HELP {f.name} {f.help}\n# TYPE {f.name} gauge\n".encode()) for f in FAMILIES)
 _TIMELY = tuple(f.timely for f in FAMILIES)
 _ALL = tuple(True for _ in FAMILIES)
+# Domains per kept segment. A change to one domain inflates, splices and deflates its block's
+# segment of each family it touches (about 0.1 ms for 512 domains of the largest family); larger
+# blocks compress a little better (docs/performance.md).
+BLOCK = 512
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
+    """What a domain's text was formatted from."""
+
     track: DomainTrack
     shape: Shape
     facts: DomainFacts | None
-    lines: tuple[bytes, ...]  # one chunk per family, each ending in a newline or empty
+
+
+@dataclass(slots=True)
+class _Block:
+    """One family's text for a block of domains, deflated, and each domain's share of it."""
+
+    segment: Segment
+    lengths: array[int]
 
 
 class DomainText:
-    """The per-domain families of a fleet, kept per domain between scrapes.
+    """The per-domain families of a fleet, kept between scrapes deflated (deflated.py): at
+    100,000 domains the text is over 200 MB, its segments about 10 MB.
 
-    The chunks are kept per family in export order; a scrape formats again only the domains
-    the fleet's owner said changed (domains_changed), and everything after fleet_changed.
+    Domains are laid out in blocks of BLOCK; a block's text is kept per family in export order.
+    A scrape formats again only the domains the fleet's owner said changed (domains_changed),
+    splicing them into their blocks, and everything after fleet_changed.
     """
 
-    def __init__(self) -> None:
-        self._on = tuple(True for _ in FAMILIES)  # the families exported (metrics.allow, .deny)
+    def __init__(self, block: int = BLOCK) -> None:
+        self._size = block
+        self._on = _ALL  # the families exported (metrics.allow, .deny)
         self._headers = _HEADERS
         self._entries: dict[str, _Entry] = {}
+        self._names: list[str] = []  # in the order of their text
         self._position: dict[str, int] = {}
-        self._chunks: list[list[bytes]] = [[] for _ in FAMILIES]
+        self._blocks: list[list[_Block] | None] = []  # None: not formatted yet
         self._dirty: set[str] = set()
-        self._stale = True  # nothing rendered yet
+        self._stale = True  # laid out for another fleet, or not yet
 
     def select(self, selection: Selection) -> None:
         """Export only the families the selection allows (each domain is formatted again)."""
         self._on = tuple(selection.exports(f.name) for f in FAMILIES)
-        self._headers = tuple(h if on else b"" for h, on in zip(_HEADERS, self._on, strict=True))
-        self._entries = {}
+        self._headers = tuple(h if on else EMPTY for h, on in zip(_HEADERS, self._on, strict=True))
         self._stale = True
 
     def domains_changed(self, names: Iterable[str]) -> None:
@@ -227,65 +245,86 @@ class DomainText:
     def fleet_changed(self) -> None:
         self._stale = True
 
-    def warm(self, fleet: FleetView, names: Iterable[str]) -> None:
-        """Format the entries of `names` ahead of the next full render, which then only gathers
-        them (the first scrape after a start would otherwise format every domain at once)."""
-        if not self._stale:
-            return  # rendered already: from now on only changed domains are formatted
-        for name in names:
-            track, shape = fleet.tracks.get(name), fleet.plans.get(name)
-            if track is not None and shape is not None:
-                self._entries[name] = self._entry(name, track, shape, fleet.facts.get(name))
+    def warm(self, fleet: FleetView, domains: int) -> bool:
+        """Format blocks of about `domains` domains in all ahead of the next render, which then
+        only gathers them (the first scrape after a start would otherwise format every domain
+        at once). True once every block is formatted."""
+        if self._stale:
+            self._lay_out(fleet)
+        budget = max(1, domains // self._size)
+        for b, blocks in enumerate(self._blocks):
+            if blocks is None:
+                if not budget:
+                    return False
+                self._format_block(b, fleet)
+                budget -= 1
+                if self._stale:
+                    return False  # a domain went away meanwhile: laid out anew next time
+        return True
 
-    def render(self, fleet: FleetView) -> list[bytes]:
-        """The families' text for every domain the fleet exports, in pieces to join once (at
-        100,000 domains the text is over 200 MB: every copy of it costs a tenth of a second)."""
+    def render(self, fleet: FleetView) -> list[Segment]:
+        """The families' text for every domain the fleet exports, as segments in order."""
         dirty, self._dirty = self._dirty, set()
-        if self._stale or any(n not in self._position and n in fleet.plans for n in dirty):
-            self._rebuild(fleet)
-        else:
-            for name in dirty:
-                self._refresh(name, fleet)
+        if any(n not in self._position and n in fleet.plans for n in dirty):
+            self._stale = True  # a domain to add: laid out anew
+        if not self._stale:
+            self._refresh(dirty, fleet)
+        while not self.warm(fleet, len(self._names) + self._size):
+            pass  # until laid out for this fleet and formatted whole
         out = []
-        for header, on, family in zip(self._headers, self._on, self._chunks, strict=True):
+        for f, (header, on) in enumerate(zip(self._headers, self._on, strict=True)):
             if on:
                 out.append(header)
-                out.extend(family)
+                out += [blocks[f].segment for blocks in self._blocks if blocks is not None]
         return out
 
-    def _refresh(self, name: str, fleet: FleetView) -> None:
-        position = self._position.get(name)
-        shape, track = fleet.plans.get(name), fleet.tracks.get(name)
-        if position is None:
-            return  # not exported, then or now
-        if shape is None or track is None:
-            self._rebuild(fleet)  # it went away
-            return
-        entry = self._entry(name, track, shape, fleet.facts.get(name))
-        self._entries[name] = entry
-        for family, text in zip(self._chunks, entry.lines, strict=True):
-            family[position] = text
-
-    def _rebuild(self, fleet: FleetView) -> None:
+    def _lay_out(self, fleet: FleetView) -> None:
         self._stale = False
-        entries: dict[str, _Entry] = {}
-        for name, track in fleet.tracks.items():
-            shape = fleet.plans.get(name)
-            if shape is not None:
-                entries[name] = self._entry(name, track, shape, fleet.facts.get(name))
-        self._entries = entries  # domains that went away are forgotten
-        self._position = {name: position for position, name in enumerate(entries)}
-        self._chunks = [
-            list(family) for family in zip(*(e.lines for e in entries.values()), strict=True)
-        ] or [[] for _ in FAMILIES]
+        self._names = [name for name in fleet.tracks if name in fleet.plans]
+        self._position = {name: position for position, name in enumerate(self._names)}
+        self._blocks = [None] * -(-len(self._names) // self._size)
+        self._entries = {}  # domains that went away are forgotten
 
-    def _entry(self, name: str, track: DomainTrack, shape: Shape, facts: DomainFacts | None) -> _Entry:
-        """The domain's kept entry while it still matches, else a new one (reusing what holds)."""
-        entry = self._entries.get(name)
-        if entry is not None and entry.track is track and entry.shape is shape and entry.facts is facts:
-            return entry
-        before = entry.lines if entry is not None and _same_shown(entry, track, shape, facts) else None
-        return _Entry(track, shape, facts, domain_lines(name, track, shape, facts, before, on=self._on))
+    def _format_block(self, b: int, fleet: FleetView) -> None:
+        lines = []
+        for name in self._names[b * self._size : (b + 1) * self._size]:
+            track, shape, facts = fleet.tracks.get(name), fleet.plans.get(name), fleet.facts.get(name)
+            if track is None or shape is None:
+                self._stale = True  # it went away since the layout
+                return
+            self._entries[name] = _Entry(track, shape, facts)
+            lines.append(domain_lines(name, track, shape, facts, on=self._on))
+        self._blocks[b] = [
+            _Block(deflate(b"".join(family)), array("I", map(len, family)))
+            for family in zip(*lines, strict=True)
+        ]
+
+    def _refresh(self, dirty: Iterable[str], fleet: FleetView) -> None:
+        """Splice the changed domains' new text into their formatted blocks."""
+        changes: dict[tuple[int, int], dict[int, bytes]] = {}
+        for name in dirty:
+            position = self._position.get(name)
+            if position is None:
+                continue  # not exported, then or now
+            b, slot = divmod(position, self._size)
+            if self._blocks[b] is None:
+                continue  # formatted from the state of the moment when it is
+            track, shape, facts = fleet.tracks.get(name), fleet.plans.get(name), fleet.facts.get(name)
+            if shape is None or track is None:
+                self._stale = True  # it went away
+                return
+            entry = self._entries[name]
+            if entry.track is track and entry.shape is shape and entry.facts is facts:
+                continue
+            timely_only = _same_shown(entry, track, shape, facts)
+            self._entries[name] = _Entry(track, shape, facts)
+            lines = domain_lines(name, track, shape, facts, on=self._on, timely_only=timely_only)
+            for f, line in enumerate(lines):
+                if self._on[f] and (_TIMELY[f] or not timely_only):
+                    changes.setdefault((b, f), {})[slot] = line
+        for (b, f), pieces in changes.items():
+            block = self._blocks[b][f]  # type: ignore[index]
+            block.segment = spliced(block.segment, block.lengths, pieces)
 
 
 def _same_shown(entry: _Entry, track: DomainTrack, shape: Shape, facts: DomainFacts | None) -> bool:
@@ -308,21 +347,15 @@ def domain_lines(
     track: DomainTrack,
     shape: Shape,
     facts: DomainFacts | None,
-    before: tuple[bytes, ...] | None = None,
     *,
     on: tuple[bool, ...] | None = None,
+    timely_only: bool = False,
 ) -> tuple[bytes, ...]:
     """One domain's samples, one chunk per entry of FAMILIES (pure; empty for a family not
-    exported, `on`). `before`: the chunks of a state that shows the same statuses, since and
-    facts; its non-timely chunks are reused."""
+    exported, `on`, and with `timely_only` for every family but those that change with each
+    check)."""
     domain = _Domain(f'domain="{escape(name)}"', track, shape, facts)
-    on = on or _ALL
-    if before is None:
-        return tuple(
-            family.samples(domain).encode() if shown else b""
-            for family, shown in zip(FAMILIES, on, strict=True)
-        )
     return tuple(
-        (family.samples(domain).encode() if timely else kept) if shown else b""
-        for family, timely, kept, shown in zip(FAMILIES, _TIMELY, before, on, strict=True)
+        family.samples(domain).encode() if shown and (timely or not timely_only) else b""
+        for family, timely, shown in zip(FAMILIES, _TIMELY, on or _ALL, strict=True)
     )

@@ -15,13 +15,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from isal import isal_zlib
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
 from domainwatch.config.schema import Config
+from domainwatch.metrics.deflated import deflate, gzip_stream, plain
 from domainwatch.metrics.domain_text import DomainText
 from domainwatch.metrics.selection import Selection
 from domainwatch.state.fleet import FleetView
@@ -30,8 +30,7 @@ from domainwatch.state.rules import Status
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Domains formatted between two turns of the event loop while warming up: about 40 ms of work,
 # so requests and checks are not held up for longer.
-WARM_SLICE = 500
-_GZIP_BATCH = 4096  # parts of about 200 bytes: under a megabyte at a time
+WARM_SLICE = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +79,21 @@ class Exposition:
         """Format every domain's series ahead of the first scrape, a slice at a time between the
         loop's other work, then gather them as a scrape would. Returns the seconds it took."""
         started = time.perf_counter()
-        names = list(self.fleet.tracks)
-        for start in range(0, len(names), WARM_SLICE):
-            self.domain_text.warm(self.fleet, names[start : start + WARM_SLICE])
-            await asyncio.sleep(0)
+        formatted = False
+        while not formatted:
+            formatted = self.domain_text.warm(self.fleet, WARM_SLICE)
+            await asyncio.sleep(0)  # requests and checks run between two slices
         self.domain_text.render(self.fleet)
         self.warm = True
         return time.perf_counter() - started
 
     def render(self, accept_encoding: str = "") -> tuple[bytes, dict[str, str]]:
         """The exposition, gzipped when the scraper accepts it."""
-        parts = [generate_latest(_Selected(self.registry, self.selection))]
-        parts += self.domain_text.render(self.fleet)
+        segments = [deflate(generate_latest(_Selected(self.registry, self.selection)))]
+        segments += self.domain_text.render(self.fleet)
         if "gzip" in accept_encoding:
-            return gzipped(parts), {"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"}
-        return b"".join(parts), {"Content-Type": CONTENT_TYPE}
+            return gzip_stream(segments), {"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"}
+        return plain(segments), {"Content-Type": CONTENT_TYPE}
 
 
 class _Selected:
@@ -105,17 +104,6 @@ class _Selected:
 
     def collect(self) -> Iterator[Metric]:
         return (family for family in self.registry.collect() if self.selection.exports(family.name))
-
-
-def gzipped(parts: list[bytes]) -> bytes:
-    """gzip (level 1, ISA-L) of the parts joined, compressed a few thousand parts at a time: the
-    200 MB of text of a 100,000-domain scrape is never joined into one string."""
-    compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, 16 + isal_zlib.MAX_WBITS)
-    out = [
-        compressor.compress(b"".join(parts[i : i + _GZIP_BATCH])) for i in range(0, len(parts), _GZIP_BATCH)
-    ]
-    out.append(compressor.flush())
-    return b"".join(out)
 
 
 class FleetCollector(Collector):
