@@ -8,6 +8,8 @@ module ends with one `KIND = RecordKind(...)`, and registry.py lists the kinds.
 `queries(expect, answers)` names what a check still needs resolved (it may depend on earlier
 answers, as when SPF follows includes), and `evaluate(expect, answers)` turns the answers into
 a RecordResult. The runner resolves until `queries` asks for nothing new, then evaluates.
+`queries` reads only the answers to what it asks: once everything it asks is answered, the
+record is settled, and the runner does not ask it again while other records' answers come in.
 """
 
 from __future__ import annotations

@@ -73,14 +73,21 @@ async def _resolve_and_evaluate(
     kinds = [kind_of(e.record) for e in expectations]
     answers: dict[Query, Lookup] = {}
     failed: dict[int, Exception] = {}  # a kind's code raised on this record: it asks nothing more
+    # Records whose every query is answered: asking them again (each round, while another
+    # record follows a chain) would evaluate them again for nothing (base.py's contract).
+    settled: set[int] = set()
     for _ in range(_MAX_ROUNDS):
         wanted: set[Query] = set()
         for index, (kind, expect) in enumerate(zip(kinds, expectations, strict=True)):
-            if index not in failed:
+            if index not in failed and index not in settled:
                 try:
-                    wanted |= kind.queries(expect, answers)
+                    asks = kind.queries(expect, answers)
                 except Exception as exc:  # a defect, on one record: that record's error
                     failed[index] = _reported(exc, expect)
+                    continue
+                if asks <= answers.keys():
+                    settled.add(index)
+                wanted |= asks
         needed = sorted(wanted - answers.keys())
         if not needed:
             break

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from domainwatch.checks import registry, runner
+from domainwatch.checks.dkim import DkimExpectation
 from domainwatch.checks.dmarc import DmarcExpectation
 from domainwatch.checks.guard import MAX_FINDINGS, MAX_FOUND, bounded
 from domainwatch.checks.spf import SpfExpectation
@@ -16,6 +17,7 @@ from domainwatch.checks.views import combine_views
 from domainwatch.metrics.instruments import Metrics
 from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Severity
 from domainwatch.testing import FakeResolver
+from tests.keys import rsa_key
 
 
 def result(state: RecordState, *found: str) -> RecordResult:
@@ -105,6 +107,43 @@ async def test_a_kind_that_raises_is_an_error_for_its_record_only(
     assert 1.0 == metrics.registry.get_sample_value(
         "domainwatch_record_check_failures_total", {"kind": "dmarc"}
     )
+
+
+async def test_a_settled_record_is_not_asked_again_while_another_follows_a_chain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DKIM has its answer after one round while SPF follows includes for three more: DKIM's
+    queries are asked twice (to ask, then to see it is settled), not once a round; the results
+    are those of asking everyone every round."""
+    dkim = registry.kind_of("dkim:s1")
+    asked: list[int] = []
+
+    def counting(expect: Any, answers: Any) -> Any:
+        asked.append(len(answers))
+        return dkim.queries(expect, answers)
+
+    counted = dataclasses.replace(dkim, queries=counting)
+    real = registry.kind_of
+    monkeypatch.setattr(runner, "kind_of", lambda record: counted if record == "dkim:s1" else real(record))
+    expectations = [
+        SpfExpectation("spf", "send.example.com", True, ("a.example.net",)),
+        DkimExpectation("dkim:s1", "s1._domainkey.example.com", True, "s1"),
+    ]
+    zone = FakeResolver(
+        {
+            ("send.example.com", "TXT"): ["v=spf1 include:a.example.net -all"],
+            ("a.example.net", "TXT"): ["v=spf1 include:b.example.net -all"],
+            ("b.example.net", "TXT"): ["v=spf1 include:c.example.net -all"],
+            ("c.example.net", "TXT"): ["v=spf1 ip4:192.0.2.1 -all"],
+            ("s1._domainkey.example.com", "TXT"): [f"v=DKIM1; k=rsa; p={rsa_key(2048)}"],
+        }
+    )
+    report = await runner.check_domain("example.com", expectations, zone)
+    assert 2 == len(asked)
+    assert 5 == len(zone.asked)  # SPF's chain took four rounds
+    monkeypatch.setattr(runner, "kind_of", real)
+    assert report.records == (await runner.check_domain("example.com", expectations, zone)).records
+    assert [RecordState.PRESENT, RecordState.PRESENT] == [r.state for r in report.records]
 
 
 def test_an_oversized_result_is_cut_to_its_bounds() -> None:
