@@ -15,9 +15,9 @@ record is settled, and the runner does not ask it again while other records' ans
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from domainwatch.dns.resolver import Lookup, Query
 from domainwatch.model import CommonCode, Finding, RecordResult, Remediation, Severity
@@ -114,6 +114,19 @@ class RecordKind:
     # Where a missing or wrong record was probably put by mistake (checks/mistakes.py); run by
     # the runner only for such records, with one more round of (a few) queries.
     diagnose: Callable[[Any, Answers, RecordResult], Diagnosis] | None = None
+
+
+_Value = TypeVar("_Value", bound=Hashable)
+_SHARED: dict[Hashable, Any] = {}
+_SHARED_MAX = 4096  # distinct values; a fleet's plans hold a few (its providers' hosts)
+
+
+def shared(value: _Value) -> _Value:
+    """One object for equal values that many domains' plans hold (a provider's MX hosts, a
+    record id such as `dkim:s1`): planning 100,000 domains would otherwise keep 100,000 copies."""
+    if len(_SHARED) >= _SHARED_MAX:
+        _SHARED.clear()  # values are immutable: an equal copy made after this is as good
+    return cast(_Value, _SHARED.setdefault(value, value))
 
 
 def lookup_error(lookup: Lookup) -> Finding:

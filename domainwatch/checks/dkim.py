@@ -20,6 +20,7 @@ from domainwatch.checks.base import (
     Section,
     lookup_error,
     same_host,
+    shared,
 )
 from domainwatch.checks.dkim_key import Code, diagnose_key, key_bits, key_facts, key_record
 from domainwatch.dns.resolver import Lookup, Query
@@ -212,7 +213,7 @@ def tag_value(record: str, tag: str) -> str:
 def plan(domain: PlannedDomain, own: list[DkimConfig]) -> list[Expectation]:
     return [
         DkimExpectation(
-            f"dkim:{key.selector}",
+            shared(f"dkim:{key.selector}"),
             f"{key.selector}._domainkey.{domain.name}",
             True,
             key.selector,

@@ -22,6 +22,7 @@ from domainwatch.checks.base import (
     Section,
     lookup_error,
     same_host,
+    shared,
 )
 from domainwatch.dns.resolver import Lookup, Query
 from domainwatch.fields import SECTION_CONFIG, DomainName, Number
@@ -249,11 +250,11 @@ def diagnose(expect: MxExpectation, answers: Answers, result: RecordResult) -> D
 
 def plan_return_path(domain: PlannedDomain, own: MxConfig) -> list[Expectation]:
     return_path = f"{domain.sending.return_path}.{domain.name}"
-    return [MxExpectation("return_path_mx", return_path, True, ((own.host, own.priority),))]
+    return [MxExpectation("return_path_mx", return_path, True, shared(((own.host, own.priority),)))]
 
 
 def plan_receiving(domain: PlannedDomain, own: list[MxConfig]) -> list[Expectation]:
-    hosts = tuple((m.host, m.priority) for m in own)
+    hosts = shared(tuple((m.host, m.priority) for m in own))
     return [MxExpectation("receiving_mx", domain.name, True, hosts)]
 
 
