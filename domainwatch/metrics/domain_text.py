@@ -190,9 +190,9 @@ FAMILIES: tuple[Family, ...] = (
 _HEADERS = tuple(deflate(f"# HELP {f.name} {f.help}\n# TYPE {f.name} gauge\n".encode()) for f in FAMILIES)
 _TIMELY = tuple(f.timely for f in FAMILIES)
 _ALL = tuple(True for _ in FAMILIES)
-# Domains per kept segment. A change to one domain inflates, splices and deflates its block's
-# segment of each family it touches (about 0.1 ms for 512 domains of the largest family); larger
-# blocks compress a little better (docs/performance.md).
+# Domains per kept segment. A change inflates, splices and deflates its block's segment of each
+# family it touches: about 0.6 ms for the largest family's block (280 KB of text, 12 KB
+# deflated), 0.1 ms for a block of check times. Larger blocks compress a little better.
 BLOCK = 512
 
 
