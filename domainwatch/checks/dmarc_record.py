@@ -17,6 +17,7 @@ Pure and total: `read` never raises, and bounds every length it looks at.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -130,8 +131,12 @@ def _known_value(name: str, value: str) -> str | None:
     return value if value else None  # rua, ruf: checked URI by URI
 
 
+# Cached: a check reads its record in every round and again to evaluate it, and a fleet's
+# domains often publish the same text. Bounded (a record is at most a DNS message, 64 KB).
+@functools.lru_cache(maxsize=256)
 def read(text: str) -> DmarcRecord:
-    """Parse a record that is_dmarc() selected (never raises)."""
+    """Parse a record that is_dmarc() selected (never raises). The record may be shared with
+    other callers: read it, never change it."""
     tags: dict[str, str] = {}
     order: list[str] = []
     invalid: dict[str, str] = {}

@@ -16,6 +16,7 @@ have asks for them (`queries`), as the evaluation of the published record does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -95,14 +96,24 @@ def provider_samples(includes: Sequence[str], answers: Answers) -> tuple[str, ..
     out: list[str] = []
     for domain in includes:
         lookup = answers.get(Query.of(domain, "TXT"))
-        records = [r for r in lookup.records if is_spf(r)] if lookup and not lookup.outcome.is_error else []
-        if len(records) != 1:
-            continue
-        for kind in ("ip4", "ip6"):
-            term = next((m for m in parse(records[0]).mechanisms if m.kind == kind and m.network), None)
-            if term is not None and term.network is not None and term.qualifier.value == "+":
-                out.append(str(term.network.network_address))
+        if lookup is not None and not lookup.outcome.is_error:
+            out += _pass_addresses(lookup.records)
     return tuple(dict.fromkeys(out))
+
+
+# Cached: every domain that includes a provider asks this of the provider's same answer, in
+# every round of its check. Bounded (an answer is at most a DNS message, 64 KB).
+@functools.lru_cache(maxsize=256)
+def _pass_addresses(texts: tuple[str, ...]) -> tuple[str, ...]:
+    records = [text for text in texts if is_spf(text)]
+    if len(records) != 1:
+        return ()
+    out = []
+    for kind in ("ip4", "ip6"):
+        term = next((m for m in parse(records[0]).mechanisms if m.kind == kind and m.network), None)
+        if term is not None and term.network is not None and term.qualifier.value == "+":
+            out.append(str(term.network.network_address))
+    return tuple(out)
 
 
 def first_reached(probe: Evaluation) -> list[Reached]:
