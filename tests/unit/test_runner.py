@@ -79,15 +79,20 @@ def _raising(where: str) -> Any:
     return boom
 
 
+def _replace_kind(monkeypatch: pytest.MonkeyPatch, record_id: str, **changes: Any) -> None:
+    """The runner sees `record_id`'s kind with `changes` (its functions replaced)."""
+    changed = dataclasses.replace(registry.kind_of(record_id), **changes)
+    real = registry.kind_of
+    monkeypatch.setattr(runner, "kind_of", lambda record: changed if record == record_id else real(record))
+
+
 @pytest.mark.parametrize("where", ["queries", "evaluate"])
 async def test_a_kind_that_raises_is_an_error_for_its_record_only(
     monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
     """A defect in one kind's code: that record is `error` with check_failed; the domain's other
     records are checked as usual, and the metric counts it."""
-    broken = dataclasses.replace(registry.kind_of("dmarc"), **{where: _raising(where)})
-    real = registry.kind_of
-    monkeypatch.setattr(runner, "kind_of", lambda record: broken if record == "dmarc" else real(record))
+    _replace_kind(monkeypatch, "dmarc", **{where: _raising(where)})
     expectations = [
         SpfExpectation("spf", "send.example.com", True, ("p.example.net",)),
         DmarcExpectation("dmarc", "_dmarc.example.com", True, "example.com"),
@@ -122,9 +127,7 @@ async def test_a_settled_record_is_not_asked_again_while_another_follows_a_chain
         asked.append(len(answers))
         return dkim.queries(expect, answers)
 
-    counted = dataclasses.replace(dkim, queries=counting)
-    real = registry.kind_of
-    monkeypatch.setattr(runner, "kind_of", lambda record: counted if record == "dkim:s1" else real(record))
+    _replace_kind(monkeypatch, "dkim:s1", queries=counting)
     expectations = [
         SpfExpectation("spf", "send.example.com", True, ("a.example.net",)),
         DkimExpectation("dkim:s1", "s1._domainkey.example.com", True, "s1"),
@@ -141,7 +144,7 @@ async def test_a_settled_record_is_not_asked_again_while_another_follows_a_chain
     report = await runner.check_domain("example.com", expectations, zone)
     assert 2 == len(asked)
     assert 5 == len(zone.asked)  # SPF's chain took four rounds
-    monkeypatch.setattr(runner, "kind_of", real)
+    monkeypatch.undo()
     assert report.records == (await runner.check_domain("example.com", expectations, zone)).records
     assert [RecordState.PRESENT, RecordState.PRESENT] == [r.state for r in report.records]
 
