@@ -229,6 +229,8 @@ class Daemon(Membership):
         `plan`: the domain's plan when it is not (yet) the daemon's (an API create)."""
         before = self.tracks.get(track.name)  # what is stored once the queued writes are done
         if before == track and not changes and results is None and write is None:
+            if before is not None and before is not track:
+                self.tracks[track.name] = track  # the same state, in the plan's order and strings
             return False
         track, events = number(track, changes, self._event_id)
         payloads = None

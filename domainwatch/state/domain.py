@@ -70,10 +70,15 @@ def reconcile(
     """Bring a domain's state in line with its (new) configuration."""
     if prev is not None and _in_line(prev, verify, specs):
         # A restart or a reload that changed nothing for this domain (the usual case, 100,000
-        # times at start-up): the stored state stands, its records put in the plan's order.
-        if list(prev.records) == [s.record for s in specs]:
+        # times at start-up): the stored state stands, its records put in the plan's order, and
+        # its fingerprints the plan's own strings (equal to the stored ones: kept once, not
+        # twice; 31 MB at 100,000 domains).
+        if list(prev.records) == [s.record for s in specs] and all(
+            prev.fingerprints[s.record] is s.fingerprint for s in specs
+        ):
             return prev, []
-        return replace(prev, records={s.record: prev.records[s.record] for s in specs}), []
+        records = {s.record: prev.records[s.record] for s in specs}
+        return replace(prev, records=records, fingerprints={s.record: s.fingerprint for s in specs}), []
     return reconcile_anew(prev, name, verify, specs, now)
 
 

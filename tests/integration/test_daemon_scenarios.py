@@ -141,6 +141,10 @@ async def test_restart_continues_windows_from_stored_times(tmp_path: Path) -> No
     store2 = SqliteStore(path)
     daemon2 = Daemon(config(tmp_path), store2, resolver=resolver, clock=clock, rng=random.Random(1))
     assert daemon.tracks == daemon2.tracks
+    for name, track in daemon2.tracks.items():  # in the plan's order, with the plan's strings
+        specs = daemon2.plans[name].specs
+        assert [s.record for s in specs] == list(track.records)
+        assert all(track.fingerprints[s.record] is s.fingerprint for s in specs)
     await advance(daemon2, clock, clock.now + timedelta(hours=2, minutes=5))
     assert "failed" == statuses(daemon2)[0]
     assert started_at == daemon2.tracks["shop.example.com"].records["spf"].started_at

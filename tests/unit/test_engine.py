@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -70,6 +71,24 @@ def test_reconcile_without_change_records_nothing() -> None:
     """Reloading the same config changes nothing and records no event."""
     track, changes = reconcile(fresh(), "example.com", True, SPECS, T0 + timedelta(hours=1))
     assert ([], fresh()) == (changes, track)
+
+
+def test_a_stored_state_in_line_takes_the_plans_order_and_strings() -> None:
+    """A restart: the stored records come back in another order, their fingerprints equal but
+    other strings. The state stands (no change), in the plan's order, holding the plan's own
+    fingerprint strings (kept once); the same specs again return the very same state."""
+    stored = fresh()
+    loaded = replace(
+        stored,
+        records={r: stored.records[r] for r in reversed(list(stored.records))},
+        fingerprints={r: f[:1] + f[1:] for r, f in reversed(list(stored.fingerprints.items()))},
+    )
+    assert loaded.fingerprints["spf"] is not SPECS[0].fingerprint
+    track, changes = reconcile(loaded, "example.com", True, SPECS, T0 + timedelta(hours=1))
+    assert ([], loaded) == (changes, track)
+    assert [s.record for s in SPECS] == list(track.records)
+    assert all(track.fingerprints[s.record] is s.fingerprint for s in SPECS)
+    assert reconcile(track, "example.com", True, SPECS, T0 + timedelta(hours=2))[0] is track
 
 
 def test_changed_expectation_restarts_that_record_at_pending() -> None:
