@@ -166,10 +166,9 @@ def _result(
 def diagnose(expect: DkimExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
     """Not verifying? A quoted, padded or cut key, a CNAME in the way, or the key at the name
     with the zone appended again, at the parent domain, or without the underscore."""
+    found = mistakes.pasted(expect.name, answers, _looks_like_key)
     lookup = answers.get(Query.of(expect.name, "TXT"))
-    values = lookup.records if lookup is not None and lookup.records else ()
-    found = mistakes.quoted(values, _looks_like_key) + mistakes.whitespace(values, _looks_like_key)
-    for value in values:
+    for value in lookup.records if lookup is not None else ():
         found += mistakes.truncated_key(tag_value(value, "p"))
     if not expect.cname:
         found += mistakes.cname_conflict(expect.name, "TXT", answers)

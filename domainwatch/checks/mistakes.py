@@ -97,37 +97,41 @@ def wrong_name(
 
 def quoted(values: Iterable[str], looks_like: Callable[[str], bool]) -> Diagnosis:
     """A TXT value with literal quote characters: pasted with quotes into a form adding its own."""
-    for value in values:
+
+    def is_quoted(value: str) -> bool:
         inner = value.strip()
-        if (
+        return (
             len(inner) >= 2
             and inner[0] in "\"'"
             and inner[-1] == inner[0]
             and looks_like(inner[1:-1].strip())
-        ):
-            message = (
-                "the published value starts and ends with a quote character: the quotes were typed "
-                "into a form that adds its own; enter the value without them"
-            )
-            return Diagnosis(
-                findings=(Finding(Code.TXT_VALUE_QUOTED, Severity.ERROR, message, found=value[:200]),)
-            )
-    return NOTHING
+        )
+
+    message = (
+        "the published value starts and ends with a quote character: the quotes were typed "
+        "into a form that adds its own; enter the value without them"
+    )
+    return _first_value(values, is_quoted, Code.TXT_VALUE_QUOTED, message)
 
 
 def whitespace(values: Iterable[str], looks_like: Callable[[str], bool]) -> Diagnosis:
     """Leading or trailing spaces, or line breaks inside the value (pasted over several lines)."""
+
+    def is_padded(value: str) -> bool:
+        return looks_like(value.strip()) and (value != value.strip() or any(c in value for c in "\r\n\t"))
+
+    message = (
+        "the published value has spaces at its ends or line breaks inside: paste it as one "
+        "line, without leading or trailing spaces"
+    )
+    return _first_value(values, is_padded, Code.TXT_VALUE_WHITESPACE, message)
+
+
+def _first_value(values: Iterable[str], wrong: Callable[[str], bool], code: Code, message: str) -> Diagnosis:
+    """One error finding for the first value that is `wrong`, showing it."""
     for value in values:
-        if not looks_like(value.strip()):
-            continue
-        if value != value.strip() or any(c in value for c in "\r\n\t"):
-            message = (
-                "the published value has spaces at its ends or line breaks inside: paste it as one "
-                "line, without leading or trailing spaces"
-            )
-            return Diagnosis(
-                findings=(Finding(Code.TXT_VALUE_WHITESPACE, Severity.ERROR, message, found=value[:200]),)
-            )
+        if wrong(value):
+            return Diagnosis(findings=(Finding(code, Severity.ERROR, message, found=value[:200]),))
     return NOTHING
 
 
