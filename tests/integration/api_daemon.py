@@ -17,8 +17,8 @@ from typing import Any
 import aiohttp
 
 from domainwatch.testing import DnsTestServer
+from tests.integration.daemons import free_port
 from tests.integration.receiver import Receiver
-from tests.integration.test_daemon_process import free_port
 
 ADMIN = "admin-token-0123456789abc"
 VIEWER = "viewer-token-0123456789"

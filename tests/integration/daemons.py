@@ -30,14 +30,20 @@ def require_binary(name: str, package: str) -> str:
     return path
 
 
-def free_port(address: str) -> int:
-    """A port free for both UDP and TCP on `address`."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        udp.bind((address, 0))
-        port: int = udp.getsockname()[1]
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-        tcp.bind((address, port))  # fails (and we retry) if TCP's side is taken
-    return port
+def free_port(address: str = "127.0.0.1") -> int:
+    """A port free for both UDP and TCP on `address`: the kernel picks a free UDP port, whose TCP
+    side may still be taken (by a listener or a closing connection), so try another then."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((address, 0))
+            port: int = udp.getsockname()[1]
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            try:
+                tcp.bind((address, port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no port on {address} is free for both UDP and TCP")
 
 
 @contextmanager

@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -46,13 +45,6 @@ def write_config(path: Path, server: DnsTestServer, *domains: str, window: str =
         + TIMING.format(window=window)
         + f"domains:\n{entries}"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def publish(server: DnsTestServer, domain: str) -> None:

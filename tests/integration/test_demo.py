@@ -10,7 +10,7 @@ import time
 import urllib.request
 
 from tests.integration.cli import run_cli
-from tests.integration.test_daemon_process import free_port
+from tests.integration.daemons import free_port
 
 ALL = {
     "verified",

@@ -15,7 +15,7 @@ from domainwatch.dns.fast.transport import FastResolver
 from domainwatch.dns.resolver import Nameserver
 from domainwatch.model import RecordState
 from domainwatch.testing import DnsTestServer
-from tests.integration.tls_lab import free_port_on
+from tests.integration.daemons import free_port
 from tests.keys import rsa_key
 
 ZONE = "example.test"
@@ -28,7 +28,7 @@ SOA = [f"ns1.{ZONE}. hostmaster.{ZONE}. 1 3600 600 86400 300"]
 @pytest.fixture
 async def authoritative() -> AsyncIterator[DnsTestServer]:
     """The zone's own server, on 127.0.0.5 (the port domainwatch's authoritative_port names)."""
-    async with DnsTestServer(host="127.0.0.5", port=free_port_on("127.0.0.5")) as server:
+    async with DnsTestServer(host="127.0.0.5", port=free_port("127.0.0.5")) as server:
         server.set(ZONE, "SOA", SOA)
         yield server
 

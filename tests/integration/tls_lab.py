@@ -20,15 +20,9 @@ from aiohttp import web
 from aiosmtpd.smtp import SMTP
 
 from domainwatch.testing import DnsTestServer
+from tests.integration.daemons import free_port
 
 ZONE = "tls.test"
-
-
-def free_port_on(address: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((address, 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 @dataclass
@@ -131,7 +125,7 @@ class _Sink:
 
 @contextlib.asynccontextmanager
 async def lab(directory: Path, dns: DnsTestServer) -> AsyncIterator[Lab]:
-    made = Lab(directory, dns, free_port_on("127.0.0.1"), free_port_on("127.0.0.1"))
+    made = Lab(directory, dns, free_port(), free_port())
     try:
         yield made
     finally:

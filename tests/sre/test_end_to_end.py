@@ -23,8 +23,8 @@ from aiohttp import web
 
 from domainwatch.checks.mta_sts import policy_text, txt_record
 from domainwatch.testing import DnsTestServer
+from tests.integration.daemons import free_port
 from tests.integration.receiver import Receiver, new_secret
-from tests.integration.test_daemon_process import free_port
 from tests.integration.tls_lab import Lab, lab
 from tests.keys import rsa_key
 from tests.sre.test_dashboards import BOARDS, concrete, expressions
