@@ -38,38 +38,56 @@ _RETRYABLE = frozenset({Outcome.TIMEOUT, Outcome.SERVFAIL, Outcome.NETWORK, Outc
 RECEIVE_BUFFER = 4 << 20  # the default drops replies at tens of thousands of queries a second
 
 
-# A flight's outcome: (reply, arrival time), or None for no answer in time. Timeouts are a value,
-# not an exception: an exception set on a future keeps a traceback, and with it the frames that
-# awaited it, in a reference cycle only a full collection frees (memory grew during resolver
-# outages until it ran).
-Reply = tuple[bytes, float] | None
+# A query's outcome: (reply, arrival time); an OSError from sending or from the socket; or None
+# for no answer in time. Timeouts are a value, not an exception: an exception set on a future
+# keeps a traceback, and with it the frames that awaited it, in a reference cycle only a full
+# collection frees (memory grew during resolver outages until it ran).
+Reply = tuple[bytes, float] | OSError | None
 
 
-def _expire(futures: list[asyncio.Future[Reply]]) -> None:
-    for future in futures:
-        if not future.done():
-            future.set_result(None)
+class _Batch:
+    """The queries of one exchange, answered into their slots by the socket's callback: one
+    future for the batch, set when the last slot fills or the timeout passes, instead of a
+    future, a callback and a wake-up of the waiting task per query."""
+
+    __slots__ = ("future", "remaining", "replies")
+
+    def __init__(self, size: int, future: asyncio.Future[None]) -> None:
+        self.future = future
+        self.replies: list[Reply] = [None] * size
+        self.remaining = size
+
+    def answer(self, index: int, reply: tuple[bytes, float] | OSError) -> None:
+        """The first reply to a slot counts (a second one for the same id is ignored), and none
+        once the batch is over."""
+        if self.replies[index] is not None or self.future.done():
+            return
+        self.replies[index] = reply
+        self.remaining -= 1
+        if self.remaining == 0:
+            self.future.set_result(None)
+
+    def expire(self) -> None:
+        if not self.future.done():
+            self.future.set_result(None)
 
 
 @dataclass(slots=True, kw_only=True)
 class _Flight:
-    """One query sent and not yet answered."""
+    """One query sent and not yet answered: its slot in the batch."""
 
     query: Query
     qid: int
     wire: bytes
     key: tuple[str, int, int]
     endpoint: _Endpoint
-    future: asyncio.Future[Reply]
+    index: int
     sent: float = field(default_factory=time.perf_counter)
 
-    def forget(self) -> None:
+    def forget(self, batch: _Batch) -> None:
         """Stop waiting (answered, timed out, or the caller was cancelled)."""
-        self.endpoint.waiting.pop(self.key, None)
-        if not self.future.done():
-            self.future.cancel()
-        elif not self.future.cancelled():
-            self.future.exception()  # retrieved: asyncio would warn about an unread error
+        if self.endpoint.waiting.get(self.key, (None, 0))[0] is batch:
+            del self.endpoint.waiting[self.key]
 
 
 class _Endpoint(asyncio.DatagramProtocol):
@@ -77,21 +95,23 @@ class _Endpoint(asyncio.DatagramProtocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.DatagramTransport | None = None
-        self.waiting: dict[tuple[str, int, int], asyncio.Future[Reply]] = {}
+        self.waiting: dict[tuple[str, int, int], tuple[_Batch, int]] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
         qid = response_id(data)
-        future = self.waiting.get((str(addr[0]), int(addr[1]), qid)) if qid is not None else None
-        if future is not None and not future.done():
-            future.set_result((data, time.perf_counter()))  # arrival time, for the latency metric
+        slot = self.waiting.get((str(addr[0]), int(addr[1]), qid)) if qid is not None else None
+        if slot is not None:
+            batch, index = slot
+            batch.answer(index, (data, time.perf_counter()))  # arrival time, for the latency metric
 
     def error_received(self, exc: Exception) -> None:
-        for future in self.waiting.values():  # e.g. ICMP port unreachable: fail fast
-            if not future.done():
-                future.set_exception(exc)
+        if not isinstance(exc, OSError):
+            exc = OSError(str(exc))
+        for batch, index in list(self.waiting.values()):  # e.g. ICMP port unreachable: fail fast
+            batch.answer(index, exc)
 
 
 class FastResolver:
@@ -148,27 +168,35 @@ class FastResolver:
         endpoints = self._endpoints.get(family) or await self._endpoints_for(family)
         limiter = self._limiters.get(server)
         loop = asyncio.get_running_loop()
+        batch = _Batch(len(queries), loop.create_future())
         flights: list[_Flight | Lookup] = []
         timer: asyncio.TimerHandle | None = None
         try:
-            for query in queries:
+            for index, query in enumerate(queries):
                 if limiter is not None:
                     await limiter.acquire()
-                flights.append(self._send(query, server, endpoints, loop))
-            # One timer for the batch, started once all of it is sent: every query still gets the
-            # whole timeout, and a timer per query cost more than the rest of the exchange.
-            futures = [f.future for f in flights if isinstance(f, _Flight)]
-            timer = loop.call_later(self.timeout, _expire, futures)
-            return [f if isinstance(f, Lookup) else await self._receive(f, server) for f in flights]
+                flight = self._send(query, server, endpoints, batch, index)
+                if isinstance(flight, Lookup):
+                    batch.answer(index, OSError("not sent"))  # its slot waits for nothing (never read)
+                flights.append(flight)
+            if not batch.future.done():
+                # One timer for the batch, started once all of it is sent: every query still
+                # gets the whole timeout.
+                timer = loop.call_later(self.timeout, batch.expire)
+                await batch.future
+            return [
+                f if isinstance(f, Lookup) else await self._receive(f, batch.replies[f.index], server)
+                for f in flights
+            ]
         finally:
             if timer is not None:
                 timer.cancel()
             for flight in flights:
                 if isinstance(flight, _Flight):
-                    flight.forget()
+                    flight.forget(batch)
 
     def _send(
-        self, query: Query, server: Nameserver, endpoints: list[_Endpoint], loop: asyncio.AbstractEventLoop
+        self, query: Query, server: Nameserver, endpoints: list[_Endpoint], batch: _Batch, index: int
     ) -> _Flight | Lookup:
         endpoint = endpoints[self._entropy.word() % len(endpoints)]
         qid = self._entropy.word()
@@ -181,38 +209,34 @@ class FastResolver:
         except Unsupported:
             return Lookup(query, Outcome.MALFORMED, detail="not a valid query name", server=str(server))
         key = (server.host, server.port, qid)
-        future: asyncio.Future[Reply] = loop.create_future()
-        endpoint.waiting[key] = future
-        flight = _Flight(query=query, qid=qid, wire=wire, key=key, endpoint=endpoint, future=future)
+        endpoint.waiting[key] = (batch, index)
+        flight = _Flight(query=query, qid=qid, wire=wire, key=key, endpoint=endpoint, index=index)
         assert endpoint.transport is not None
         try:
             endpoint.transport.sendto(wire, (server.host, server.port))
         except OSError as exc:
-            future.set_exception(exc)
+            batch.answer(index, exc)
         return flight
 
-    async def _receive(self, flight: _Flight, server: Nameserver) -> Lookup:
+    async def _receive(self, flight: _Flight, reply: Reply, server: Nameserver) -> Lookup:
         where = str(server)
-        try:
-            reply = await flight.future
-        except OSError as exc:
+        if isinstance(reply, OSError):
             lookup = Lookup(
-                flight.query, Outcome.NETWORK, detail=f"{type(exc).__name__}: {exc}", server=where
+                flight.query, Outcome.NETWORK, detail=f"{type(reply).__name__}: {reply}", server=where
             )
             arrived = time.perf_counter()
-            exc.__traceback__ = None  # no frame kept alive by a cycle through it
+            reply.__traceback__ = None  # no frame kept alive by a cycle through it
+        elif reply is None:
+            lookup = Lookup(
+                flight.query, Outcome.TIMEOUT, detail=f"no answer within {self.timeout}s", server=where
+            )
+            arrived = time.perf_counter()
         else:
-            if reply is None:
-                lookup = Lookup(
-                    flight.query, Outcome.TIMEOUT, detail=f"no answer within {self.timeout}s", server=where
-                )
-                arrived = time.perf_counter()
+            data, arrived = reply
+            if is_truncated(data):
+                lookup = await self._retry_over_tcp(flight, server)
             else:
-                data, arrived = reply
-                if is_truncated(data):
-                    lookup = await self._retry_over_tcp(flight, server)
-                else:
-                    lookup = self._parse(data, flight, where)
+                lookup = self._parse(data, flight, where)
         if self._observer is not None:
             self._observer(server, lookup.outcome, arrived - flight.sent)
         return lookup
