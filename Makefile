@@ -44,6 +44,7 @@ bench: $(STAMP)
 	command -v dnsperf >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dnsperf >/dev/null; }
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/engine_scenario.py
+	$(BIN)/python bench/spf_trees.py
 	$(BIN)/python bench/transports.py --domains $${DOMAINS:-10000} --loop uvloop
 	$(BIN)/python bench/transports.py --domains $${DOMAINS:-10000} --loop asyncio
 	$(BIN)/python bench/fleet.py --domains $${DOMAINS:-10000} --runs $${RUNS:-3}

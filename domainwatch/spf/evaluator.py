@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.spf.macros import IPAddress, MacroContext, MacroError, as_domain, expand, is_valid_name
+from domainwatch.spf.subtrees import Read, Subtree, SubtreeMemo
 from domainwatch.spf.syntax import Mechanism, Qualifier, SpfRecord, is_spf, parse
 from domainwatch.spf.types import Evaluation, Problem, Reached, Result, Step
 
@@ -57,6 +58,7 @@ class Evaluator:
         *,
         receiver: str = "unknown",
         timestamp: int = 0,
+        subtrees: SubtreeMemo | None = None,
     ) -> None:
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped  # §5: IPv4-mapped addresses are IPv4
@@ -67,6 +69,11 @@ class Evaluator:
         )
         self.out = Evaluation()
         self._stack: list[str] = []
+        # Included trees shared between evaluations (subtrees.py), and what the trees being
+        # recorded read, name and expand.
+        self._subtrees = subtrees
+        self._reads: list[list[Read]] = []
+        self._macros = 0
 
     # -- entry ----------------------------------------------------------------------------------
     def run(self, domain: str) -> Evaluation:
@@ -148,6 +155,7 @@ class Evaluator:
         spec = mech.domain_spec
         if spec is None:
             return domain
+        self._macros += "%" in spec
         if self.ip is None and "%" in spec:
             self.out.reached.append(Reached("macro", spec, False))
             step.outcome = "not followed: depends on the sender"
@@ -164,7 +172,7 @@ class Evaluator:
     def _include(self, mech: Mechanism, target: str, step: Step, depth: int, passing: bool) -> bool:
         self.out.reached.append(Reached("include", target, passing))
         self._note_loop(target)
-        result, _ = self._check_host(target, depth + 1, passing)  # an included exp= is never used
+        result, _ = self._included(target, depth + 1, passing)  # an included exp= is never used
         step.outcome = f"include result {result.value}"
         if result is Result.NONE:
             raise _Abort(Result.PERMERROR, Problem.INCLUDE_NONE, f"include:{target} has no SPF record")
@@ -176,6 +184,7 @@ class Evaluator:
         step = Step(domain, depth, f"redirect={spec}", "followed")
         self.out.trace.append(step)
         self._count_term(step)
+        self._macros += "%" in spec
         if self.ip is None and "%" in spec:
             step.outcome = "not followed: depends on the sender"
             return Result.NEUTRAL, None
@@ -185,7 +194,7 @@ class Evaluator:
             raise _Abort(Result.PERMERROR, Problem.SYNTAX, str(exc)) from None
         self.out.reached.append(Reached("include", target, passing))
         self._note_loop(target)
-        result, exp = self._check_host(target, depth + 1, passing)  # the target's exp= applies
+        result, exp = self._included(target, depth + 1, passing)  # the target's exp= applies
         if result is Result.NONE:
             raise _Abort(Result.PERMERROR, Problem.REDIRECT_NONE, f"redirect={target} has no SPF record")
         return result, exp
@@ -230,6 +239,70 @@ class Evaluator:
             self._void(step)
             return False
         return self.ip is not None
+
+    # -- shared included trees (subtrees.py) ---------------------------------------------------
+    def _included(self, target: str, depth: int, passing: bool) -> tuple[Result, tuple[str, str] | None]:
+        """_check_host of an include or redirect target, replayed from an equal start if one
+        was recorded, and recorded otherwise."""
+        if self._subtrees is None:
+            return self._check_host(target, depth, passing)
+        out = self.out
+        start = (
+            target,
+            depth,
+            passing,
+            self.ip,
+            out.dns_lookups,
+            out.void_lookups,
+            out.matched is None,
+            out.uses_ptr,
+        )
+        tree = self._subtrees.get(start)
+        if tree is not None and self._replay(tree):
+            return tree.result, tree.exp
+        parent, macros = out.trace[-1], self._macros
+        marks = (len(out.trace), len(out.reached), len(parent.lookups))
+        reads: list[Read] = []
+        self._reads.append(reads)
+        try:
+            result, exp = self._check_host(target, depth, passing)
+        finally:
+            self._reads.pop()
+        if self._macros == macros:  # no macro met: the sender's would be this domain's own
+            tree = Subtree(
+                tuple(reads),
+                tuple(out.trace[marks[0] :]),
+                tuple(out.reached[marks[1] :]),
+                tuple(parent.lookups[marks[2] :]),
+                out.dns_lookups,
+                out.void_lookups,
+                out.matched,
+                out.uses_ptr,
+                result,
+                exp,
+            )
+            self._subtrees.put(start, tree)
+        return result, exp
+
+    def _replay(self, tree: Subtree) -> bool:
+        """Take a recorded tree if it reads the same answers here (else False: evaluate it)."""
+        for query, outcome, records in tree.reads:
+            try:
+                answer = self.lookup(query)
+            except NeedAnswer:
+                return False  # evaluated instead, it asks for the missing answer itself
+            if answer.outcome is not outcome or answer.records != records:
+                return False
+        out = self.out
+        for reads in self._reads:
+            reads.extend(tree.reads)
+        out.trace[-1].lookups.extend(tree.parent_lookups)
+        out.trace.extend(tree.steps)
+        out.reached.extend(tree.reached)
+        out.dns_lookups, out.void_lookups, out.uses_ptr = tree.dns_lookups, tree.void_lookups, tree.uses_ptr
+        if out.matched is None:
+            out.matched = tree.matched
+        return True
 
     # -- helpers --------------------------------------------------------------------------------
     def _addresses(self, host: str, step: Step, *, count_void: bool) -> list[IPAddress]:
@@ -309,6 +382,8 @@ class Evaluator:
         answer = self.lookup(query)  # may raise NeedAnswer: the shell resolves it and runs us again
         if step is not None:
             step.lookups.append(f"{query.rdtype} {query.name}: {answer.outcome.value}")
+        for reads in self._reads:
+            reads.append((query, answer.outcome, answer.records))
         return answer
 
     def _explain(self, spec: str, domain: str) -> str | None:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.spf.evaluator import Evaluator, NeedAnswer
+from domainwatch.spf.subtrees import SubtreeMemo
 from domainwatch.spf.types import Evaluation
 
 
@@ -38,6 +39,8 @@ def answered_from(
 _Run = tuple[tuple[tuple[Query, Lookup], ...], "Evaluation | Query"]
 _runs: OrderedDict[tuple[str, str | None], _Run] = OrderedDict()
 MEMO_SIZE = 4096
+# Included trees, shared between domains: a fleet's domains include the same few providers.
+SUBTREES = SubtreeMemo(MEMO_SIZE)
 
 
 def evaluate_offline(answers: Mapping[Query, Lookup], ip: str | None, domain: str) -> Evaluation | Query:
@@ -53,7 +56,10 @@ def evaluate_offline(answers: Mapping[Query, Lookup], ip: str | None, domain: st
     address = ipaddress.ip_address(ip) if ip else None
     outcome: Evaluation | Query
     try:
-        outcome = Evaluator(answered_from(answers, read), address, f"postmaster@{domain}", domain).run(domain)
+        evaluator = Evaluator(
+            answered_from(answers, read), address, f"postmaster@{domain}", domain, subtrees=SUBTREES
+        )
+        outcome = evaluator.run(domain)
     except NeedAnswer as need:
         outcome = need.query
     if len(_runs) >= MEMO_SIZE:
@@ -92,7 +98,7 @@ def evaluate_text(
     address = ipaddress.ip_address(ip) if ip else None
     outcome: Evaluation | Query
     try:
-        outcome = Evaluator(lookup, address, f"postmaster@{domain}", domain).run(domain)
+        outcome = Evaluator(lookup, address, f"postmaster@{domain}", domain, subtrees=SUBTREES).run(domain)
     except NeedAnswer as need:
         outcome = need.query
     if len(_texts) >= MEMO_SIZE:
