@@ -23,11 +23,13 @@ def tune() -> None:
 
 def settle() -> None:
     """Call once what start-up loads (config, plans, stored state) is in memory: it stays for
-    the life of the process, so the collector stops scanning it (gc.freeze). Only the young
-    generations are collected first: a full collection of a 100,000-domain heap takes seconds,
-    and start-up leaves next to no cyclic garbage (the config is parsed with the collector off
-    and refcounting frees the rest)."""
-    gc.collect(1)
+    the life of the process, so the collector stops scanning it (gc.freeze; refcounting still
+    frees what is dropped later, a reloaded config's old plans say). Only the youngest generation
+    is collected first: collecting the next one too scanned about a million objects at 100,000
+    domains, 0.85 s of start-up, to find 10 garbage objects (start-up leaves next to none: the
+    config is parsed with the collector off and refcounting frees the rest), which now stay
+    frozen instead."""
+    gc.collect(0)
     gc.freeze()
 
 
