@@ -24,7 +24,7 @@ def tune() -> None:
 def settle() -> None:
     """Call once what start-up loads (config, plans, stored state) is in memory: it stays for
     the life of the process, so the collector stops scanning it (gc.freeze; refcounting still
-    frees what is dropped later, a reloaded config's old plans say). Only the youngest generation
+    frees what is dropped later, such as a reloaded config's old plans). Only the youngest generation
     is collected first: collecting the next one too scanned about a million objects at 100,000
     domains, 0.85 s of start-up, to find 10 garbage objects (start-up leaves next to none: the
     config is parsed with the collector off and refcounting frees the rest), which now stay

@@ -69,8 +69,8 @@ class Evaluator:
         )
         self.out = Evaluation()
         self._stack: list[str] = []
-        # Included trees shared between evaluations (subtrees.py), and what the trees being
-        # recorded read, name and expand.
+        # Included trees shared between evaluations (subtrees.py): what the trees being recorded
+        # read, and how many macro specs this evaluation has met (a tree that meets one is not kept).
         self._subtrees = subtrees
         self._reads: list[list[Read]] = []
         self._macros = 0

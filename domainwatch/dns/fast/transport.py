@@ -84,10 +84,10 @@ class _Flight:
     index: int
     sent: float = field(default_factory=time.perf_counter)
 
-    def forget(self, batch: _Batch) -> None:
-        """Stop waiting (answered, timed out, or the caller was cancelled)."""
-        if self.endpoint.waiting.get(self.key, (None, 0))[0] is batch:
-            del self.endpoint.waiting[self.key]
+    def forget(self) -> None:
+        """Stop waiting (answered, timed out, or the caller was cancelled). The key is this
+        flight's until then: _send picks no id still waiting."""
+        self.endpoint.waiting.pop(self.key, None)
 
 
 class _Endpoint(asyncio.DatagramProtocol):
@@ -193,7 +193,7 @@ class FastResolver:
                 timer.cancel()
             for flight in flights:
                 if isinstance(flight, _Flight):
-                    flight.forget(batch)
+                    flight.forget()
 
     def _send(
         self, query: Query, server: Nameserver, endpoints: list[_Endpoint], batch: _Batch, index: int
