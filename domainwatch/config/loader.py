@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from domainwatch.config.plain_yaml import NotPlain, plain_document
+from domainwatch.config.plain_yaml import NotPlain, json_document, plain_document
 from domainwatch.config.presets import apply_preset
 from domainwatch.config.schema import Config
 
@@ -138,8 +138,12 @@ class _StrictLoader(_Loader):  # type: ignore[misc]
 
 
 def _construct(text: str, source: str) -> tuple[Any, list[str]]:
-    """The document's value and its duplicate keys: built straight from the parser's events
-    (plain_yaml), or by the standard constructor for what that does not cover."""
+    """The document's value and its duplicate keys: read as JSON, built straight from the YAML
+    parser's events, or by the standard constructor, the first that covers it (plain_yaml)."""
+    try:
+        return json_document(text), []
+    except NotPlain:
+        pass
     loader = _StrictLoader(text, source)
     try:
         return plain_document(loader, loader.note_duplicate), loader.duplicates
@@ -187,6 +191,8 @@ def _walk_nodes(text: str, source: str) -> tuple[dict[PathKey, int], list[str]]:
         node = loader.get_single_node()
         if node is not None:
             _collect_lines(node, (), lines, duplicates, source)
+    except yaml.YAMLError:  # JSON that YAML refuses (a surrogate pair): problems say line 1
+        pass
     finally:
         loader.dispose()
     return lines, duplicates

@@ -9,10 +9,14 @@ event, resolving each scalar's type and constructing it with PyYAML's own resolv
 constructors (every value is what SafeLoader makes of it). Anything else (merge keys, recursive
 aliases, unhashable keys, other tags, several documents) raises NotPlain, and the caller
 constructs the document the standard way instead, errors and all.
+
+A document written as JSON (YAML's flow style is a superset of it) is read by the json module
+instead, ten times faster again (`json_document`), wherever its reading is the same as YAML's.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +59,44 @@ def plain_document(loader: Any, on_duplicate: OnDuplicate) -> Any:
     ):
         raise NotPlain("more than one document")
     return value
+
+
+# YAML 1.1 reads these as line breaks even inside a quoted string; JSON keeps them as they are.
+_YAML_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def json_document(text: str) -> Any:
+    """The value of a config written as one JSON object: what SafeLoader would make of it.
+
+    Raises NotPlain where the readings may differ, and the caller reads it as YAML: exponents
+    (`1e3` is a string to YAML 1.1), NaN and Infinity (strings too), the line breaks above, and
+    repeated keys (which the YAML reading reports with their lines). A surrogate pair escape
+    (`\\ud83d\\ude00`) is the one character JSON says it is; YAML refuses it."""
+    if not text.lstrip().startswith("{") or any(mark in text for mark in _YAML_BREAKS):
+        raise NotPlain("not a JSON object")
+    try:
+        return json.loads(
+            text, object_pairs_hook=_unique_keys, parse_float=_plain_float, parse_constant=_not_plain
+        )
+    except (ValueError, RecursionError):  # not JSON after all (a flow mapping, say), or too deep
+        raise NotPlain("not JSON") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        raise NotPlain("a repeated key")
+    return mapping
+
+
+def _plain_float(text: str) -> float:
+    if "e" in text or "E" in text:
+        raise NotPlain("an exponent")
+    return float(text)
+
+
+def _not_plain(text: str) -> Any:
+    raise NotPlain(text)
 
 
 class _Builder:

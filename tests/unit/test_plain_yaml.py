@@ -1,7 +1,9 @@
-"""The fast construction of a config's YAML agrees with PyYAML's SafeLoader on every document."""
+"""The fast construction of a config's YAML (and of one written as JSON) agrees with PyYAML's
+SafeLoader on every document."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,8 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domainwatch.config.loader import ConfigError, _construct, read_mapping
-from domainwatch.config.plain_yaml import NotPlain, plain_document
+from domainwatch.config.loader import ConfigError, _construct, parse, read_mapping
+from domainwatch.config.plain_yaml import NotPlain, json_document, plain_document
 
 SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -139,3 +141,88 @@ def test_any_dumped_document_reads_back_the_same(value: Any, flow: bool | None) 
     types, which the dumper quotes): the fast path reads what SafeLoader reads."""
     text = yaml.safe_dump(value, default_flow_style=flow)
     assert repr(from_events(text)[0]) == repr(fast(text)) == repr(standard(text))
+
+
+# What JSON and YAML 1.1 may read apart: exponents (a float to YAML only with a dot and a
+# signed exponent) and YAML's extra line breaks, as well as the values above.
+_JSON_VALUES = st.recursive(
+    st.one_of(_SCALARS, st.sampled_from([1e16, 1.5e16, 1e-7, 2.5e-07, -0.0, "x\x85y", "a\u2028b"])),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_JSON_OBJECTS = st.dictionaries(st.text(max_size=8), _JSON_VALUES, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_OBJECTS, st.booleans(), st.sampled_from([None, 2]))
+def test_a_json_document_reads_as_safe_loader_reads_it(
+    value: dict[str, Any], ascii_only: bool, indent: int | None
+) -> None:
+    """Random objects written as JSON: wherever SafeLoader reads the text, the JSON reading is
+    the same value of the same types (or declines, and the YAML reading is used)."""
+    text = json.dumps(value, ensure_ascii=ascii_only, indent=indent)
+    try:
+        expected = standard(text)
+    except yaml.YAMLError:
+        return  # YAML refuses it (a surrogate pair, a raw control character): JSON may read it
+    try:
+        read = json_document(text)
+    except NotPlain:
+        read = expected
+    assert repr(read) == repr(expected) == repr(fast(text))
+
+
+def test_a_config_written_as_json_is_read_by_the_json_module() -> None:
+    text = json.dumps({"domains": [{"name": "example.com", "sending": {"spf": {"include": ["a.test"]}}}]})
+    assert json_document(text) == standard(text)
+    assert parse(text).domains[0].name == "example.com"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1e3}',  # YAML 1.1 reads an exponent as a string
+        '{"a": 1.5E-3}',
+        '{"a": NaN}',  # and these too
+        '{"a": -Infinity}',
+        '{"a": 1, "a": 2}',  # a repeated key: YAML's reading reports it with its line
+        '{"a": "x\u0085y"}',
+        '{"a": "line\u2028break"}',  # escaped: no raw break in the text, so JSON reads it
+        "{a: 1}",  # a flow mapping, not JSON
+        '["a"]',  # not an object: the YAML reading says what is wrong
+        "[" * 5000 + "]" * 5000,
+    ],
+)
+def test_json_readings_that_may_differ_are_left_to_yaml(text: str) -> None:
+    raw_break = any(mark in text for mark in ("\x85", "\u2028"))
+    if "line" in text and not raw_break:
+        assert json_document(text) == {"a": "line\u2028break"}
+        return
+    with pytest.raises(NotPlain):
+        json_document(text)
+
+
+def test_raw_yaml_line_breaks_are_left_to_yaml() -> None:
+    for mark in ("\x85", "\u2028", "\u2029"):
+        text = '{"a": "x' + mark + 'y"}'
+        with pytest.raises(NotPlain):
+            json_document(text)
+        assert fast(text) == standard(text)
+
+
+def test_an_exponent_reads_as_yaml_reads_it() -> None:
+    assert fast('{"a": 1e3}') == {"a": "1e3"}
+
+
+def test_a_repeated_key_in_json_is_reported_with_its_line() -> None:
+    with pytest.raises(ConfigError, match=r"t.yaml:3: a: duplicate key"):
+        read_mapping('{\n  "a": 1,\n  "a": 2\n}', "t.yaml")
+
+
+def test_a_surrogate_pair_is_one_character_and_problems_still_have_a_line() -> None:
+    text = '{\n"domains": [\n{"name": "\\ud83d\\ude00.example"}]}'
+    assert json_document(text) == {"domains": [{"name": "\U0001f600.example"}]}
+    with pytest.raises(ConfigError, match=r"config.yaml:1: domains\[0\]: enable sending"):
+        parse(text)  # YAML cannot read the text to find the line (3): line 1, and no traceback
