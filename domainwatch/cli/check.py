@@ -27,6 +27,11 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    with gctune.gc_paused():  # until the plans are made and settled
+        return _check(args)
+
+
+def _check(args: argparse.Namespace) -> int:
     config = load_config(args.config, args)
     if config is None:
         return EXIT_USAGE

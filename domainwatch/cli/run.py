@@ -27,11 +27,12 @@ log = structlog.get_logger("domainwatch")
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config, args)
-    if config is None:
-        return EXIT_USAGE
-    settings = resolver_settings(config.resolver, args)
-    return aio.run(run_daemon(config.model_copy(update={"resolver": settings}), args.config))
+    with gctune.gc_paused():  # until run_daemon settles what start-up loads
+        config = load_config(args.config, args)
+        if config is None:
+            return EXIT_USAGE
+        settings = resolver_settings(config.resolver, args)
+        return aio.run(run_daemon(config.model_copy(update={"resolver": settings}), args.config))
 
 
 async def run_daemon(config: Config, config_path: str | None, *, resolver: Resolver | None = None) -> int:
