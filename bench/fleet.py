@@ -52,7 +52,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from domainwatch.checks.runner import check_many  # noqa: E402
-from domainwatch.config.loader import parse  # noqa: E402
+from domainwatch.config.loader import parse, read_mapping  # noqa: E402
 from domainwatch.config.plan import plan  # noqa: E402
 from domainwatch.config.schema import MetricsConfig  # noqa: E402
 from domainwatch.daemon.daemon import Daemon  # noqa: E402
@@ -294,12 +294,17 @@ async def daemon_round(count: int, directory: Path) -> dict[str, Any]:
 
 def daemon_process(count: int, directory: Path, store_path: Path, *, small: bool = False) -> dict[str, float]:
     """`domainwatch run` as its own process on a store from an earlier round: seconds from launch
-    to /readyz 200, a gzipped /metrics scrape, and the process's own peak RSS (`small`: with the
-    metrics set recommended for large fleets)."""
+    to /readyz 200, a gzipped /metrics scrape, and the process's own peak RSS (`small`: as
+    docs/performance.md advises for large fleets, the large-fleet metrics set and the config
+    written as JSON)."""
     listen = "127.0.0.1:18427"
     config = directory / "daemon.yaml"
-    metrics = f"metrics: {{deny: {json.dumps(list(LARGE_FLEET_DENY))}}}\n" if small else ""
-    config.write_text(config_text(count, store_path, "fast") + f"server: {{listen: '{listen}'}}\n" + metrics)
+    text = config_text(count, store_path, "fast") + f"server: {{listen: '{listen}'}}\n"
+    if small:
+        document = read_mapping(text, "bench")
+        document["metrics"] = {"deny": list(LARGE_FLEET_DENY)}
+        text = json.dumps(document)
+    config.write_text(text)
     code = "import sys; from domainwatch.cli.main import main; sys.exit(main(sys.argv[1:]))"
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -493,11 +498,11 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
         f"(peak {med['daemon_peak_rss_mb']:.0f} MB)"
     )
     print(
-        f"with the large-fleet metrics set: /metrics {med['metrics_bytes_small'] / 1e6:.1f} MB, first render "
+        f"with the large-fleet metrics set (and the config as JSON): /metrics {med['metrics_bytes_small'] / 1e6:.1f} MB, first render "
         f"{med['render_small'] * 1000:.0f} ms; `domainwatch run` ready {small['ready']:.2f}s, first scrape "
         f"{small['scrape']:.2f}s, RSS {small['daemon_rss_mb']:.0f} MB (peak {small['daemon_peak_rss_mb']:.0f} MB)"
     )
-    targets(n, bare, fast_dps, fast_qps, ceiling=ceiling, peer=peer, med=med)
+    targets(n, bare, fast_dps, fast_qps, ceiling=ceiling, peer=peer, med=med, small=small)
     print(
         json.dumps(
             {
@@ -518,7 +523,15 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
 
 
 def targets(
-    n: int, bare: float, dps: float, qps: float, *, ceiling: float, peer: float, med: dict[str, Any]
+    n: int,
+    bare: float,
+    dps: float,
+    qps: float,
+    *,
+    ceiling: float,
+    peer: float,
+    med: dict[str, Any],
+    small: dict[str, float],
 ) -> None:
     """The table of issue 18: each figure beside its goal (ratios measured in this run)."""
     rows = [
@@ -532,6 +545,7 @@ def targets(
             "< 400 MB at 100k",
         ),
         ("`domainwatch run` ready after launch", f"{med['ready']:.1f} s", "< 10 s at 100k"),
+        ("  the same, config as JSON, large-fleet metrics set", f"{small['ready']:.1f} s", "< 10 s at 100k"),
         ("first `/metrics` scrape once warm", f"{med['scrape']:.2f} s", "< 1 s at 100k"),
         ("steady round, share of a core at 5 min", f"{med['steady_cpu'] / 300:.1%}", "< 10% at 100k"),
     ]
