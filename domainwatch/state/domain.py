@@ -213,7 +213,7 @@ def _aggregate(
     changes: list[Change],
 ) -> tuple[DomainTrack, list[Change]]:
     """Recompute capability and domain statuses after record changes; add their changes."""
-    capabilities = {
+    capabilities: Mapping[str, Status] = {
         capability: capability_status(
             track.records[s.record].status for s in specs if s.capability == capability
         )
@@ -229,6 +229,8 @@ def _aggregate(
             own = {s.record for s in specs if s.capability == capability}
             seen = {record: value for record, value in observations().items() if record in own}
             changes.append(Change(track.name, "capability", capability, previous, status, now, reason, seen))
+    if capabilities == before.capabilities:
+        capabilities = before.capabilities  # the one mapping domains loaded alike share (rows.py)
     status = domain_status(track.verify, capabilities)
     since = track.since
     if status is not before.status or track.since is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,10 +69,17 @@ def domain_from_row(
         at[since],
         records,
         fingerprints,
-        {k: _STATUSES[v] for k, v in json.loads(capabilities).items()},
+        _capabilities(capabilities),
         at[checked_at],
         sequence,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _capabilities(text: str) -> Mapping[str, Status]:
+    """A stored capabilities column, read once per distinct text: a fleet's domains store a
+    handful of them, and one read-only mapping serves every domain that stores the same."""
+    return {k: _STATUSES[v] for k, v in json.loads(text).items()}
 
 
 def record_from_row(row: tuple[Any, ...], at: Moments) -> RecordTrack:

@@ -10,11 +10,13 @@ import pytest
 
 from domainwatch.checks.registry import facts_of
 from domainwatch.model import DomainReport, RecordState
+from domainwatch.state.domain import reconcile_anew
+from domainwatch.state.rules import Status
 from domainwatch.store.base import StoreError
 from domainwatch.store.migrations import MIGRATIONS
 from domainwatch.store.rows import from_micros, to_micros
 from domainwatch.store.sqlite import SqliteStore
-from tests.unit.test_store_contract import T0, result, started
+from tests.unit.test_store_contract import SPECS, T0, result, started
 
 
 @pytest.fixture
@@ -55,6 +57,18 @@ def test_domains_with_the_same_stored_facts_share_one_object(store: SqliteStore)
     facts = store.facts(facts_of)
     assert facts["a.example.com"] is facts["b.example.com"]
     assert facts["a.example.com"] == facts_of(store.results("a.example.com"))
+
+
+def test_domains_with_the_same_capabilities_share_one_mapping(store: SqliteStore) -> None:
+    """30 MB of 135 at 100,000 domains: a mapping each. Reconciling them again keeps it."""
+    for name in ("a.example.com", "b.example.com"):
+        started(store, name)
+    tracks = store.load()
+    a, b = tracks["a.example.com"], tracks["b.example.com"]
+    assert a.capabilities is b.capabilities
+    assert a.capabilities == {"receiving": Status.PENDING, "sending": Status.PENDING}
+    again, _ = reconcile_anew(a, a.name, True, SPECS, T0)
+    assert again.capabilities is a.capabilities
 
 
 def test_version_1_database_is_migrated_keeping_its_data(tmp_path: Path) -> None:
