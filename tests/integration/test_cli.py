@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+from domainwatch.config.loader import parse
 from domainwatch.testing import Behaviour, DnsTestServer
 from tests.integration.cli import run_cli
 from tests.keys import rsa_key
@@ -169,6 +172,27 @@ async def test_config_validate(tmp_path: Path) -> None:
         failed.code,
         failed.err,
     )
+
+
+def _example() -> tuple[str, dict[str, Any]]:
+    text = Path("config.example.yaml").read_text()
+    return text, yaml.safe_load(text)
+
+
+async def test_config_validate_reads_the_example_written_as_json(tmp_path: Path) -> None:
+    """The example config written as JSON is the same config, and its errors name their line."""
+    text, example = _example()
+    written = tmp_path / "config.json"
+    written.write_text(json.dumps(example, indent=2))
+    assert parse(written.read_text()) == parse(text)
+    good = await run_cli("config", "validate", str(written))
+    assert (0, f"{written}: ok (3 domains)\n") == (good.code, good.out)
+    example["domains"][1]["name"] = "x"
+    written.write_text(json.dumps(example, indent=2))
+    line = 1 + written.read_text().splitlines().index('      "name": "x",')
+    failed = await run_cli("config", "validate", str(written))
+    assert failed.code == 2
+    assert failed.err.startswith(f"{written}:{line}: domains[1].name: must have at least two labels")
 
 
 async def test_usage_errors_exit_2() -> None:
