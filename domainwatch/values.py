@@ -19,7 +19,8 @@ from domainwatch.dns.resolver import Nameserver, parse_nameserver
 MAX_DURATION = timedelta(days=3650)  # longer is a typo; far longer does not fit a timedelta
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
+_LABEL_TEXT = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_LABEL = re.compile(_LABEL_TEXT)
 # The rule ESPs apply to a custom return-path (MAIL FROM) label.
 _RETURN_PATH = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
@@ -49,7 +50,7 @@ def format_duration(value: timedelta) -> str:
 
 # A name of two or more labels that each pass _LABEL: what checked_name accepts unchanged, in
 # one match (the config of a large fleet holds hundreds of thousands of names).
-_PLAIN_NAME = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+_PLAIN_NAME = re.compile(rf"(?:{_LABEL_TEXT}\.)+{_LABEL_TEXT}")
 
 
 @functools.lru_cache(maxsize=4096)
