@@ -8,12 +8,12 @@ keeps this core free of I/O, so the static SPF check and `spf-eval` share one en
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import weakref
 from collections.abc import Callable
 
-from domainwatch.dns.resolver import Lookup, Outcome, Query
+from domainwatch.dns.resolver import Outcome, Query
+from domainwatch.spf.lookups import MAX_NAMES, Abort, LookupFn, Lookups
 from domainwatch.spf.macros import IPAddress, MacroContext, MacroError, as_domain, expand, is_valid_name
 from domainwatch.spf.subtrees import Read, Subtree, SubtreeMemo
 from domainwatch.spf.syntax import Mechanism, Qualifier, SpfRecord, is_spf, parse
@@ -25,9 +25,6 @@ _QUALIFIED = {
     Qualifier.SOFTFAIL: Result.SOFTFAIL,
     Qualifier.NEUTRAL: Result.NEUTRAL,
 }
-MAX_DNS_TERMS = 10  # §4.6.4
-MAX_VOID = 2  # §4.6.4
-MAX_NAMES = 10  # MX names per mx mechanism (permerror beyond), PTR names per ptr (ignored beyond)
 
 
 class NeedAnswer(Exception):  # noqa: N818 (a signal to the shell, not an error)
@@ -36,16 +33,7 @@ class NeedAnswer(Exception):  # noqa: N818 (a signal to the shell, not an error)
         self.query = query
 
 
-class _Abort(Exception):  # noqa: N818
-    def __init__(self, result: Result, problem: Problem, message: str) -> None:
-        super().__init__(message)
-        self.result, self.problem, self.message = result, problem, message
-
-
-LookupFn = Callable[[Query], Lookup]
-
-
-class Evaluator:
+class Evaluator(Lookups):
     """One check_host() run. `ip=None` is the probe mode of the static check: nothing matches but
     "all", every term is counted, and terms with macros are not followed."""
 
@@ -82,7 +70,7 @@ class Evaluator:
             self.out.result = result
             if result is Result.FAIL and exp is not None:
                 self.out.explanation = self._explain(*exp)
-        except _Abort as abort:
+        except Abort as abort:
             self.out.result, self.out.problem, self.out.message = abort.result, abort.problem, abort.message
         return self.out
 
@@ -92,17 +80,15 @@ class Evaluator:
             return Result.NONE, None  # §4.3: malformed or not multi-label
         txt = self._ask(Query(domain, "TXT"), self.out.trace[-1] if depth and self.out.trace else None)
         if txt.outcome.is_error:
-            raise _Abort(Result.TEMPERROR, Problem.DNS_ERROR, f"TXT lookup of {domain}: {txt.outcome.value}")
+            raise Abort(Result.TEMPERROR, Problem.DNS_ERROR, f"TXT lookup of {domain}: {txt.outcome.value}")
         records = [r for r in txt.records if is_spf(r)]
         if not records:
             return Result.NONE, None
         if len(records) > 1:
-            raise _Abort(
-                Result.PERMERROR, Problem.MULTIPLE_RECORDS, f"{len(records)} SPF records at {domain}"
-            )
+            raise Abort(Result.PERMERROR, Problem.MULTIPLE_RECORDS, f"{len(records)} SPF records at {domain}")
         record = parse(records[0])
         if record.errors:
-            raise _Abort(Result.PERMERROR, Problem.SYNTAX, f"{domain}: {record.errors[0]}")
+            raise Abort(Result.PERMERROR, Problem.SYNTAX, f"{domain}: {record.errors[0]}")
         self._stack.append(domain)
         try:
             return self._evaluate(record, domain, depth, passing)
@@ -163,7 +149,7 @@ class Evaluator:
         try:
             target = as_domain(expand(spec, self.ctx, domain))
         except MacroError as exc:
-            raise _Abort(Result.PERMERROR, Problem.SYNTAX, str(exc)) from None
+            raise Abort(Result.PERMERROR, Problem.SYNTAX, str(exc)) from None
         if not is_valid_name(target):
             step.outcome = f"no match: {target!r} is not a valid domain name"
             return None
@@ -175,7 +161,7 @@ class Evaluator:
         result, _ = self._included(target, depth + 1, passing)  # an included exp= is never used
         step.outcome = f"include result {result.value}"
         if result is Result.NONE:
-            raise _Abort(Result.PERMERROR, Problem.INCLUDE_NONE, f"include:{target} has no SPF record")
+            raise Abort(Result.PERMERROR, Problem.INCLUDE_NONE, f"include:{target} has no SPF record")
         return result is Result.PASS
 
     def _redirect(
@@ -191,12 +177,12 @@ class Evaluator:
         try:
             target = as_domain(expand(spec, self.ctx, domain)).lower()
         except MacroError as exc:
-            raise _Abort(Result.PERMERROR, Problem.SYNTAX, str(exc)) from None
+            raise Abort(Result.PERMERROR, Problem.SYNTAX, str(exc)) from None
         self.out.reached.append(Reached("include", target, passing))
         self._note_loop(target)
         result, exp = self._included(target, depth + 1, passing)  # the target's exp= applies
         if result is Result.NONE:
-            raise _Abort(Result.PERMERROR, Problem.REDIRECT_NONE, f"redirect={target} has no SPF record")
+            raise Abort(Result.PERMERROR, Problem.REDIRECT_NONE, f"redirect={target} has no SPF record")
         return result, exp
 
     def _a(self, mech: Mechanism, target: str, step: Step, depth: int, passing: bool) -> bool:
@@ -208,16 +194,14 @@ class Evaluator:
         del depth, passing
         answer = self._ask(Query(target, "MX"), step)
         if answer.outcome.is_error:
-            raise _Abort(
-                Result.TEMPERROR, Problem.DNS_ERROR, f"MX lookup of {target}: {answer.outcome.value}"
-            )
+            raise Abort(Result.TEMPERROR, Problem.DNS_ERROR, f"MX lookup of {target}: {answer.outcome.value}")
         if answer.outcome.is_void:
             self._void(step)
             return False
         hosts = [r.partition(" ")[2] for r in answer.records]
         hosts = [h for h in hosts if h and h != "."]  # a null MX names no host
         if len(hosts) > MAX_NAMES:
-            raise _Abort(
+            raise Abort(
                 Result.PERMERROR, Problem.TOO_MANY_MX, f"{target} has {len(hosts)} MX hosts (limit 10)"
             )
         if self.ip is None:
@@ -234,7 +218,7 @@ class Evaluator:
         del mech, depth, passing
         answer = self._ask(Query(target, "A"), step)  # always A, even for an IPv6 client (§5.7)
         if answer.outcome.is_error:
-            raise _Abort(Result.TEMPERROR, Problem.DNS_ERROR, f"A lookup of {target}: {answer.outcome.value}")
+            raise Abort(Result.TEMPERROR, Problem.DNS_ERROR, f"A lookup of {target}: {answer.outcome.value}")
         if answer.outcome.is_void:
             self._void(step)
             return False
@@ -305,86 +289,12 @@ class Evaluator:
         return True
 
     # -- helpers --------------------------------------------------------------------------------
-    def _addresses(self, host: str, step: Step, *, count_void: bool) -> list[IPAddress]:
-        types = ("A", "AAAA") if self.ip is None else ("A",) if self.ip.version == 4 else ("AAAA",)
-        found: list[IPAddress] = []
-        void = True
-        for rdtype in types:
-            answer = self._ask(Query(host, rdtype), step)
-            if answer.outcome.is_error:
-                raise _Abort(
-                    Result.TEMPERROR, Problem.DNS_ERROR, f"{rdtype} lookup of {host}: {answer.outcome.value}"
-                )
-            void &= answer.outcome.is_void
-            found += [a for a in map(_address, answer.records) if a is not None]
-        if void and count_void:
-            self._void(step)
-        return found
-
-    def _in(self, mech: Mechanism, address: IPAddress) -> bool:
-        if self.ip is None or address.version != self.ip.version:
-            return False
-        length = mech.cidr4 if address.version == 4 else mech.cidr6
-        network = ipaddress.ip_network(
-            f"{address}/{length if length is not None else address.max_prefixlen}", strict=False
-        )
-        return self.ip in network
-
-    def _validated_names(self, step: Step | None) -> list[str]:
-        """§5.5: PTR names of <ip> (first 10) that resolve back to <ip>; DNS errors skip names."""
-        if self.ip is None:
-            return []
-        answer = self._ask(Query(self.ip.reverse_pointer, "PTR"), step)
-        if answer.outcome is not Outcome.ANSWER:
-            return []
-        names = []
-        for name in answer.records[:MAX_NAMES]:
-            check = self._ask(Query(name, "A" if self.ip.version == 4 else "AAAA"), step)
-            if any(_address(r) == self.ip for r in check.records):
-                names.append(name)
-        return names
-
-    def _validated_name(self, domain: str) -> str:
-        """%{p}: the validated name equal to, else under, <domain>; else any; else "unknown"."""
-        names = self._validated_names(None)
-        for candidate in (
-            [n for n in names if n == domain],
-            [n for n in names if n.endswith("." + domain)],
-            names,
-        ):
-            if candidate:
-                return candidate[0]
-        return "unknown"
-
     def _note_loop(self, target: str) -> None:
         """A loop is reported once, at its first turn: evaluation goes round it until the lookup
         limit ends it, which would otherwise report it again at every turn."""
         if target in self._stack and not any(target in loop.split(" -> ") for loop in self.out.loops):
             start = self._stack.index(target)
             self.out.loops.append(" -> ".join([*self._stack[start:], target]))
-
-    def _count_term(self, step: Step) -> None:
-        self.out.dns_lookups += 1
-        step.dns_lookups = self.out.dns_lookups
-        if self.out.dns_lookups > MAX_DNS_TERMS:
-            step.outcome = "limit exceeded"
-            raise _Abort(
-                Result.PERMERROR, Problem.TOO_MANY_LOOKUPS, f"more than {MAX_DNS_TERMS} DNS-querying terms"
-            )
-
-    def _void(self, step: Step) -> None:
-        self.out.void_lookups += 1
-        if self.out.void_lookups > MAX_VOID:
-            step.outcome = "void lookup limit exceeded"
-            raise _Abort(Result.PERMERROR, Problem.TOO_MANY_VOID, f"more than {MAX_VOID} void lookups")
-
-    def _ask(self, query: Query, step: Step | None = None) -> Lookup:
-        answer = self.lookup(query)  # may raise NeedAnswer: the shell resolves it and runs us again
-        if step is not None:
-            step.lookups.append(f"{query.rdtype} {query.name}: {answer.outcome.value}")
-        for reads in self._reads:
-            reads.append((query, answer.outcome, answer.records))
-        return answer
 
     def _explain(self, spec: str, domain: str) -> str | None:
         """§6.2: any problem (macros, DNS, not exactly one record, bad text) means no explanation."""
@@ -414,15 +324,3 @@ def _weak_method(evaluator: Evaluator) -> Callable[[str], str]:
         return alive._validated_name(domain) if alive is not None else "unknown"
 
     return validated_name
-
-
-@functools.lru_cache(maxsize=65536)
-def _address(value: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(value)
-    except ValueError:
-        return None
-
-
-def _is_ip(value: str) -> bool:
-    return _address(value) is not None
