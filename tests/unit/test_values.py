@@ -31,3 +31,11 @@ def test_long_names_go_label_by_label() -> None:
     name = ".".join(["a" * 63] * 4)  # 255 octets: each label valid, the name too long
     with pytest.raises(ValueError, match="longer than 253"):
         check_domain_name(name)
+
+
+def test_names_are_remembered_by_their_normal_text() -> None:
+    """One string for equal names, and no input's padding kept as a key of the memory."""
+    first = check_domain_name("Mx.Provider.Example.")
+    padded = check_domain_name(" " * 60_000 + "mx.provider.example")
+    assert first == "mx.provider.example"
+    assert padded is first
