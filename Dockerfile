@@ -1,11 +1,13 @@
 # syntax=docker/dockerfile:1
-# Build stage: a wheel and its dependencies in a virtual environment.
+# Build stage: the runtime dependencies exactly as uv.lock records them (checked by hash), and
+# domainwatch's wheel built by the locked hatchling, in a virtual environment.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml uv.lock README.md ./
+COPY scripts/lock_requirement.py scripts/install-locked.sh ./scripts/
 COPY domainwatch ./domainwatch
-RUN python -m venv /opt/domainwatch \
- && /opt/domainwatch/bin/pip install --no-cache-dir .
+ENV PIP_NO_CACHE_DIR=1
+RUN scripts/install-locked.sh /opt/domainwatch
 
 # Runtime stage: the virtual environment, tini as PID 1, a numeric non-root user.
 FROM python:3.11-slim

@@ -4,18 +4,35 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-unit lint format bench soak dashboards clean
+.PHONY: demo test test-unit lint lock format bench soak dashboards clean
 
-$(STAMP): pyproject.toml
+UV := $(BIN)/uv
+# uv installs into this venv, never downloads a Python, and takes the lock as it is (--frozen).
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
+SYNC := $(UV) sync --frozen --all-extras --all-groups
+
+# Everything comes from uv.lock, checked by hash: first uv itself (its hashes read from the lock),
+# then the dependencies and the locked build backend, then domainwatch (editable) built with that
+# backend. A changed lock or pyproject reinstalls.
+$(STAMP): uv.lock pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PYTHON) scripts/lock_requirement.py uv > $(VENV)/uv-requirement.txt
+	$(BIN)/python -m pip install --isolated --quiet --disable-pip-version-check \
+	  --require-hashes --no-deps -r $(VENV)/uv-requirement.txt
+	$(SYNC) --quiet --no-install-project
+	$(SYNC) --quiet --no-build-isolation
 	@touch $(STAMP)
 
+# Refresh the lock: every dependency to the newest release pyproject.toml allows. Then `make test`.
+lock: $(STAMP)
+	$(UV) lock --upgrade
+
+# LISTEN=HOST:PORT (or DOMAINWATCH_DEMO_LISTEN) serves the page elsewhere than 127.0.0.1:8427.
 demo: $(STAMP)
-	$(BIN)/domainwatch demo
+	$(BIN)/domainwatch demo $(if $(LISTEN),--listen $(LISTEN))
 
 # Everything (unit, integration, system tiers), in random order, with the coverage gate on the
 # pure packages (pyproject: [tool.coverage]).
@@ -28,6 +45,7 @@ test-unit: $(STAMP)
 	$(BIN)/python -m pytest -m unit
 
 lint: $(STAMP)
+	@$(UV) lock --check --quiet || { echo "uv.lock is stale against pyproject.toml: run 'make lock'" >&2; exit 1; }
 	$(BIN)/ruff check domainwatch tests bench dashboards
 	$(BIN)/ruff format --check domainwatch tests bench dashboards
 	$(BIN)/mypy
@@ -42,7 +60,6 @@ dashboards: $(STAMP)
 bench: $(STAMP)
 	./scripts/install-test-deps.sh
 	command -v dnsperf >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dnsperf >/dev/null; }
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/engine_scenario.py
 	$(BIN)/python bench/spf_trees.py
 	$(BIN)/python bench/transports.py --domains $${DOMAINS:-10000} --loop uvloop

@@ -38,15 +38,22 @@ class CommonCode(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Remediation:
-    """The exact record to publish. `records`, when set, is the whole RRset the name must have
-    (an MX fix names every host: "10 mx1.example.net", "20 mx2.example.net"); `value` and
-    `priority` are then its first record."""
+    """The exact record to publish. `records`, when set, lists each record to add, one per line
+    (an MX fix names every absent or mis-prioritised host with its priority: "10 mx1.example.net",
+    "20 mx2.example.net"); `value` and `priority` are then its first record. `remove` lists the
+    record data to delete first ("0 ." for a null MX, which RFC 7505 requires to stand alone;
+    "30 mx1.example.net" for a host at the wrong priority): adding `records` and deleting
+    `remove`, as given, makes the record pass."""
 
     name: str
     type: str
     value: str
     priority: int | None = None
     records: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    # The value is the provider's to make (a DKIM key generated in its console): `value` is a
+    # placeholder, so a zone file shows the record as a comment, never a record to publish.
+    from_provider: bool = False
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -57,6 +64,10 @@ class Remediation:
         }
         if self.records:
             out["records"] = list(self.records)
+        if self.remove:
+            out["remove"] = list(self.remove)
+        if self.from_provider:
+            out["value_from_provider"] = True
         return out
 
 
@@ -134,9 +145,31 @@ class DomainReport:
     records: tuple[RecordResult, ...]
 
     @property
+    def counted(self) -> tuple[RecordResult, ...]:
+        """The records the verdict is about: the required ones; all of them when none is
+        (`inspect`, where every record is advisory and every one is what was asked)."""
+        required = tuple(r for r in self.records if r.required)
+        return required or self.records
+
+    @property
+    def lookup_failed(self) -> bool:
+        """Some counted record's lookup did not answer: no verdict on it."""
+        return any(r.state is RecordState.ERROR for r in self.counted)
+
+    @property
     def ok(self) -> bool:
-        """True when every required record is present and correct."""
-        return all(r.state is RecordState.PRESENT for r in self.records if r.required)
+        """Every counted record conclusive, present, and without an error finding."""
+        return all(
+            r.state is RecordState.PRESENT and all(f.severity is not Severity.ERROR for f in r.findings)
+            for r in self.counted
+        )
+
+    @property
+    def header(self) -> str:
+        """The report's one-line verdict: OK, NEEDS ATTENTION or LOOKUP FAILED."""
+        if self.lookup_failed:
+            return "LOOKUP FAILED"
+        return "OK" if self.ok else "NEEDS ATTENTION"
 
     @property
     def verdict(self) -> str:
@@ -148,4 +181,9 @@ class DomainReport:
         return "present" if all(state is RecordState.PRESENT for state in required) else "missing"
 
     def as_dict(self) -> dict[str, object]:
-        return {"name": self.name, "ok": self.ok, "records": [r.as_dict() for r in self.records]}
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "result": self.header.lower().replace(" ", "_"),
+            "records": [r.as_dict() for r in self.records],
+        }

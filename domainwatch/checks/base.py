@@ -114,6 +114,12 @@ class RecordKind:
     # Where a missing or wrong record was probably put by mistake (checks/mistakes.py); run by
     # the runner only for such records, with one more round of (a few) queries.
     diagnose: Callable[[Any, Answers, RecordResult], Diagnosis] | None = None
+    # A TXT kind whose receivers select its record by its first characters: whether a value is
+    # its record. A value that would be but for leading whitespace is then `wrong` (padded.py).
+    version_tag: Callable[[str], bool] | None = None
+    # What applies when receivers discard the record at the name, told from the result without
+    # it ("p=quarantine, from _dmarc.example.com"); "nothing" when not given.
+    applies_instead: Callable[[RecordResult], str] | None = None
 
 
 _Value = TypeVar("_Value", bound=Hashable)

@@ -232,7 +232,12 @@ def publish(expect: DkimExpectation) -> tuple[Remediation, ...]:
         return (Remediation(expect.name, "CNAME", expect.cname),)
     if expect.public_key:
         return (Remediation(expect.name, "TXT", key_record(expect.public_key)),)
-    return ()
+    # The provider makes the key (Resend, Google Workspace): the record is still required, so
+    # it is listed, with its host and type and the value marked as the provider's.
+    return (Remediation(expect.name, "TXT", PROVIDER_KEY, from_provider=True),)
+
+
+PROVIDER_KEY = "p=<the public key from your provider>"
 
 
 KIND = RecordKind(

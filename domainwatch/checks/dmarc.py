@@ -205,6 +205,7 @@ def _evaluate_record(expect: DmarcExpectation, found: Found, answers: Answers) -
                 Severity.INFO,
                 f"no record at {expect.name}; the record at _dmarc.{found.policy_domain} applies "
                 f"({tag}={named})",
+                found=f"_dmarc.{found.policy_domain}",
             )
         )
     if record.test_mode and named != "none":
@@ -325,6 +326,15 @@ def diagnose(expect: DmarcExpectation, answers: Answers, result: RecordResult) -
     )
 
 
+def applies_instead(result: RecordResult) -> str:
+    """What receivers apply without the record at the domain: the tree walk's policy, or none."""
+    policy = result.facts.get("dmarc_policy")
+    if policy in (None, "absent"):
+        return "no DMARC policy"
+    inherited = next((f.found for f in result.findings if f.code is Code.DMARC_ORG_DOMAIN_ONLY), None)
+    return f"{policy}, the policy of {inherited}" if inherited else f"{policy}"
+
+
 def _has_dmarc(lookup: Lookup) -> bool:
     return any(is_dmarc(r) for r in lookup.records)
 
@@ -357,6 +367,8 @@ KIND = RecordKind(
     evaluate=evaluate,
     codes=Code,
     diagnose=diagnose,
+    version_tag=is_dmarc,
+    applies_instead=applies_instead,
     publish=publish,
     metrics=(
         FactMetric(

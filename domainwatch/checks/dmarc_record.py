@@ -55,7 +55,7 @@ _VALUES = {
 _FO = re.compile(r"[01ds](:[01ds])*")
 _TAG = re.compile(r"[A-Za-z]+")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s,;!]+")
-_VERSION = re.compile(r"\s*[vV]\s*=\s*DMARC1\s*(;|$)")
+_VERSION = re.compile(r"[vV]\s*=\s*DMARC1\s*(;|$)")  # first, no whitespace before
 MAX_URIS = 100  # of rua and ruf each: more cannot all be meant, and each is a string to keep
 
 

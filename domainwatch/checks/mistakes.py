@@ -189,8 +189,11 @@ def truncated_key(p: str) -> Diagnosis:
     """A DKIM key whose DER says it is longer than it is: cut, usually where a TXT string ends
     (255 characters) because the provider did not split the value into strings."""
     text = "".join(p.split())
+    # A cut can leave any number of characters of the last 4-character group: one alone encodes
+    # no whole octet (and fails to decode), two or three encode one or two. Decode what is whole.
+    whole = text[: len(text) - len(text) % 4] if len(text) % 4 == 1 else text
     try:
-        der = base64.b64decode(text + "=" * (-len(text) % 4), validate=False)
+        der = base64.b64decode(whole + "=" * (-len(whole) % 4), validate=False)
     except (binascii.Error, ValueError):
         return NOTHING
     if len(der) < 4 or der[0] != 0x30 or der[1] & 0x80 == 0:

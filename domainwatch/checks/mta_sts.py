@@ -276,6 +276,7 @@ KIND = RecordKind(
     evaluate=evaluate,
     codes=Code,
     diagnose=diagnose,
+    version_tag=_is_sts,
     metrics=(
         FactMetric(
             "domainwatch_mta_sts_mode",

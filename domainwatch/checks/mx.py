@@ -86,10 +86,10 @@ def evaluate(expect: MxExpectation, answers: Answers) -> RecordResult:
     if lookup is None or lookup.outcome.is_error:
         return _result(expect, RecordState.ERROR, (), [lookup_error(lookup)] if lookup else [])
     if not lookup.records:
-        if not expect.hosts:
+        if not expect.hosts:  # nothing expected (inspect): missing, but only worth a warning
             return _result(
                 expect,
-                RecordState.PRESENT,
+                RecordState.MISSING,
                 (),
                 [Finding(Code.MX_MISSING, Severity.WARNING, f"no MX record at {expect.name}")],
             )
@@ -113,25 +113,35 @@ def evaluate(expect: MxExpectation, answers: Answers) -> RecordResult:
         findings = [finding]
     else:
         findings = _expected_hosts(expect, published) + _target_findings(expect, published, answers)
-    # Every error carries the same fix: the whole MX set the name must have.
+    # Every error carries the same fix: the hosts to add and the records to delete.
     fix = rrset_fix(expect, published) if expect.hosts else None
     findings = [_with(f, fix) if f.severity is Severity.ERROR and fix else f for f in findings]
     return _result(expect, state_of(findings), lookup.records, findings)
 
 
 def rrset_fix(expect: MxExpectation, published: list[tuple[int, str]]) -> Remediation | None:
-    """The MX records to publish: every expected host at its priority, then the other hosts
-    published that can stay (host names, not the null MX or IP literals)."""
-    records = [f"{priority} {host}" for host, priority in expect.hosts]
-    expected = [h for h, _ in expect.hosts]
-    for priority, host in published:
-        usable = 0 <= priority <= 65535 and host not in (".", "") and not _is_ip(host)
-        if usable and not any(same_host(host, h) for h in expected):
-            records.append(f"{priority} {host}")
-    if not records:
+    """What to change so the MX set holds every expected host at its priority: each host not
+    published at its priority, to add with that priority, and to delete, the null MX (RFC 7505
+    §3: it must be the only MX) and an expected host's records at another priority. Other hosts
+    stay. None when nothing at this name needs to change."""
+    add: list[str] = []
+    remove = [f"{priority} {host}" for priority, host in published if host == "."]
+    for host, priority in expect.hosts:
+        at = [p for p, h in published if same_host(h, host)]
+        if priority not in at:
+            add.append(f"{priority} {host}")
+            remove += [f"{p} {h}" for p, h in published if same_host(h, host)]
+    if not add and not remove:
         return None
-    first_host, first_priority = expect.hosts[0] if expect.hosts else (records[0].split()[1], 0)
-    return Remediation(expect.name, "MX", first_host, first_priority, tuple(dict.fromkeys(records)))
+    first_priority, _, first_host = add[0].partition(" ") if add else (None, "", "")
+    return Remediation(
+        expect.name,
+        "MX",
+        first_host,
+        int(first_priority) if first_priority is not None else None,
+        tuple(dict.fromkeys(add)),
+        tuple(dict.fromkeys(remove)),
+    )
 
 
 def _with(finding: Finding, fix: Remediation) -> Finding:

@@ -15,6 +15,7 @@ import structlog
 from domainwatch.checks.base import Answers, Diagnosis, Expectation, RecordKind
 from domainwatch.checks.dnssec import bogus_look, own_lookups, with_signature_facts
 from domainwatch.checks.guard import bounded, check_failed
+from domainwatch.checks.padded import judged, padded_values, stripped
 from domainwatch.checks.registry import kind_of
 from domainwatch.checks.views import check_views
 from domainwatch.checks.visibility import second_look
@@ -82,6 +83,9 @@ async def _resolve_and_evaluate(
             if index not in failed and index not in settled:
                 try:
                     asks = kind.queries(expect, answers)
+                    padded = padded_values(kind, expect, answers)
+                    if padded:  # also what the fix's evaluation asks (padded.py)
+                        asks |= kind.queries(expect, stripped(expect, answers, padded))
                 except Exception as exc:  # a defect, on one record: that record's error
                     failed[index] = _reported(exc, expect)
                     continue
@@ -140,9 +144,14 @@ async def _diagnose(
     if needed:
         answers.update(zip(needed, await resolve_all(_able(resolver, needed), needed), strict=True))
     for index in troubled:
-        found = _diagnosis(kinds[index], expectations[index], answers, results[index]).findings
+        result = results[index]
+        known = {f.code for f in result.findings}  # a padded record's own finding stays one
+        found = tuple(
+            f
+            for f in _diagnosis(kinds[index], expectations[index], answers, result).findings
+            if f.code not in known
+        )
         if found:
-            result = results[index]
             results[index] = bounded(dataclasses.replace(result, findings=(*found, *result.findings)))
 
 
@@ -169,7 +178,12 @@ def _evaluated(
     if failed is not None:
         return check_failed(kind, expect, failed)
     try:
-        return bounded(kind.evaluate(expect, answers))
+        result = kind.evaluate(expect, answers)
+        padded = padded_values(kind, expect, answers)
+        if padded:
+            fixed = kind.evaluate(expect, stripped(expect, answers, padded))
+            result = judged(kind, expect, result, fixed, padded)
+        return bounded(result)
     except Exception as exc:  # a defect, on one record: that record's error
         return check_failed(kind, expect, _reported(exc, expect))
 

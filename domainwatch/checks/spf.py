@@ -351,6 +351,7 @@ KIND = RecordKind(
     codes=Code,
     publish=publish,
     diagnose=diagnose,
+    version_tag=is_spf,
     metrics=(
         FactMetric(
             "domainwatch_spf_dns_lookups",

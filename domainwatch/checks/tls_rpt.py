@@ -137,6 +137,7 @@ KIND = RecordKind(
     evaluate=evaluate,
     codes=Code,
     diagnose=diagnose,
+    version_tag=_is_tlsrpt,
     publish=publish,
     inspect_tls=inspect_tls,
     implied=TlsRptConfig(),

@@ -13,7 +13,7 @@ from domainwatch.config.schema import ProbesConfig, ResolverConfig
 from domainwatch.daemon.sharding import owns
 from domainwatch.dns.factory import close, resolver_from
 from domainwatch.dns.resolver import Query
-from domainwatch.model import DomainReport, RecordState, Severity
+from domainwatch.model import DomainReport
 from domainwatch.present.report import render_json, render_table
 from domainwatch.runtime import aio, gctune
 
@@ -63,7 +63,7 @@ def run_inspect(args: argparse.Namespace) -> int:
         expectations += tls_inspect_plan(args.domain, aio.run(published_mx(args.domain, settings)))
     reports = aio.run(check_with([(args.domain, expectations)], settings, probes))
     _print(reports, [], args.format)
-    return EXIT_ATTENTION if any(_has_problem(r) for r in reports) else EXIT_OK
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_ATTENTION
 
 
 async def published_mx(name: str, settings: ResolverConfig) -> list[str]:
@@ -75,13 +75,6 @@ async def published_mx(name: str, settings: ResolverConfig) -> list[str]:
         await close(resolver)
     hosts = (parse_mx(value)[1] for value in lookup.records)
     return [h for h in dict.fromkeys(hosts) if h and h != "."][:10]
-
-
-def _has_problem(report: DomainReport) -> bool:
-    return any(
-        r.state is RecordState.ERROR or any(f.severity is Severity.ERROR for f in r.findings)
-        for r in report.records
-    )
 
 
 def _print(reports: list[DomainReport], skipped: list[str], fmt: str) -> None:

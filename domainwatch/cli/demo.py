@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from domainwatch.checks.runner import check_with
+from domainwatch.cli.ports import in_use
 from domainwatch.cli.run import run_daemon
 from domainwatch.config.loader import parse
 from domainwatch.config.plan import plan
@@ -177,4 +178,9 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "once", False):
         sys.stdout.write(aio.run(run_once_story()))
         return 0
+    host, _, port = args.listen.rpartition(":")
+    busy = in_use(host.strip("[]"), int(port))
+    if busy is not None:  # before any URL is printed: it would lead to someone else's server
+        print(f"domainwatch demo: {busy}; choose another with --listen HOST:PORT", file=sys.stderr)
+        return 2
     return aio.run(run_story(args.listen, args.time_scale))

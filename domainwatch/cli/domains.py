@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from domainwatch.config.loader import ConfigError, read_mapping
-from domainwatch.present.report import safe_text
+from domainwatch.present.report import remove_lines, safe_text, zone_line
 from domainwatch.service.client import ApiClient, Json, token_from
 from domainwatch.service.errors import ServiceError
 
@@ -141,14 +141,16 @@ def _record_lines(record: dict[str, Any]) -> list[str]:
     role = "" if record.get("required") else " (advisory)"
     state = record.get("state") or "not checked"
     out = [f"  {record['record']:<18} {record['status']:<18} {state}{role}"]
+    provider = " (the value from your provider)" if record.get("value_from_provider") else ""
     for line in (record.get("zone_line") or "").splitlines():
-        out.append(f"      publish: {safe_text(line)}")
+        shown = line.removeprefix("; ") if provider else line
+        out.append(f"      publish: {safe_text(shown)}{provider}")
     for value in record.get("found") or []:
         out.append(f"      found:   {safe_text(value)}")
     for finding in record.get("findings") or []:
         out.append(f"      {finding['severity']:<7} {finding['code']}: {safe_text(finding['message'])}")
         fix = finding.get("remediation")
         if fix:
-            value = f'"{safe_text(fix["value"])}"' if fix["type"] == "TXT" else safe_text(fix["value"])
-            out.append(f"              fix: {safe_text(fix['name'])} {fix['type']} {value}")
+            out.extend(f"              remove: {safe_text(line)}" for line in remove_lines(fix))
+            out.extend(f"              fix: {safe_text(line)}" for line in zone_line(fix).splitlines())
     return out

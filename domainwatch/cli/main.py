@@ -2,7 +2,8 @@
 command's module, imported only now (each imports what it uses: `spf-eval` never loads the
 web server, and `--help` loads no command at all).
 
-Exit codes: 0 fine, 1 records need attention, 2 usage or configuration error.
+Exit codes: 0 fine, 1 records need attention, 2 usage or configuration error, 74 the results
+could not be written, 141 the reader of the output went away (`| head`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import cast
 
+from domainwatch.cli import output
 from domainwatch.cli.parser import build_parser
 
 # command -> (module under domainwatch.cli, function taking the parsed arguments)
@@ -39,8 +41,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     process.set_up(args.log_format, args.log_level or ("info" if args.command == "run" else "warning"))
     module, function = COMMANDS[args.command]
-    command = getattr(importlib.import_module(f"domainwatch.cli.{module}"), function)
-    try:
-        return cast(Callable[..., int], command)(args)
-    except KeyboardInterrupt:
-        return 130
+    command = cast(
+        Callable[..., int], getattr(importlib.import_module(f"domainwatch.cli.{module}"), function)
+    )
+    with output.complete_stdout():
+        try:
+            code = command(args)
+        except KeyboardInterrupt:
+            code = 130
+        except BrokenPipeError:  # `domainwatch check ... | head`: the reader has what it wanted
+            return output.closed_pipe()
+        return output.finish(code)

@@ -110,7 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", parents=[common], help="the daemon on built-in sample domains (no internet)"
     )
-    demo.add_argument("--listen", default="127.0.0.1:8427", type=_validated(check_listen), help="HOST:PORT")
+    demo.add_argument(
+        "--listen",
+        default=os.environ.get("DOMAINWATCH_DEMO_LISTEN", "127.0.0.1:8427"),
+        type=_validated(check_listen),
+        help="HOST:PORT (default: $DOMAINWATCH_DEMO_LISTEN, else 127.0.0.1:8427)",
+    )
     demo.add_argument("--time-scale", type=float, default=1.0, help="run the story N times faster")
     demo.add_argument("--once", action="store_true", help="print a one-shot diagnosis instead")
     return parser

@@ -38,8 +38,7 @@ def render_json(reports: Sequence[DomainReport], skipped: Sequence[str] = ()) ->
 def render_table(reports: Sequence[DomainReport], skipped: Sequence[str] = ()) -> str:
     lines: list[str] = []
     for report in reports:
-        verdict = "OK" if report.ok else "NEEDS ATTENTION"
-        lines.append(f"{report.name}  [{verdict}]")
+        lines.append(f"{report.name}  [{report.header}]")
         for record in report.records:
             lines.extend(_record_lines(record))
         lines.append("")
@@ -67,15 +66,16 @@ def _record_lines(record: RecordResult) -> list[str]:
 
 
 def _fix_lines(fix: Remediation, indent: str) -> list[str]:
-    out: list[str] = []
+    # Deletions first: a null MX must go before any host can be added beside it (RFC 7505).
+    out = [f"              remove:  {safe_text(fix.name)} {fix.type} {safe_text(r)}" for r in fix.remove]
     if fix.type == "HTTPS":
         out.append(f"              serve at https://{safe_text(fix.name)}:")
         out += [f"                {safe_text(line)}" for line in fix.value.splitlines()]
-    elif fix is not None and fix.records:
+    elif fix.records:
         out += [
             f"              publish: {safe_text(fix.name)} {fix.type} {safe_text(r)}" for r in fix.records
         ]
-    elif fix is not None:
+    elif fix.value:
         priority = f" {fix.priority}" if fix.priority is not None else ""
         value = f'"{safe_text(fix.value)}"' if fix.type == "TXT" else safe_text(fix.value)
         out.append(f"              publish: {safe_text(fix.name)} {fix.type}{priority} {value}")
@@ -85,7 +85,13 @@ def _fix_lines(fix: Remediation, indent: str) -> list[str]:
 def zone_line(fix: Mapping[str, Any]) -> str:
     """A remediation as a zone-file line, ready to paste (TXT split into 255-octet strings).
     A file to serve over HTTPS (an MTA-STS policy) is not DNS: it is given as zone-file
-    comments, so pasting every line still makes a valid zone."""
+    comments, so pasting every line still makes a valid zone; so is a record whose value the
+    provider makes (`value_from_provider`), so a pasted block never publishes a placeholder."""
+    line = _zone_line(fix)
+    return f"; {line}" if fix.get("value_from_provider") else line
+
+
+def _zone_line(fix: Mapping[str, Any]) -> str:
     name, rtype, value = fix["name"], fix["type"], fix["value"]
     if rtype == "HTTPS":
         lines = str(value).splitlines()
@@ -97,10 +103,21 @@ def zone_line(fix: Mapping[str, Any]) -> str:
             '"' + c.decode("utf-8", "backslashreplace").replace("\\", "\\\\").replace('"', '\\"') + '"'
             for c in chunks
         )
-    elif rtype == "MX" and fix.get("records"):
-        return "\n".join(f"{name}. 3600 IN MX {record}." for record in fix["records"])
+    elif rtype == "MX" and (fix.get("records") or not value):
+        return "\n".join(mx_line(name, record) for record in fix.get("records") or ())
     elif rtype == "MX":
-        data = f"{fix.get('priority') or 0} {value}."
+        return mx_line(name, f"{fix.get('priority') or 0} {value}")
     else:
         data = f"{value}."
     return f"{name}. 3600 IN {rtype} {data}"
+
+
+def mx_line(name: str, record: str) -> str:
+    """One MX record ("10 mx.example.net", or the null MX "0 .") as a zone-file line."""
+    target = record.rstrip(".") + "." if not record.endswith(" .") else record
+    return f"{name}. 3600 IN MX {target}"
+
+
+def remove_lines(fix: Mapping[str, Any]) -> list[str]:
+    """The records a fix deletes, as zone-file lines (an MX fix's null MX or mis-prioritised host)."""
+    return [mx_line(fix["name"], record) for record in fix.get("remove") or ()]

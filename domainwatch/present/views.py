@@ -3,14 +3,14 @@ JSON API serves (one shape for both, so they always tell the same truth)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from domainwatch.checks.registry import kind_of
 from domainwatch.config.plan import DomainPlan
 from domainwatch.model import Remediation
-from domainwatch.present.report import zone_line
+from domainwatch.present.report import remove_lines, zone_line
 from domainwatch.state.domain import DomainTrack, RecordSpec, is_stale, window_deadline
 from domainwatch.state.events import Event
 from domainwatch.state.rules import RecordTrack
@@ -85,6 +85,8 @@ def record_view(
         "type": result.get("type", publish[0].type if publish else kind_of(spec.record).rdtype),
         "expected": result.get("expected", _expected(publish)),
         "zone_line": "\n".join(zone_line(fix.as_dict()) for fix in publish) or None,
+        "value_from_provider": any(fix.from_provider for fix in publish),
+        "remove": removals(result.get("findings", [])),
         "found": result.get("found", []),
         "findings": result.get("findings", []),
         "status_since": iso(record.since),
@@ -100,6 +102,18 @@ def record_view(
     if dnssec is not None:
         view["dnssec"] = dnssec
     return view
+
+
+def removals(findings: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The zone-file lines the record's fix deletes (a null MX, a host at the wrong priority),
+    each once; published records to delete before `zone_line`'s are added."""
+    lines = [
+        line
+        for finding in findings
+        if isinstance(finding.get("remediation"), Mapping)
+        for line in remove_lines(finding["remediation"])
+    ]
+    return list(dict.fromkeys(lines))
 
 
 def _dnssec(facts: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -59,7 +59,7 @@ def certificate_facts(der: bytes) -> dict[str, Any]:
         return {"names": [], "issuer": None, "not_after": None}
     return {
         "names": names_of(certificate)[:20],
-        "issuer": _common_name(certificate.issuer),
+        "issuer": issuer_text(certificate.issuer),
         "not_after": int(certificate.not_valid_after_utc.timestamp()),
     }
 
@@ -75,11 +75,36 @@ def names_of(certificate: x509.Certificate) -> list[str]:
 
 
 def _common_name(name: x509.Name) -> str | None:
+    return _attribute(name, NameOID.COMMON_NAME)
+
+
+def _attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
     try:
-        values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+        values = name.get_attributes_for_oid(oid)
     except ValueError:
         return None
-    return str(values[0].value)[:253] if values else None
+    return str(values[0].value).strip()[:253] or None if values else None
+
+
+def issuer_text(name: x509.Name) -> str | None:
+    """The issuer as people name it: organisation and common name ("Let's Encrypt R11"), either
+    alone when the other is absent (many private CAs carry an O only), else the RFC 4514 form.
+    Attacker-controlled text: bounded, and None for an empty or unreadable name."""
+    organisation = _attribute(name, NameOID.ORGANIZATION_NAME)
+    common = _attribute(name, NameOID.COMMON_NAME)
+    text: str | None
+    if organisation and common:
+        text = common if organisation in common else f"{organisation} {common}"
+    else:
+        text = organisation or common or _rfc4514(name)
+    return text[:253] if text else None
+
+
+def _rfc4514(name: x509.Name) -> str | None:
+    try:
+        return name.rfc4514_string()
+    except ValueError:
+        return None
 
 
 def name_matches(host: str, names: list[str]) -> bool:

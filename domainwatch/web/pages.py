@@ -13,7 +13,7 @@ import jinja2
 from aiohttp import web
 
 from domainwatch.checks.mistakes import MISTAKES
-from domainwatch.present.report import zone_line
+from domainwatch.present.report import remove_lines, zone_line
 from domainwatch.present.views import event_view, iso
 from domainwatch.service.domains import Domains
 from domainwatch.service.errors import ServiceError
@@ -26,6 +26,7 @@ ENV = jinja2.Environment(
     autoescape=True,
 )
 ENV.filters["zone_line"] = zone_line
+ENV.filters["remove_lines"] = remove_lines
 ENV.globals["mistakes"] = frozenset(code.value for code in MISTAKES)  # "Not verifying? Try this"
 STATUSES = [s.value for s in Status]
 HTML = "text/html"

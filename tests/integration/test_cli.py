@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +222,51 @@ async def test_hostile_txt_content_is_escaped_in_the_table(dns_server: DnsTestSe
     result = await run_cli("inspect", DOMAIN, "--nameserver", dns_server.address)
     assert "\x1b" not in result.out
     assert "\\x1b[31mred" in result.out
+
+
+async def test_inspect_header_agrees_with_its_records_and_exit_code(dns_server: DnsTestServer) -> None:
+    """[OK] (exit 0) only when every record is conclusive and free of error findings;
+    [NEEDS ATTENTION] (exit 1) with an error finding; [LOOKUP FAILED] (exit 1) when no
+    nameserver answers. The JSON says the same, and no record is `present` with nothing found."""
+    name = "inspected.example.com"
+
+    async def inspect() -> tuple[int, str, dict[str, Any]]:
+        args = ("inspect", name, "--dkim-selector", "resend", "--nameserver", dns_server.address)
+        table, report = await run_cli(*args), await run_cli(*args, "--format", "json")
+        assert table.code == report.code
+        return table.code, table.out.splitlines()[0], json.loads(report.out)["domains"][0]
+
+    for owner in (name, f"_dmarc.{name}", f"resend._domainkey.{name}"):
+        dns_server.behave(owner, Behaviour.SERVFAIL)
+    assert (1, f"{name}  [LOOKUP FAILED]") == (await inspect())[:2]
+    assert ("lookup_failed", False) == ((await inspect())[2]["result"], (await inspect())[2]["ok"])
+    dns_server.behaviours.clear()
+    code, header, report = await inspect()  # nothing published
+    assert (1, f"{name}  [NEEDS ATTENTION]", False) == (code, header, report["ok"])
+    assert [] == [r["record"] for r in report["records"] if r["state"] == "present" and not r["found"]]
+    dns_server.set(name, "TXT", ["v=spf1 ip4:192.0.2.0/24 -all"])
+    dns_server.set(name, "MX", ["10 mx.example.net."])
+    dns_server.set("mx.example.net", "A", ["192.0.2.25"])
+    dns_server.set(f"resend._domainkey.{name}", "TXT", [f"p={KEY}"])
+    dns_server.set(f"_dmarc.{name}", "TXT", [f"v=DMARC1; p=reject; rua=mailto:d@{name}"])
+    code, header, report = await inspect()
+    assert (0, f"{name}  [OK]", True, "ok") == (code, header, report["ok"], report["result"])
+
+
+async def test_commands_write_no_warning_to_stderr(dns_server: DnsTestServer, tmp_path: Path) -> None:
+    """dnspython's DSA deprecation (cryptography 51) is silenced where dns.dnssec is imported:
+    `--help` writes nothing to stderr, `check` only its results to stdout, and importing the
+    daemon with every warning an error still works."""
+    helped = await run_cli("--help")
+    assert (0, "") == (helped.code, helped.err)
+    publish_good(dns_server)
+    checked = await run_cli("check", "-c", str(write_config(tmp_path, dns_server.address)))
+    assert (0, "") == (checked.code, checked.err)
+    strict = await run_cli("--version", python_options=("-W", "error"))
+    assert (0, "") == (strict.code, strict.err)
+    imported = await asyncio.create_subprocess_exec(
+        sys.executable, "-W", "error", "-c", "import domainwatch.daemon.daemon, domainwatch.web.app",
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await imported.communicate()
+    assert (0, b"") == (imported.returncode, err)

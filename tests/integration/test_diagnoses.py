@@ -62,6 +62,9 @@ CASES = [
     (DKIM_EXPECT, f"s1._domainkey.{ZONE}", "TXT", f"v=DKIM1; k=rsa; p={KEY}", "published_at_wrong_name"),
     (DKIM_EXPECT, f"s1.domainkey.{DOMAIN}", "TXT", f"v=DKIM1; k=rsa; p={KEY}", "published_at_wrong_name"),
     (DKIM_EXPECT, f"s1._domainkey.{DOMAIN}", "TXT", f"v=DKIM1; k=rsa; p={KEY[:230]}", "dkim_key_truncated"),
+    # Cut where one TXT string ends (255 characters), in both usual forms.
+    (DKIM_EXPECT, f"s1._domainkey.{DOMAIN}", "TXT", f"p={KEY}"[:255], "dkim_key_truncated"),
+    (DKIM_EXPECT, f"s1._domainkey.{DOMAIN}", "TXT", f"v=DKIM1; k=rsa; p={KEY}"[:255], "dkim_key_truncated"),
     (TLSRPT, f"_smtp._tls.{DOMAIN}", "TXT", f" v=TLSRPTv1; rua=mailto:tls@{DOMAIN}", "txt_value_whitespace"),
     (DMARC_EXPECT, f"dmarc.{DOMAIN}", "TXT", "v=DMARC1; p=none", "published_at_wrong_name"),
     (DMARC_EXPECT, f"_dmarc.{DOMAIN}.{ZONE}", "TXT", "v=DMARC1; p=none", "published_at_doubled_name"),

@@ -199,3 +199,36 @@ async def test_mcp_needs_a_token(daemon: ApiDaemon) -> None:
         "POST", "/mcp", {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, token=None
     )
     assert 401 == answer.status
+
+
+async def test_a_provider_made_dkim_key_is_listed_with_its_host_at_every_door(
+    daemon: ApiDaemon, tmp_path: Path
+) -> None:
+    """Preset `resend` without `public_key`: the DKIM record is required, so `domains add`,
+    `domains get`, the API's records and MCP `add_domain` all list its host and type, with the
+    value marked as the provider's; in zone-file form it is a comment, never a placeholder."""
+    client = ("--url", daemon.url, "--token-file", token_file(tmp_path, ADMIN))
+    name = "keyless.example.org"
+    line = f'resend._domainkey.{name}. 3600 IN TXT "p=<the public key from your provider>"'
+    added = await run_cli(
+        "domains", "add", name, "--preset", "resend", "--region", "us-east-1", "--dkim-selector", "resend",
+        *client,
+    )  # fmt: skip
+    assert 0 == added.code, added.err
+    assert f"      publish: {line} (the value from your provider)" in added.out.splitlines()
+    shown = await run_cli("domains", "get", name, *client)
+    assert f"      publish: {line} (the value from your provider)" in shown.out.splitlines()
+    zone = await run_cli(
+        "domains", "add", f"z{name}", "--preset", "resend", "--region", "us-east-1",
+        "--dkim-selector", "resend", "--format", "zone", *client,
+    )  # fmt: skip
+    assert f"; {line.replace(name, f'z{name}')}" in zone.out.splitlines()
+    record = next(r for r in (await daemon.call("GET", f"/api/v1/domains/{name}")).body["records"]
+                  if r["record"] == "dkim:resend")  # fmt: skip
+    assert (f"; {line}", True) == (record["zone_line"], record["value_from_provider"])
+    async with connected(daemon, ADMIN, "http", tmp_path) as mcp:
+        other = {"name": "keyless2.example.org", "preset": "resend", "region": "us-east-1",
+                 "sending": {"dkim": [{"selector": "resend"}]}}  # fmt: skip
+        answer = await mcp.call_tool("add_domain", {"document": other})
+        assert not answer.is_error, answer.content
+        assert f'; resend._domainkey.{other["name"]}. 3600 IN TXT "p=<the public key' in text(answer)

@@ -25,7 +25,7 @@ from domainwatch.checks.spf import SpfExpectation
 from domainwatch.checks.tls_rpt import TlsRptExpectation
 from domainwatch.checks.tracking import TrackingExpectation
 from domainwatch.dns.fast.transport import FastResolver
-from domainwatch.dns.resolver import Nameserver
+from domainwatch.dns.resolver import Nameserver, normalize_name
 from domainwatch.model import RecordResult, RecordState, Remediation, Severity
 from domainwatch.testing import DnsTestServer
 from domainwatch.testing.dns_server import serve_in_thread
@@ -81,11 +81,14 @@ def the_fix(result: RecordResult) -> Remediation | None:
 
 
 def publish(server: DnsTestServer, fix: Remediation) -> None:
-    """As a user pastes it: the whole RRset of that name and type becomes what the fix says."""
-    values = list(fix.records) if fix.records else [fix.value]
-    if fix.type == "MX" and not fix.records:
-        values = [f"{fix.priority} {fix.value}"]
-    server.set(fix.name, fix.type, values)
+    """As a user follows it. An MX fix is a change to the set: its `remove` records deleted, its
+    `records` added, every other host left as it was. Any other fix is the one record of its
+    name and type."""
+    if fix.type == "MX":
+        before = [r for r in server.records.get((normalize_name(fix.name), "MX"), []) if r not in fix.remove]
+        server.set(fix.name, "MX", [*before, *fix.records])
+        return
+    server.set(fix.name, fix.type, list(fix.records) if fix.records else [fix.value])
 
 
 def round_trip(server: DnsTestServer, expect: Expectation, *, must_offer: bool = True) -> None:
@@ -244,6 +247,8 @@ def test_dmarc_fixes_work(dns: DnsTestServer, min_policy: str, records: list[str
 MX_SETS = [
     [], ["0 ."], ["10 mx1.fix.test"], ["20 mx1.fix.test", "10 mx2.fix.test"], ["10 backup.fix.test"],
     ["10 192.0.2.25"], ["10 mx1.fix.test", "0 ."], ["5 mx2.fix.test", "50 backup.fix.test"],
+    ["20 mx2.fix.test"], ["30 mx1.fix.test", "20 mx2.fix.test"],
+    ["10 mx1.fix.test", "20 mx2.fix.test", "0 ."],
 ]  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from domainwatch.checks.dkim import Code as DkimCode
 from domainwatch.checks.dkim import DkimExpectation, diagnose_key, key_bits
+from domainwatch.checks.mistakes import truncated_key
 from domainwatch.dns.resolver import Outcome
 from domainwatch.model import RecordState
 from tests.helpers import codes, run_check
@@ -183,3 +184,23 @@ def test_key_bits_of_pkcs1_key() -> None:
 def test_diagnose_never_raises(text: str) -> None:
     """Arbitrary record text yields findings, never an exception."""
     diagnose_key(text, None, NAME)
+
+
+@given(st.data())
+def test_every_cut_of_a_key_is_diagnosed_as_truncated(data: st.DataObject) -> None:
+    """A 2048-bit key cut anywhere past its DER header (8 base64 characters), with or without
+    the tags before it, is `dkim_key_truncated`: a cut leaving 1 (mod 4) characters included,
+    which fails to decode as base64 before its length can be compared."""
+    key = rsa_key(2048)
+    cut = data.draw(st.integers(min_value=8, max_value=len(key) - 1))
+    codes_found = [f.code.value for f in truncated_key(key[:cut]).findings]
+    assert ["dkim_key_truncated"] == codes_found
+
+
+@pytest.mark.parametrize("prefix", ["p=", "v=DKIM1; k=rsa; p="])
+def test_a_key_cut_at_255_characters_is_truncated(prefix: str) -> None:
+    """The cut a provider makes when it does not split a long TXT value: the first 255
+    characters of the record (1 mod 4 characters of key in both forms)."""
+    cut = (prefix + rsa_key(2048))[:255][len(prefix) :]
+    assert 1 == len(cut) % 4
+    assert ["dkim_key_truncated"] == [f.code.value for f in truncated_key(cut).findings]

@@ -118,3 +118,33 @@ async def test_several_expected_hosts_each_checked() -> None:
     result = await run_check(expect, data)
     missing = [f for f in result.findings if f.code is MxCode.MX_HOST_ABSENT]
     assert ["20 b.mx.example"] == [f.expected for f in missing]
+
+
+US, EU = "inbound-smtp.us-east-1.amazonaws.com", "inbound-smtp.eu-west-1.amazonaws.com"
+TWO = MxExpectation("receiving_mx", "example.com", True, ((US, 10), (EU, 20)))
+TWO_TARGETS: Zone = {(US, "A"): ["192.0.2.25"], (EU, "A"): ["192.0.2.26"]}
+
+
+@pytest.mark.parametrize(
+    ("published", "add", "remove"),
+    [
+        ([f"10 {US}"], [f"20 {EU}"], []),  # one present: only the other to add
+        ([], [f"10 {US}", f"20 {EU}"], []),  # both missing: each with its priority
+        (["0 ."], [f"10 {US}", f"20 {EU}"], ["0 ."]),  # a null MX must go (RFC 7505)
+        ([f"10 {US}", f"20 {EU}", "0 ."], [], ["0 ."]),  # nothing to add, the null MX to delete
+        ([f"10 {US}", f"30 {EU}"], [f"20 {EU}"], [f"30 {EU}"]),  # the mis-prioritised host named
+        ([f"20 {US}", f"20 {EU}"], [f"10 {US}"], [f"20 {US}"]),
+    ],
+)
+async def test_the_fix_adds_each_absent_host_and_removes_what_is_in_the_way(
+    published: list[str], add: list[str], remove: list[str]
+) -> None:
+    """Every error carries one fix naming each host not published at its priority (never one
+    already there), and the records to delete: the null MX, a host at the wrong priority."""
+    zone: Zone = {**TWO_TARGETS, ("example.com", "MX"): published} if published else dict(TWO_TARGETS)
+    result = await run_check(TWO, zone)
+    fixes = {f.remediation for f in result.findings if f.severity is Severity.ERROR}
+    assert 1 == len(fixes)
+    (fix,) = fixes
+    assert fix is not None
+    assert (add, remove) == (list(fix.records), list(fix.remove))
