@@ -54,6 +54,7 @@ async def soak(domains: int, minutes: float, directory: Path) -> list[float]:
             f"resolver: {{nameservers: ['{server.address}'], timeout: 2s, attempts: 2, max_qps: 0}}\n"
             f"storage: {{path: '{directory / 'soak.db'}'}}\n"
             "defaults: {interval: 30s, pending_interval: 10s, recheck_interval: 10s}\n"
+            "limits: {min_interval: 10s}\n"
             f"max_concurrent_checks: {domains}\ndomains:\n{entries}"
         )
         daemon = Daemon(config, SqliteStore(config.storage.path), rng=random.Random(1))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Strict
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Strict, ValidationInfo
 
 from domainwatch.dns.resolver import Nameserver
 from domainwatch.values import (
@@ -19,6 +19,7 @@ from domainwatch.values import (
     check_relative_host,
     check_return_path,
     check_selector,
+    check_watched_name,
     check_webhook_url,
     parse_duration,
     to_nameserver,
@@ -34,6 +35,16 @@ Number = Annotated[int, Strict()]
 Flag = Annotated[bool, Strict()]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 DomainName = Annotated[str, Strict(), AfterValidator(check_domain_name)]
+
+
+def _watched(value: str, info: ValidationInfo) -> str:
+    """A name to watch; a stored document's name is held only to the rules it was stored under
+    (`context={"stored": True}`): a name the stricter rules refuse is never dropped."""
+    stored = isinstance(info.context, dict) and info.context.get("stored")
+    return check_domain_name(value) if stored else check_watched_name(value)
+
+
+WatchedName = Annotated[str, Strict(), AfterValidator(_watched)]
 Selector = Annotated[str, Strict(), AfterValidator(check_selector)]
 ReturnPathLabel = Annotated[str, Strict(), AfterValidator(check_return_path)]
 RelativeHost = Annotated[str, Strict(), AfterValidator(check_relative_host)]

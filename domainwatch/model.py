@@ -34,6 +34,8 @@ class CommonCode(enum.StrEnum):
     NAMESERVERS_DISAGREE = "nameservers_disagree"
     CHECK_FAILED = "check_failed"  # evaluating the record raised: a defect, reported as an error
     RESULT_TRUNCATED = "result_truncated"  # the record's result was cut to a bounded size
+    # A probe's host resolves to an address not on the public internet: not connected to.
+    PROBE_ADDRESS_NOT_GLOBAL = "probe_address_not_global"
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,55 @@ def checked_name(name: str) -> str:
     return ascii_name
 
 
+def check_watched_name(value: str) -> str:
+    """A name to watch: check_domain_name, and no IP literal, no underscore label (a service
+    name such as `_dmarc.example.com`), no IDN label mixing scripts (UTS #39)."""
+    name = check_domain_name(value)
+    why = refused_name(name)
+    if why is not None:
+        raise ValueError(why)
+    return name
+
+
+def refused_name(name: str) -> str | None:
+    """Why a valid domain name may not be watched, or None (a checked, normalised name)."""
+    if _IPV4.fullmatch(name):
+        return "is an IP address, not a domain name"
+    if "_" in name:
+        return "has a label with an underscore: a service name (such as _dmarc) is not a domain to watch"
+    for label in name.split("."):
+        if label.startswith("xn--"):
+            mixed = mixed_scripts(label)
+            if mixed:
+                scripts = ", ".join(mixed)
+                return f"label {label!r} mixes scripts ({scripts}), which UTS #39 does not allow in a name"
+    return None
+
+
+_IPV4 = re.compile(r"[0-9]+(\.[0-9]+){3}")
+# UTS #39 §5.2, Highly Restrictive: one script, or Latin with Han and the Japanese or Korean scripts.
+_ALLOWED_MIXES = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+
+
+def mixed_scripts(a_label: str) -> list[str]:
+    """The scripts of an IDN label when they are mixed beyond UTS #39's Highly Restrictive
+    profile; [] when allowed (or when the label does not decode: check_domain_name says so)."""
+    from confusable_homoglyphs import categories  # noqa: PLC0415 (1 MB of data: only for IDNs)
+
+    try:
+        label = a_label.encode("ascii").decode("idna")
+    except UnicodeError:
+        return []
+    scripts = {categories.alias(c) for c in label} - {"COMMON", "INHERITED"}
+    if len(scripts) <= 1 or any(scripts <= mix for mix in _ALLOWED_MIXES):
+        return []
+    return sorted(s.title() for s in scripts)
+
+
 def check_selector(value: str) -> str:
     selector = value.strip().lower()
     if not selector or any(not _LABEL.fullmatch(part) for part in selector.split(".")):

@@ -28,6 +28,7 @@ from domainwatch.checks.base import (
     lookup_error,
 )
 from domainwatch.checks.mx import parse_mx
+from domainwatch.checks.probed import only_refused, refused_addresses
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.fields import SECTION_CONFIG, Flag
 from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity
@@ -138,7 +139,12 @@ def evaluate(expect: MtaStsExpectation, answers: Answers) -> RecordResult:
         message = f"the policy at https://{expect.policy_host}{POLICY_PATH} could not be fetched: {detail}"
         unreachable = Finding(Code.MTA_STS_POLICY_UNREACHABLE, Severity.ERROR, message)
         return _result(expect, RecordState.ERROR, tuple(records), [unreachable], None, fetched=False)
-    findings, mode = _policy_findings(expect, facts_of(policy), hosts, wanted)
+    facts = facts_of(policy)
+    refused = refused_addresses(expect.policy_host, facts)
+    if only_refused(facts):
+        return _result(expect, RecordState.WRONG, tuple(records), refused, None, fetched=False)
+    findings, mode = _policy_findings(expect, facts, hosts, wanted)
+    findings = refused + findings
     state = RecordState.WRONG if any(f.severity is Severity.ERROR for f in findings) else RecordState.PRESENT
     return _result(expect, state, tuple(records), findings, mode, fetched=True)
 

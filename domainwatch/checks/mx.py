@@ -30,6 +30,7 @@ from domainwatch.model import Finding, RecordResult, RecordState, Remediation, S
 from domainwatch.state.rules import state_of
 
 _MAX_TARGETS = 10  # bounds the address lookups a hostile MX set can cause
+MAX_RECEIVING_HOSTS = 16  # of `receiving.mx`; and of published hosts `inspect --tls` probes
 
 
 class Code(enum.StrEnum):
@@ -296,7 +297,9 @@ RECEIVING_KIND = RecordKind(
     name="receiving_mx",
     section=Section.RECEIVING,
     key="mx",
-    model=Annotated[list[MxConfig], Strict(), Field(min_length=1)] | None,
+    # At most 16 hosts: each is a STARTTLS probe every round (a document listing 400 made 400
+    # connections every recheck while unverified).
+    model=Annotated[list[MxConfig], Strict(), Field(min_length=1, max_length=MAX_RECEIVING_HOSTS)] | None,
     default=None,
     capability="receiving",
     rdtype="MX",

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic.dataclasses import dataclass as schema
 
 from domainwatch.checks.base import Answers, Expectation, FactMetric, PlannedDomain, RecordKind, Section
+from domainwatch.checks.probed import only_refused, refused_addresses
 from domainwatch.dns.resolver import Query
 from domainwatch.fields import SECTION_CONFIG, Flag
 from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Severity
@@ -64,7 +65,8 @@ def evaluate(expect: StartTlsExpectation, answers: Answers) -> RecordResult:
             expect, RecordState.ERROR, {}, [Finding(CommonCode.LOOKUP_ERROR, Severity.ERROR, message)]
         )
     facts = facts_of(lookup)
-    findings = _findings(expect, facts)
+    refused = refused_addresses(expect.name, facts)
+    findings = refused if only_refused(facts) else refused + _findings(expect, facts)
     wrong = any(f.severity is Severity.ERROR for f in findings)
     return _result(expect, RecordState.WRONG if wrong else RecordState.PRESENT, facts, findings)
 
@@ -136,6 +138,8 @@ def _result(
         names = ", ".join(_names(facts)[:5])
         found = (f"TLS {facts['tls_version']} {facts.get('cipher') or ''}; certificate for {names} "
                  f"issued by {facts.get('issuer') or '?'}, valid until {expiry}",)  # fmt: skip
+    elif only_refused(facts):
+        found = ("not probed: no address on the public internet",)
     elif facts:
         found = ("STARTTLS offered" if facts.get("starttls") else "no STARTTLS",)
     numbers: dict[str, str | int] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from domainwatch.checks.mx import parse_mx
+from domainwatch.checks.mx import MAX_RECEIVING_HOSTS, parse_mx
 from domainwatch.checks.runner import check_with
 from domainwatch.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_USAGE, load_config, resolver_settings
 from domainwatch.config.plan import inspect_plan, plan, tls_inspect_plan
@@ -59,8 +59,18 @@ def run_inspect(args: argparse.Namespace) -> int:
     expectations = inspect_plan(args.domain, args.dkim_selector)
     probes = None
     if args.tls:
-        probes = ProbesConfig(smtp_port=args.smtp_port, https_port=args.https_port, ca_file=args.ca_file)
-        expectations += tls_inspect_plan(args.domain, aio.run(published_mx(args.domain, settings)))
+        probes = ProbesConfig(
+            smtp_port=args.smtp_port,
+            https_port=args.https_port,
+            ca_file=args.ca_file,
+            allow_private_addresses=args.allow_private_addresses,
+        )
+        hosts = aio.run(published_mx(args.domain, settings))
+        if len(hosts) > MAX_RECEIVING_HOSTS:
+            skipped = len(hosts) - MAX_RECEIVING_HOSTS
+            shown = f"the first {MAX_RECEIVING_HOSTS} of {len(hosts)} MX hosts ({skipped} skipped)"
+            print(f"inspect: probing {shown}", file=sys.stderr)
+        expectations += tls_inspect_plan(args.domain, hosts[:MAX_RECEIVING_HOSTS])
     reports = aio.run(check_with([(args.domain, expectations)], settings, probes))
     _print(reports, [], args.format)
     return EXIT_OK if all(r.ok for r in reports) else EXIT_ATTENTION
@@ -74,7 +84,7 @@ async def published_mx(name: str, settings: ResolverConfig) -> list[str]:
     finally:
         await close(resolver)
     hosts = (parse_mx(value)[1] for value in lookup.records)
-    return [h for h in dict.fromkeys(hosts) if h and h != "."][:10]
+    return [h for h in dict.fromkeys(hosts) if h and h != "."]
 
 
 def _print(reports: list[DomainReport], skipped: list[str], fmt: str) -> None:

@@ -31,6 +31,8 @@ DEMO_CONFIG = """\
 resolver: {{nameservers: ["{nameserver}"], timeout: 1s, attempts: 1}}
 storage: {{path: "{store}"}}
 server: {{listen: "{listen}"}}
+# The demo runs its story in minutes, under the floors a production config is held to.
+limits: {{min_interval: 1ms, min_recheck_interval: 1ms, min_window: 1ms}}
 defaults:
   window: {window}
   interval: {interval}

@@ -137,6 +137,11 @@ def _checking(commands: Commands, common: argparse.ArgumentParser, sharded: argp
     labs.add_argument("--smtp-port", type=int, default=25, help="SMTP port to probe (default 25)")
     labs.add_argument("--https-port", type=int, default=443, help="HTTPS port of the MTA-STS policy")
     labs.add_argument("--ca-file", help="CA bundle to verify certificates with (default: the system's)")
+    labs.add_argument(
+        "--allow-private-addresses",
+        action="store_true",
+        help="probe hosts that resolve to loopback or private addresses (never, by default)",
+    )
     inspect.add_argument("--format", choices=("table", "json"), default="table")
 
     config = commands.add_parser("config", help="configuration tools")

@@ -60,7 +60,7 @@ def watched(config: Config, store: Store) -> list[tuple[DomainConfig, Source]]:
     for name, stored in sorted(store.documents().items()):
         if config.domain(name) is None:
             with contextlib.suppress(DocumentError):  # the daemon logs and skips it too
-                out.append((parse_document(dict(stored.body))[1], "api"))
+                out.append((parse_document(dict(stored.body), stored=True)[1], "api"))
     return [(d, source) for d, source in out if owns(d.name, sharding.shard, sharding.total_shards)]
 
 

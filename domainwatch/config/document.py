@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from domainwatch.config.domains import DomainConfig
-from domainwatch.config.loader import describe, format_path
+from domainwatch.config.loader import HUGE_NUMBER, describe, format_path
 from domainwatch.config.presets import apply_preset
 from domainwatch.values import check_domain_name, format_duration
 
@@ -52,11 +52,35 @@ def normal_name(text: object) -> str:
         raise DocumentError([Problem("name", str(exc))]) from None
 
 
-def parse_document(raw: object, *, creating: bool = False) -> tuple[Document, DomainConfig]:
+class HugeNumber(str):
+    """An integer of more than 4,300 digits in a JSON document, kept as its text: int() refuses
+    it, and the document is refused with the path where it stands."""
+
+
+def read_int(text: str) -> int | HugeNumber:
+    """json.loads' parse_int: the integer, or a HugeNumber where int() would raise."""
+    return HugeNumber(text) if len(text) > 4300 else int(text)
+
+
+def huge_numbers(value: object, path: tuple[str | int, ...] = ()) -> list[Problem]:
+    """Where a JSON value read with `read_int` holds an integer too long to read."""
+    if isinstance(value, HugeNumber):
+        return [Problem(format_path(path), HUGE_NUMBER)]
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in huge_numbers(item, (*path, str(key)))]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in huge_numbers(item, (*path, index))]
+    return []
+
+
+def parse_document(
+    raw: object, *, creating: bool = False, stored: bool = False
+) -> tuple[Document, DomainConfig]:
     """The document with its name normalised, and its validated form.
 
     `creating`: `verify` defaults to false, as an ESP's create call leaves a domain unverified
-    until asked (the stored document then says so)."""
+    until asked (the stored document then says so). `stored`: a document read back from the
+    store, whose name is not held to rules made after it was stored."""
     if not isinstance(raw, dict):
         raise DocumentError([Problem("", "must be a JSON object (one entry of `domains:`)")])
     document = copy.deepcopy(raw)
@@ -69,7 +93,7 @@ def parse_document(raw: object, *, creating: bool = False) -> tuple[Document, Do
     problems = [Problem(key, message) for key, message in preset_errors]
     if not problems:
         try:
-            return document, _ADAPTER.validate_python(expanded)
+            return document, _ADAPTER.validate_python(expanded, context={"stored": stored})
         except ValidationError as exc:
             problems = _problems(exc)
     raise DocumentError(problems)
@@ -107,7 +131,9 @@ def patched(document: Mapping[str, Any], patch: object) -> tuple[Document, Domai
         raise DocumentError([Problem("", "a merge patch must be a JSON object")])
     if "name" in patch and (patch["name"] is None or normal_name(patch["name"]) != document["name"]):
         raise DocumentError([Problem("name", "cannot be changed: create the new name, then delete this one")])
-    return parse_document(merge_patch(document, patch))
+    # The name is the stored one: held to the rules it was stored under (an edit never locks
+    # a domain out of its own document).
+    return parse_document(merge_patch(document, patch), stored=True)
 
 
 def document_of(domain: DomainConfig) -> Document:

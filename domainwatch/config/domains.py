@@ -26,13 +26,13 @@ from domainwatch.checks.registry import KINDS
 from domainwatch.fields import (
     MODEL_CONFIG,
     SECTION_CONFIG,
-    DomainName,
     Duration,
     Flag,
     Number,
     Region,
     ReturnPathLabel,
     Text,
+    WatchedName,
 )
 
 Fields = Iterable[tuple[str, Any, Any]]  # (key, annotation, default)
@@ -101,7 +101,7 @@ def _has_a_capability(self: Any) -> None:
 
 def _domain_fields() -> list[tuple[str, Any, Any]]:
     return [
-        ("name", DomainName, _REQUIRED),
+        ("name", WatchedName, _REQUIRED),
         ("verify", Flag, True),
         ("preset", Text | None, None),
         ("region", Region | None, None),

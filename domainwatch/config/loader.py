@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from domainwatch.config.floors import config_floors
 from domainwatch.config.plain_yaml import NotPlain, json_document, plain_document
 from domainwatch.config.presets import apply_preset
 from domainwatch.config.schema import Config
@@ -111,6 +112,9 @@ def parse(
         for error in exc.errors():
             problems.add(tuple(error["loc"]), describe(error))
     problems.raise_if_any()
+    for where, message in config_floors(config):
+        problems.add(where, message)
+    problems.raise_if_any()
     return config
 
 
@@ -162,6 +166,8 @@ def read_mapping(text: str, source: str) -> Any:
     """Parse (libyaml when available) to Python values; duplicate keys are errors."""
     try:
         data, duplicates = _construct(text, source)
+    except ValueError:  # an integer longer than int() converts (4,300 digits): find where
+        raise ConfigError([_huge_number(text, source)]) from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise ConfigError([f"{source}:{line}: YAML syntax error: {exc.problem}"]) from None
@@ -174,6 +180,20 @@ def read_mapping(text: str, source: str) -> Any:
     if not isinstance(data, dict):
         raise ConfigError([f"{source}:1: the top level must be a mapping of keys"])
     return data
+
+
+_HUGE = re.compile(r"[0-9]{4301,}")
+HUGE_NUMBER = "a number of more than 4,300 digits"
+
+
+def _huge_number(text: str, source: str) -> str:
+    """`file:line: path: ...` of the first integer too long to read."""
+    found = _HUGE.search(text)
+    line = text.count("\n", 0, found.start()) + 1 if found else 1
+    lines, _ = _walk_nodes(text, source)
+    paths = [path for path, at in lines.items() if at == line]
+    where = f" {format_path(max(paths, key=len))}:" if paths else ""
+    return f"{source}:{line}:{where} {HUGE_NUMBER}"
 
 
 def _with_paths(duplicates: list[str], text: str, source: str) -> list[str]:

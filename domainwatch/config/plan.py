@@ -65,6 +65,10 @@ class DomainPlan:
     settings: Defaults
     source: Source = "config"
     probing: bool = False  # some record asks probe queries (STARTTLS, MTA-STS)
+    # The daemon checks a probing domain in two parts, the DNS records first and stored at once,
+    # then the probed ones: a probe waiting out its timeout never holds back a DNS verdict.
+    dns_part: tuple[Expectation, ...] = ()
+    probe_part: tuple[Expectation, ...] = ()
 
     @classmethod
     def of(
@@ -75,9 +79,17 @@ class DomainPlan:
         implied: frozenset[str] = frozenset(),
     ) -> DomainPlan:
         expectations = tuple(plan(domain, implied))
-        probing = any(kind_of(e.record).probes for e in expectations)
+        probed = tuple(e for e in expectations if kind_of(e.record).probes)
+        dns_part = tuple(e for e in expectations if e not in probed) if probed else expectations
         return cls(
-            domain, expectations, tuple(specs(expectations)), domain.settings(defaults), source, probing
+            domain,
+            expectations,
+            tuple(specs(expectations)),
+            domain.settings(defaults),
+            source,
+            bool(probed),
+            dns_part,
+            probed,
         )
 
     @property

@@ -6,7 +6,7 @@ import socket
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validator, model_validator
 
 from domainwatch.config.domains import Defaults, DomainConfig
 from domainwatch.fields import MODEL_CONFIG, Duration, Listen, NameserverField, WebhookUrl
@@ -135,6 +135,12 @@ class ProbesConfig(_Model):
     interval: Duration = timedelta(hours=6)
     max_concurrent: int = Field(16, ge=1, le=1024)
     helo_name: str = Field(default_factory=socket.gethostname, min_length=1, max_length=253)
+    # The probes connect only to addresses on the public internet (dns/addresses.py): an MX host
+    # or mta-sts name that resolves to loopback, a private network or cloud metadata is reported,
+    # never connected to. Labs and tests on loopback set this.
+    allow_private_addresses: bool = False
+    # Addresses a domain's probes try in one round, over all its MX hosts and its policy host.
+    max_addresses_per_domain: int = Field(32, ge=1, le=1024)
 
     @property
     def implied(self) -> frozenset[str]:
@@ -159,6 +165,25 @@ class StorageConfig(_Model):
     history_retention: Duration = timedelta(days=180)
 
 
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be more than 0s")
+    return value
+
+
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+
+
+class LimitsConfig(_Model):
+    """The floors under a domain's schedule (config/floors.py): config-only, so tests, labs and
+    the demo can lower them; an API document is always held to them."""
+
+    min_interval: PositiveDuration = timedelta(seconds=30)  # interval, pending_ and failed_interval
+    min_recheck_interval: PositiveDuration = timedelta(seconds=10)
+    min_window: PositiveDuration = timedelta(minutes=10)
+    min_probe_interval: PositiveDuration = timedelta(minutes=5)
+
+
 class Config(_Model):
     resolver: ResolverConfig = ResolverConfig()
     defaults: Defaults = Defaults()
@@ -167,6 +192,7 @@ class Config(_Model):
     sharding: ShardingConfig = ShardingConfig()
     probes: ProbesConfig = ProbesConfig()
     metrics: MetricsConfig = MetricsConfig()
+    limits: LimitsConfig = LimitsConfig()
     webhooks: list[WebhookConfig] = []
     # Multiplies every webhook retry delay (tests and the demo shorten the 24-hour schedule).
     webhook_retry_scale: float = Field(1.0, gt=0, le=1000)

@@ -82,6 +82,7 @@ class Daemon(Membership):
         # Each domain's last check since start-up: a check whose answers are all the same again
         # reuses its results (no evaluation, no result rows rewritten; runner.observe_records).
         self.observed: dict[str, Observed] = {}
+        self.observed_probes: dict[str, Observed] = {}  # the same, of a domain's probed records
         self.last_reload_ok, self.last_reload_success_at = True, clock()
         self.plans: dict[str, DomainPlan] = {}
         self._inflight: dict[str, asyncio.Task[None]] = {}
@@ -147,6 +148,10 @@ class Daemon(Membership):
             )
         return report
 
+    def forget_observed(self, name: str) -> None:
+        self.observed.pop(name, None)
+        self.observed_probes.pop(name, None)
+
     def _resolver_for(self, name: str, *, probing: bool) -> Resolver:
         """What one check of `name` asks: DNS (answers shared between domains as configured),
         and the probes when its records ask any. A domain with a record not verified takes no
@@ -164,42 +169,65 @@ class Daemon(Membership):
         domain_plan = self.plans.get(name)
         if domain_plan is None:
             return
-        async with self._limit:
-            started = self.clock()
-            previous = self.observed.get(name)
-            report, observed = await recheck_domain(
-                name,
-                domain_plan.expectations,
-                self._resolver_for(name, probing=domain_plan.probing),
-                self.config.resolver,
-                previous,
-            )
-        if self.plans.get(name) is not domain_plan:
+        started = self.clock()
+        # The DNS records first, stored at once; then the probed ones (DomainPlan.dns_part).
+        report = await self._check_part(name, domain_plan, probing=False)
+        if report is not None and domain_plan.probe_part:
+            probed = await self._check_part(name, domain_plan, probing=True)
+            report = None if probed is None else DomainReport(name, report.records + probed.records)
+        if report is None:
             return  # the config changed while we were checking; the new plan is already scheduled
         now = self.clock()
-        track, changes = apply_report(self.tracks[name], domain_plan.specs, report, domain_plan.rules, now)
-        if observed is not None:
-            self.observed[name] = observed
-        if observed is not None and observed is previous:
-            self._queue(track, changes)  # the same results as last time: stored already
-        else:
-            results = {r.record: r.as_dict() for r in report.records}  # what is stored; facts' source
-            facts = facts_of(results)
-            if facts != self.facts.get(name):
-                self.facts[name] = facts
-            self._queue(track, changes, results, facts)
-        self.writes.flush_soon()
         self.first_round.discard(name)
         if self.metrics is not None:
             self.metrics.observe_check(report, (now - started).total_seconds())
         log.debug(
             "checked",
             domain=name,
-            status=track.status.value,
+            status=self.tracks[name].status.value,
             seconds=round((now - started).total_seconds(), 3),
             states={r.record: r.state.value for r in report.records},
         )
         self._schedule(name, now)
+
+    async def _check_part(self, name: str, domain_plan: DomainPlan, *, probing: bool) -> DomainReport | None:
+        """Check the domain's DNS records (or its probed ones) and queue what they change; None
+        when the plan changed meanwhile."""
+        expectations = domain_plan.probe_part if probing else domain_plan.dns_part
+        kept = self.observed_probes if probing else self.observed
+        async with self._limit:
+            previous = kept.get(name)
+            report, observed = await recheck_domain(
+                name, expectations, self._resolver_for(name, probing=probing), self.config.resolver, previous
+            )
+        if self.plans.get(name) is not domain_plan:
+            return None
+        now = self.clock()
+        track, changes = apply_report(self.tracks[name], domain_plan.specs, report, domain_plan.rules, now)
+        if observed is not None:
+            kept[name] = observed
+        if observed is not None and observed is previous:
+            self._queue(track, changes)  # the same results as last time: stored already
+        else:
+            results = {r.record: r.as_dict() for r in report.records}  # what is stored; facts' source
+            facts = facts_of({**self._stored_results(name, domain_plan, probing), **results})
+            if facts != self.facts.get(name):
+                self.facts[name] = facts
+            self._queue(track, changes, results, facts)
+        self.writes.flush_soon()
+        return report
+
+    def _stored_results(self, name: str, domain_plan: DomainPlan, probing: bool) -> Results:
+        """The results of the domain's other part, for its facts (which cover every record):
+        from its last check since start-up, else from the store."""
+        if not domain_plan.probing:
+            return {}
+        other = (self.observed if probing else self.observed_probes).get(name)
+        if other is not None:
+            return {r.record: r.as_dict() for r in other.results}
+        part = domain_plan.dns_part if probing else domain_plan.probe_part
+        records = {e.record for e in part}
+        return {k: v for k, v in self.store.results(name).items() if k in records}
 
     def _commit(
         self,
@@ -253,7 +281,7 @@ class Daemon(Membership):
         the same changes (and their events) instead of losing them."""
         for save in reversed(failed):
             # Results that were not stored must be evaluated (and written) again, not reused.
-            self.observed.pop(save.track.name, None)
+            self.forget_observed(save.track.name)
             if self.tracks.get(save.track.name) is save.track and save.stored is not None:
                 self._replace(save.stored)
 

@@ -40,6 +40,7 @@ from domainwatch.state.facts import DomainFacts
 from domainwatch.state.fleet import FleetListener
 from domainwatch.store.base import DocumentWrite, Results, Store, StoredAnswer, StoredDocument
 from domainwatch.store.batched import BatchedWrites
+from domainwatch.values import refused_name
 
 log = structlog.get_logger("domainwatch")
 LIFECYCLE = "lifecycle"  # the Event.kind of created, updated, deleted and managed_by_config
@@ -73,6 +74,7 @@ class Membership:
     tracks: dict[str, DomainTrack]
     facts: dict[str, DomainFacts]
     observed: dict[str, Observed]
+    observed_probes: dict[str, Observed]
     documents: dict[str, StoredDocument]
     api_domains: dict[str, DomainConfig]  # the documents, validated
     schedule: Schedule
@@ -111,6 +113,9 @@ class Membership:
         raise NotImplementedError
 
     def _schedule(self, name: str, now: datetime, *, immediately: bool = False) -> None:
+        raise NotImplementedError
+
+    def forget_observed(self, name: str) -> None:
         raise NotImplementedError
 
     def _resume(self, name: str, checked_at: datetime, now: datetime) -> None:
@@ -218,7 +223,7 @@ class Membership:
     def _forget(self, name: str) -> None:
         self.tracks.pop(name, None)
         self.facts.pop(name, None)
-        self.observed.pop(name, None)
+        self.forget_observed(name)
         self.schedule.discard(name)
 
     def reload(self) -> list[str]:
@@ -249,8 +254,11 @@ class Membership:
         self.documents = self.store.documents()
         self.api_domains = {}
         for name, stored in self.documents.items():
+            why = refused_name(name)
+            if why is not None:  # kept, checked, editable and deletable: never dropped
+                log.warning("domain_name_refused_now", domain=name, reason=why)
             try:
-                self.api_domains[name] = parse_document(dict(stored.body))[1]
+                self.api_domains[name] = parse_document(dict(stored.body), stored=True)[1]
             except DocumentError as exc:
                 log.error("stored_document_invalid", domain=name, problems=str(exc))  # noqa: TRY400
 
@@ -278,7 +286,7 @@ class Membership:
                 self.tracks.pop(name, None)  # not written: as if never created
             raise
         self.plans[name], self.documents[name], self.api_domains[name] = domain_plan, document, domain
-        self.observed.pop(name, None)
+        self.forget_observed(name)
         self._schedule(name, now, immediately=True)
         self._wake.set()
         return events

@@ -14,7 +14,6 @@ internal servers.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from dataclasses import dataclass
 
 import dns.asyncquery
@@ -23,11 +22,11 @@ import dns.flags
 import dns.message
 import dns.rdatatype
 
+from domainwatch.dns.addresses import address_class, may_connect
 from domainwatch.dns.dnspython_resolver import DnsPythonResolver, name_text
 from domainwatch.dns.resolver import Lookup, Nameserver, Outcome, Query, Resolver
 
 MAX_NAMESERVERS = 8
-_SPECIAL = ("is_loopback", "is_private", "is_link_local", "is_multicast", "is_reserved", "is_unspecified")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,18 +66,6 @@ async def find_zone(resolver: Resolver, name: str) -> tuple[str, tuple[str, ...]
     return last
 
 
-def special_network(address: str) -> str | None:
-    """Why an address is not on the public internet, or None."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return "invalid"
-    for flag in _SPECIAL:
-        if getattr(ip, flag):
-            return flag.removeprefix("is_").replace("_", "-")
-    return None
-
-
 async def zone_views(
     resolver: Resolver,
     name: str,
@@ -100,7 +87,7 @@ async def zone_views(
     for host, address in zip(chosen, addresses, strict=True):
         if isinstance(address, Lookup):
             return address
-        special = None if allow_private else special_network(address)
+        special = None if may_connect(address, allow_private=allow_private) else address_class(address)
         direct: Resolver = (
             Refused(f"{host} resolves to {address}, a {special} address; not queried")
             if special
@@ -137,7 +124,7 @@ async def delegation_of(
         return None
     for host in sorted(parent[1])[:2]:
         address = await _first_address(resolver, host)
-        if isinstance(address, Lookup) or (not allow_private and special_network(address)):
+        if isinstance(address, Lookup) or not may_connect(address, allow_private=allow_private):
             continue
         names = await _referral(apex, address, port=port, query_timeout=query_timeout)
         if names:

@@ -39,6 +39,12 @@ class ProbeSettings(Protocol):
     @property
     def helo_name(self) -> str: ...
 
+    @property
+    def allow_private_addresses(self) -> bool: ...
+
+    @property
+    def max_addresses_per_domain(self) -> int: ...
+
 
 def completed(query: Query, facts: Mapping[str, Any]) -> Lookup:
     """A probe that ran to its end, whatever it found: its facts as one canonical JSON text."""

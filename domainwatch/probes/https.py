@@ -54,8 +54,7 @@ async def fetch_policy(query: Query, address: str, settings: ProbeSettings) -> L
             aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
             session.get(url, allow_redirects=False, headers={"User-Agent": "domainwatch"}) as answer,
         ):
-            body = await answer.content.read(MAX_POLICY + 1)
-            return completed(query, _facts(answer, body))
+            return completed(query, _facts(answer, await _body(answer)))
     except aiohttp.ClientConnectorCertificateError as exc:
         return completed(query, {"certificate_error": _reason(exc.certificate_error)})
     except aiohttp.ClientSSLError as exc:
@@ -64,6 +63,18 @@ async def fetch_policy(query: Query, address: str, settings: ProbeSettings) -> L
         return incomplete(query, Outcome.TIMEOUT, f"no answer from {address} within the probe timeout")
     except (aiohttp.ClientError, OSError) as exc:
         return incomplete(query, Outcome.NETWORK, f"{address}: {exc}")
+
+
+async def _body(answer: aiohttp.ClientResponse) -> bytes:
+    """The body to its end, or one byte past the limit: one read returns only what has arrived,
+    and a policy may come in several segments."""
+    body = bytearray()
+    while len(body) <= MAX_POLICY:
+        chunk = await answer.content.read(MAX_POLICY + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body)
 
 
 def _facts(answer: aiohttp.ClientResponse, body: bytes) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from domainwatch.dns.addresses import address_class
 from domainwatch.dns.batch import resolve_all
 from domainwatch.dns.resolver import Lookup, Outcome, Query, Resolver
 from domainwatch.probes.answers import (
@@ -26,6 +28,19 @@ from domainwatch.probes.smtp import probe_starttls
 
 Clock = Callable[[], float]  # seconds
 _PURGE_AT = 10_000  # kept answers; past that, expired ones are dropped on the next insert
+_OVER_BUDGET = (
+    "not probed: the domain's probes try at most {} addresses a round (probes.max_addresses_per_domain)"
+)
+_MAX_ADDRESSES = 8  # of one host's A (or AAAA) records looked at: a hostile zone may list hundreds
+
+
+@dataclass
+class ProbeRound:
+    """One domain's check, fair to the others: the addresses its probes may still try (one a
+    query), and at most a quarter of the fleet's probes running for it at once."""
+
+    left: int
+    share: asyncio.Semaphore
 
 
 class Prober:
@@ -36,10 +51,28 @@ class Prober:
         self._limit = asyncio.Semaphore(settings.max_concurrent)
         self.probes_run = 0
 
-    async def resolve_many(self, queries: Sequence[Query], max_age: float | None = None) -> list[Lookup]:
-        """Answers, kept ones where still good; `max_age`: none older than this (seconds), as a
-        domain whose records are in trouble wants (rechecked soon, as its DNS records are)."""
-        return list(await asyncio.gather(*(self._answer(q, max_age) for q in queries)))
+    def start_round(self) -> ProbeRound:
+        """What one domain's check may use of the probes."""
+        share = asyncio.Semaphore(max(1, self.settings.max_concurrent // 4))
+        return ProbeRound(self.settings.max_addresses_per_domain, share)
+
+    async def resolve_many(
+        self, queries: Sequence[Query], max_age: float | None = None, domain: ProbeRound | None = None
+    ) -> list[Lookup]:
+        """One domain's probe queries: answers, kept ones where still good; `max_age`: none
+        older than this (seconds), as a domain whose records are in trouble wants (rechecked
+        soon, as its DNS records are). `domain`: its check's share, over all its calls."""
+        domain = domain or self.start_round()
+        allowed = list(queries[: max(0, domain.left)])
+        domain.left -= len(allowed)
+        over = [incomplete(q, Outcome.REFUSED, _OVER_BUDGET.format(self.settings.max_addresses_per_domain))
+                for q in queries[len(allowed):]]  # fmt: skip
+
+        async def answer(query: Query) -> Lookup:
+            async with domain.share:
+                return await self._answer(query, max_age)
+
+        return [*await asyncio.gather(*(answer(q) for q in allowed)), *over]
 
     async def _answer(self, query: Query, max_age: float | None) -> Lookup:
         kept = self._kept.get(query)
@@ -73,9 +106,12 @@ class Prober:
         self._kept[query] = (lookup, now, now + lifetime)
 
     async def _probe(self, query: Query) -> Lookup:
-        address = await self._address(query)
-        if isinstance(address, Lookup):
-            return address
+        found = await self._address(query)
+        if isinstance(found, Lookup):
+            return found
+        address, refused = found
+        if address is None:  # a conclusive answer: DNS points only where we never connect
+            return completed(query, {"refused": refused})
         async with self._limit:
             self.probes_run += 1
             if query.rdtype == STARTTLS:
@@ -85,16 +121,24 @@ class Prober:
         if lookup.outcome.is_error:
             return lookup
         # When: what a certificate's remaining days are counted from (checks stay pure).
-        return completed(query, {**facts_of(lookup), "probed_at": int(self.clock())})
+        extra = {"address": address, "refused": refused} if refused else {"address": address}
+        return completed(query, {**facts_of(lookup), **extra, "probed_at": int(self.clock())})
 
-    async def _address(self, query: Query) -> str | Lookup:
-        """The host's first IPv4 address, else its first IPv6 one; or why there is none."""
+    async def _address(self, query: Query) -> tuple[str | None, list[dict[str, str]]] | Lookup:
+        """The first address of the host the address policy lets us connect to (IPv4 before
+        IPv6) and those it refused on the way; or why there is no address at all."""
+        refused: list[dict[str, str]] = []
         for rdtype in ("A", "AAAA"):
             lookup = (await resolve_all(self.resolver, [Query.of(query.name, rdtype)]))[0]
             if lookup.outcome.is_error:
                 return incomplete(query, lookup.outcome, f"{rdtype} lookup of {query.name}: {lookup.outcome}")
-            if lookup.records:
-                return lookup.records[0]
+            for address in lookup.records[:_MAX_ADDRESSES]:
+                kind = address_class(address)
+                if kind is None or (self.settings.allow_private_addresses and kind != "invalid"):
+                    return address, refused
+                refused.append({"address": address[:64], "class": kind})
+        if refused:
+            return None, refused[:_MAX_ADDRESSES]
         return incomplete(query, Outcome.NETWORK, f"{query.name} has no address")
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from domainwatch.dns.batch import resolve_all
 from domainwatch.dns.resolver import Lookup, Outcome, Query, Resolver
@@ -14,7 +14,11 @@ from domainwatch.probes.answers import PROBE_TYPES, incomplete
 class Answerer(Protocol):
     """What answers probe queries (prober.Prober)."""
 
-    async def resolve_many(self, queries: Sequence[Query], max_age: float | None = None) -> list[Lookup]: ...
+    def start_round(self) -> Any: ...
+
+    async def resolve_many(
+        self, queries: Sequence[Query], max_age: float | None = None, domain: Any = None
+    ) -> list[Lookup]: ...
 
 
 class ProbingResolver:
@@ -23,6 +27,7 @@ class ProbingResolver:
 
     def __init__(self, inner: Resolver, prober: Answerer | None, max_age: float | None = None) -> None:
         self.inner, self.prober, self.max_age = inner, prober, max_age
+        self._round: Any = None  # the domain's share of the probes, over the whole check
 
     async def resolve(self, query: Query) -> Lookup:
         return (await self.resolve_many([query]))[0]
@@ -40,4 +45,6 @@ class ProbingResolver:
     async def _probed(self, probes: list[Query]) -> list[Lookup]:
         if self.prober is None:
             return [incomplete(q, Outcome.REFUSED, "probes are off here (use --tls)") for q in probes]
-        return await self.prober.resolve_many(probes, self.max_age)
+        if self._round is None:
+            self._round = self.prober.start_round()
+        return await self.prober.resolve_many(probes, self.max_age, self._round)

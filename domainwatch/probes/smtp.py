@@ -18,6 +18,8 @@ from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.probes.answers import ProbeSettings, completed, incomplete
 from domainwatch.probes.tls import session_facts, unverified, verifying
 
+MAX_SERVER_TEXT = 120
+
 
 async def probe_starttls(query: Query, address: str, settings: ProbeSettings) -> Lookup:
     """Probe the mail server `query.name` at `address` (its certificate is checked against the
@@ -28,11 +30,25 @@ async def probe_starttls(query: Query, address: str, settings: ProbeSettings) ->
     except TimeoutError:
         return incomplete(query, Outcome.TIMEOUT, f"no answer from {address} within the probe timeout")
     except aiosmtplib.SMTPConnectResponseError as exc:
-        return incomplete(query, Outcome.REFUSED, f"{address} greeted with {exc.code}: {exc.message[:100]}")
+        return incomplete(
+            query, Outcome.REFUSED, f"{address} greeted with {server_text(exc.code, exc.message)}"
+        )
     except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected, OSError) as exc:
-        return incomplete(query, Outcome.NETWORK, f"{address}: {exc}")
+        return incomplete(query, Outcome.NETWORK, f"{address}: {printable(str(exc))}")
+    except aiosmtplib.SMTPResponseException as exc:
+        return incomplete(query, Outcome.NETWORK, f"{address} answered {server_text(exc.code, exc.message)}")
     except aiosmtplib.SMTPException as exc:
-        return incomplete(query, Outcome.NETWORK, f"{address}: SMTP error: {exc}")
+        return incomplete(query, Outcome.NETWORK, f"{address}: SMTP error: {printable(str(exc))}")
+
+
+def server_text(code: int, message: str) -> str:
+    """What of a server's reply reaches results: its code and at most 120 printable ASCII
+    characters of its text (a greeting or EHLO line is the server's, and may say anything)."""
+    return f"{code} {printable(message)}".rstrip()
+
+
+def printable(text: str) -> str:
+    return "".join(c if " " <= c <= "~" else " " for c in text[:400]).strip()[:MAX_SERVER_TEXT]
 
 
 async def _dialogue(host: str, address: str, settings: ProbeSettings, *, verify: bool) -> dict[str, Any]:
@@ -60,9 +76,12 @@ async def _dialogue(host: str, address: str, settings: ProbeSettings, *, verify:
             found = await _dialogue(host, address, settings, verify=False)
             return {**found, "trusted": False, "verify_error": exc.verify_message or str(exc)}
         except aiosmtplib.SMTPResponseException as exc:
-            return {"starttls": True, "handshake_error": f"STARTTLS answered {exc.code}: {exc.message[:100]}"}
+            return {
+                "starttls": True,
+                "handshake_error": f"STARTTLS answered {server_text(exc.code, exc.message)}",
+            }
         except (ssl.SSLError, aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
-            return {"starttls": True, "handshake_error": str(exc)[:200] or type(exc).__name__}
+            return {"starttls": True, "handshake_error": printable(str(exc)) or type(exc).__name__}
         facts = {"starttls": True, "trusted": verify, **session_facts(smtp.get_transport_info("ssl_object"))}
         await smtp.ehlo()
         await smtp.quit()

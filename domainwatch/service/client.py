@@ -54,9 +54,11 @@ class ApiClient:
         for key, value in (headers or {}).items():
             request.add_header(key, value)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
+            with _OPENER.open(request, timeout=self.timeout) as answer:
                 return _json(answer.read(MAX_ANSWER + 1)), dict(answer.headers)
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:  # the bearer token must never follow it elsewhere
+                raise _redirected(exc.headers.get("Location", "")) from None
             raise _refusal(exc.code, exc.read(MAX_ANSWER)) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -136,6 +138,23 @@ def check_url(url: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ValueError("must be an http:// or https:// URL such as http://127.0.0.1:8427")
     return url
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, never followed: urllib would resend the request, token included,
+    to wherever the Location points."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def _redirected(location: str) -> ServiceError:
+    parts = urllib.parse.urlsplit(location)
+    origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else (location[:100] or "?")
+    return ServiceError(0, "redirected", f"the daemon redirected to {origin}; not followed")
 
 
 def _quoted(name: str) -> str:

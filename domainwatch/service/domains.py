@@ -20,11 +20,14 @@ from domainwatch.config.document import (
     Problem,
     document_of,
     etag_of,
+    huge_numbers,
     matches,
     normal_name,
     parse_document,
     patched,
 )
+from domainwatch.config.domains import DomainConfig
+from domainwatch.config.floors import below, schedule_floors
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.daemon.membership import Action
 from domainwatch.daemon.sharding import owns, shard_of
@@ -45,6 +48,14 @@ def invalid(problems: Sequence[Problem]) -> ServiceError:
     return ServiceError(
         422, "invalid_domain", f"the domain document is invalid: {summary}", {"errors": errors}
     )
+
+
+def _readable(raw: object) -> object:
+    """The API's JSON, refused where it holds an integer too long to read (web/api.py)."""
+    huge = huge_numbers(raw)
+    if huge:
+        raise DocumentError(huge)
+    return raw
 
 
 class Domains:
@@ -155,9 +166,10 @@ class Domains:
                     raise ServiceError(422, "idempotency_key_reused", message)
                 return kept.status, kept.body
         try:
-            document, domain = parse_document(raw, creating=True)
+            document, domain = parse_document(_readable(raw), creating=True)
         except DocumentError as exc:
             raise invalid(exc.problems) from None
+        self._floors(domain)
         name = domain.name
         self._owned(name)
         if self.daemon.config.domain(name) is not None:
@@ -184,9 +196,10 @@ class Domains:
         name = self._writable(raw_name, if_match)
         stored = self.daemon.documents[name]
         try:
-            document, domain = patched(stored.body, patch)
+            document, domain = patched(stored.body, _readable(patch))
         except DocumentError as exc:
             raise invalid(exc.problems) from None
+        self._floors(domain)
         if document != stored.body or name not in self.daemon.plans:
             changed = replace(stored, body=document, updated_at=self.daemon.clock())
             self.daemon.put_domain(changed, domain, Action(caller.name))
@@ -206,6 +219,14 @@ class Domains:
         return {"domain": self.view(name), "events": [event_view(e) for e in events]}
 
     # -- rules --------------------------------------------------------------------------------
+    def _floors(self, domain: DomainConfig) -> None:
+        """An API document is held to the running config's floors (`limits`), whatever the
+        config's own domains were allowed."""
+        floors = schedule_floors(self.daemon.config.limits)
+        problems = [Problem(key, message) for key, message in below(domain, floors)]
+        if problems:
+            raise invalid(problems)
+
     def _writable(self, raw_name: str, if_match: str | None) -> str:
         name = self.known(raw_name, writing=True)
         if name not in self.daemon.documents:

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from domainwatch.config.document import MAX_DOCUMENT_BYTES
+from domainwatch.config.document import MAX_DOCUMENT_BYTES, read_int
 from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
 from domainwatch.service.domains import MAX_LIMIT, Domains
 from domainwatch.service.errors import ServiceError
@@ -70,7 +70,7 @@ async def json_body(request: web.Request) -> Any:
     """The request's JSON value: 413 over 64 KiB, 400 when it is not JSON."""
     raw = await read_body(request, MAX_DOCUMENT_BYTES)
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_int=read_int)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ServiceError(400, "bad_json", f"the body is not valid JSON: {exc}") from None
     except RecursionError:

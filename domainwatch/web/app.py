@@ -34,7 +34,7 @@ def create_app(
     app = web.Application(
         middlewares=[
             errors_middleware(),
-            guard_middleware(lambda: server().listen, lambda: server().allowed_hosts, deny),
+            guard_middleware(lambda: server().listen, lambda: server().allowed_hosts, deny, (mcp.PATH,)),
             auth_middleware(lambda: server().tokens, deny),
         ]
     )

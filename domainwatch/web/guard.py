@@ -45,9 +45,13 @@ def host_allowed(host_header: str | None, listen_host: str, allowed: Sequence[st
     return host in LOCAL_NAMES or host == split_host(listen_host) or _is_ip(host)
 
 
-def refused(method: str, headers: Mapping[str, str], has_body: bool) -> Denied | None:
-    """Why a request that changes state could have come from another site's page, or None."""
-    if method not in UNSAFE:
+def refused(
+    method: str, headers: Mapping[str, str], has_body: bool, *, strict: bool = False
+) -> Denied | None:
+    """Why a request that changes state could have come from another site's page, or None.
+    `strict`: every method is checked, not only those that change state (the MCP endpoint,
+    where no other site's page has any business, whatever it sends)."""
+    if method not in UNSAFE and not strict:
         return None
     fetch_site = headers.get("Sec-Fetch-Site")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
@@ -67,6 +71,7 @@ def guard_middleware(
     listen: Callable[[], str],
     allowed_hosts: Callable[[], Sequence[str]],
     deny: Callable[[web.Request, Denied], web.StreamResponse],
+    strict_paths: Sequence[str] = (),
 ) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -74,7 +79,8 @@ def guard_middleware(
         if not host_allowed(request.headers.get("Host"), listen_host, allowed_hosts()):
             misdirected = Denied(421, "misdirected", "this server does not answer to that Host name")
             return deny(request, misdirected)
-        decision = refused(request.method, request.headers, request.body_exists)
+        strict = request.path in strict_paths
+        decision = refused(request.method, request.headers, request.body_exists, strict=strict)
         if decision is not None:
             return deny(request, decision)
         return await handler(request)

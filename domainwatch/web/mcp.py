@@ -3,9 +3,11 @@ mounted in the aiohttp app with aiohttp-asgi, so it shares the port, the middlew
 cross-site checks, bearer tokens) and the lifecycle.
 
 Stateless with JSON answers: each POST is one JSON-RPC exchange, so no session outlives a
-request and nothing is streamed through the adapter. Every caller needs a valid token when
-tokens are set (the auth middleware, as for the API); each tool call then acts as that
-token's role (a viewer calling a write tool gets a tool error from the service).
+request and nothing is streamed through the adapter. Every other method is 405 (`Allow: POST`)
+before the SDK sees it, and every request, GET included, from another site's page is 403.
+Every caller needs a valid token when tokens are set (the auth middleware, as for the API);
+each tool call then acts as that token's role (a viewer calling a write tool gets a tool error
+from the service).
 
 The SDK takes about a second to import, longer than the rest of the daemon: it is imported,
 and its session manager started, on the first request to /mcp, not at start-up.
@@ -14,6 +16,7 @@ and its session manager started, on the first request to /mcp, not at start-up.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
@@ -79,6 +82,12 @@ class OnFirstRequest:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
+        if scope.get("method") != "POST":
+            # Stateless with JSON answers: no stream to open (GET) and no session to end
+            # (DELETE). The SDK would start a server-sent-event stream for a GET whose end the
+            # adapter never reports; its loop then held the event loop for good.
+            await _not_allowed(send)
+            return
         app = self._app or await self._start()
         # The adapter passes its prefix as root_path, and Starlette would route the path
         # without it; the SDK's app routes the whole path (PATH).
@@ -114,6 +123,18 @@ class OnFirstRequest:
                     await asyncio.gather(self._holder, return_exceptions=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+async def _not_allowed(send: Send) -> None:
+    body = json.dumps({"error": {"code": "method_not_allowed", "message": "POST JSON-RPC requests only"}})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 405,
+            "headers": [(b"allow", b"POST"), (b"content-type", b"application/json; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body.encode()})
 
 
 async def _messages(receive: Receive) -> AsyncIterator[Message]:

@@ -23,6 +23,10 @@ from tests.integration.receiver import Receiver
 ADMIN = "admin-token-0123456789abc"
 VIEWER = "viewer-token-0123456789"
 CONFIG_DOMAIN = "static.example.com"
+# Tests run whole stories in seconds: every floor under the schedule lowered (config/floors.py).
+LOWERED_LIMITS = (
+    "limits: {min_interval: 1ms, min_recheck_interval: 1ms, min_window: 1ms, min_probe_interval: 1ms}"
+)
 
 
 def write_config(
@@ -44,6 +48,7 @@ def write_config(
         f"    - {{name: ops, role: admin, token: {ADMIN}}}\n"
         f"    - {{name: grafana, role: viewer, token: {VIEWER}}}\n"
         "defaults: {interval: 300ms, pending_interval: 200ms, recheck_interval: 150ms, window: 1h}\n"
+        f"{LOWERED_LIMITS}\n"
         f"{hooks}{extra}"
         f"domains:\n  - name: {CONFIG_DOMAIN}\n    sending: {{spf: {{include: [provider.example.net]}}}}\n"
     )

@@ -25,7 +25,8 @@ from domainwatch.testing import Behaviour, DnsTestServer
 
 GOOD = "good.example.com"
 NEVER = "never.example.com"
-TIMING = """defaults:
+TIMING = """limits: {{min_interval: 1ms, min_recheck_interval: 1ms, min_window: 1ms}}
+defaults:
   window: {window}
   confirm_missing: 2
   interval: 300ms

@@ -296,6 +296,7 @@ def test_shared_answers_never_outlive_half_the_shortest_interval(tmp_path: Path)
     configured 25 s applies when every interval is long; authoritative mode shares nothing."""
     fast = parse(
         f'storage: {{path: "{tmp_path / "s.db"}"}}\n'
+        "limits: {min_interval: 1s}\n"
         "domains:\n  - {name: a.example.com, pending_interval: 20s, sending: {spf: {include: [x.example]}}}\n"
     )
     plans = [DomainPlan.of(d, fast.defaults).settings for d in fast.domains]

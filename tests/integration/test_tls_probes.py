@@ -4,6 +4,7 @@ policies, and the DNS test server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 import time
@@ -51,6 +52,7 @@ def probes(world: Lab, **changes: object) -> ProbesConfig:
         ca_file=world.ca_file,
         timeout=timedelta(seconds=3),
         helo_name="probe.domainwatch.test",
+        allow_private_addresses=True,  # the lab's servers are on loopback
     )
     return base.model_copy(update=changes)
 
@@ -255,7 +257,7 @@ async def test_inspect_tls_and_check_probe_from_the_command_line(world: Lab, tmp
     lab_options = ("--smtp-port", str(world.smtp_port), "--https-port", str(world.https_port))
     inspected = await run_cli(
         "inspect", DOMAIN, "--tls", "--nameserver", world.dns.address, "--format", "json",
-        "--ca-file", world.ca_file, *lab_options,
+        "--ca-file", world.ca_file, "--allow-private-addresses", *lab_options,
     )  # fmt: skip
     assert 1 == inspected.code, inspected.err
     records = {r["record"]: r for r in json.loads(inspected.out)["domains"][0]["records"]}
@@ -264,7 +266,8 @@ async def test_inspect_tls_and_check_probe_from_the_command_line(world: Lab, tmp
     config = tmp_path / "config.yaml"
     config.write_text(f"""
 resolver: {{nameservers: ["{world.dns.address}"]}}
-probes: {{smtp_port: {world.smtp_port}, https_port: {world.https_port}, ca_file: "{world.ca_file}"}}
+probes: {{smtp_port: {world.smtp_port}, https_port: {world.https_port}, ca_file: "{world.ca_file}",
+          allow_private_addresses: true}}
 domains:
   - name: {DOMAIN}
     receiving: {{mx: [{{host: {good}}}], tls: {{required: true}}}}
@@ -278,3 +281,55 @@ domains:
         r["record"].startswith(("starttls", "mta_sts"))
         for r in json.loads(plain.out)["domains"][0]["records"]
     )
+
+
+async def test_a_host_off_the_public_internet_is_reported_and_never_connected_to(
+    world: Lab, dns: Resolver
+) -> None:
+    """The address policy (issue #26, item 2): an MX host on loopback, an MTA-STS host on the
+    cloud metadata address. Each record is `wrong` with `probe_address_not_global` naming the
+    host, the address and its class; the server listening there sees no connection."""
+    host = f"internal.{ZONE}"
+    address = world.address_for(host)
+    accepted: list[object] = []
+
+    def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(reader)
+        writer.close()
+
+    listener = await asyncio.start_server(accept, address, world.smtp_port)
+    world.dns.set(f"mta-sts.{DOMAIN}", "A", ["169.254.169.254"])
+    world.dns.set(f"mta-sts.{DOMAIN}", "AAAA", ["::ffff:10.0.0.1"])
+    world.dns.set(f"_mta-sts.{DOMAIN}", "TXT", [txt_record("x")])
+    try:
+        tls, sts = await check(world, dns, starttls(host), mta_sts(), allow_private_addresses=False)
+    finally:
+        listener.close()
+    assert (RecordState.WRONG, ["probe_address_not_global"]) == (tls.state, codes(tls))
+    assert f"{host} resolves to {address}, a loopback address" in tls.findings[0].message
+    assert (RecordState.WRONG, ["probe_address_not_global"] * 2) == (sts.state, codes(sts))
+    assert [f"mta-sts.{DOMAIN} resolves to 169.254.169.254, a link-local address",
+            f"mta-sts.{DOMAIN} resolves to ::ffff:10.0.0.1, a private address"] == [
+        f.message.split(",", 2)[0] + "," + f.message.split(",", 2)[1] for f in sts.findings
+    ]  # fmt: skip
+    assert [] == accepted
+
+
+async def test_a_policy_that_arrives_in_pieces_is_read_whole(world: Lab, dns: Resolver) -> None:
+    """Issue #26, item 6: the server writes the policy in three pieces with pauses between."""
+    text = policy_text("enforce", list(MX)).encode()
+    thirds = [text[: len(text) // 3], text[len(text) // 3 : 2 * len(text) // 3], text[2 * len(text) // 3 :]]
+
+    async def slowly(request: web.Request) -> web.StreamResponse:
+        answer = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        await answer.prepare(request)
+        for piece in thirds:
+            await answer.write(piece)
+            await asyncio.sleep(0.2)
+        await answer.write_eof()
+        return answer
+
+    await world.https([f"mta-sts.{DOMAIN}"], slowly)
+    world.dns.set(f"_mta-sts.{DOMAIN}", "TXT", [txt_record("x")])
+    (result,) = await check(world, dns, mta_sts())
+    assert (RecordState.PRESENT, []) == (result.state, codes(result))

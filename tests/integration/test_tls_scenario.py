@@ -37,6 +37,7 @@ probes:
   https_port: {world.https_port}
   ca_file: "{world.ca_file}"
   timeout: 3s
+  allow_private_addresses: true
 domains:
   - name: {DOMAIN}
     receiving:

@@ -109,7 +109,7 @@ async def inbound(world: Lab) -> str:
     world.dns.set(f"_smtp._tls.{WAIT}", "TXT", [f"v=TLSRPTv1; rua=mailto:tls@{WAIT}"])
     return (
         f"probes: {{smtp_port: {world.smtp_port}, https_port: {world.https_port}, "
-        f'ca_file: "{world.ca_file}", timeout: 3s}}\n'
+        f'ca_file: "{world.ca_file}", timeout: 3s, allow_private_addresses: true}}\n'
     )
 
 
@@ -137,6 +137,7 @@ resolver: {{nameservers: ["{dns_server.address}"], timeout: 300ms, attempts: 1}}
 storage: {{path: "{tmp_path / "state.db"}"}}
 server: {{listen: "127.0.0.1:{dw}"}}
 defaults: {{window: 1h, confirm_missing: 1, interval: 1s, pending_interval: 1s, recheck_interval: 1s}}
+limits: {{min_interval: 1ms, min_recheck_interval: 1ms, min_window: 1ms, min_probe_interval: 1ms}}
 webhooks: [{json.dumps(hook)}]
 {probes}domains:
   - name: {SHOP}

@@ -56,3 +56,10 @@ def test_nothing_stops_processes_by_name() -> None:
         if pattern.search(line)
     ]
     assert [] == offenders
+
+
+def test_the_templates_carry_no_style_attributes() -> None:
+    """The page's CSP allows only its nonce'd <style> element: a style= attribute would not apply."""
+    templates = Path(__file__).resolve().parents[2] / "domainwatch" / "web" / "templates"
+    offenders = [t.name for t in templates.glob("*.html") if re.search(r"\sstyle\s*=", t.read_text())]
+    assert [] == offenders

@@ -132,3 +132,10 @@ def test_etags_follow_the_content_and_if_match_reads_lists_and_stars() -> None:
     assert matches("*", tag)
     assert matches(f'"other", {tag}', tag)
     assert not matches('"other"', tag)
+
+
+def test_more_than_16_receiving_mx_hosts_are_refused_at_their_path() -> None:
+    """Each host is a STARTTLS probe every round: an API document may name at most 16 (422)."""
+    hosts = [{"host": f"mx{n}.example.net"} for n in range(17)]
+    (problem,) = problems({"name": "x.example.org", "receiving": {"mx": hosts}})
+    assert ("receiving.mx", "list should have at most 16 items after validation, not 17") == problem

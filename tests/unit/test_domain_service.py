@@ -9,11 +9,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
+from domainwatch.config.document import read_int
 from domainwatch.config.loader import parse
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.service.domains import Domains
 from domainwatch.service.errors import Caller, ServiceError
+from domainwatch.state.domain import DomainTrack
+from domainwatch.store.base import DocumentWrite, Save, StoredDocument
 from domainwatch.testing import FakeClock, FakeResolver, MemoryStore
 
 OPS, VIEWER = Caller("ops", "admin"), Caller("grafana", "viewer")
@@ -168,3 +172,79 @@ def test_a_failed_write_changes_nothing(domains: Domains, store: MemoryStore) ->
     assert NAME not in domains.daemon.plans
     assert NAME not in domains.daemon.tracks
     assert NAME not in domains.daemon.documents
+
+
+@pytest.mark.parametrize(
+    ("extra", "path", "message"),
+    [
+        ({"interval": "0s"}, "interval", "must be at least 30s"),
+        ({"pending_interval": "1ms"}, "pending_interval", "must be at least 30s"),
+        ({"failed_interval": "29s"}, "failed_interval", "must be at least 30s"),
+        ({"recheck_interval": "9s"}, "recheck_interval", "must be at least 10s"),
+        ({"window": "5m"}, "window", "must be at least 10m"),
+    ],
+)
+def test_an_api_document_is_held_to_the_configured_floors(
+    domains: Domains, extra: dict[str, str], path: str, message: str
+) -> None:
+    """422 naming the field and the bound, on create and on update (issue #26, item 5)."""
+    with pytest.raises(ServiceError) as created:
+        domains.create(document(**extra), OPS)
+    assert (422, [{"path": path, "message": message}]) == (
+        created.value.status,
+        created.value.details["errors"],
+    )
+    domains.create(document(), OPS)
+    with pytest.raises(ServiceError) as updated:
+        domains.update(NAME, extra, OPS, None)
+    assert (422, [{"path": path, "message": message}]) == (
+        updated.value.status,
+        updated.value.details["errors"],
+    )
+
+
+def test_lowered_floors_let_an_api_document_through(store: MemoryStore, clock: FakeClock) -> None:
+    lowered = Domains(daemon_on(store, clock, CONFIG + "limits: {min_interval: 1s}\n"))
+    status, _ = lowered.create(document(interval="2s"), OPS)
+    assert 201 == status
+
+
+def test_an_integer_too_long_to_read_is_a_422_naming_its_field(domains: Domains) -> None:
+    """Issue #26, item 8: the API reads JSON with web/api.py's read_int."""
+    raw = json.loads('{"name": "api.example.org", "confirm_missing": ' + "9" * 5000 + "}", parse_int=read_int)
+    with pytest.raises(ServiceError) as caught:
+        domains.create(raw, OPS)
+    errors = [{"path": "confirm_missing", "message": "a number of more than 4,300 digits"}]
+    assert (422, errors) == (caught.value.status, caught.value.details["errors"])
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("127.0.0.1", "is an IP address, not a domain name"),
+        ("_dmarc.x.example", "has a label with an underscore"),
+        ("g\u043e\u043egle.com", "mixes scripts (Cyrillic, Latin)"),  # two Cyrillic o's
+    ],
+)
+def test_names_that_are_no_domain_to_watch_are_refused(domains: Domains, name: str, why: str) -> None:
+    """Issue #26, item 9: 422 `invalid_domain` saying why."""
+    with pytest.raises(ServiceError) as caught:
+        domains.create({**document(), "name": name}, OPS)
+    assert (422, "invalid_domain") == (caught.value.status, caught.value.code)
+    assert why in caught.value.details["errors"][0]["message"]
+
+
+def test_a_stored_name_the_rules_now_refuse_is_kept_logged_editable_and_deletable(
+    store: MemoryStore, clock: FakeClock
+) -> None:
+    """Stored before the stricter rules: loaded, checked, logged once, never dropped."""
+    name = "_legacy.example.org"
+    stored = StoredDocument(name, {**document(), "name": name}, clock.now, clock.now)
+    store.save_many([Save(DomainTrack(name), write=DocumentWrite(stored))])
+    with capture_logs() as logs:
+        daemon = daemon_on(store, clock)
+    assert [name] == [e["domain"] for e in logs if e["event"] == "domain_name_refused_now"]
+    assert name in daemon.api_domains
+    service = Domains(daemon)
+    assert name == service.update(name, {"interval": "10m"}, OPS, None)["name"]
+    assert name == service.delete(name, OPS, None)
