@@ -51,7 +51,7 @@ from bare_loop import measure as bare_loop  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
-from domainwatch.checks.runner import check_many  # noqa: E402
+from domainwatch.checks.running.runner import check_many  # noqa: E402
 from domainwatch.config.loader import parse, read_mapping  # noqa: E402
 from domainwatch.config.plan import plan  # noqa: E402
 from domainwatch.config.schema import MetricsConfig  # noqa: E402

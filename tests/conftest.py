@@ -17,6 +17,7 @@ from domainwatch.dns.dnspython_resolver import DnsPythonResolver
 from domainwatch.dns.fast.transport import FastResolver
 from domainwatch.dns.resolver import Nameserver, Resolver
 from domainwatch.testing import DnsTestServer
+from tests import examples  # noqa: F401 (registers and loads the Hypothesis profile)
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ _SYSTEM = {"test_knot.py", "test_browser.py"}
 
 
 def tier(path: Path) -> str:
-    if path.parent.name == "unit":
+    if "unit" in path.parent.parts[-2:]:  # tests/unit and its folders (tests/unit/kinds)
         return "unit"
     if path.parent.name == "sre" or path.name in _SYSTEM:
         return "system"

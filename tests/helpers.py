@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from domainwatch.checks.base import Expectation
-from domainwatch.checks.runner import check_record
+from domainwatch.checks.running.runner import check_record
 from domainwatch.dns.resolver import Outcome
 from domainwatch.model import RecordResult
 from domainwatch.testing import FakeResolver

@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from domainwatch.dns.resolver import Lookup, Query
 from domainwatch.model import CommonCode, Finding, RecordResult, Remediation, Severity
@@ -73,7 +73,7 @@ class FactMetric:
 @dataclass(frozen=True, slots=True)
 class Diagnosis:
     """What a kind's diagnosis of a missing or wrong record still needs asked, and what it
-    found with the answers it has (checks/mistakes.py)."""
+    found with the answers it has (checks/diagnoses/mistakes.py)."""
 
     queries: frozenset[Query] = frozenset()
     findings: tuple[Finding, ...] = ()
@@ -82,44 +82,51 @@ class Diagnosis:
         return Diagnosis(self.queries | other.queries, self.findings + other.findings)
 
 
+E = TypeVar("E", bound=Expectation)  # a kind's expectation
+C = TypeVar("C")  # the value of a kind's key in a domain's document (its config model)
+
+
 @dataclass(frozen=True, slots=True)
-class RecordKind:
-    """One record kind, as the registry lists it."""
+class RecordKind(Generic[E, C]):
+    """One record kind, as the registry lists it: `E` its expectation, `C` its config value."""
 
     name: str  # record ids are `name` or `name:<suffix>`
     section: Section
     key: str  # its key in that section
-    model: Any  # the type of that key's value (a pydantic dataclass, or a list of them)
-    default: Any  # the key's default; None: no record unless the key is set
+    model: Any  # the type of that key's value, as pydantic reads it (a type expression)
+    default: Any  # the key's default (a C, a pydantic Field, or None: no record unless the key is set)
     capability: str  # what a required record of this kind counts toward: sending | receiving
     rdtype: str  # the DNS type a result of this kind shows (TXT, MX, CNAME, ...)
-    plan: Callable[[PlannedDomain, Any], list[Expectation]]
-    queries: Callable[[Any, Answers], set[Query]]
-    evaluate: Callable[[Any, Answers], RecordResult]
+    plan: Callable[[PlannedDomain, C], list[Expectation]]
+    queries: Callable[[E, Answers], set[Query]]
+    evaluate: Callable[[E, Answers], RecordResult]
     codes: type[enum.StrEnum]
     metrics: tuple[FactMetric, ...] = ()
     # What `domainwatch inspect NAME --dkim-selector S...` looks at, with no config.
     inspect: Callable[[str, Sequence[str]], list[Expectation]] | None = None
     # The records a user publishes to satisfy an expectation (what a create answer lists);
-    # none when the expectation names no value (a DKIM selector whose key is the user's own).
-    publish: Callable[[Any], tuple[Remediation, ...]] = lambda _: ()
+    # a value only the provider makes is marked so (Remediation.from_provider).
+    publish: Callable[[E], tuple[Remediation, ...]] = lambda _: ()
     # The key's value when `probes.default` turns the kind on for a domain that does not set it.
-    implied: Any = None
+    implied: C | None = None
     # Another key of the same section this one needs (STARTTLS probes the configured MX hosts).
     needs: str | None = None
     # Asks probe queries (probes/): the daemon answers them with its Prober.
     probes: bool = False
     # What `domainwatch inspect NAME --tls` adds, given the MX hosts the domain publishes.
     inspect_tls: Callable[[str, Sequence[str]], list[Expectation]] | None = None
-    # Where a missing or wrong record was probably put by mistake (checks/mistakes.py); run by
+    # Where a missing or wrong record was probably put by mistake (checks/diagnoses/); run by
     # the runner only for such records, with one more round of (a few) queries.
-    diagnose: Callable[[Any, Answers, RecordResult], Diagnosis] | None = None
+    diagnose: Callable[[E, Answers, RecordResult], Diagnosis] | None = None
     # A TXT kind whose receivers select its record by its first characters: whether a value is
     # its record. A value that would be but for leading whitespace is then `wrong` (padded.py).
     version_tag: Callable[[str], bool] | None = None
     # What applies when receivers discard the record at the name, told from the result without
     # it ("p=quarantine, from _dmarc.example.com"); "nothing" when not given.
     applies_instead: Callable[[RecordResult], str] | None = None
+
+
+AnyKind = RecordKind[Any, Any]  # what the registry holds: every kind, whatever its types
 
 
 _Value = TypeVar("_Value", bound=Hashable)

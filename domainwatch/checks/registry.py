@@ -10,12 +10,16 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from domainwatch.checks import dkim, dmarc, mistakes, mta_sts, mx, spf, starttls, tls_rpt, tracking
-from domainwatch.checks.base import RecordKind
+from domainwatch.checks.base import AnyKind
+from domainwatch.checks.diagnoses import mistakes
+from domainwatch.checks.kinds import mta_sts, mx, starttls, tls_rpt, tracking
+from domainwatch.checks.kinds.dkim import kind as dkim
+from domainwatch.checks.kinds.dmarc import kind as dmarc
+from domainwatch.checks.kinds.spf import kind as spf
 from domainwatch.model import CommonCode
 from domainwatch.state.facts import SEVERITIES, DomainFacts
 
-KINDS: tuple[RecordKind, ...] = (
+KINDS: tuple[AnyKind, ...] = (
     spf.KIND,
     dkim.KIND,
     mx.RETURN_PATH_KIND,
@@ -29,7 +33,7 @@ KINDS: tuple[RecordKind, ...] = (
 _BY_NAME = {kind.name: kind for kind in KINDS}
 
 
-def kind_of(record: str) -> RecordKind:
+def kind_of(record: str) -> AnyKind:
     """The kind of a record id (`spf`, `dkim:<selector>`, ...)."""
     return _BY_NAME[record.partition(":")[0]]
 
@@ -43,7 +47,7 @@ def finding_codes() -> list[enum.StrEnum]:
     return list(seen.values())
 
 
-# Facts every kind's records may hold (checks/dnssec.py), kept for the metrics as the kinds' own.
+# Facts every kind's records may hold (checks/running/dnssec.py), kept for the metrics as the kinds' own.
 COMMON_FACTS = ("dnssec_validated", "signatures_expire")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from domainwatch.checks.mx import MAX_RECEIVING_HOSTS, parse_mx
-from domainwatch.checks.runner import check_with
+from domainwatch.checks.kinds.mx import MAX_RECEIVING_HOSTS, parse_mx
+from domainwatch.checks.running.runner import check_with
 from domainwatch.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_USAGE, load_config, resolver_settings
 from domainwatch.config.plan import inspect_plan, plan, tls_inspect_plan
 from domainwatch.config.schema import ProbesConfig, ResolverConfig

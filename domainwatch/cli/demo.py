@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from domainwatch.checks.runner import check_with
+from domainwatch.checks.running.runner import check_with
 from domainwatch.cli.ports import in_use
 from domainwatch.cli.run import run_daemon
 from domainwatch.config.loader import parse

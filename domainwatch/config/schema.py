@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import socket
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validator, model_validator
 
+from domainwatch.checks.registry import KINDS
 from domainwatch.config.domains import Defaults, DomainConfig
 from domainwatch.fields import MODEL_CONFIG, Duration, Listen, NameserverField, WebhookUrl
 from domainwatch.values import check_webhook_secret
@@ -118,7 +119,10 @@ class ShardingConfig(_Model):
         return self
 
 
-ProbeName = Literal["tls", "mta_sts", "tls_rpt"]
+if TYPE_CHECKING:
+    ProbeName = str
+else:  # the keys `probes.default` may turn on: every kind with an implied value (the registry's)
+    ProbeName = Literal[tuple(kind.key for kind in KINDS if kind.implied is not None)]
 
 
 class ProbesConfig(_Model):

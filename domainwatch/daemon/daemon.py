@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 
 from domainwatch.checks.registry import facts_of
-from domainwatch.checks.runner import Observed, recheck_domain
+from domainwatch.checks.running.runner import Observed, recheck_domain
 from domainwatch.config.domains import DomainConfig
 from domainwatch.config.plan import DomainPlan, inspect_plan
 from domainwatch.config.schema import Config

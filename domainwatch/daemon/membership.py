@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from domainwatch.checks.runner import Observed
+from domainwatch.checks.running.runner import Observed
 from domainwatch.config.document import DocumentError, parse_document
 from domainwatch.config.domains import DomainConfig
 from domainwatch.config.loader import ConfigError, load

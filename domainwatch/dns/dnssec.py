@@ -1,7 +1,7 @@
 """Asking a validating resolver with checking disabled: what it would answer if it did not
 validate, and the keys and delegation signer of the zone that signed it.
 
-Used only after the resolver answered SERVFAIL (checks/dnssec.py): if the same question with
+Used only after the resolver answered SERVFAIL (checks/running/dnssec.py): if the same question with
 the CD bit (RFC 4035 §3.2.2) gets an answer, the data is there and DNSSEC validation is what
 fails. Each function asks at most one question per nameserver in turn and never raises for DNS
 trouble; everything it returns is plain values (no dnspython types leave this module).

@@ -20,14 +20,17 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from domainwatch import __version__
+from domainwatch.checks.registry import KINDS
 from domainwatch.service.backend import DomainsBackend, Json
 from domainwatch.service.errors import ServiceError
 
 BackendFor = Callable[[Context], DomainsBackend]
-INSTRUCTIONS = """domainwatch watches email domains' DNS (SPF, DKIM, MX, DMARC, return path,
-tracking) and keeps an ESP-style verification status per record and per domain. Start with
-list_domains or get_domain; `diagnose` checks any domain now. Each record carries the exact
-record to publish (`zone_line`) and each finding its fix (`remediation`)."""
+# The record kinds named from the registry, so a new kind is in the assistant's instructions too.
+INSTRUCTIONS = f"""domainwatch watches email domains' DNS and mail servers (record kinds: \
+{", ".join(kind.name for kind in KINDS)}) and keeps an ESP-style verification status per record \
+and per domain. Start with list_domains or get_domain; `diagnose` checks any domain now. Each \
+record carries the exact record to publish (`zone_line`) and each finding its fix \
+(`remediation`)."""
 
 READ = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from domainwatch.checks.registry import KINDS
+
 
 @dataclass(frozen=True, slots=True)
 class Selection:
@@ -28,14 +30,11 @@ class Selection:
 
 # The set docs/metrics.md recommends for fleets over 10,000 domains: each domain's status,
 # deadline, staleness, status age and findings (what the Overview dashboard and the domain-level
-# alerts read), without the per-record and per-fact families: about half the series.
+# alerts read), without the per-record families and every kind's fact families (from the
+# registry, so a new kind's are denied too): about half the series.
 LARGE_FLEET_DENY = (
     "domainwatch_capability_status",
     "domainwatch_record_status",
     "domainwatch_domain_last_check_timestamp_seconds",
-    "domainwatch_spf_dns_lookups",
-    "domainwatch_dkim_key_bits",
-    "domainwatch_dmarc_policy",
-    "domainwatch_tls_*",
-    "domainwatch_mta_sts_*",
+    *(metric.name for kind in KINDS for metric in kind.metrics),
 )

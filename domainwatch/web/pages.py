@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from domainwatch.checks.mistakes import MISTAKES
+from domainwatch.checks.diagnoses.mistakes import MISTAKES
 from domainwatch.present.report import remove_lines, zone_line
 from domainwatch.present.views import event_view, iso
 from domainwatch.service.domains import Domains

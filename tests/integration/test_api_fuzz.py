@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from domainwatch.web.app import create_app
+from tests.examples import examples
 from tests.integration.web_fixtures import ADMIN, make_daemon
 
 SEMANTIC = {"createDomain", "updateDomain", "deleteDomain", "diagnoseDomain"}
@@ -68,7 +69,9 @@ def test_api_conforms_to_its_openapi_document(live_url: str) -> None:
 
 def conformance(operation: Any, live_url: str, excluded: list[Any]) -> Any:
     @given(case=operation.as_strategy())
-    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=examples(40), deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
     def conforms(case: Any) -> None:
         case.call_and_validate(
             base_url=live_url, headers={"Authorization": f"Bearer {ADMIN}"}, excluded_checks=excluded

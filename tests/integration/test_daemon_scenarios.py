@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from domainwatch.checks.mx import MxConfig
+from domainwatch.checks.kinds.mx import MxConfig
 from domainwatch.config.loader import parse
 from domainwatch.config.plan import DomainPlan
 from domainwatch.config.schema import Config

@@ -8,14 +8,14 @@ from collections.abc import AsyncIterator
 import pytest
 
 from domainwatch.checks.base import Expectation
-from domainwatch.checks.dkim import DkimExpectation
-from domainwatch.checks.dmarc import DmarcExpectation
-from domainwatch.checks.mistakes import MISTAKES
-from domainwatch.checks.mx import MxExpectation
-from domainwatch.checks.runner import check_records
-from domainwatch.checks.spf import SpfExpectation
-from domainwatch.checks.tls_rpt import TlsRptExpectation
-from domainwatch.checks.tracking import TrackingExpectation
+from domainwatch.checks.diagnoses.mistakes import MISTAKES
+from domainwatch.checks.kinds.dkim.kind import DkimExpectation
+from domainwatch.checks.kinds.dmarc.kind import DmarcExpectation
+from domainwatch.checks.kinds.mx import MxExpectation
+from domainwatch.checks.kinds.spf.kind import SpfExpectation
+from domainwatch.checks.kinds.tls_rpt import TlsRptExpectation
+from domainwatch.checks.kinds.tracking import TrackingExpectation
+from domainwatch.checks.running.runner import check_records
 from domainwatch.dns.fast.transport import FastResolver
 from domainwatch.dns.resolver import Nameserver, Resolver
 from domainwatch.model import RecordResult, RecordState

@@ -17,25 +17,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domainwatch.checks.base import Expectation
-from domainwatch.checks.dkim import DkimExpectation
-from domainwatch.checks.dmarc import DmarcExpectation
-from domainwatch.checks.mx import MxExpectation
-from domainwatch.checks.runner import check_records
-from domainwatch.checks.spf import SpfExpectation
-from domainwatch.checks.tls_rpt import TlsRptExpectation
-from domainwatch.checks.tracking import TrackingExpectation
+from domainwatch.checks.kinds.dkim.kind import DkimExpectation
+from domainwatch.checks.kinds.dmarc.kind import DmarcExpectation
+from domainwatch.checks.kinds.mx import MxExpectation
+from domainwatch.checks.kinds.spf.kind import SpfExpectation
+from domainwatch.checks.kinds.tls_rpt import TlsRptExpectation
+from domainwatch.checks.kinds.tracking import TrackingExpectation
+from domainwatch.checks.running.runner import check_records
 from domainwatch.dns.fast.transport import FastResolver
 from domainwatch.dns.resolver import Nameserver, normalize_name
 from domainwatch.model import RecordResult, RecordState, Remediation, Severity
 from domainwatch.testing import DnsTestServer
 from domainwatch.testing.dns_server import serve_in_thread
+from tests.examples import examples
 from tests.keys import ed25519_key, rsa_key
 
 DOMAIN = "shop.fix.test"
 RP = f"send.{DOMAIN}"
 PROVIDER, OTHER = "provider.fix.test", "other.fix.test"
 SETTINGS = settings(
-    max_examples=int(os.environ.get("FIX_EXAMPLES", "60")),
+    max_examples=int(os.environ.get("FIX_EXAMPLES", examples(60))),
     deadline=None,
     suppress_health_check=list(HealthCheck),
     database=None,

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from domainwatch.checks.dkim import DkimExpectation
-from domainwatch.checks.runner import check_domain
+from domainwatch.checks.kinds.dkim.kind import DkimExpectation
+from domainwatch.checks.running.runner import check_domain
 from domainwatch.config.schema import ResolverConfig
 from domainwatch.dns.fast.transport import FastResolver
 from domainwatch.dns.resolver import Nameserver

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from domainwatch.checks.runner import check_records
-from domainwatch.checks.starttls import StartTlsExpectation
+from domainwatch.checks.kinds.starttls import StartTlsExpectation
+from domainwatch.checks.running.runner import check_records
 from domainwatch.config.loader import parse
 from domainwatch.config.schema import ProbesConfig
 from domainwatch.daemon.daemon import Daemon

@@ -17,10 +17,10 @@ import pytest
 from aiohttp import web
 
 from domainwatch.checks.base import Expectation
-from domainwatch.checks.mta_sts import MtaStsExpectation, policy_text, txt_record
-from domainwatch.checks.runner import check_records
-from domainwatch.checks.starttls import StartTlsExpectation
-from domainwatch.checks.tls_rpt import TlsRptExpectation
+from domainwatch.checks.kinds.mta_sts import MtaStsExpectation, policy_text, txt_record
+from domainwatch.checks.kinds.starttls import StartTlsExpectation
+from domainwatch.checks.kinds.tls_rpt import TlsRptExpectation
+from domainwatch.checks.running.runner import check_records
 from domainwatch.config.schema import ProbesConfig
 from domainwatch.dns.fast.transport import FastResolver
 from domainwatch.dns.resolver import Nameserver, Resolver

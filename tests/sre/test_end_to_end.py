@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from domainwatch.checks.mta_sts import policy_text, txt_record
+from domainwatch.checks.kinds.mta_sts import policy_text, txt_record
 from domainwatch.testing import DnsTestServer
 from tests.integration.daemons import free_port
 from tests.integration.receiver import Receiver, new_secret

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from domainwatch.checks.probed import refused_addresses
+from domainwatch.checks.kinds.probed import refused_addresses
 from domainwatch.dns.addresses import address_class, may_connect
 from domainwatch.model import Severity
 

@@ -9,12 +9,13 @@ from prometheus_client.exposition import generate_latest
 
 from domainwatch.dns.resolver import Nameserver, Outcome
 from domainwatch.metrics.dns_stats import BUCKETS, DURATION, QUERIES, DnsStats
+from tests.examples import examples
 
 SERVERS = [Nameserver("127.0.0.1"), Nameserver("::1", 5353)]
 SECONDS = st.one_of(st.sampled_from([0.0, *BUCKETS, 10.0]), st.floats(0, 10, allow_nan=False))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(SERVERS), st.sampled_from(list(Outcome)), SECONDS), max_size=30))
 def test_the_same_text_as_prometheus_clients_counter_and_histogram(
     queries: list[tuple[Nameserver, Outcome, float]],

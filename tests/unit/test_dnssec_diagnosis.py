@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from domainwatch.checks import dnssec
-from domainwatch.checks.dkim import DkimExpectation
-from domainwatch.checks.dnssec import bogus_finding, signature_facts
+from domainwatch.checks.kinds.dkim.kind import DkimExpectation
+from domainwatch.checks.running import dnssec
+from domainwatch.checks.running.dnssec import bogus_finding, signature_facts
 from domainwatch.dns.dnssec import Signature, Unchecked, ZoneKeys
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.model import RecordResult, RecordState

@@ -19,6 +19,7 @@ from domainwatch.state.domain import (
     window_deadline,
 )
 from domainwatch.state.rules import RecordTrack, Rules, Status
+from tests.examples import examples
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 RULES = Rules(timedelta(hours=72), 2)
@@ -181,7 +182,7 @@ _STEPS = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(_STEPS, max_size=12))
 def test_reconciling_takes_its_shortcut_only_where_it_changes_nothing(steps: list[tuple]) -> None:  # type: ignore[type-arg]
     """After any history, reconciling with any config agrees with working it all out again."""

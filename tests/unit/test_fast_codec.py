@@ -27,6 +27,7 @@ from domainwatch.dns.fast.codec import (
     response_id,
 )
 from domainwatch.dns.resolver import Lookup, Query
+from tests.examples import examples
 
 # dnspython imports rdata modules lazily, and some touch `random` when first loaded: load them all
 # now, outside the strategies (hypothesis forbids randomness inside them).
@@ -154,7 +155,7 @@ def _parse_fast(wire: bytes, query: Query, question: bytes = b"") -> Lookup | st
 
 
 @given(responses())
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 def test_same_lookup_as_dnspython(case: tuple[dns.message.Message, Query, int]) -> None:
     """Well-formed responses (compression, CNAME chains, SOA, EDNS): identical Lookups."""
     message, query, qid = case
@@ -166,7 +167,7 @@ def test_same_lookup_as_dnspython(case: tuple[dns.message.Message, Query, int]) 
 
 
 @given(responses(), st.data())
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 def test_mutations_are_rejected_when_dnspython_rejects(
     case: tuple[dns.message.Message, Query, int], data: st.DataObject
 ) -> None:

@@ -10,20 +10,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domainwatch.checks.base import Expectation
-from domainwatch.checks.dkim import DkimExpectation
-from domainwatch.checks.dmarc import DmarcExpectation
-from domainwatch.checks.mta_sts import MtaStsExpectation
-from domainwatch.checks.mx import MxExpectation
+from domainwatch.checks.kinds.dkim.kind import DkimExpectation
+from domainwatch.checks.kinds.dmarc.kind import DmarcExpectation
+from domainwatch.checks.kinds.mta_sts import MtaStsExpectation
+from domainwatch.checks.kinds.mx import MxExpectation
+from domainwatch.checks.kinds.spf.kind import SpfExpectation
+from domainwatch.checks.kinds.starttls import StartTlsExpectation
+from domainwatch.checks.kinds.tls_rpt import TlsRptExpectation
+from domainwatch.checks.kinds.tracking import TrackingExpectation
 from domainwatch.checks.registry import KINDS, kind_of
-from domainwatch.checks.spf import SpfExpectation
-from domainwatch.checks.starttls import StartTlsExpectation
-from domainwatch.checks.tls_rpt import TlsRptExpectation
-from domainwatch.checks.tracking import TrackingExpectation
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.model import RecordResult
 from domainwatch.probes.answers import PROBE_TYPES, completed
 from domainwatch.spf.offline import evaluate_offline
 from domainwatch.spf.types import Evaluation
+from tests.examples import examples
 
 KEY = "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE="
 EXPECTATIONS: list[Expectation] = [
@@ -261,7 +262,7 @@ def answer(query: Query, data: st.DataObject) -> Lookup:
     return Lookup(query, Outcome.ANSWER, tuple(records), 300, tuple(aliases))
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(EXPECTATIONS), st.data())
 def test_no_answer_makes_a_kind_raise(expect: Expectation, data: st.DataObject) -> None:
     kind = kind_of(expect.record)
@@ -303,7 +304,7 @@ def test_a_record_of_five_thousand_digits_is_a_finding_not_an_exception() -> Non
     assert isinstance(kind_of("spf").evaluate(spf, answers), RecordResult)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(600), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(["192.0.2.1", "2001:db8::1", None]), st.data())
 def test_no_answer_makes_the_spf_evaluator_raise(ip: str | None, data: st.DataObject) -> None:
     """check_host() as `spf-eval` runs it (macros expanded for a sender), over random answers."""

@@ -1,9 +1,9 @@
-"""Records published with whitespace before their version tag (checks/padded.py), over fakes."""
+"""Records published with whitespace before their version tag (checks/diagnoses/padded.py), over fakes."""
 
 from __future__ import annotations
 
-from domainwatch.checks.mta_sts import MtaStsExpectation
-from domainwatch.checks.padded import padded_values
+from domainwatch.checks.diagnoses.padded import padded_values
+from domainwatch.checks.kinds.mta_sts import MtaStsExpectation
 from domainwatch.checks.registry import kind_of
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.model import RecordState

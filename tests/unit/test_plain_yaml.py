@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from domainwatch.config.loader import ConfigError, _construct, parse, read_mapping
 from domainwatch.config.plain_yaml import NotPlain, json_document, plain_document
+from tests.examples import examples
 
 SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -134,7 +135,7 @@ _VALUES = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(_VALUES, st.sampled_from([None, True, False]))
 def test_any_dumped_document_reads_back_the_same(value: Any, flow: bool | None) -> None:
     """Random nested values, dumped in block and flow styles (and strings that look like other
@@ -155,7 +156,7 @@ _JSON_VALUES = st.recursive(
 _JSON_OBJECTS = st.dictionaries(st.text(max_size=8), _JSON_VALUES, max_size=4)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_JSON_OBJECTS, st.booleans(), st.sampled_from([None, 2]))
 def test_a_json_document_reads_as_safe_loader_reads_it(
     value: dict[str, Any], ascii_only: bool, indent: int | None

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from domainwatch.checks.base import Expectation
 from domainwatch.checks.fingerprints import LEGACY, canonical, fingerprint, legacy_fingerprint
-from domainwatch.checks.mx import MxExpectation
+from domainwatch.checks.kinds.mx import MxExpectation
+from domainwatch.checks.kinds.spf.kind import SpfExpectation
 from domainwatch.checks.registry import KINDS, kind_of
-from domainwatch.checks.spf import SpfExpectation
 from domainwatch.config.loader import load, parse
 from domainwatch.config.plan import DomainPlan, adopt_legacy_fingerprints, plan
 from domainwatch.state.domain import DomainTrack

@@ -10,11 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domainwatch.checks.base import Expectation
-from domainwatch.checks.runner import observe_records
+from domainwatch.checks.running.runner import observe_records
 from domainwatch.config.loader import parse
 from domainwatch.config.plan import plan
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.testing import FakeResolver
+from tests.examples import examples
 
 ZONE: dict[tuple[str, str], list[str] | Outcome] = {
     ("send.shop.example.com", "TXT"): ["v=spf1 include:amazonses.com ~all"],
@@ -106,7 +107,7 @@ async def test_another_plan_is_a_fresh_check() -> None:
     assert again.results == first.results
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.data())
 def test_a_recheck_concludes_what_a_first_check_would(data: st.DataObject) -> None:
     """Whatever changed between two checks, the second one's results are a fresh check's."""

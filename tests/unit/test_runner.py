@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from domainwatch.checks import registry, runner
-from domainwatch.checks.dkim import DkimExpectation
-from domainwatch.checks.dmarc import DmarcExpectation
-from domainwatch.checks.guard import MAX_FINDINGS, MAX_FOUND, bounded
-from domainwatch.checks.spf import SpfExpectation
-from domainwatch.checks.views import combine_views
+from domainwatch.checks import registry
+from domainwatch.checks.kinds.dkim.kind import DkimExpectation
+from domainwatch.checks.kinds.dmarc.kind import DmarcExpectation
+from domainwatch.checks.kinds.spf.kind import SpfExpectation
+from domainwatch.checks.running import runner
+from domainwatch.checks.running.guard import MAX_FINDINGS, MAX_FOUND, bounded
+from domainwatch.checks.running.views import combine_views
 from domainwatch.metrics.instruments import Metrics
 from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Severity
 from domainwatch.testing import FakeResolver

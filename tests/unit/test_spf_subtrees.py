@@ -13,6 +13,7 @@ from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.spf.evaluator import Evaluator, NeedAnswer
 from domainwatch.spf.subtrees import SubtreeMemo
 from domainwatch.spf.types import Evaluation
+from tests.examples import examples
 
 SHARED = ["p1.test", "p2.test", "p3.test", "p4.test"]  # the providers every domain may include
 DOMAINS = ["x1.test", "x2.test", "x3.test"]
@@ -98,7 +99,7 @@ def evaluate(
         return need.query
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(
     st.lists(zones(), min_size=1, max_size=3),
     st.lists(st.tuples(st.sampled_from(DOMAINS), st.sampled_from(CLIENTS)), min_size=1, max_size=12),

@@ -9,7 +9,6 @@ from typing import Annotated
 from pydantic import Field, Strict, model_validator
 from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
@@ -22,7 +21,8 @@ from domainwatch.checks.base import (
     same_host,
     shared,
 )
-from domainwatch.checks.dkim_key import Code, diagnose_key, key_bits, key_facts, key_record
+from domainwatch.checks.diagnoses import mistakes
+from domainwatch.checks.kinds.dkim.key import Code, diagnose_key, key_bits, key_facts, key_record
 from domainwatch.dns.resolver import Lookup, Query
 from domainwatch.fields import SECTION_CONFIG, DomainName, Selector, Text
 from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domainwatch.checks.dkim import Code as DkimCode
-from domainwatch.checks.dkim import DkimExpectation, diagnose_key, key_bits
-from domainwatch.checks.mistakes import truncated_key
+from domainwatch.checks.diagnoses.mistakes import truncated_key
+from domainwatch.checks.kinds.dkim.kind import Code as DkimCode
+from domainwatch.checks.kinds.dkim.kind import DkimExpectation, diagnose_key, key_bits
 from domainwatch.dns.resolver import Outcome
 from domainwatch.model import RecordState
 from tests.helpers import codes, run_check

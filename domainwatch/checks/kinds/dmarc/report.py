@@ -11,7 +11,7 @@ MAX_EXTERNAL_DESTINATIONS are made.
 from __future__ import annotations
 
 from domainwatch.checks.base import Answers
-from domainwatch.checks.dmarc_record import Code, DmarcRecord, is_dmarc
+from domainwatch.checks.kinds.dmarc.record import Code, DmarcRecord, is_dmarc
 from domainwatch.dns.resolver import Query
 from domainwatch.model import Finding, Remediation, Severity
 

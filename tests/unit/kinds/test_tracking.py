@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domainwatch.checks.tracking import Code as TrackingCode
-from domainwatch.checks.tracking import TrackingExpectation
+from domainwatch.checks.kinds.tracking import Code as TrackingCode
+from domainwatch.checks.kinds.tracking import TrackingExpectation
 from domainwatch.dns.resolver import Outcome
 from domainwatch.model import RecordState
 from tests.helpers import codes, run_check

@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
@@ -27,8 +26,9 @@ from domainwatch.checks.base import (
     Section,
     lookup_error,
 )
-from domainwatch.checks.mx import parse_mx
-from domainwatch.checks.probed import only_refused, refused_addresses
+from domainwatch.checks.diagnoses import mistakes
+from domainwatch.checks.kinds.mx import parse_mx
+from domainwatch.checks.kinds.probed import only_refused, refused_addresses
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.fields import SECTION_CONFIG, Flag
 from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity

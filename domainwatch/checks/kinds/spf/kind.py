@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from pydantic import Field, Strict, field_validator
 from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
@@ -28,8 +27,15 @@ from domainwatch.checks.base import (
     Section,
     lookup_error,
 )
-from domainwatch.checks.spf_findings import Code, policy_findings, probe_findings, split_notice, with_fix
-from domainwatch.checks.spf_fix import Wanted, first_reached, provider_samples, verified
+from domainwatch.checks.diagnoses import mistakes
+from domainwatch.checks.kinds.spf.findings import (
+    Code,
+    policy_findings,
+    probe_findings,
+    split_notice,
+    with_fix,
+)
+from domainwatch.checks.kinds.spf.fix import Wanted, first_reached, provider_samples, verified
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.fields import SECTION_CONFIG, Text
 from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Remediation, Severity

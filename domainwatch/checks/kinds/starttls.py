@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic.dataclasses import dataclass as schema
 
 from domainwatch.checks.base import Answers, Expectation, FactMetric, PlannedDomain, RecordKind, Section
-from domainwatch.checks.probed import only_refused, refused_addresses
+from domainwatch.checks.kinds.probed import only_refused, refused_addresses
 from domainwatch.dns.resolver import Query
 from domainwatch.fields import SECTION_CONFIG, Flag
 from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Severity

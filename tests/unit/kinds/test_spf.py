@@ -7,8 +7,8 @@ from enum import StrEnum
 
 import pytest
 
-from domainwatch.checks.spf import Code as SpfCode
-from domainwatch.checks.spf import SpfExpectation
+from domainwatch.checks.kinds.spf.kind import Code as SpfCode
+from domainwatch.checks.kinds.spf.kind import SpfExpectation
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.model import CommonCode, RecordState
 from domainwatch.spf.offline import evaluate_offline

@@ -19,7 +19,7 @@ import enum
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from domainwatch.checks.tags import TagList, parse_tags
+from domainwatch.checks.kinds.dkim.tags import TagList, parse_tags
 from domainwatch.model import Finding, Remediation, Severity
 
 MIN_RSA_BITS = 1024  # RFC 8301 §3.2: verifiers MUST NOT accept shorter keys

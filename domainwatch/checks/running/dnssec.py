@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from domainwatch.checks.base import Answers, Expectation
-from domainwatch.checks.guard import bounded
-from domainwatch.checks.mistakes import Code
+from domainwatch.checks.diagnoses.mistakes import Code
 from domainwatch.checks.registry import kind_of
+from domainwatch.checks.running.guard import bounded
 from domainwatch.dns.dnssec import Unchecked, ZoneKeys, ask_unchecked, zone_keys
 from domainwatch.dns.resolver import Lookup, Nameserver, Outcome
 from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from domainwatch.checks.mistakes import Code
+from domainwatch.checks.diagnoses.mistakes import Code
 from domainwatch.dns.authoritative import Refused, ZoneView, delegation_of, find_zone
 from domainwatch.dns.resolver import Lookup, Outcome, Query, Resolver
 from domainwatch.model import Finding, Severity

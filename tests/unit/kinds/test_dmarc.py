@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domainwatch.checks.dmarc import Code as DmarcCode
-from domainwatch.checks.dmarc import DmarcExpectation, walk_targets
-from domainwatch.checks.dmarc_record import fixed, is_dmarc, read
-from domainwatch.checks.tags import parse_tags
+from domainwatch.checks.kinds.dkim.tags import parse_tags
+from domainwatch.checks.kinds.dmarc.kind import Code as DmarcCode
+from domainwatch.checks.kinds.dmarc.kind import DmarcExpectation, walk_targets
+from domainwatch.checks.kinds.dmarc.record import fixed, is_dmarc, read
 from domainwatch.dns.resolver import Outcome
 from domainwatch.model import RecordState
 from tests.helpers import codes, run_check

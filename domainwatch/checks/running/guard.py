@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from domainwatch.checks.base import Expectation, RecordKind
+from domainwatch.checks.base import AnyKind, Expectation
 from domainwatch.model import CommonCode, Finding, RecordResult, RecordState, Severity
 
 
-def check_failed(kind: RecordKind, expect: Expectation, exc: Exception) -> RecordResult:
+def check_failed(kind: AnyKind, expect: Expectation, exc: Exception) -> RecordResult:
     finding = Finding(
         CommonCode.CHECK_FAILED,
         Severity.ERROR,

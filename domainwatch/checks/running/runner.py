@@ -12,13 +12,13 @@ from typing import Protocol
 
 import structlog
 
-from domainwatch.checks.base import Answers, Diagnosis, Expectation, RecordKind
-from domainwatch.checks.dnssec import bogus_look, own_lookups, with_signature_facts
-from domainwatch.checks.guard import bounded, check_failed
-from domainwatch.checks.padded import judged, padded_values, stripped
+from domainwatch.checks.base import Answers, AnyKind, Diagnosis, Expectation
+from domainwatch.checks.diagnoses.padded import judged, padded_values, stripped
 from domainwatch.checks.registry import kind_of
-from domainwatch.checks.views import check_views
-from domainwatch.checks.visibility import second_look
+from domainwatch.checks.running.dnssec import bogus_look, own_lookups, with_signature_facts
+from domainwatch.checks.running.guard import bounded, check_failed
+from domainwatch.checks.running.views import check_views
+from domainwatch.checks.running.visibility import second_look
 from domainwatch.dns.batch import resolve_all
 from domainwatch.dns.cache import PassCache
 from domainwatch.dns.dnspython_resolver import system_nameservers
@@ -121,7 +121,7 @@ async def _resolve_and_evaluate(
 
 
 async def _diagnose(
-    kinds: Sequence[RecordKind],
+    kinds: Sequence[AnyKind],
     expectations: Sequence[Expectation],
     results: list[RecordResult],
     answers: dict[Query, Lookup],
@@ -155,7 +155,7 @@ async def _diagnose(
             results[index] = bounded(dataclasses.replace(result, findings=(*found, *result.findings)))
 
 
-def _diagnosis(kind: RecordKind, expect: Expectation, answers: Answers, result: RecordResult) -> Diagnosis:
+def _diagnosis(kind: AnyKind, expect: Expectation, answers: Answers, result: RecordResult) -> Diagnosis:
     assert kind.diagnose is not None
     try:
         return kind.diagnose(expect, answers, result)
@@ -173,7 +173,7 @@ def _able(resolver: Resolver, queries: Sequence[Query]) -> Resolver:
 
 
 def _evaluated(
-    kind: RecordKind, expect: Expectation, answers: Answers, failed: Exception | None
+    kind: AnyKind, expect: Expectation, answers: Answers, failed: Exception | None
 ) -> RecordResult:
     if failed is not None:
         return check_failed(kind, expect, failed)

@@ -12,7 +12,6 @@ from typing import Annotated
 from pydantic import Field, Strict
 from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
@@ -24,6 +23,7 @@ from domainwatch.checks.base import (
     same_host,
     shared,
 )
+from domainwatch.checks.diagnoses import mistakes
 from domainwatch.dns.resolver import Lookup, Query
 from domainwatch.fields import SECTION_CONFIG, DomainName, Number
 from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity

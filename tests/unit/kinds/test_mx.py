@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domainwatch.checks.mx import Code as MxCode
-from domainwatch.checks.mx import MxExpectation
+from domainwatch.checks.kinds.mx import Code as MxCode
+from domainwatch.checks.kinds.mx import MxExpectation
 from domainwatch.dns.resolver import Outcome
 from domainwatch.model import CommonCode, RecordState, Severity
 from tests.helpers import Zone, codes, run_check

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from domainwatch.checks.base import Answers, Expectation
-from domainwatch.checks.mistakes import Code
+from domainwatch.checks.diagnoses.mistakes import Code
 from domainwatch.checks.registry import kind_of
 from domainwatch.dns.authoritative import zone_views
 from domainwatch.dns.resolver import Lookup, Resolver

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from domainwatch.checks.base import Answers, Expectation, RecordKind
-from domainwatch.checks.mistakes import Code
+from domainwatch.checks.base import Answers, AnyKind, Expectation
+from domainwatch.checks.diagnoses.mistakes import Code
 from domainwatch.dns.resolver import Lookup, Query
 from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity
 
 
-def padded_values(kind: RecordKind, expect: Expectation, answers: Answers) -> tuple[str, ...]:
+def padded_values(kind: AnyKind, expect: Expectation, answers: Answers) -> tuple[str, ...]:
     """The values at the record's name that would be its record but for leading whitespace,
     when no value there is selected as the record; () otherwise (the usual case, and cheap)."""
     if kind.version_tag is None:
@@ -41,7 +41,7 @@ def stripped(expect: Expectation, answers: Answers, padded: tuple[str, ...]) -> 
 
 
 def judged(
-    kind: RecordKind, expect: Expectation, raw: RecordResult, fixed: RecordResult, padded: tuple[str, ...]
+    kind: AnyKind, expect: Expectation, raw: RecordResult, fixed: RecordResult, padded: tuple[str, ...]
 ) -> RecordResult:
     """`raw` (what receivers see) made `wrong`, led by the `txt_value_whitespace` error and its
     fix; `fixed` is the evaluation of the stripped values."""

@@ -11,7 +11,6 @@ from typing import Annotated
 from pydantic import Field, Strict
 from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
@@ -21,6 +20,7 @@ from domainwatch.checks.base import (
     Section,
     lookup_error,
 )
+from domainwatch.checks.diagnoses import mistakes
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 from domainwatch.fields import SECTION_CONFIG, Flag, Text
 from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
@@ -18,6 +17,7 @@ from domainwatch.checks.base import (
     lookup_error,
     same_host,
 )
+from domainwatch.checks.diagnoses import mistakes
 from domainwatch.dns.resolver import Query
 from domainwatch.fields import SECTION_CONFIG, DomainName, RelativeHost
 from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity

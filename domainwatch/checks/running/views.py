@@ -12,10 +12,10 @@ import dataclasses
 from collections.abc import Sequence
 
 from domainwatch.checks.base import Expectation
-from domainwatch.checks.delegation import delegation_findings
-from domainwatch.checks.guard import bounded
 from domainwatch.checks.registry import kind_of
-from domainwatch.checks.visibility import Checker, LookSettings
+from domainwatch.checks.running.delegation import delegation_findings
+from domainwatch.checks.running.guard import bounded
+from domainwatch.checks.running.visibility import Checker, LookSettings
 from domainwatch.dns.authoritative import zone_views
 from domainwatch.dns.cache import PassCache
 from domainwatch.dns.resolver import Lookup, Resolver

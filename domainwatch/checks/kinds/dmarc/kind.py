@@ -16,7 +16,6 @@ from typing import Literal
 
 from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.checks import mistakes
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
@@ -27,8 +26,9 @@ from domainwatch.checks.base import (
     Section,
     lookup_error,
 )
-from domainwatch.checks.dmarc_record import POLICIES, Code, DmarcRecord, applied, fixed, is_dmarc, read
-from domainwatch.checks.dmarc_report import report_findings, report_queries
+from domainwatch.checks.diagnoses import mistakes
+from domainwatch.checks.kinds.dmarc.record import POLICIES, Code, DmarcRecord, applied, fixed, is_dmarc, read
+from domainwatch.checks.kinds.dmarc.report import report_findings, report_queries
 from domainwatch.dns.resolver import Lookup, Query
 from domainwatch.fields import SECTION_CONFIG, Flag
 from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity

@@ -31,9 +31,9 @@ class Code(enum.StrEnum):
     DKIM_KEY_TRUNCATED = "dkim_key_truncated"
     CNAME_CONFLICT = "cname_conflict"
     CNAME_FLATTENED_OR_PROXIED = "cname_flattened_or_proxied"
-    NOT_YET_VISIBLE = "not_yet_visible"  # checks/visibility.py
-    DELEGATION_MISMATCH = "delegation_mismatch"  # checks/delegation.py
-    DNSSEC_BOGUS = "dnssec_bogus"  # checks/dnssec.py
+    NOT_YET_VISIBLE = "not_yet_visible"  # checks/running/visibility.py
+    DELEGATION_MISMATCH = "delegation_mismatch"  # checks/running/delegation.py
+    DNSSEC_BOGUS = "dnssec_bogus"  # checks/running/dnssec.py
 
 
 MISTAKES = frozenset(Code)  # the diagnoses: what the status page lists under "Not verifying?"
