@@ -25,6 +25,7 @@ COMMANDS = {
     "status": ("status", "run_status"),
     "export": ("status", "run_export"),
     "webhooks": ("webhooks", "run"),
+    "store": ("store", "run"),
     "spf-eval": ("spf", "run"),
     "domains": ("domains", "run"),
     "mcp": ("mcp", "run"),

@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     _checking(commands, common, sharded)
     _daemon(commands, common, sharded)
     _webhooks(commands, common)
+    _store(commands, common)
     _domains(commands, common)
     _spf(commands, common)
     demo = commands.add_parser(
@@ -162,6 +163,21 @@ def _daemon(commands: Commands, common: argparse.ArgumentParser, sharded: argpar
     export.add_argument("-c", "--config", required=True)
     export.add_argument("--what", choices=("domains", "history"), required=True)
     export.add_argument("--since", type=_validated(parse_time), default=None, help="history since (RFC 3339)")
+
+
+def _store(commands: Commands, common: argparse.ArgumentParser) -> None:
+    store = commands.add_parser("store", help="back up, restore and check the state store")
+    sub = store.add_subparsers(dest="store_command", required=True, metavar="COMMAND")
+    backup = sub.add_parser("backup", parents=[common], help="an online backup while the daemon runs")
+    backup.add_argument("-c", "--config", required=True)
+    backup.add_argument("path", help="the backup file to write (must not exist)")
+    restore = sub.add_parser(
+        "restore", parents=[common], help="replace the store with a backup (daemon stopped)"
+    )
+    restore.add_argument("-c", "--config", required=True)
+    restore.add_argument("path", help="the backup file to restore")
+    check = sub.add_parser("check", parents=[common], help="integrity and schema of the store")
+    check.add_argument("-c", "--config", required=True)
 
 
 def _webhooks(commands: Commands, common: argparse.ArgumentParser) -> None:

@@ -13,11 +13,13 @@ from aiohttp import web
 from domainwatch.cli.common import EXIT_USAGE, load_config, resolver_settings
 from domainwatch.config.schema import Config
 from domainwatch.daemon.daemon import Daemon
+from domainwatch.daemon.watch import ConfigWatch
 from domainwatch.dns.resolver import Resolver
 from domainwatch.metrics.exposition import Exposition
 from domainwatch.metrics.instruments import Metrics
 from domainwatch.runtime import aio, gctune
 from domainwatch.store.base import StoreError
+from domainwatch.store.holder import holding
 from domainwatch.store.sqlite import SqliteStore
 from domainwatch.web.app import create_app
 from domainwatch.web.server import GuardedSite, Limits
@@ -36,12 +38,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def run_daemon(config: Config, config_path: str | None, *, resolver: Resolver | None = None) -> int:
-    """Run until SIGTERM or SIGINT; SIGHUP reloads the config. Returns the exit code."""
+    """Run until SIGTERM or SIGINT; SIGHUP reloads the config. Returns the exit code. The store
+    is held for the daemon's life (store/holder.py): a second daemon on it refuses to start."""
     try:
-        store = SqliteStore(config.storage.path)
+        with holding(config.storage.path):
+            return await _serve(config, config_path, resolver)
     except StoreError as exc:
         log.error("store_unusable", error=str(exc))  # noqa: TRY400 (the message says it all)
         return 2
+
+
+async def _serve(config: Config, config_path: str | None, resolver: Resolver | None) -> int:
+    store = SqliteStore(config.storage.path)
     metrics = Metrics()
     daemon = Daemon(config, store, config_path=config_path, metrics=metrics, resolver=resolver)
     worker = WebhookWorker(config, store, clock=daemon.clock, metrics=metrics)
@@ -74,11 +82,21 @@ async def run_daemon(config: Config, config_path: str | None, *, resolver: Resol
         loop.add_signal_handler(sig, daemon.stop)
     log.info("started", domains=len(config.domains), store=config.storage.path, listen=config.server.listen)
     delivering = asyncio.create_task(worker.serve())
+    watching = None
+    if config_path is not None:
+
+        def watch_interval() -> float:  # read each time: a reload may change it
+            return daemon.config.reload.watch_interval.total_seconds()
+
+        watch = ConfigWatch(config_path, watch_interval, daemon.reload)
+        watching = asyncio.create_task(watch.run())
     warming = asyncio.create_task(_warm_metrics(exposition))
     try:
         await daemon.serve()
     finally:
         warming.cancel()
+        if watching is not None:
+            watching.cancel()
         worker.stop()
         await delivering  # in-flight deliveries settle (or are re-sent after a restart)
         await runner.cleanup()

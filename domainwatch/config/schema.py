@@ -188,6 +188,13 @@ class LimitsConfig(_Model):
     min_probe_interval: PositiveDuration = timedelta(minutes=5)
 
 
+class ReloadConfig(_Model):
+    """The daemon reloads when its config file's content changes (daemon/watch.py), looking this
+    often; 0 turns it off (SIGHUP and POST /-/reload still reload)."""
+
+    watch_interval: Duration = timedelta(seconds=30)
+
+
 class Config(_Model):
     resolver: ResolverConfig = ResolverConfig()
     defaults: Defaults = Defaults()
@@ -197,6 +204,7 @@ class Config(_Model):
     probes: ProbesConfig = ProbesConfig()
     metrics: MetricsConfig = MetricsConfig()
     limits: LimitsConfig = LimitsConfig()
+    reload: ReloadConfig = ReloadConfig()
     webhooks: list[WebhookConfig] = []
     # Multiplies every webhook retry delay (tests and the demo shorten the 24-hour schedule).
     webhook_retry_scale: float = Field(1.0, gt=0, le=1000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info, disable_created_metrics
 
-from domainwatch import __version__
+from domainwatch import __version__, revision
 from domainwatch.dns.resolver import Nameserver, Outcome
 from domainwatch.metrics.dns_stats import DnsStats
 from domainwatch.model import CommonCode, DomainReport
@@ -56,7 +56,9 @@ class Metrics:
             buckets=_CHECK_BUCKETS,
             registry=r,
         )
-        Info("domainwatch_build", "domainwatch build information", registry=r).info({"version": __version__})
+        Info("domainwatch_build", "domainwatch build information", registry=r).info(
+            {"version": __version__, "revision": revision()}
+        )
 
     def observe_dns(self, server: Nameserver, outcome: Outcome, seconds: float) -> None:
         self.dns.observe(server, outcome, seconds)

@@ -61,7 +61,7 @@ FAMILIES = {
     "domainwatch_config_last_reload_successful": set(),
     "domainwatch_config_last_reload_success_timestamp_seconds": set(),
     "domainwatch_domains": {"status"},
-    "domainwatch_build_info": {"version"},
+    "domainwatch_build_info": {"version", "revision"},
 }
 
 
