@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-unit lint lock format bench soak dashboards clean
+.PHONY: demo test test-unit lint lock format bench soak dashboards release image clean
 
 UV := $(BIN)/uv
 # uv installs into this venv, never downloads a Python, and takes the lock as it is (--frozen).
@@ -70,6 +70,26 @@ bench: $(STAMP)
 # Memory under a resolver outage, 30 minutes (MINUTES=... to change): RSS must stay flat.
 soak: $(STAMP)
 	$(BIN)/python bench/soak.py --minutes $${MINUTES:-30}
+
+# The release artefacts (docs/releasing.md): wheel and sdist built by the locked backend, checked
+# by twine; a CycloneDX SBOM of the locked runtime; SHA-256 sums of them all. The version is the
+# git tag's (a commit after it: a development version).
+DIST ?= dist
+release: $(STAMP)
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	$(UV) build --quiet --no-build-isolation --out-dir $(DIST)
+	rm -f $(DIST)/.gitignore
+	$(BIN)/twine check --strict $(DIST)/*
+	$(UV) export --quiet --frozen --no-emit-project -o $(DIST)/runtime-requirements.txt
+	$(BIN)/cyclonedx-py requirements --output-reproducible --of JSON \
+	  -o $(DIST)/domainwatch-$$($(BIN)/hatchling version).cdx.json $(DIST)/runtime-requirements.txt
+	rm $(DIST)/runtime-requirements.txt
+	cd $(DIST) && sha256sum * > SHA256SUMS && sha256sum --check --quiet SHA256SUMS
+	@ls -1 $(DIST)
+
+# The OCI image, where podman or buildah can run (scripts/build-image.sh says why not otherwise).
+image: $(STAMP)
+	./scripts/build-image.sh
 
 format: $(STAMP)
 	$(BIN)/ruff format domainwatch tests bench dashboards

@@ -3,6 +3,7 @@ and a build told its version (the Dockerfile's build argument); each a PEP 440 v
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -70,3 +71,20 @@ def test_the_cli_and_the_build_info_say_the_installed_version() -> None:
     if not os.environ.get("DOMAINWATCH_REVISION"):  # the image's build argument wins
         assert "1a2b3c4d" == revision("0.2.1.dev3+g1a2b3c4d")
         assert "unknown" == revision("0.2.0")
+
+
+def test_make_release_produces_the_artefacts_and_their_sums(tmp_path: Path) -> None:
+    """Wheel and sdist (twine-checked), the SBOM of the locked runtime, SHA-256 sums that verify."""
+    dist = tmp_path / "dist"
+    subprocess.run(["make", "--no-print-directory", "release", f"DIST={dist}"], cwd=ROOT, check=True,
+                   capture_output=True, text=True)  # fmt: skip
+    names = sorted(p.name for p in dist.iterdir())
+    assert 4 == len(names), names
+    assert names[0] == "SHA256SUMS"
+    assert [n for n in names if n.endswith(".whl")]
+    assert [n for n in names if n.endswith(".tar.gz")]
+    sbom = next(dist.glob("*.cdx.json"))
+    components = {c["name"] for c in json.loads(sbom.read_text())["components"]}
+    assert {"dnspython", "aiohttp", "cryptography"} <= components
+    assert "pytest" not in components  # the runtime's, not the developers'
+    subprocess.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=dist, check=True)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel
 from pydantic.dataclasses import is_pydantic_dataclass
 
@@ -63,3 +64,28 @@ def test_the_templates_carry_no_style_attributes() -> None:
     templates = Path(__file__).resolve().parents[2] / "domainwatch" / "web" / "templates"
     offenders = [t.name for t in templates.glob("*.html") if re.search(r"\sstyle\s*=", t.read_text())]
     assert [] == offenders
+
+
+def test_the_image_keeps_its_state_in_a_volume_its_user_can_write() -> None:
+    """A compose named volume (or a Kubernetes PVC) over /var/lib/domainwatch is writable by the
+    daemon: the directory is made for the image's user before it is declared a VOLUME, and the
+    compose file mounts its volume there and keeps the store in it."""
+    root = Path(__file__).resolve().parents[2]
+    lines = [line.strip() for line in (root / "Dockerfile").read_text().splitlines()]
+    runtime = lines[max(i for i, line in enumerate(lines) if line.startswith("FROM ")) :]
+    made = next(i for i, line in enumerate(runtime) if "install -d -o 10001 -g 10001" in line)
+    volume = next(i for i, line in enumerate(runtime) if line.startswith("VOLUME "))
+    user = next(i for i, line in enumerate(runtime) if line.startswith("USER "))
+    assert "/var/lib/domainwatch" in runtime[made]
+    assert '["/var/lib/domainwatch"]' in runtime[volume]
+    assert made < volume < user
+    assert "USER 10001:10001" == runtime[user]
+    labels = " ".join(runtime)
+    for label in ("version", "revision", "source"):
+        assert f"org.opencontainers.image.{label}=" in labels
+    compose = yaml.safe_load((root / "deploy" / "compose" / "docker-compose.yml").read_text())
+    mounts = compose["services"]["domainwatch"]["volumes"]
+    assert "domainwatch-data:/var/lib/domainwatch" in mounts
+    assert "domainwatch-data" in compose["volumes"]
+    config = yaml.safe_load((root / "deploy" / "compose" / "domainwatch.yaml").read_text())
+    assert config["storage"]["path"].startswith("/var/lib/domainwatch/")
