@@ -47,13 +47,14 @@ test-unit: $(STAMP)
 
 lint: $(STAMP)
 	@$(UV) lock --check --quiet || { echo "uv.lock is stale against pyproject.toml: run 'make lock'" >&2; exit 1; }
-	$(BIN)/ruff check domainwatch tests bench dashboards
-	$(BIN)/ruff format --check domainwatch tests bench dashboards
+	$(BIN)/ruff check domainwatch tests bench dashboards scripts
+	$(BIN)/ruff format --check domainwatch tests bench dashboards scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/yamllint -s deploy config.example.yaml .yamllint.yaml
 	$(BIN)/python dashboards/generate.py --check
+	$(BIN)/python scripts/validate-kubernetes.py
 
 dashboards: $(STAMP)
 	$(BIN)/python dashboards/generate.py
@@ -92,8 +93,8 @@ image: $(STAMP)
 	./scripts/build-image.sh
 
 format: $(STAMP)
-	$(BIN)/ruff format domainwatch tests bench dashboards
-	$(BIN)/ruff check --fix domainwatch tests bench dashboards
+	$(BIN)/ruff format domainwatch tests bench dashboards scripts
+	$(BIN)/ruff check --fix domainwatch tests bench dashboards scripts
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

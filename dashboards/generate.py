@@ -243,7 +243,7 @@ def domain_board() -> dashboard.Dashboard:
 
 
 BOARDS = {"domainwatch-overview.json": overview, "domainwatch-domain.json": domain_board}
-KUBERNETES = HERE.parent / "deploy" / "kubernetes"
+KUBERNETES = HERE.parent / "deploy" / "kubernetes" / "base"
 
 
 def render(build: Any) -> str:
