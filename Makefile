@@ -73,9 +73,11 @@ soak: $(STAMP)
 	$(BIN)/python bench/soak.py --minutes $${MINUTES:-30}
 
 # The release artefacts (docs/releasing.md): wheel and sdist built by the locked backend, checked
-# by twine; a CycloneDX SBOM of the locked runtime; SHA-256 sums of them all. The version is the
-# git tag's (a commit after it: a development version).
+# by twine; a CycloneDX SBOM of the locked runtime; SHA-256 sums of them all; then the image,
+# where a builder runs (IMAGE=0 skips it). The version is the git tag's (after it: a development
+# version).
 DIST ?= dist
+IMAGE ?= 1
 release: $(STAMP)
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	$(UV) build --quiet --no-build-isolation --out-dir $(DIST)
@@ -87,6 +89,7 @@ release: $(STAMP)
 	rm $(DIST)/runtime-requirements.txt
 	cd $(DIST) && sha256sum * > SHA256SUMS && sha256sum --check --quiet SHA256SUMS
 	@ls -1 $(DIST)
+	@if [ "$(IMAGE)" != 0 ]; then ./scripts/build-image.sh; fi
 
 # The OCI image, where podman or buildah can run (scripts/build-image.sh says why not otherwise).
 image: $(STAMP)

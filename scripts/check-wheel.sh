@@ -8,7 +8,7 @@ pid=""
 cleanup() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; rm -rf "$work"; }
 trap cleanup EXIT
 
-make --no-print-directory release DIST="$work/dist" >/dev/null
+IMAGE=0 make --no-print-directory release DIST="$work/dist" >/dev/null
 .venv/bin/uv export --quiet --frozen --no-emit-project -o "$work/runtime.txt"
 python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --isolated --quiet --disable-pip-version-check \

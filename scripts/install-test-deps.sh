@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs, installed only when running as root and missing.
-#  - knot, unbound, chromium: installed with apt under a policy-rc.d that denies service start-up (any
-#    policy-rc.d already there is kept).
+#  - knot, unbound, chromium, postgresql: installed with apt under a policy-rc.d that denies service
+#    start-up (any policy-rc.d already there is kept); PostgreSQL without its `main` cluster.
 #  - prometheus (promtool): only its binaries, extracted with `apt-get download` + `dpkg -x` into
 #    .cache/debian/, never installed as a service.
 set -euo pipefail
@@ -11,6 +11,8 @@ needed=()
 command -v knotd >/dev/null 2>&1 || [ -x /usr/sbin/knotd ] || needed+=(knot)
 command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || needed+=(unbound)
 command -v chromium >/dev/null 2>&1 || needed+=(chromium)
+# PostgreSQL's server binaries (tests/integration/postgres.py runs its own cluster in a temp dir).
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || needed+=(postgresql)
 extract=()
 [ -x .cache/debian/usr/bin/promtool ] || extract+=(prometheus)
 [ -x .cache/debian/usr/bin/prometheus-alertmanager ] || extract+=(prometheus-alertmanager)
@@ -37,7 +39,13 @@ if [ ${#needed[@]} -gt 0 ]; then
   fi
   cleanup() { if [ "$created_policy" -eq 1 ]; then rm -f "$policy"; fi; }
   trap cleanup EXIT
-  apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
+  # Debian's postgresql-common would create (and start) a `main` cluster on install; the tests
+  # make their own. Said before the package is installed, and only where nothing says otherwise.
+  if [[ " ${needed[*]} " == *" postgresql "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    install -d /etc/postgresql-common
+    printf 'create_main_cluster = false\n' > /etc/postgresql-common/createcluster.conf
+  fi
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "${needed[@]}" >/dev/null
   # No service is stopped here, by name or otherwise: on a machine where Knot or Unbound serves
   # real users that would be production DNS. The policy above keeps the packages from starting
   # one, and the tests start their own knotd and unbound on 127.0.0.1 and stop them by PID.
