@@ -76,8 +76,8 @@ def test_the_cli_and_the_build_info_say_the_installed_version() -> None:
 def test_make_release_produces_the_artefacts_and_their_sums(tmp_path: Path) -> None:
     """Wheel and sdist (twine-checked), the SBOM of the locked runtime, SHA-256 sums that verify."""
     dist = tmp_path / "dist"
-    subprocess.run(["make", "--no-print-directory", "release", f"DIST={dist}", "IMAGE=0"], cwd=ROOT, check=True,
-                   capture_output=True, text=True)  # fmt: skip
+    release = ["make", "--no-print-directory", "release", f"DIST={dist}", "IMAGE=0"]
+    subprocess.run(release, cwd=ROOT, check=True, capture_output=True, text=True)
     names = sorted(p.name for p in dist.iterdir())
     assert 4 == len(names), names
     assert names[0] == "SHA256SUMS"
