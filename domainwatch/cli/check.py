@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from domainwatch.checks.kinds.mx import MAX_RECEIVING_HOSTS, parse_mx
 from domainwatch.checks.running.runner import check_with
 from domainwatch.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_USAGE, load_config, resolver_settings
+from domainwatch.cli.progress import Progress, planned_queries, qps_notice, summary
 from domainwatch.config.plan import inspect_plan, plan, tls_inspect_plan
 from domainwatch.config.schema import ProbesConfig, ResolverConfig
 from domainwatch.daemon.sharding import owns
@@ -48,9 +50,19 @@ def _check(args: argparse.Namespace) -> int:
     settings = resolver_settings(config.resolver, args)
     work = [(d.name, plan(d, config.probes.implied)) for d in selected if d.verify]
     gctune.settle()
-    reports = aio.run(check_with(work, settings, config.probes))
+    notice = qps_notice(len(work), planned_queries(work), settings.max_qps)
+    if notice is not None and not args.quiet:
+        print(f"check: {notice}", file=sys.stderr)
+    started = time.monotonic()
+    progress = Progress(len(work), "domain", enabled=not args.quiet)
+    try:
+        reports = aio.run(check_with(work, settings, config.probes, on_done=lambda _: progress.advance()))
+    finally:
+        progress.close()
     skipped = [d.name for d in selected if not d.verify]
     _print(reports, skipped, args.format)
+    if not args.quiet:
+        print(f"check: {summary(reports, time.monotonic() - started)}", file=sys.stderr)
     return EXIT_OK if all(r.ok for r in reports) else EXIT_ATTENTION
 
 

@@ -127,6 +127,9 @@ def _checking(commands: Commands, common: argparse.ArgumentParser, sharded: argp
     check.add_argument("-c", "--config", required=True)
     check.add_argument("--domain", action="append", default=[], type=_validated(check_domain_name))
     check.add_argument("--format", choices=("table", "json"), default="table")
+    check.add_argument(
+        "--quiet", action="store_true", help="no progress, notice or summary on stderr (results only)"
+    )
 
     inspect = commands.add_parser("inspect", parents=[common], help="diagnose any domain, no config")
     inspect.add_argument("domain", type=_validated(check_domain_name))

@@ -260,7 +260,7 @@ async def test_commands_write_no_warning_to_stderr(dns_server: DnsTestServer, tm
     helped = await run_cli("--help")
     assert (0, "") == (helped.code, helped.err)
     publish_good(dns_server)
-    checked = await run_cli("check", "-c", str(write_config(tmp_path, dns_server.address)))
+    checked = await run_cli("check", "-c", str(write_config(tmp_path, dns_server.address)), "--quiet")
     assert (0, "") == (checked.code, checked.err)
     strict = await run_cli("--version", python_options=("-W", "error"))
     assert (0, "") == (strict.code, strict.err)

@@ -5,6 +5,7 @@ file), and a reader that went away ends the command quietly with 141."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pty
 import sys
@@ -121,3 +122,49 @@ async def test_a_reader_that_went_away_ends_the_command_with_141_and_no_words(
     os.close(read_end)  # gone before the command writes a byte
     code, err = await run_to(write_end, *filled)
     assert (141, b"") == (code, err)
+
+
+async def stderr_through_pty(*args: str) -> tuple[int, bytes]:
+    """The command with its stderr (and stdout) on a pseudo-terminal, read whole."""
+    master, slave = pty.openpty()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "domainwatch", *args, stdout=asyncio.subprocess.DEVNULL, stderr=slave,
+    )  # fmt: skip
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = await asyncio.to_thread(os.read, master, 65536)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    return await process.wait(), b"".join(chunks)
+
+
+async def test_check_shows_progress_and_a_summary_on_a_terminal_and_only_the_summary_on_a_pipe(
+    dns_server: DnsTestServer, tmp_path: Path
+) -> None:
+    """Issue #29, item 5: progress on a TTY (never on a pipe, never with --quiet), the summary
+    line always but with --quiet, stdout the results alone."""
+    config = str(fleet_config(tmp_path, dns_server))
+    code, terminal = await stderr_through_pty("check", "-c", config)
+    assert 1 == code
+    assert b"%|" in terminal  # tqdm's bar
+    assert b"check: 24 domains in " in terminal
+    piped = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "domainwatch", "check", "-c", config, "--format", "json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await piped.communicate()
+    assert b"\x1b" not in err
+    assert b"%|" not in err
+    assert err.startswith(b"check: 24 domains in "), err
+    assert 24 == len(json.loads(out)["domains"])  # stdout: the results, parseable
+    quiet = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "domainwatch", "check", "-c", config, "--quiet",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert (1, b"") == (await quiet.wait(), await quiet.stderr.read() if quiet.stderr else b"")

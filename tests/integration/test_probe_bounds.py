@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from domainwatch.checks.kinds.starttls import StartTlsExpectation
-from domainwatch.checks.running.runner import check_records
+from domainwatch.checks.running.runner import check_many, check_records
 from domainwatch.config.loader import parse
 from domainwatch.config.schema import ProbesConfig
 from domainwatch.daemon.daemon import Daemon
@@ -184,3 +184,25 @@ domains:
     finally:
         hanging.close()
         await daemon.shutdown()
+
+
+async def test_each_domain_of_a_one_shot_check_has_its_own_address_budget(
+    dns_server: DnsTestServer, dns: Resolver
+) -> None:
+    """`check` over several domains: the budget is a domain's, not the whole run's."""
+    port = free_port()
+    server = Hanging(port, b"554 go away\r\n")
+    first, second = hosts(dns_server, "first", 3, 50), hosts(dns_server, "second", 3, 51)
+    for _, address in [*first, *second]:
+        await server.start(address)
+    prober = Prober(dns, settings(port, max_addresses_per_domain=4), time.time, recheck=0)
+    work = [
+        (f"d{n}.{ZONE}", [StartTlsExpectation(f"starttls:{h}", h, True) for h, _ in group])
+        for n, group in enumerate((first, second))
+    ]
+    try:
+        reports = await check_many(work, dns, prober=prober)
+    finally:
+        server.close()
+    assert 6 == server.accepted
+    assert not [r for report in reports for r in report.records if "max_addresses" in r.findings[0].message]

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import hashlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -290,6 +290,7 @@ async def check_with(
     domains: Iterable[tuple[str, Sequence[Expectation]]],
     settings: CheckSettings,
     probes: ProbeSettings | None = None,
+    on_done: Callable[[DomainReport], None] | None = None,
 ) -> list[DomainReport]:
     """One pass with a resolver made (and closed) for it: what the one-shot commands run.
     `probes`: settings for the STARTTLS and MTA-STS probes (none: those records are errors)."""
@@ -302,7 +303,7 @@ async def check_with(
 
         prober = Prober(resolver, probes, time.time, recheck=0)
     try:
-        return await check_many(domains, resolver, settings, prober=prober)
+        return await check_many(domains, resolver, settings, prober=prober, on_done=on_done)
     finally:
         await close(resolver)
 
@@ -311,17 +312,23 @@ async def check_many(
     domains: Iterable[tuple[str, Sequence[Expectation]]],
     resolver: Resolver,
     settings: CheckSettings | None = None,
+    *,
     concurrency: int = DEFAULT_CONCURRENCY,
     prober: Answerer | None = None,
+    on_done: Callable[[DomainReport], None] | None = None,
 ) -> list[DomainReport]:
-    """One pass over many domains; identical lookups within the pass are made once."""
-    cache: Resolver = PassCache(resolver)
-    if prober is not None:
-        cache = ProbingResolver(cache, prober)
+    """One pass over many domains; identical lookups within the pass are made once. Each domain
+    asks the prober through a resolver of its own: its share of the probes is its own.
+    `on_done` hears of each domain as it is done (the CLI's progress)."""
+    cache = PassCache(resolver)
     limit = asyncio.Semaphore(concurrency)
 
     async def one(name: str, expectations: Sequence[Expectation]) -> DomainReport:
+        asking: Resolver = cache if prober is None else ProbingResolver(cache, prober)
         async with limit:
-            return await check_domain(name, expectations, cache, settings)
+            report = await check_domain(name, expectations, asking, settings)
+        if on_done is not None:
+            on_done(report)
+        return report
 
     return list(await asyncio.gather(*(one(n, e) for n, e in domains)))
