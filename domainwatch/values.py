@@ -207,6 +207,16 @@ def to_nameserver(value: object) -> Nameserver:
     return parse_nameserver(value)
 
 
+def parse_since(text: str, now: datetime) -> datetime:
+    """A start: an RFC 3339 time, or a duration back from `now` ("24h")."""
+    if _DURATION.fullmatch(text.strip()):
+        return now - parse_duration(text)
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is neither a duration such as 24h nor an RFC 3339 time") from None
+
+
 def parse_time(text: str) -> datetime:
     """RFC 3339 with a zone ("Z" or an offset); ValueError with a message fit for a user."""
     try:

@@ -16,6 +16,7 @@ from typing import Any
 
 from domainwatch.config.loader import ConfigError, read_mapping
 from domainwatch.present.report import remove_lines, safe_text, zone_line
+from domainwatch.present.zone import zone_block
 from domainwatch.service.client import ApiClient, Json, token_from
 from domainwatch.service.errors import ServiceError
 
@@ -117,9 +118,7 @@ def _print_domain(view: Json, fmt: str, *, publish: bool = False) -> None:
     if fmt == "json":
         print(json.dumps(view, indent=2))
     elif fmt == "zone":
-        for record in view["records"]:
-            if record.get("zone_line"):
-                print(safe_text(record["zone_line"]))
+        sys.stdout.writelines(f"{safe_text(line)}\n" for line in zone_block(view).splitlines())
     else:
         sys.stdout.write(domain_table(view, publish=publish))
 

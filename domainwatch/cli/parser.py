@@ -7,7 +7,7 @@ import argparse
 import ipaddress
 import os
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from domainwatch import __version__
@@ -17,7 +17,7 @@ from domainwatch.values import (
     check_listen,
     check_selector,
     parse_duration,
-    parse_time,
+    parse_since,
     to_nameserver,
 )
 
@@ -165,7 +165,12 @@ def _daemon(commands: Commands, common: argparse.ArgumentParser, sharded: argpar
     export = commands.add_parser("export", parents=[common], help="CSV of domains or history, offline")
     export.add_argument("-c", "--config", required=True)
     export.add_argument("--what", choices=("domains", "history"), required=True)
-    export.add_argument("--since", type=_validated(parse_time), default=None, help="history since (RFC 3339)")
+    export.add_argument(
+        "--since",
+        type=_validated(lambda text: parse_since(text, datetime.now(UTC))),
+        default=None,
+        help="history since: a duration back from now (24h) or an RFC 3339 time",
+    )
 
 
 def _store(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -222,8 +227,12 @@ def _domains(commands: Commands, common: argparse.ArgumentParser) -> None:
     listing.add_argument("--status", help="only domains in this status")
     listing.add_argument("--query", help="only names containing this")
     listing.add_argument("--limit", type=int, default=1000, help="at most this many (1-10000)")
+    get = sub.add_parser("get", parents=[client], help="a domain's statuses, records and every fix")
+    get.add_argument("name")
+    get.add_argument(
+        "--format", choices=("table", "zone", "json"), default="table", help="zone: the records to publish"
+    )
     for name, text in (
-        ("get", "a domain's statuses, records and every fix"),
         ("remove", "stop watching an API-managed domain (admin)"),
         ("verify", "start or restart verification now (admin)"),
     ):

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from domainwatch.config.document import MAX_DOCUMENT_BYTES, read_int
 from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
+from domainwatch.present.zone import zone_block
 from domainwatch.service.domains import MAX_LIMIT, Domains
 from domainwatch.service.errors import ServiceError
 from domainwatch.state.facts import DomainFacts
@@ -114,6 +115,12 @@ def routes(domains: Domains) -> web.RouteTableDef:
     async def get_domain(request: web.Request) -> web.Response:
         name = domains.known(request.match_info["name"])
         return with_etag(domains.view(name), domains.etag(name))
+
+    @table.get("/api/v1/domains/{name}/zone")
+    async def zone(request: web.Request) -> web.Response:
+        """The records to publish as one zone-file block (present/zone.py)."""
+        name = domains.known(request.match_info["name"])
+        return web.Response(text=zone_block(domains.view(name)), content_type="text/dns", charset="utf-8")
 
     @table.patch("/api/v1/domains/{name}")
     @requires("admin")

@@ -13,6 +13,7 @@ import pytest
 
 from domainwatch.testing import DnsTestServer
 from tests.integration.api_daemon import CONFIG_DOMAIN, VIEWER, ApiDaemon, started
+from tests.integration.cli import run_cli
 from tests.integration.receiver import Receiver, new_secret
 from tests.keys import rsa_key
 
@@ -285,3 +286,26 @@ async def test_the_status_page_shows_the_source_and_what_to_publish(daemon: ApiD
     assert "<td>config</td>" in index
     config_page = (await daemon.call("GET", f"/domains/{CONFIG_DOMAIN}", token=VIEWER)).body
     assert "Managed by the config file." in config_page
+
+
+async def test_the_zone_block_published_as_given_makes_the_domain_verify(
+    daemon: ApiDaemon, dns_server: DnsTestServer, tmp_path: Path
+) -> None:
+    """GET /api/v1/domains/{name}/zone (a viewer may) and `domains get --format zone` give one
+    block; pasted into the DNS test server as it is, the domain verifies."""
+    name = "zone.example.org"
+    assert 201 == (await daemon.call("POST", "/api/v1/domains", {**document(name), "verify": True})).status
+    answer = await daemon.call("GET", f"/api/v1/domains/{name}/zone", token=VIEWER)
+    assert 200 == answer.status
+    assert answer.headers["content-type"].startswith("text/dns")
+    block = answer.body
+    assert block.startswith(f"; domainwatch: the records {name} publishes")
+    token = tmp_path / "viewer"
+    token.write_text(VIEWER)
+    printed = await run_cli(
+        "domains", "get", name, "--format", "zone", "--url", daemon.url, "--token-file", str(token)
+    )
+    assert (0, block) == (printed.code, printed.out)
+    dns_server.publish(block)
+    await daemon.status(name, "verified")
+    assert 404 == (await daemon.call("GET", "/api/v1/domains/unknown.example.org/zone", token=VIEWER)).status

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domainwatch.values import check_domain_name, checked_name
+from domainwatch.values import check_domain_name, checked_name, parse_since
 
 _LABELISH = st.text(alphabet="aZ09_-.*é ", max_size=70)
 
@@ -39,3 +40,12 @@ def test_names_are_remembered_by_their_normal_text() -> None:
     padded = check_domain_name(" " * 60_000 + "mx.provider.example")
     assert first == "mx.provider.example"
     assert padded is first
+
+
+def test_since_takes_a_duration_back_from_now_or_a_time() -> None:
+    """`export --since 24h` as well as `--since 2026-11-26T12:00:00Z`."""
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    assert datetime(2026, 12, 6, 12, 0, tzinfo=UTC) == parse_since("24h", now)
+    assert datetime(2026, 11, 26, 12, 0, tzinfo=UTC) == parse_since("2026-11-26T12:00:00Z", now)
+    with pytest.raises(ValueError, match="neither a duration"):
+        parse_since("yesterday", now)
