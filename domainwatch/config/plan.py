@@ -64,7 +64,6 @@ class DomainPlan:
     specs: tuple[RecordSpec, ...]
     settings: Defaults
     source: Source = "config"
-    probing: bool = False  # some record asks probe queries (STARTTLS, MTA-STS)
     # The daemon checks a probing domain in two parts, the DNS records first and stored at once,
     # then the probed ones: a probe waiting out its timeout never holds back a DNS verdict.
     dns_part: tuple[Expectation, ...] = ()
@@ -87,10 +86,14 @@ class DomainPlan:
             tuple(specs(expectations)),
             domain.settings(defaults),
             source,
-            bool(probed),
             dns_part,
             probed,
         )
+
+    @property
+    def probing(self) -> bool:
+        """Some record asks probe queries (STARTTLS, MTA-STS)."""
+        return bool(self.probe_part)
 
     @property
     def rules(self) -> Rules:

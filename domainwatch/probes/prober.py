@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from domainwatch.dns.addresses import address_class
+from domainwatch.dns.addresses import address_class, may_connect
 from domainwatch.dns.batch import resolve_all
 from domainwatch.dns.resolver import Lookup, Outcome, Query, Resolver
 from domainwatch.probes.answers import (
@@ -133,10 +133,9 @@ class Prober:
             if lookup.outcome.is_error:
                 return incomplete(query, lookup.outcome, f"{rdtype} lookup of {query.name}: {lookup.outcome}")
             for address in lookup.records[:_MAX_ADDRESSES]:
-                kind = address_class(address)
-                if kind is None or (self.settings.allow_private_addresses and kind != "invalid"):
+                if may_connect(address, allow_private=self.settings.allow_private_addresses):
                     return address, refused
-                refused.append({"address": address[:64], "class": kind})
+                refused.append({"address": address[:64], "class": address_class(address) or "special"})
         if refused:
             return None, refused[:_MAX_ADDRESSES]
         return incomplete(query, Outcome.NETWORK, f"{query.name} has no address")
