@@ -42,7 +42,7 @@ HORIZON = timedelta(hours=72, minutes=5)
 async def daemon_run() -> tuple[int, float]:
     config = parse(CONFIG.format(path=Path(tempfile.mkdtemp()) / "unused.db"))
     clock = FakeClock()
-    daemon = Daemon(
+    daemon = await Daemon.open(
         config, SqliteStore(":memory:"), resolver=FakeResolver({}), clock=clock, rng=random.Random(1)
     )
     end = clock.now + HORIZON
@@ -52,7 +52,7 @@ async def daemon_run() -> tuple[int, float]:
         clock.now = due
         checks += await daemon.run_once(due)
     elapsed = time.perf_counter() - started
-    assert daemon.tracks["shop.example.com"].status is Status.FAILED
+    assert daemon.fleet.tracks["shop.example.com"].status is Status.FAILED
     return checks, elapsed
 
 

@@ -241,9 +241,9 @@ async def daemon_round(count: int, directory: Path) -> dict[str, Any]:
     config = parse(config_text(count, store_path, "fast"))
     metrics = Metrics()
     started = time.perf_counter()
-    daemon = Daemon(config, SqliteStore(store_path), metrics=metrics, rng=random.Random(1))
-    exposition = Exposition(metrics.registry, daemon)
-    daemon.listeners.append(exposition)
+    daemon = await Daemon.open(config, SqliteStore(store_path), metrics=metrics, rng=random.Random(1))
+    exposition = Exposition(metrics.registry, daemon.fleet)
+    daemon.fleet.listeners.append(exposition)
     gctune.settle()  # as `domainwatch run` does once the store is loaded
     setup = time.perf_counter() - started
     cpu0, round_started = cpu(), time.perf_counter()
@@ -271,7 +271,7 @@ async def daemon_round(count: int, directory: Path) -> dict[str, Any]:
     render_small = time.perf_counter() - small_started
     await daemon.shutdown()
     restart = time.perf_counter()
-    again = Daemon(config, SqliteStore(store_path), rng=random.Random(1))
+    again = await Daemon.open(config, SqliteStore(store_path), rng=random.Random(1))
     startup = time.perf_counter() - restart
     await again.shutdown()
     return {

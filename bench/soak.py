@@ -57,7 +57,7 @@ async def soak(domains: int, minutes: float, directory: Path) -> list[float]:
             "limits: {min_interval: 10s}\n"
             f"max_concurrent_checks: {domains}\ndomains:\n{entries}"
         )
-        daemon = Daemon(config, SqliteStore(config.storage.path), rng=random.Random(1))
+        daemon = await Daemon.open(config, SqliteStore(config.storage.location.target), rng=random.Random(1))
         serving = asyncio.create_task(daemon.serve())
         samples = []
         started = time.monotonic()

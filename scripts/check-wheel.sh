@@ -9,7 +9,7 @@ cleanup() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 
 trap cleanup EXIT
 
 IMAGE=0 make --no-print-directory release DIST="$work/dist" >/dev/null
-.venv/bin/uv export --quiet --frozen --no-emit-project -o "$work/runtime.txt"
+.venv/bin/uv export --quiet --frozen --no-emit-project --extra postgresql -o "$work/runtime.txt"
 python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --isolated --quiet --disable-pip-version-check \
   --require-hashes --no-deps -r "$work/runtime.txt"

@@ -155,3 +155,13 @@ def lookup_error(lookup: Lookup) -> Finding:
 
 def same_host(a: str, b: str) -> bool:
     return a.rstrip(".").lower() == b.rstrip(".").lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """One check of a domain's records: what it asked, what it saw and what it concluded."""
+
+    expectations: Sequence[Expectation]
+    queries: tuple[Query, ...]
+    seen: bytes  # digest() of the answers, in the order of `queries`
+    results: tuple[RecordResult, ...]

@@ -174,7 +174,7 @@ def _daemon(commands: Commands, common: argparse.ArgumentParser, sharded: argpar
 
 
 def _store(commands: Commands, common: argparse.ArgumentParser) -> None:
-    store = commands.add_parser("store", help="back up, restore and check the state store")
+    store = commands.add_parser("store", help="back up, restore, check and copy the state store")
     sub = store.add_subparsers(dest="store_command", required=True, metavar="COMMAND")
     backup = sub.add_parser("backup", parents=[common], help="an online backup while the daemon runs")
     backup.add_argument("-c", "--config", required=True)
@@ -186,6 +186,11 @@ def _store(commands: Commands, common: argparse.ArgumentParser) -> None:
     restore.add_argument("path", help="the backup file to restore")
     check = sub.add_parser("check", parents=[common], help="integrity and schema of the store")
     check.add_argument("-c", "--config", required=True)
+    copy = sub.add_parser(
+        "copy", parents=[common], help="copy a store into another, empty one (daemons stopped)"
+    )
+    copy.add_argument("source", metavar="SRC_URL", help="sqlite:///path.db or postgresql://...")
+    copy.add_argument("target", metavar="DST_URL", help="sqlite:///path.db or postgresql://...")
 
 
 def _webhooks(commands: Commands, common: argparse.ArgumentParser) -> None:

@@ -18,9 +18,8 @@ from domainwatch.dns.resolver import Resolver
 from domainwatch.metrics.exposition import Exposition
 from domainwatch.metrics.instruments import Metrics
 from domainwatch.runtime import aio, gctune
-from domainwatch.store.base import StoreError
-from domainwatch.store.holder import holding
-from domainwatch.store.sqlite import SqliteStore
+from domainwatch.store.base import Store, StoreError
+from domainwatch.store.opening import holding_store
 from domainwatch.web.app import create_app
 from domainwatch.web.server import GuardedSite, Limits
 from domainwatch.webhooks.worker import WebhookWorker
@@ -41,24 +40,24 @@ async def run_daemon(config: Config, config_path: str | None, *, resolver: Resol
     """Run until SIGTERM or SIGINT; SIGHUP reloads the config. Returns the exit code. The store
     is held for the daemon's life (store/holder.py): a second daemon on it refuses to start."""
     try:
-        with holding(config.storage.path):
-            return await _serve(config, config_path, resolver)
+        async with holding_store(config.storage.location) as store:
+            return await _serve(config, store, config_path, resolver)
     except StoreError as exc:
         log.error("store_unusable", error=str(exc))  # noqa: TRY400 (the message says it all)
         return 2
 
 
-async def _serve(config: Config, config_path: str | None, resolver: Resolver | None) -> int:
-    store = SqliteStore(config.storage.path)
+async def _serve(config: Config, store: Store, config_path: str | None, resolver: Resolver | None) -> int:
     metrics = Metrics()
-    daemon = Daemon(config, store, config_path=config_path, metrics=metrics, resolver=resolver)
+    daemon = await Daemon.open(config, store, config_path=config_path, metrics=metrics, resolver=resolver)
     worker = WebhookWorker(config, store, clock=daemon.clock, metrics=metrics)
+    await worker.start()
     daemon.on_events.append(lambda _: worker.wake())
     daemon.on_config.append(worker.apply_config)
-    exposition = Exposition(metrics.registry, daemon, worker)
+    exposition = Exposition(metrics.registry, daemon.fleet, worker)
     exposition.apply_config(config)
     daemon.on_config.append(exposition.apply_config)
-    daemon.listeners.append(exposition)
+    daemon.fleet.listeners.append(exposition)
     gctune.settle()
     server = config.server
     runner = web.AppRunner(
@@ -74,13 +73,24 @@ async def _serve(config: Config, config_path: str | None, resolver: Resolver | N
     except OSError as exc:
         log.error("listen_failed", listen=config.server.listen, error=str(exc))  # noqa: TRY400
         await runner.cleanup()
-        store.close()
         return 2
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGHUP, daemon.reload)
+    reloading: set[asyncio.Task[list[str]]] = set()
+
+    def reload() -> None:  # one task per SIGHUP; the daemon applies configs one at a time
+        task = loop.create_task(daemon.reload())
+        reloading.add(task)
+        task.add_done_callback(reloading.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.stop)
-    log.info("started", domains=len(config.domains), store=config.storage.path, listen=config.server.listen)
+    log.info(
+        "started",
+        domains=len(config.domains),
+        store=config.storage.location.shown,
+        listen=config.server.listen,
+    )
     delivering = asyncio.create_task(worker.serve())
     watching = None
     if config_path is not None:

@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import json
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -19,69 +20,70 @@ from domainwatch.config.schema import Config
 from domainwatch.daemon.sharding import owns
 from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
 from domainwatch.present.views import domain_view
+from domainwatch.runtime import aio
 from domainwatch.state.rules import Status, settled
 from domainwatch.store.base import Store, StoreError
-from domainwatch.store.sqlite import SqliteStore
+from domainwatch.store.opening import open_store
 
 
 def run_status(args: argparse.Namespace) -> int:
     config = load_config(args.config, args)
     if config is None:
         return EXIT_USAGE
-    return print_status(config, args.format)
+    return aio.run(print_status(config, args.format))
 
 
 def run_export(args: argparse.Namespace) -> int:
     config = load_config(args.config, args)
     if config is None:
         return EXIT_USAGE
-    return export_csv(config, args.what, args.since, sys.stdout)
+    return aio.run(export_csv(config, args.what, args.since, sys.stdout))
 
 
-def status_document(config: Config, store: Store) -> dict[str, Any]:
+async def status_document(config: Config, store: Store) -> dict[str, Any]:
     """The stored state of every domain, from the config and the API (never-seen ones as
     not_started)."""
-    tracks = store.load()
+    tracks = await store.load()
     domains: list[dict[str, Any]] = []
-    for domain, source in watched(config, store):
+    for domain, source in await watched(config, store):
         plan = DomainPlan.of(domain, config.defaults, source, config.probes.implied)
         track = tracks.get(domain.name)
         if track is None:
             domains.append({"name": domain.name, "status": "not_started", "records": [], "checked_at": None})
             continue
-        domains.append(domain_view(track, plan, store.results(domain.name)))
+        domains.append(domain_view(track, plan, await store.results(domain.name)))
     return {"domains": domains}
 
 
-def watched(config: Config, store: Store) -> list[tuple[DomainConfig, Source]]:
+async def watched(config: Config, store: Store) -> list[tuple[DomainConfig, Source]]:
     """This shard's domains as the daemon sees them: the config's, then the API's."""
     sharding = config.sharding
     out: list[tuple[DomainConfig, Source]] = [(d, "config") for d in config.domains]
-    for name, stored in sorted(store.documents().items()):
+    for name, stored in sorted((await store.documents()).items()):
         if config.domain(name) is None:
             with contextlib.suppress(DocumentError):  # the daemon logs and skips it too
                 out.append((parse_document(dict(stored.body), stored=True)[1], "api"))
     return [(d, source) for d, source in out if owns(d.name, sharding.shard, sharding.total_shards)]
 
 
-def open_readonly(config: Config) -> Store | None:
+async def open_readonly(config: Config) -> Store | None:
     """The store for an offline command; None, with the reason on stderr, when it cannot open."""
     try:
-        return SqliteStore(config.storage.path, readonly=True)
+        return await open_store(config.storage.location, readonly=True)
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         return None
 
 
-def print_status(config: Config, fmt: str) -> int:
+async def print_status(config: Config, fmt: str) -> int:
     """`domainwatch status`: 0 when every domain is verified (or not verified on purpose)."""
-    store = open_readonly(config)
+    store = await open_readonly(config)
     if store is None:
         return 2
     try:
-        document = status_document(config, store)
+        document = await status_document(config, store)
     finally:
-        store.close()
+        await store.close()
     if fmt == "json":
         print(json.dumps(document, indent=2))
     else:
@@ -106,22 +108,25 @@ def status_table(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export_csv(config: Config, what: str, since: datetime | None, out: TextIO) -> int:
+async def export_csv(config: Config, what: str, since: datetime | None, out: TextIO) -> int:
     """`domainwatch export`: the same CSV as the API's exports, from the store, offline."""
-    store = open_readonly(config)
+    store = await open_readonly(config)
     if store is None:
         return 2
     try:
         if what == "history":
-            chunks = csv_chunks(HISTORY_COLUMNS, (history_row(e) for e in store.iter_history(since)))
+            header: Sequence[str] = HISTORY_COLUMNS
+            rows = [history_row(e) async for e in store.iter_history(since)]
         else:
-            views = status_document(config, store)["domains"]
-            rows = (
-                domain_row(v, facts_of(store.results(v["name"])).findings) for v in views if v.get("records")
-            )
-            chunks = csv_chunks(DOMAIN_COLUMNS, rows)
-        for chunk in chunks:
+            views = (await status_document(config, store))["domains"]
+            header = DOMAIN_COLUMNS
+            rows = [
+                domain_row(v, facts_of(await store.results(v["name"])).findings)
+                for v in views
+                if v.get("records")
+            ]
+        for chunk in csv_chunks(header, rows):
             out.write(chunk)
     finally:
-        store.close()
+        await store.close()
     return 0

@@ -1,5 +1,7 @@
-"""`domainwatch store backup|restore|check`: the SQLite store's online backup, its restore into
-a stopped daemon's place, and its integrity and schema.
+"""`domainwatch store backup|restore|check|copy`: the SQLite store's online backup, its restore
+into a stopped daemon's place, and its integrity and schema; and `copy` of any store into
+another (SQLite to PostgreSQL, say: store/copying.py). A PostgreSQL store is backed up with
+PostgreSQL's own tools (pg_dump); `check` reports its schema.
 
 Exit codes: 0 done (check: the store is sound), 1 a problem found (check), 2 a usage, config or
 store error (a backup path that exists, a restore while a daemon holds the store).
@@ -13,24 +15,65 @@ import sys
 from pathlib import Path
 
 from domainwatch.cli.common import EXIT_ATTENTION, EXIT_OK, EXIT_USAGE, load_config
+from domainwatch.runtime import aio
 from domainwatch.store.base import StoreError
+from domainwatch.store.copying import copy_store, postgres
 from domainwatch.store.holder import holder, holding
 from domainwatch.store.migrations import MIGRATIONS
+from domainwatch.store.opening import open_store
+from domainwatch.store.postgres_schema import MIGRATIONS as POSTGRES_MIGRATIONS
+from domainwatch.store.urls import SQLITE, StoreLocation, parse_store_url
 
 CURRENT = len(MIGRATIONS)
+POSTGRES_CURRENT = len(POSTGRES_MIGRATIONS)
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    if config is None:
-        return EXIT_USAGE
-    store = config.storage.path
-    command = {"backup": backup, "restore": restore, "check": check}[args.store_command]
     try:
-        return command(store, args)
+        if args.store_command == "copy":
+            return _copy(args.source, args.target)
+        config = load_config(args.config)
+        if config is None:
+            return EXIT_USAGE
+        location = config.storage.location
+        if location.kind != SQLITE:
+            return aio.run(_postgres_command(location, args.store_command))
+        command = {"backup": backup, "restore": restore, "check": check}[args.store_command]
+        return command(location.target, args)
     except (StoreError, sqlite3.Error, OSError) as exc:
         print(f"domainwatch store {args.store_command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _copy(source_url: str, target_url: str) -> int:
+    try:
+        source, target = parse_store_url(source_url), parse_store_url(target_url)
+    except ValueError as exc:
+        print(f"domainwatch store copy: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    counts = aio.run(copy_store(source, target))
+    copied = ", ".join(f"{count} {table}" for table, count in counts.items())
+    print(f"{source.shown} copied to {target.shown}: {copied}")
+    return EXIT_OK
+
+
+async def _postgres_command(location: StoreLocation, command: str) -> int:
+    if command != "check":
+        print(
+            f"domainwatch store {command}: {location.shown} is PostgreSQL; use pg_dump and pg_restore"
+            " (docs/storage.md)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    store = await open_store(location, readonly=True)  # StoreError: unreachable, or another schema
+    try:
+        held = await postgres(store).held()
+    finally:
+        await store.close()
+    print(f"{location.shown}: schema {POSTGRES_CURRENT} (this domainwatch: {POSTGRES_CURRENT})")
+    if held:
+        print("held by a domainwatch daemon")
+    return EXIT_OK
 
 
 def backup(store: str, args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from domainwatch.present.views import iso
 from domainwatch.runtime import aio
 from domainwatch.runtime.clock import utcnow
 from domainwatch.store.base import StoreError
-from domainwatch.store.sqlite import SqliteStore
+from domainwatch.store.opening import open_store
 from domainwatch.webhooks.worker import ping
 
 
@@ -24,14 +24,19 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.webhooks_command == "test":
         return aio.run(_test(config, args.endpoint))
+    return aio.run(_queue_command(config, args))
+
+
+async def _queue_command(config: Config, args: argparse.Namespace) -> int:
+    """`replay` and `list`, on the store the config names."""
     try:
-        store = SqliteStore(config.storage.path)
+        store = await open_store(config.storage.location)
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     try:
         if args.webhooks_command == "replay":
-            count = store.replay(args.event_id, utcnow())
+            count = await store.replay(args.event_id, utcnow())
             event = safe_text(args.event_id)
             print(
                 f"{count} deliveries of {event} queued again"
@@ -40,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr if not count else sys.stdout,
             )
             return 0 if count else 1
-        for d in store.deliveries("dead" if args.dead else "pending"):
+        for d in await store.deliveries("dead" if args.dead else "pending"):
             error = f"  last: {safe_text(str(d.last_status or d.last_error))}" if d.attempts else ""
             print(
                 f"{d.event_id}  {d.endpoint:<16} {d.domain:<32} #{d.sequence:<5} {d.type:<24} "
@@ -48,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             )
         return 0
     finally:
-        store.close()
+        await store.close()
 
 
 async def _test(config: Config, only: str | None) -> int:

@@ -264,13 +264,14 @@ def _read_secret(path: Path) -> str:
 def _resolve_secret_files(
     value: Any, path: PathKey, base: Path, read: Callable[[Path], str], problems: _Problems
 ) -> Any:
-    """Replace `secret_file: F` (and `token_file`) by `secret: <contents of F>`."""
+    """Replace `secret_file: F` (and `token_file`, and `storage.url_file`) by `secret: <contents
+    of F>`."""
     if isinstance(value, list):
         return [_resolve_secret_files(v, (*path, i), base, read, problems) for i, v in enumerate(value)]
     if not isinstance(value, dict):
         return value
     out = {k: _resolve_secret_files(v, (*path, k), base, read, problems) for k, v in value.items()}
-    for key in SECRET_KEYS:
+    for key in SECRET_KEYS | ({"url"} if path == ("storage",) else set()):
         file_key = f"{key}_file"
         if file_key not in out:
             continue

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validato
 from domainwatch.checks.registry import KINDS
 from domainwatch.config.domains import Defaults, DomainConfig
 from domainwatch.fields import MODEL_CONFIG, Duration, Listen, NameserverField, WebhookUrl
+from domainwatch.store.urls import DEFAULT_PATH, StoreLocation, parse_store_url, sqlite_at
 from domainwatch.values import check_webhook_secret
 
 
@@ -163,10 +164,33 @@ class MetricsConfig(_Model):
 
 
 class StorageConfig(_Model):
-    path: str = "./domainwatch.db"
+    """Where the store lives: `path` (a SQLite file) or `url` (store/urls.py; `url_file` reads it
+    from a file, `${ENV}` works as anywhere). A URL is a secret: never shown whole."""
+
+    path: str | None = None
+    url: SecretStr | None = None
     retention: Duration = timedelta(days=30)
     # History of status changes older than this is forgotten, so the store does not grow forever.
     history_retention: Duration = timedelta(days=180)
+
+    @field_validator("url")
+    @classmethod
+    def _known_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_store_url(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _one_location(self) -> StorageConfig:
+        if self.path is not None and self.url is not None:
+            raise ValueError("set either path or url (or url_file), not both")
+        return self
+
+    @property
+    def location(self) -> StoreLocation:
+        if self.url is not None:
+            return parse_store_url(self.url.get_secret_value())
+        return sqlite_at(self.path or DEFAULT_PATH)
 
 
 def _positive(value: timedelta) -> timedelta:

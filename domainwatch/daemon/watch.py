@@ -15,7 +15,9 @@ IDLE = 60.0  # seconds between looks at the setting while watching is off
 
 
 class ConfigWatch:
-    def __init__(self, path: str, interval: Callable[[], float], reload: Callable[[], object]) -> None:
+    def __init__(
+        self, path: str, interval: Callable[[], float], reload: Callable[[], Awaitable[object]]
+    ) -> None:
         self.path, self.interval, self.reload = path, interval, reload
         self._stat = _stat(path)
         self._digest = _digest(path)
@@ -25,9 +27,9 @@ class ConfigWatch:
             seconds = self.interval()
             await sleep(seconds if seconds > 0 else IDLE)
             if seconds > 0:
-                self.look()
+                await self.look()
 
-    def look(self) -> bool:
+    async def look(self) -> bool:
         """Reload if the content changed since the last look; whether it did."""
         stat = _stat(self.path)
         if stat == self._stat:
@@ -37,7 +39,7 @@ class ConfigWatch:
         if digest is None or digest == self._digest:
             return False
         self._digest = digest
-        self.reload()
+        await self.reload()
         return True
 
 

@@ -62,16 +62,24 @@ def history_row(event: Event) -> list[str]:
 
 def csv_chunks(header: Iterable[str], rows: Iterable[list[str]], batch: int = 500) -> Iterator[str]:
     """CSV text in chunks of `batch` rows; cells that start like a formula are neutralized."""
+    chunk: list[list[str]] = []
+    head: Iterable[str] | None = header
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == batch:
+            yield csv_block(head, chunk)
+            head, chunk = None, []
+    yield csv_block(head, chunk)
+
+
+def csv_block(header: Iterable[str] | None, rows: Iterable[list[str]]) -> str:
+    """Rows as CSV text (after the header, when given), formula-like cells neutralized."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([_safe_cell(cell) for cell in row])
-        if count % batch == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    if header is not None:
+        writer.writerow(header)
+    writer.writerows([_safe_cell(cell) for cell in row] for row in rows)
+    return buffer.getvalue()
 
 
 def _safe_cell(cell: str) -> str:

@@ -14,6 +14,7 @@ from domainwatch.present.report import remove_lines, zone_line
 from domainwatch.state.domain import DomainTrack, RecordSpec, is_stale, window_deadline
 from domainwatch.state.events import Event
 from domainwatch.state.rules import RecordTrack
+from domainwatch.store.base import Delivery
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -135,3 +136,20 @@ def _expected(publish: tuple[Remediation, ...]) -> str | None:
     if publish[0].type == "MX":
         return ", ".join(f"{fix.priority} {fix.value}" for fix in publish)
     return publish[0].value
+
+
+def delivery_view(delivery: Delivery) -> dict[str, Any]:
+    """A webhook delivery as the API shows it."""
+    return {
+        "endpoint": delivery.endpoint,
+        "event_id": delivery.event_id,
+        "domain": delivery.domain,
+        "sequence": delivery.sequence,
+        "type": delivery.type,
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+        "next_attempt_at": iso(delivery.next_attempt_at),
+        "last_status": delivery.last_status,
+        "last_error": delivery.last_error,
+        "created_at": iso(delivery.created_at),
+    }

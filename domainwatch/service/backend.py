@@ -43,27 +43,27 @@ class LocalBackend:
         self.domains, self.caller = domains, caller
 
     async def list_domains(self, status: str | None, query: str | None, limit: int) -> Json:
-        return self.domains.listing(status_of(status), query, None, limit, 0)
+        return await self.domains.listing(status_of(status), query, None, limit, 0)
 
     async def get_domain(self, name: str) -> Json:
-        return self.domains.view(self.domains.known(name))
+        return await self.domains.view(self.domains.known(name))
 
     async def domain_history(self, name: str, limit: int) -> Json:
-        return self.domains.history(name, limit)
+        return await self.domains.history(name, limit)
 
     async def diagnose(self, name: str, selectors: Sequence[str]) -> Json:
         return await self.domains.diagnose(name, selectors)
 
     async def add_domain(self, document: Json) -> Json:
-        _, body = self.domains.create(document, self.caller)
+        _, body = await self.domains.create(document, self.caller)
         answer: Json = json.loads(body)
         return answer
 
     async def update_domain(self, name: str, patch: Json) -> Json:
-        return self.domains.update(name, patch, self.caller, None)
+        return await self.domains.update(name, patch, self.caller, None)
 
     async def remove_domain(self, name: str) -> Json:
-        return {"deleted": self.domains.delete(name, self.caller, None)}
+        return {"deleted": await self.domains.delete(name, self.caller, None)}
 
     async def verify_domain(self, name: str) -> Json:
-        return self.domains.verify(name, self.caller)
+        return await self.domains.verify(name, self.caller)

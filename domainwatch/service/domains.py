@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -31,8 +32,10 @@ from domainwatch.config.floors import below, schedule_floors
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.daemon.membership import Action
 from domainwatch.daemon.sharding import owns, shard_of
-from domainwatch.present.views import domain_view, event_view
+from domainwatch.present.views import event_view
 from domainwatch.service.errors import Caller, ServiceError
+from domainwatch.state.events import Event
+from domainwatch.state.facts import DomainFacts
 from domainwatch.state.rules import Status
 from domainwatch.store.base import StoredAnswer, StoredDocument
 from domainwatch.values import check_selector
@@ -59,8 +62,12 @@ def _readable(raw: object) -> object:
 
 
 class Domains:
+    """Reads through the fleet's views and the daemon's read methods; writes through the daemon
+    (never the store itself)."""
+
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
+        self.fleet = daemon.fleet
 
     # -- reads --------------------------------------------------------------------------------
     def names(
@@ -72,28 +79,42 @@ class Domains:
     ) -> Iterator[str]:
         """This replica's domains in name order, filtered: by status, by a part of the name,
         by source, and by a status reached at or after `since`."""
-        daemon, part = self.daemon, (query or "").strip().rstrip(".").lower()
-        for name in sorted(daemon.plans):
-            track = daemon.tracks.get(name)
+        fleet, part = self.fleet, (query or "").strip().rstrip(".").lower()
+        for name in sorted(fleet.plans):
+            track = fleet.tracks.get(name)
             if track is None or (status is not None and track.status is not status):
                 continue
-            if part not in name or (source is not None and daemon.plans[name].source != source):
+            if part not in name or (source is not None and fleet.plans[name].source != source):
                 continue
             if since is None or (track.since is not None and track.since >= since):
                 yield name
 
-    def view(self, name: str) -> dict[str, Any]:
-        daemon = self.daemon
-        return domain_view(daemon.tracks[name], daemon.plans[name], daemon.store.results(name))
+    async def view(self, name: str) -> dict[str, Any]:
+        return await self.daemon.view(name)
 
-    def listing(
+    def counts(self) -> Counter[str]:
+        """This replica's domains by status."""
+        fleet = self.fleet
+        return Counter(track.status.value for name, track in fleet.tracks.items() if name in fleet.plans)
+
+    def findings(self, name: str) -> Mapping[str, int]:
+        return self.fleet.facts.get(name, DomainFacts()).findings
+
+    def source(self, name: str) -> str | None:
+        plan = self.fleet.plans.get(name)
+        return plan.source if plan is not None else None
+
+    def watched(self, name: str) -> bool:
+        return name in self.fleet.plans
+
+    async def listing(
         self, status: Status | None, query: str | None, source: str | None, limit: int, offset: int
     ) -> dict[str, Any]:
         names = list(self.names(status, query, source))
         page = names[offset : offset + limit]
         more = offset + limit < len(names)
         return {
-            "domains": [self.view(n) for n in page],
+            "domains": [await self.view(n) for n in page],
             "total": len(names),
             "next_offset": offset + limit if more else None,
         }
@@ -109,10 +130,10 @@ class Domains:
             raise ServiceError(404, "not_found", f"no domain {raw_name[:253]!r} is watched here") from None
         if writing:
             self._owned(name)
-        daemon = self.daemon
-        if name in daemon.plans and name in daemon.tracks:
+        daemon, fleet = self.daemon, self.fleet
+        if name in fleet.plans and name in fleet.tracks:
             return name
-        if writing and name in daemon.documents:
+        if writing and name in fleet.documents:
             return name  # a stored document the models now refuse: it can be fixed or deleted
         sharding = daemon.config.sharding
         if daemon.config.domain(name) is not None and sharding.total_shards > 1:
@@ -132,14 +153,19 @@ class Domains:
         return etag_of(self._document(name))
 
     def _document(self, name: str) -> dict[str, Any]:
-        stored = self.daemon.documents.get(name)
-        if stored is not None and self.daemon.plans[name].source == "api":
+        stored = self.fleet.documents.get(name)
+        if stored is not None and self.fleet.plans[name].source == "api":
             return dict(stored.body)
-        return document_of(self.daemon.plans[name].config)
+        return document_of(self.fleet.plans[name].config)
 
-    def history(self, raw_name: str, limit: int) -> dict[str, Any]:
+    async def history(self, raw_name: str, limit: int) -> dict[str, Any]:
         name = self.known(raw_name)
-        return {"history": [event_view(e) for e in self.daemon.store.history(name, limit=limit)]}
+        return {"history": [event_view(e) for e in await self.daemon.history(name, limit)]}
+
+    async def events_since(self, since: datetime | None) -> AsyncIterator[Event]:
+        """Every stored event since `since`, oldest first (the history export)."""
+        async for event in self.daemon.history_since(since):
+            yield event
 
     async def diagnose(self, raw_name: str, selectors: Sequence[str]) -> dict[str, Any]:
         """A one-shot check of any domain now (watched or not), as `domainwatch inspect`."""
@@ -154,12 +180,14 @@ class Domains:
         return report.as_dict()
 
     # -- writes -------------------------------------------------------------------------------
-    def create(self, raw: object, caller: Caller, idempotency_key: str | None = None) -> tuple[int, str]:
+    async def create(
+        self, raw: object, caller: Caller, idempotency_key: str | None = None
+    ) -> tuple[int, str]:
         """POST: the answer's status and JSON body (201 and the domain, or a kept answer)."""
         self._admin(caller)
         scoped, request = self._idempotency(caller, idempotency_key, raw)
         if scoped is not None:
-            kept = self.daemon.store.answer(scoped)
+            kept = await self.daemon.kept_answer(scoped)
             if kept is not None:
                 if kept.request != request:
                     message = "this Idempotency-Key was used with another request body"
@@ -174,7 +202,7 @@ class Domains:
         self._owned(name)
         if self.daemon.config.domain(name) is not None:
             raise ServiceError(409, "managed_by_config", f"{name!r} is managed by the config file")
-        if name in self.daemon.documents:
+        if name in self.fleet.documents:
             raise ServiceError(409, "already_exists", f"{name!r} already exists; PATCH it instead")
         now = self.daemon.clock()
         bodies: list[str] = []
@@ -186,37 +214,39 @@ class Domains:
             return StoredAnswer(scoped, request, 201, bodies[0], now)
 
         stored = StoredDocument(name, document, now, now)
-        self.daemon.put_domain(stored, domain, Action(caller.name, answer=answer))
+        await self.daemon.put_domain(stored, domain, Action(caller.name, answer=answer))
         return 201, bodies[0]
 
-    def update(self, raw_name: str, patch: object, caller: Caller, if_match: str | None) -> dict[str, Any]:
+    async def update(
+        self, raw_name: str, patch: object, caller: Caller, if_match: str | None
+    ) -> dict[str, Any]:
         """PATCH: a JSON Merge Patch of the domain's document; records whose expectation changes
         restart at pending, the rest keep their state."""
         self._admin(caller)
         name = self._writable(raw_name, if_match)
-        stored = self.daemon.documents[name]
+        stored = self.fleet.documents[name]
         try:
             document, domain = patched(stored.body, _readable(patch))
         except DocumentError as exc:
             raise invalid(exc.problems) from None
         self._floors(domain)
-        if document != stored.body or name not in self.daemon.plans:
+        if document != stored.body or name not in self.fleet.plans:
             changed = replace(stored, body=document, updated_at=self.daemon.clock())
-            self.daemon.put_domain(changed, domain, Action(caller.name))
-        return self.view(name)
+            await self.daemon.put_domain(changed, domain, Action(caller.name))
+        return await self.view(name)
 
-    def delete(self, raw_name: str, caller: Caller, if_match: str | None) -> str:
+    async def delete(self, raw_name: str, caller: Caller, if_match: str | None) -> str:
         """DELETE: checking stops now; the name deleted."""
         self._admin(caller)
         name = self._writable(raw_name, if_match)
-        self.daemon.delete_domain(name, caller.name)
+        await self.daemon.delete_domain(name, caller.name)
         return name
 
-    def verify(self, raw_name: str, caller: Caller) -> dict[str, Any]:
+    async def verify(self, raw_name: str, caller: Caller) -> dict[str, Any]:
         self._admin(caller)
         name = self.known(raw_name)
-        events = self.daemon.verify(name, caller.name)
-        return {"domain": self.view(name), "events": [event_view(e) for e in events]}
+        events = await self.daemon.verify(name, caller.name)
+        return {"domain": await self.view(name), "events": [event_view(e) for e in events]}
 
     # -- rules --------------------------------------------------------------------------------
     def _floors(self, domain: DomainConfig) -> None:
@@ -229,11 +259,11 @@ class Domains:
 
     def _writable(self, raw_name: str, if_match: str | None) -> str:
         name = self.known(raw_name, writing=True)
-        if name not in self.daemon.documents:
+        if name not in self.fleet.documents:
             raise ServiceError(
                 409, "managed_by_config", f"{name!r} is managed by the config file; edit it there"
             )
-        if not matches(if_match, etag_of(dict(self.daemon.documents[name].body))):
+        if not matches(if_match, etag_of(dict(self.fleet.documents[name].body))):
             raise ServiceError(412, "precondition_failed", "the domain changed since that ETag; GET it again")
         return name
 

@@ -11,7 +11,7 @@ committed before the next (so a crash re-sends a delivery rather than losing it)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -114,69 +114,71 @@ class QueueStats:
 
 
 class StateStore(Protocol):
-    def load(self, *, include_removed: bool = False) -> dict[str, DomainTrack]:
+    async def load(self, *, include_removed: bool = False) -> dict[str, DomainTrack]:
         """Every domain's state (removed ones too if asked), records in their stored order."""
 
-    def facts(self, distill: Callable[[Results], DomainFacts]) -> dict[str, DomainFacts]:
+    async def facts(self, distill: Callable[[Results], DomainFacts]) -> dict[str, DomainFacts]:
         """Every current domain's facts; `distill` makes them from the stored results where a
         store from before facts were kept has none."""
 
-    def results(self, domain: str) -> dict[str, dict[str, Any]]:
+    async def results(self, domain: str) -> dict[str, dict[str, Any]]:
         """The domain's last stored result per record."""
 
-    def track(self, name: str) -> DomainTrack | None:
+    async def track(self, name: str) -> DomainTrack | None:
         """One domain's state, current or removed (a name created again after a delete)."""
 
-    def documents(self) -> dict[str, StoredDocument]:
+    async def documents(self) -> dict[str, StoredDocument]:
         """The documents of API-managed domains, by name."""
 
-    def answer(self, key: str) -> StoredAnswer | None:
+    async def answer(self, key: str) -> StoredAnswer | None:
         """The answer kept for an idempotency key."""
 
-    def purge_answers(self, before: datetime) -> int:
+    async def purge_answers(self, before: datetime) -> int:
         """Forget answers kept since before `before`."""
 
-    def save_many(self, saves: Sequence[Save]) -> None:
+    async def save_many(self, saves: Sequence[Save]) -> None:
         """Write the saves in order, all or none."""
 
-    def mark_removed(self, names: Sequence[str], now: datetime) -> None:
+    async def mark_removed(self, names: Sequence[str], now: datetime) -> None:
         """Stop treating these domains as current (their state is kept until purged)."""
 
-    def purge_removed(self, before: datetime) -> list[str]:
+    async def purge_removed(self, before: datetime) -> list[str]:
         """Forget domains removed before `before`, with their history and deliveries."""
 
 
 class HistoryStore(Protocol):
-    def history(self, domain: str | None = None, *, limit: int = 1000) -> list[Event]:
+    async def history(self, domain: str | None = None, *, limit: int = 1000) -> list[Event]:
         """The newest events first (of one domain, or of all)."""
 
-    def iter_history(self, since: datetime | None = None, batch: int = 500) -> Iterator[Event]:
+    def iter_history(self, since: datetime | None = None, batch: int = 500) -> AsyncIterator[Event]:
         """Every event since `since`, oldest first, in constant memory."""
 
-    def purge_history(self, before: datetime) -> int:
+    async def purge_history(self, before: datetime) -> int:
         """Forget events older than `before`, except those still to be delivered."""
 
 
 class DeliveryStore(Protocol):
     """The webhook queue: the outbox of new events, and per endpoint their deliveries."""
 
-    def outbox(self, limit: int = 1000) -> list[OutboxEntry]:
+    async def outbox(self, limit: int = 1000) -> list[OutboxEntry]:
         """Events waiting to be fanned out, oldest first."""
 
-    def fan_out(self, fanned: Sequence[tuple[OutboxEntry, Sequence[NewDelivery]]], now: datetime) -> None:
+    async def fan_out(
+        self, fanned: Sequence[tuple[OutboxEntry, Sequence[NewDelivery]]], now: datetime
+    ) -> None:
         """Queue each event's deliveries and take it off the outbox, all atomically (an
         endpoint's existing delivery of an event is kept)."""
 
-    def due(self, endpoint: str, now: datetime, limit: int = 100) -> list[Delivery]:
+    async def due(self, endpoint: str, now: datetime, limit: int = 100) -> list[Delivery]:
         """Deliveries to attempt now: of each domain only its oldest pending one."""
 
-    def next_due(self, endpoints: Sequence[str]) -> datetime | None:
+    async def next_due(self, endpoints: Sequence[str]) -> datetime | None:
         """When the next attemptable delivery falls due (heads of line only)."""
 
-    def start_attempt(self, delivery: Delivery, now: datetime) -> None:
+    async def start_attempt(self, delivery: Delivery, now: datetime) -> None:
         """Mark in flight and count the attempt (committed before the request is sent)."""
 
-    def settle(
+    async def settle(
         self,
         delivery: Delivery,
         state: str,
@@ -188,27 +190,27 @@ class DeliveryStore(Protocol):
     ) -> None:
         """Record an attempt's result: delivered, pending again (at next_at), or dead."""
 
-    def recover(self, now: datetime) -> int:
+    async def recover(self, now: datetime) -> int:
         """After a crash: deliveries left in flight are due again now (same event id)."""
 
-    def replay(self, event_id: str, now: datetime) -> int:
+    async def replay(self, event_id: str, now: datetime) -> int:
         """Send an event again to every endpoint it went to (dead-lettered or delivered)."""
 
-    def deliveries(self, state: str | None = None, limit: int = 1000) -> list[Delivery]:
+    async def deliveries(self, state: str | None = None, limit: int = 1000) -> list[Delivery]:
         """Deliveries (in one state, or all), oldest first."""
 
-    def sync_endpoints(self, endpoints: Sequence[tuple[str, str]]) -> None:
+    async def sync_endpoints(self, endpoints: Sequence[tuple[str, str]]) -> None:
         """Know each endpoint (name, url); a changed URL re-enables a disabled one."""
 
-    def disable(self, name: str, reason: str, now: datetime) -> None: ...
+    async def disable(self, name: str, reason: str, now: datetime) -> None: ...
 
-    def disabled(self) -> dict[str, str]:
+    async def disabled(self) -> dict[str, str]:
         """Disabled endpoints and why."""
 
-    def queue_stats(self) -> dict[str, QueueStats]:
+    async def queue_stats(self) -> dict[str, QueueStats]:
         """Per endpoint with deliveries: pending count, oldest pending, dead letters."""
 
-    def purge_finished(self, before: datetime) -> int:
+    async def purge_finished(self, before: datetime) -> int:
         """Forget deliveries delivered before `before` (dead letters are kept)."""
 
 
@@ -216,4 +218,4 @@ class Store(StateStore, HistoryStore, DeliveryStore, Protocol):
     @property
     def is_open(self) -> bool: ...
 
-    def close(self) -> None: ...
+    async def close(self) -> None: ...

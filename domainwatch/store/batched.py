@@ -1,10 +1,11 @@
-"""The daemon's state writes, batched: many domains per SQLite transaction.
+"""The daemon's state writes, batched: many domains per store transaction.
 
 A transaction per checked domain cost about as much as the check itself (docs/performance.md).
 Saves from checks wait here for at most `delay` seconds (or until `max_batch` have gathered) and
 are then written together, all or none. The daemon's in-memory state runs ahead of the store by
 at most that delay; a crash in between is the same as a crash a moment earlier, because the
-next check observes the same records again and derives the same changes.
+next check observes the same records again and derives the same changes. Batches are written
+one at a time, in the order they were taken, so a domain's saves reach the store in order.
 """
 
 from __future__ import annotations
@@ -39,25 +40,27 @@ class BatchedWrites:
         self.max_batch, self.delay = max_batch, delay
         self._pending: list[Save] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._writing = asyncio.Lock()
+        self._in_flight: list[Save] = []  # the batch being written: not in the store yet
+        self._background: set[asyncio.Task[None]] = set()
 
     def add(self, save: Save) -> None:
-        """Queue a save; a full batch is written at once (and may raise as flush does)."""
+        """Queue a save; a full batch is written soon, without waiting for the delay."""
         self._pending.append(save)
         if len(self._pending) >= self.max_batch:
-            self.flush()
+            self._start_flush()
 
     def flush_soon(self) -> None:
         """Write what is queued within `delay` seconds (needs a running event loop)."""
         if self._pending and self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self.delay, self._flush_logged)
+            self._timer = asyncio.get_running_loop().call_later(self.delay, self._start_flush)
 
     def latest_results(self, domain: str) -> Results | None:
         """The domain's newest results among the queued saves (the store has older ones)."""
-        return next(
-            (s.results for s in reversed(self._pending) if s.track.name == domain and s.results), None
-        )
+        queued = [*self._in_flight, *self._pending]
+        return next((s.results for s in reversed(queued) if s.track.name == domain and s.results), None)
 
-    def flush(self) -> list[list[Event]]:
+    async def flush(self) -> list[list[Event]]:
         """Write everything queued now, in one transaction: the events of each save, in order.
 
         On failure nothing is written, on_failed gets the batch (so the daemon can restore
@@ -67,22 +70,33 @@ class BatchedWrites:
             self._timer.cancel()
             self._timer = None
         batch, self._pending = self._pending, []
-        if not batch:
-            return []
-        try:
-            self.store.save_many(batch)
-        except BaseException:
-            self.on_failed(batch)
-            raise
+        async with self._writing:  # after the batches taken before this one
+            if not batch:
+                return []
+            self._in_flight = batch
+            try:
+                await self.store.save_many(batch)
+            except BaseException:
+                self.on_failed(batch)
+                raise
+            finally:
+                self._in_flight = []
         written = [list(save.events) for save in batch]
         for events in written:
             if events:
                 self.on_written(events)
         return written
 
-    def _flush_logged(self) -> None:
-        self._timer = None
+    def _start_flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()  # (harmless when it is the timer that fired)
+            self._timer = None
+        task = asyncio.get_running_loop().create_task(self._flush_logged())
+        self._background.add(task)  # kept until done: the loop holds tasks only weakly
+        task.add_done_callback(self._background.discard)
+
+    async def _flush_logged(self) -> None:
         try:
-            self.flush()
+            await self.flush()
         except Exception:
             log.exception("state_write_failed")

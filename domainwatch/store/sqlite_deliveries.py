@@ -48,7 +48,7 @@ class DeliveryQueue:
         rows = self.db.execute(
             "SELECT o.event_id, o.domain, h.sequence, o.payload"
             " FROM outbox o JOIN history h ON h.id = o.event_id"
-            " WHERE o.payload IS NOT NULL ORDER BY o.created_at, h.sequence LIMIT ?",
+            " WHERE o.payload IS NOT NULL ORDER BY o.created_at, h.sequence, o.event_id LIMIT ?",
             (limit,),
         )
         return [OutboxEntry(event_id, domain, seq, json.loads(text)) for event_id, domain, seq, text in rows]
@@ -142,7 +142,12 @@ class DeliveryQueue:
         if state is not None:
             query += " WHERE state = ?"
             args = (state, limit)
-        return [_delivery(r) for r in self.db.execute(query + " ORDER BY created_at, sequence LIMIT ?", args)]
+        return [
+            _delivery(r)
+            for r in self.db.execute(
+                query + " ORDER BY created_at, sequence, event_id, endpoint LIMIT ?", args
+            )
+        ]
 
     # -- endpoints ----------------------------------------------------------------------------
     def sync_endpoints(self, endpoints: Sequence[tuple[str, str]]) -> None:

@@ -1,5 +1,6 @@
 """A Store kept in memory: for tests of code above the store, and the second implementation the
-store contract suite (tests/store_contract.py) runs against. Nothing survives the process."""
+store contract suite (tests/unit/test_store_contract.py) runs against. Nothing survives the
+process. The engine is synchronous; MemoryStore runs its calls inline behind the async Store."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from domainwatch.store.base import (
     StoredAnswer,
     StoredDocument,
 )
+from domainwatch.store.engine import EngineStore
 
 
 @dataclass
@@ -40,7 +42,7 @@ class _Queued:
     finished_at: datetime | None = None
 
 
-class MemoryStore:
+class MemoryEngine:
     def __init__(self) -> None:
         self._domains: dict[str, _Domain] = {}
         self._history: dict[str, Event] = {}
@@ -147,7 +149,7 @@ class MemoryStore:
     # -- history ------------------------------------------------------------------------------
     def history(self, domain: str | None = None, *, limit: int = 1000) -> list[Event]:
         events = [e for e in self._history.values() if domain is None or e.domain == domain]
-        return sorted(events, key=lambda e: (e.at, e.sequence), reverse=True)[:limit]
+        return sorted(events, key=lambda e: (e.at, e.sequence, e.id), reverse=True)[:limit]
 
     def iter_history(self, since: datetime | None = None, batch: int = 500) -> Iterator[Event]:
         events = [e for e in self._history.values() if since is None or e.at >= since]
@@ -162,7 +164,9 @@ class MemoryStore:
 
     # -- deliveries ---------------------------------------------------------------------------
     def outbox(self, limit: int = 1000) -> list[OutboxEntry]:
-        entries = sorted(self._outbox.values(), key=lambda o: (self._history[o.event_id].at, o.sequence))
+        entries = sorted(
+            self._outbox.values(), key=lambda o: (self._history[o.event_id].at, o.sequence, o.event_id)
+        )
         return entries[:limit]
 
     def fan_out(self, fanned: Sequence[tuple[OutboxEntry, Sequence[NewDelivery]]], now: datetime) -> None:
@@ -245,7 +249,7 @@ class MemoryStore:
 
     def deliveries(self, state: str | None = None, limit: int = 1000) -> list[Delivery]:
         found = [q.delivery for q in self._queue.values() if state is None or q.delivery.state == state]
-        return sorted(found, key=lambda d: (d.created_at, d.sequence))[:limit]
+        return sorted(found, key=lambda d: (d.created_at, d.sequence, d.event_id, d.endpoint))[:limit]
 
     def sync_endpoints(self, endpoints: Sequence[tuple[str, str]]) -> None:
         for name, url in endpoints:
@@ -277,3 +281,8 @@ class MemoryStore:
         for key in gone:
             del self._queue[key]
         return len(gone)
+
+
+class MemoryStore(EngineStore):
+    def __init__(self) -> None:
+        super().__init__(MemoryEngine(), thread=None)

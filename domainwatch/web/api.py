@@ -4,7 +4,7 @@ exports. The rules live in the service (service/domains.py); this module speaks 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -12,17 +12,17 @@ from typing import Any
 from aiohttp import web
 
 from domainwatch.config.document import MAX_DOCUMENT_BYTES, read_int
-from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
+from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_block, domain_row, history_row
 from domainwatch.present.zone import zone_block
 from domainwatch.service.domains import MAX_LIMIT, Domains
 from domainwatch.service.errors import ServiceError
-from domainwatch.state.facts import DomainFacts
 from domainwatch.state.rules import Status
 from domainwatch.values import parse_time
 from domainwatch.web.auth import CALLER, requires
 from domainwatch.web.server import read_body
 
 SOURCES = ("config", "api")
+CSV_BATCH = 500  # rows per write of a CSV download
 
 
 def int_param(request: web.Request, key: str, default: int, low: int, high: int) -> int:
@@ -84,7 +84,6 @@ def with_etag(body: Any, etag: str, status: int = 200) -> web.Response:
 
 def routes(domains: Domains) -> web.RouteTableDef:
     table = web.RouteTableDef()
-    daemon = domains.daemon
 
     @table.get("/api/v1/openapi.yaml")
     async def openapi(_: web.Request) -> web.Response:
@@ -95,7 +94,7 @@ def routes(domains: Domains) -> web.RouteTableDef:
     async def list_domains(request: web.Request) -> web.Response:
         limit = int_param(request, "limit", 1000, 1, MAX_LIMIT)
         offset = int_param(request, "offset", 0, 0, 10**9)
-        listing = domains.listing(
+        listing = await domains.listing(
             status_param(request), query_param(request), source_param(request), limit, offset
         )
         return web.json_response(listing)
@@ -104,36 +103,37 @@ def routes(domains: Domains) -> web.RouteTableDef:
     @requires("admin")
     async def create(request: web.Request) -> web.Response:
         raw = await json_body(request)
-        status, body = domains.create(raw, request[CALLER], request.headers.get("Idempotency-Key"))
+        status, body = await domains.create(raw, request[CALLER], request.headers.get("Idempotency-Key"))
         name = json.loads(body)["name"]
         headers = {"Location": f"/api/v1/domains/{name}"}
-        if name in daemon.plans:  # (a retry's kept answer may outlive the domain)
+        if domains.watched(name):  # (a retry's kept answer may outlive the domain)
             headers["ETag"] = domains.etag(name)
         return web.Response(text=body, status=status, content_type="application/json", headers=headers)
 
     @table.get("/api/v1/domains/{name}")
     async def get_domain(request: web.Request) -> web.Response:
         name = domains.known(request.match_info["name"])
-        return with_etag(domains.view(name), domains.etag(name))
+        return with_etag(await domains.view(name), domains.etag(name))
 
     @table.get("/api/v1/domains/{name}/zone")
     async def zone(request: web.Request) -> web.Response:
         """The records to publish as one zone-file block (present/zone.py)."""
         name = domains.known(request.match_info["name"])
-        return web.Response(text=zone_block(domains.view(name)), content_type="text/dns", charset="utf-8")
+        block = zone_block(await domains.view(name))
+        return web.Response(text=block, content_type="text/dns", charset="utf-8")
 
     @table.patch("/api/v1/domains/{name}")
     @requires("admin")
     async def update(request: web.Request) -> web.Response:
         patch = await json_body(request)
         caller, if_match = request[CALLER], request.headers.get("If-Match")
-        view = domains.update(request.match_info["name"], patch, caller, if_match)
+        view = await domains.update(request.match_info["name"], patch, caller, if_match)
         return with_etag(view, domains.etag(view["name"]))
 
     @table.delete("/api/v1/domains/{name}")
     @requires("admin")
     async def delete(request: web.Request) -> web.Response:
-        domains.delete(request.match_info["name"], request[CALLER], request.headers.get("If-Match"))
+        await domains.delete(request.match_info["name"], request[CALLER], request.headers.get("If-Match"))
         return web.Response(status=204)
 
     @table.get("/api/v1/domains/{name}/document")
@@ -144,12 +144,13 @@ def routes(domains: Domains) -> web.RouteTableDef:
     @table.get("/api/v1/domains/{name}/history")
     async def get_history(request: web.Request) -> web.Response:
         limit = int_param(request, "limit", 100, 1, MAX_LIMIT)
-        return web.json_response(domains.history(request.match_info["name"], limit))
+        return web.json_response(await domains.history(request.match_info["name"], limit))
 
     @table.post("/api/v1/domains/{name}/verify")
     @requires("admin")
     async def verify(request: web.Request) -> web.Response:
-        return web.json_response(domains.verify(request.match_info["name"], request[CALLER]), status=202)
+        answer = await domains.verify(request.match_info["name"], request[CALLER])
+        return web.json_response(answer, status=202)
 
     @table.get("/api/v1/diagnose/{name}")
     async def diagnose(request: web.Request) -> web.Response:
@@ -162,8 +163,8 @@ def routes(domains: Domains) -> web.RouteTableDef:
         names = domains.names(
             status_param(request), query_param(request), source_param(request), time_param(request, "since")
         )
-        rows = (domain_row(domains.view(n), daemon.facts.get(n, DomainFacts()).findings) for n in names)
-        return await stream_csv(request, "domains.csv", csv_chunks(DOMAIN_COLUMNS, rows))
+        rows = (domain_row(await domains.view(n), domains.findings(n)) async for n in _aiter(names))
+        return await stream_csv(request, "domains.csv", DOMAIN_COLUMNS, rows)
 
     @table.get("/api/v1/export/history.csv")
     @requires("admin")
@@ -172,17 +173,20 @@ def routes(domains: Domains) -> web.RouteTableDef:
         source = source_param(request)
         rows = (
             history_row(e)
-            for e in daemon.store.iter_history(time_param(request, "since"))
+            async for e in domains.events_since(time_param(request, "since"))
             if (wanted is None or e.status == wanted.value)
             and part.lower() in e.domain
-            and (source is None or (e.domain in daemon.plans and daemon.plans[e.domain].source == source))
+            and (source is None or domains.source(e.domain) == source)
         )
-        return await stream_csv(request, "history.csv", csv_chunks(HISTORY_COLUMNS, rows))
+        return await stream_csv(request, "history.csv", HISTORY_COLUMNS, rows)
 
     return table
 
 
-async def stream_csv(request: web.Request, filename: str, chunks: Iterator[str]) -> web.StreamResponse:
+async def stream_csv(
+    request: web.Request, filename: str, header: Sequence[str], rows: AsyncIterator[list[str]]
+) -> web.StreamResponse:
+    """The rows as a CSV download, written as they come, 500 at a time."""
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -190,7 +194,18 @@ async def stream_csv(request: web.Request, filename: str, chunks: Iterator[str])
         }
     )
     await response.prepare(request)
-    for chunk in chunks:
-        await response.write(chunk.encode())
+    head: Sequence[str] | None = header
+    chunk: list[list[str]] = []
+    async for row in rows:
+        chunk.append(row)
+        if len(chunk) == CSV_BATCH:
+            await response.write(csv_block(head, chunk).encode())
+            head, chunk = None, []
+    await response.write(csv_block(head, chunk).encode())
     await response.write_eof()
     return response
+
+
+async def _aiter(items: Iterable[str]) -> AsyncIterator[str]:
+    for item in items:
+        yield item

@@ -112,7 +112,7 @@ def probe_routes(daemon: Daemon, exposition: Exposition) -> web.RouteTableDef:
     @table.get("/readyz")
     @requires("open")
     async def readyz(_: web.Request) -> web.Response:
-        checks = {"config_loaded": True, "store_open": daemon.store.is_open, "first_round_done": daemon.ready}
+        checks = {"config_loaded": True, "store_open": daemon.store_open, "first_round_done": daemon.ready}
         ready = all(checks.values())
         # metrics_warm informs (a benchmark, an operator timing the first scrape); it gates nothing.
         body = {"status": "ok" if ready else "not_ready", **checks, "metrics_warm": exposition.warm}
@@ -126,7 +126,7 @@ def probe_routes(daemon: Daemon, exposition: Exposition) -> web.RouteTableDef:
     @table.post("/-/reload")
     @requires("admin")
     async def reload(_: web.Request) -> web.Response:
-        problems = daemon.reload()
+        problems = await daemon.reload()
         if problems:
             return web.json_response(
                 {
@@ -138,6 +138,6 @@ def probe_routes(daemon: Daemon, exposition: Exposition) -> web.RouteTableDef:
                 },
                 status=400,
             )
-        return web.json_response({"status": "reloaded", "domains": len(daemon.plans)})
+        return web.json_response({"status": "reloaded", "domains": len(daemon.fleet.plans)})
 
     return table

@@ -7,7 +7,6 @@ no value is ever marked safe.
 from __future__ import annotations
 
 import secrets
-from collections import Counter
 from typing import Any
 
 import jinja2
@@ -15,7 +14,7 @@ from aiohttp import web
 
 from domainwatch.checks.diagnoses.mistakes import MISTAKES
 from domainwatch.present.report import remove_lines, zone_line
-from domainwatch.present.views import event_view, iso
+from domainwatch.present.views import iso
 from domainwatch.service.domains import Domains
 from domainwatch.service.errors import ServiceError
 from domainwatch.state.rules import Status
@@ -64,9 +63,7 @@ def webhook_problems(worker: WebhookWorker | None) -> list[str]:
     """Disabled endpoints and dead letters, for the banner of the index page."""
     if worker is None:
         return []
-    problems = [
-        f"webhook endpoint {name} is disabled: {reason}" for name, reason in worker.store.disabled().items()
-    ]
+    problems = [f"webhook endpoint {name} is disabled: {reason}" for name, reason in worker.disabled.items()]
     for stats in worker.endpoint_stats():
         if stats.dead_letters:
             problems.append(
@@ -83,16 +80,15 @@ def routes(domains: Domains, worker: WebhookWorker | None = None) -> web.RouteTa
     async def index(request: web.Request) -> web.Response:
         wanted = status_param(request)
         query = request.query.get("q", "").strip().lower()[:253]
-        names = [n for n in sorted(daemon.plans) if n in daemon.tracks]
-        counts = Counter(daemon.tracks[n].status.value for n in names)
-        shown = [n for n in names if (wanted is None or daemon.tracks[n].status is wanted) and query in n]
-        views = [domains.view(n) for n in shown[:1000]]
+        counts = domains.counts()
+        shown = list(domains.names(wanted, query))
+        views = [await domains.view(n) for n in shown[:1000]]
         return render(
             "index.html",
             domains=views,
             counts=counts,
             statuses=STATUSES,
-            total=len(names),
+            total=sum(counts.values()),
             matching=len(shown),
             wanted=wanted.value if wanted else "",
             query=query,
@@ -106,7 +102,8 @@ def routes(domains: Domains, worker: WebhookWorker | None = None) -> web.RouteTa
             name = domains.known(request.match_info["name"])
         except ServiceError as exc:
             return error_page(404, exc.message)
-        history = [event_view(e) for e in daemon.store.history(name, limit=200)]
-        return render("domain.html", domain=domains.view(name), history=history, now=iso(daemon.clock()))
+        history = (await domains.history(name, 200))["history"]
+        view = await domains.view(name)
+        return render("domain.html", domain=view, history=history, now=iso(daemon.clock()))
 
     return table

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 from aiohttp import web
 
 from domainwatch.present.redact import redact_url
-from domainwatch.present.views import iso
+from domainwatch.present.views import delivery_view
 from domainwatch.service.errors import ServiceError
-from domainwatch.store.base import Delivery
 from domainwatch.web.auth import requires
 from domainwatch.webhooks.worker import WebhookWorker, ping
 
 STATES = ("pending", "delivered", "dead")
-
-
-def delivery_view(delivery: Delivery) -> dict[str, Any]:
-    return {
-        "endpoint": delivery.endpoint,
-        "event_id": delivery.event_id,
-        "domain": delivery.domain,
-        "sequence": delivery.sequence,
-        "type": delivery.type,
-        "state": delivery.state,
-        "attempts": delivery.attempts,
-        "next_attempt_at": iso(delivery.next_attempt_at),
-        "last_status": delivery.last_status,
-        "last_error": delivery.last_error,
-        "created_at": iso(delivery.created_at),
-    }
 
 
 def routes(worker: WebhookWorker) -> web.RouteTableDef:
@@ -40,7 +21,7 @@ def routes(worker: WebhookWorker) -> web.RouteTableDef:
     @requires("admin")
     async def endpoints(_: web.Request) -> web.Response:
         stats = {s.name: s for s in worker.endpoint_stats()}
-        disabled = worker.store.disabled()
+        disabled = worker.disabled
         return web.json_response(
             {
                 "endpoints": [
@@ -67,12 +48,12 @@ def routes(worker: WebhookWorker) -> web.RouteTableDef:
         state = request.query.get("state")
         if state is not None and state not in STATES:
             raise ServiceError(400, "bad_parameter", f"state must be one of {', '.join(STATES)}")
-        return web.json_response({"deliveries": [delivery_view(d) for d in worker.store.deliveries(state)]})
+        return web.json_response({"deliveries": [delivery_view(d) for d in await worker.deliveries(state)]})
 
     @table.post("/api/v1/webhooks/deliveries/{event_id}/replay")
     @requires("admin")
     async def replay(request: web.Request) -> web.Response:
-        count = worker.store.replay(request.match_info["event_id"], worker.clock())
+        count = await worker.replay(request.match_info["event_id"])
         if not count:
             raise ServiceError(404, "not_found", "no dead-lettered or delivered delivery has that event id")
         worker.wake()

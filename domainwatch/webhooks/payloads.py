@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from domainwatch import __version__
 from domainwatch.present.views import iso
+from domainwatch.state.domain import Change
 from domainwatch.state.events import Event
 
 USER_AGENT = f"domainwatch/{__version__} (+https://github.com/domainwatch/domainwatch)"
@@ -24,7 +25,16 @@ def sends_webhook(event: Event) -> bool:
     """Whether an event has a webhook body: status changes of domains and records, and a
     domain's deletion. Capability changes are part of every domain.status_changed body and
     are not sent alone; creates, updates and takeovers show as the status changes they cause."""
-    return event.kind in ("domain", "record") or (event.kind == "lifecycle" and event.subject == "deleted")
+    return _sent(event.kind, event.subject)
+
+
+def sends_webhook_change(change: Change) -> bool:
+    """Whether the event a change becomes has a webhook body (sends_webhook)."""
+    return _sent(change.kind, change.subject)
+
+
+def _sent(kind: str, subject: str) -> bool:
+    return kind in ("domain", "record") or (kind == "lifecycle" and subject == "deleted")
 
 
 def event_payload(event: Event, view: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from domainwatch.config.schema import Config, WebhookConfig
 from domainwatch.metrics.exposition import EndpointStats
 from domainwatch.metrics.instruments import Metrics
 from domainwatch.present.redact import redact_urls
-from domainwatch.store.base import Delivery, DeliveryStore
+from domainwatch.store.base import Delivery, DeliveryStore, QueueStats
 from domainwatch.webhooks.fanout import deliveries_for
 from domainwatch.webhooks.payloads import ping_body, signed_headers
 from domainwatch.webhooks.policy import Outcome, classify, next_attempt, parse_retry_after
@@ -46,31 +46,61 @@ class WebhookWorker:
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._limits: dict[str, asyncio.Semaphore] = {}
-        self.store.recover(clock())
+        # The queue as last read (for /metrics and the pages, which read it without waiting).
+        self._stats: dict[str, QueueStats] = {}
+        self._disabled: dict[str, str] = {}
+        self._synced: Config | None = None  # the config whose endpoints the store knows
         self.apply_config(config)
 
+    async def start(self) -> None:
+        """After a crash: deliveries left in flight are due again now (same event id)."""
+        await self.store.recover(self.clock())
+        await self.refresh()
+
     def apply_config(self, config: Config) -> None:
+        """Swap in a config; the store learns its endpoints before the next round."""
         self.config = config
-        self.store.sync_endpoints([(w.name, w.url) for w in config.webhooks])
         self._limits = {
             w.name: self._limits.get(w.name) or asyncio.Semaphore(PER_ENDPOINT) for w in config.webhooks
         }
         self.wake()
 
+    async def refresh(self) -> None:
+        """Tell the store the config's endpoints (when they changed), and read the queue's state."""
+        config = self.config
+        if self._synced is not config:
+            await self.store.sync_endpoints([(w.name, w.url) for w in config.webhooks])
+            self._synced = config
+        self._stats, self._disabled = await self.store.queue_stats(), await self.store.disabled()
+
+    @property
+    def disabled(self) -> dict[str, str]:
+        """Disabled endpoints and why, as last read."""
+        return dict(self._disabled)
+
     @property
     def external_url(self) -> str:
         return f"http://{self.config.server.listen}/"
+
+    async def deliveries(self, state: str | None = None) -> list[Delivery]:
+        return await self.store.deliveries(state)
+
+    async def replay(self, event_id: str) -> int:
+        """Send an event again to every endpoint it went to; how many deliveries that is."""
+        count = await self.store.replay(event_id, self.clock())
+        if count:
+            self.wake()
+        return count
 
     def wake(self) -> None:
         self._wake.set()
 
     def enabled(self) -> list[WebhookConfig]:
-        disabled = self.store.disabled()
-        return [w for w in self.config.webhooks if w.name not in disabled]
+        return [w for w in self.config.webhooks if w.name not in self._disabled]
 
     def endpoint_stats(self) -> list[EndpointStats]:
-        """Each configured endpoint's queue (for /metrics and the status page)."""
-        stats, disabled, now = self.store.queue_stats(), self.store.disabled(), self.clock()
+        """Each configured endpoint's queue (for /metrics and the status page), as last read."""
+        stats, disabled, now = self._stats, self._disabled, self.clock()
         out = []
         for endpoint in self.config.webhooks:
             queue = stats.get(endpoint.name)
@@ -80,28 +110,30 @@ class WebhookWorker:
             out.append(EndpointStats(endpoint.name, pending, age, dead, endpoint.name in disabled))
         return out
 
-    def fan_out(self, now: datetime) -> int:
+    async def fan_out(self, now: datetime) -> int:
         """Turn new events into one delivery per subscribed endpoint; how many were queued."""
-        entries = self.store.outbox()
+        entries = await self.store.outbox()
         fanned = [(e, deliveries_for(e, self.config.webhooks, self.external_url)) for e in entries]
         if fanned:
-            self.store.fan_out(fanned, now)
+            await self.store.fan_out(fanned, now)
         return sum(len(deliveries) for _, deliveries in fanned)
 
     # -- one round ----------------------------------------------------------------------------
     async def run_once(self, session: aiohttp.ClientSession) -> int:
         """Fan out new events, then attempt every due delivery and wait for them (tests use this)."""
-        tasks = self._start_due(session)
+        tasks = await self._start_due(session)
         await asyncio.gather(*tasks)
+        await self.refresh()
         return len(tasks)
 
-    def _start_due(self, session: aiohttp.ClientSession) -> list[asyncio.Task[None]]:
+    async def _start_due(self, session: aiohttp.ClientSession) -> list[asyncio.Task[None]]:
+        await self.refresh()
         now = self.clock()
-        self.fan_out(now)
+        await self.fan_out(now)
         tasks = []
         for endpoint in self.enabled():
-            for delivery in self.store.due(endpoint.name, now):
-                self.store.start_attempt(delivery, now)  # committed before sending
+            for delivery in await self.store.due(endpoint.name, now):
+                await self.store.start_attempt(delivery, now)  # committed before sending
                 task = asyncio.create_task(self._deliver(session, endpoint, delivery))
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)
@@ -119,10 +151,11 @@ class WebhookWorker:
         attempts = delivery.attempts + 1
         next_at = None
         if outcome is Outcome.SUCCESS:
-            self.store.settle(delivery, "delivered", now, next_at=None, status=status, error=None)
+            await self.store.settle(delivery, "delivered", now, next_at=None, status=status, error=None)
         elif outcome is Outcome.GONE:
-            self.store.disable(endpoint.name, "the receiver answered 410 Gone", now)
-            self.store.settle(
+            await self.store.disable(endpoint.name, "the receiver answered 410 Gone", now)
+            self._disabled[endpoint.name] = "the receiver answered 410 Gone"
+            await self.store.settle(
                 delivery, "pending", now, next_at=now, status=status, error="410 Gone: disabled"
             )
             log.warning("webhook_endpoint_disabled", endpoint=endpoint.name, reason="410 Gone")
@@ -132,7 +165,7 @@ class WebhookWorker:
             )
             outcome = Outcome.RETRY if next_at is not None else Outcome.DEAD
             state = "pending" if next_at else "dead"
-            self.store.settle(delivery, state, now, next_at=next_at, status=status, error=error)
+            await self.store.settle(delivery, state, now, next_at=next_at, status=status, error=error)
         log.info(
             "webhook_attempt",
             endpoint=endpoint.name,
@@ -160,10 +193,10 @@ class WebhookWorker:
         async with aiohttp.ClientSession() as session:
             while not self._stopping.is_set():
                 try:
-                    self._start_due(session)
+                    await self._start_due(session)
                     if self.clock() - purged_at > PURGE_EVERY:
                         purged_at = self.clock()
-                        self.store.purge_finished(purged_at - self.config.storage.retention)
+                        await self.store.purge_finished(purged_at - self.config.storage.retention)
                 except Exception:
                     log.exception("webhook_round_failed")
                 await self._sleep()
@@ -172,7 +205,7 @@ class WebhookWorker:
 
     async def _sleep(self) -> None:
         names = [w.name for w in self.enabled()]
-        due = self.store.next_due(names) if names else None
+        due = await self.store.next_due(names) if names else None
         seconds = POLL if due is None else max(0.0, min(POLL, (due - self.clock()).total_seconds()))
         self._wake.clear()
         with contextlib.suppress(TimeoutError):

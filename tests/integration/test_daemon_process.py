@@ -20,8 +20,12 @@ import pytest
 
 from domainwatch.cli.status import status_document
 from domainwatch.config.loader import load
-from domainwatch.store.sqlite import SqliteStore
+from domainwatch.store.base import StoreError
+from domainwatch.store.opening import open_store
 from domainwatch.testing import Behaviour, DnsTestServer
+from tests.integration.postgres_stores import new_database, postgres
+
+__all__ = ["postgres"]  # a fixture
 
 GOOD = "good.example.com"
 NEVER = "never.example.com"
@@ -36,13 +40,23 @@ defaults:
 """
 
 
-def write_config(path: Path, server: DnsTestServer, *domains: str, window: str = "3s") -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The config's storage section: each daemon story runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"storage: {{path: '{tmp_path / 'state.db'}'}}\n"
+    return f"storage: {{url: '{new_database(request.getfixturevalue('postgres'))}'}}\n"
+
+
+def write_config(
+    path: Path, server: DnsTestServer, *domains: str, window: str = "3s", storage: str = ""
+) -> None:
     entries = "".join(
         f"  - name: {d}\n    sending: {{spf: {{include: [provider.example.net]}}}}\n" for d in domains
     )
     path.write_text(
         f"resolver: {{nameservers: ['{server.address}'], timeout: 200ms, attempts: 1}}\n"
-        f"storage: {{path: '{path.parent / 'state.db'}'}}\n"
+        + (storage or f"storage: {{path: '{path.parent / 'state.db'}'}}\n")
         + TIMING.format(window=window)
         + f"domains:\n{entries}"
     )
@@ -57,15 +71,16 @@ class RunningDaemon:
     def __init__(self, config: Path, process: asyncio.subprocess.Process) -> None:
         self.config, self.process = config, process
 
-    def state(self) -> dict[str, dict[str, Any]]:
-        path = self.config.parent / "state.db"
-        if not path.exists():
-            return {}
-        store = SqliteStore(path, readonly=True)
+    async def state(self) -> dict[str, dict[str, Any]]:
+        config = load(self.config)
         try:
-            return {d["name"]: d for d in status_document(load(self.config), store)["domains"]}
+            store = await open_store(config.storage.location, readonly=True)
+        except StoreError:
+            return {}  # not created (or migrated) yet
+        try:
+            return {d["name"]: d for d in (await status_document(config, store))["domains"]}
         finally:
-            store.close()
+            await store.close()
 
     async def wait_for(
         self, predicate: Callable[[dict[str, dict[str, Any]]], bool], within: float = 15
@@ -73,12 +88,12 @@ class RunningDaemon:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             try:
-                if predicate(self.state()):
+                if predicate(await self.state()):
                     return
             except Exception:
                 pass
             await asyncio.sleep(0.05)
-        raise AssertionError(f"timed out; last state: {json.dumps(self.state(), indent=1)[:2000]}")
+        raise AssertionError(f"timed out; last state: {json.dumps((await self.state()), indent=1)[:2000]}")
 
     async def status(self, name: str, expected: str, within: float = 15) -> None:
         await self.wait_for(lambda s: s.get(name, {}).get("status") == expected, within)
@@ -109,9 +124,9 @@ async def stop(daemon: RunningDaemon) -> tuple[int, str]:
 
 
 @pytest.fixture
-async def running(dns_server: DnsTestServer, tmp_path: Path) -> AsyncIterator[RunningDaemon]:
+async def running(dns_server: DnsTestServer, tmp_path: Path, storage: str) -> AsyncIterator[RunningDaemon]:
     config = tmp_path / "config.yaml"
-    write_config(config, dns_server, GOOD, NEVER)
+    write_config(config, dns_server, GOOD, NEVER, storage=storage)
     publish(dns_server, GOOD)
     daemon = await start(config)
     yield daemon
@@ -125,10 +140,10 @@ async def test_full_cycle_and_window_expiry(dns_server: DnsTestServer, running: 
     await running.status(GOOD, "verified")
     dns_server.remove(f"send.{GOOD}")
     await running.status(GOOD, "temporary_failure")
-    assert running.state()[GOOD]["window_deadline"] is not None
+    assert (await running.state())[GOOD]["window_deadline"] is not None
     publish(dns_server, GOOD)
     await running.status(GOOD, "verified")
-    assert "pending" == running.state()[NEVER]["status"]
+    assert "pending" == (await running.state())[NEVER]["status"]
     await running.status(NEVER, "failed")
     code, err = await stop(running)
     assert 0 == code, err
@@ -165,27 +180,29 @@ async def test_servfail_storm_changes_nothing(dns_server: DnsTestServer, running
         dns_server.behave(name, Behaviour.SERVFAIL)
     await running.wait_for(lambda s: s[GOOD]["stale"] is True)
     await asyncio.sleep(3.5)  # longer than the 3s window
-    state = running.state()[GOOD]
+    state = (await running.state())[GOOD]
     assert ("verified", True) == (state["status"], state["stale"])
-    assert "pending" == running.state()[NEVER]["status"]  # errors never expire a window either
+    assert "pending" == (await running.state())[NEVER]["status"]  # errors never expire a window either
 
 
-async def test_kill_9_loses_nothing_and_windows_continue(dns_server: DnsTestServer, tmp_path: Path) -> None:
+async def test_kill_9_loses_nothing_and_windows_continue(
+    dns_server: DnsTestServer, tmp_path: Path, storage: str
+) -> None:
     """After kill -9 the stored state is intact; the window runs from the stored start, not the restart."""
     config = tmp_path / "config.yaml"
-    write_config(config, dns_server, GOOD, NEVER, window="4s")
+    write_config(config, dns_server, GOOD, NEVER, window="4s", storage=storage)
     publish(dns_server, GOOD)
     first = await start(config)
     await first.status(GOOD, "verified")
     await asyncio.sleep(1.0)
     os.kill(first.process.pid, signal.SIGKILL)
     await first.process.wait()
-    before = first.state()
+    before = await first.state()
     started_at = before[NEVER]["records"][0]["started_at"]
     second = await start(config)
     try:
         await asyncio.sleep(0.3)
-        after = second.state()
+        after = await second.state()
         assert (before[GOOD]["status"], before[NEVER]["status"]) == (
             after[GOOD]["status"],
             after[NEVER]["status"],
@@ -199,11 +216,11 @@ async def test_kill_9_loses_nothing_and_windows_continue(dns_server: DnsTestServ
 
 
 async def test_sighup_reloads_and_an_invalid_file_keeps_the_running_config(
-    dns_server: DnsTestServer, running: RunningDaemon
+    dns_server: DnsTestServer, running: RunningDaemon, storage: str
 ) -> None:
     """SIGHUP swaps in a valid config; an invalid one is logged and the old config keeps running."""
     await running.status(GOOD, "verified")
-    write_config(running.config, dns_server, GOOD, NEVER, "added.example.com")
+    write_config(running.config, dns_server, GOOD, NEVER, "added.example.com", storage=storage)
     running.process.send_signal(signal.SIGHUP)
     await running.wait_for(
         lambda s: "added.example.com" in s and s["added.example.com"]["status"] == "pending"

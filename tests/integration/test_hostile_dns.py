@@ -83,13 +83,15 @@ async def test_a_verified_domain_publishing_hostile_records_is_not_frozen(
         + f"storage: {{path: '{tmp_path / 'state.db'}'}}\n"
     )
     clock = FakeClock()
-    daemon = Daemon(config, SqliteStore(config.storage.path), clock=clock, rng=random.Random(1))
+    daemon = await Daemon.open(
+        config, SqliteStore(config.storage.location.target), clock=clock, rng=random.Random(1)
+    )
     await advance(daemon, clock, clock.now + timedelta(minutes=1))
-    assert "verified" == daemon.tracks[DOMAIN].status.value
+    assert "verified" == daemon.fleet.tracks[DOMAIN].status.value
     publish_hostile(dns_server)
     dns_server.remove(f"resend._domainkey.{DOMAIN}")
     await advance(daemon, clock, clock.now + timedelta(hours=1))
-    track = daemon.tracks[DOMAIN]
+    track = daemon.fleet.tracks[DOMAIN]
     assert "temporary_failure" == track.status.value
     assert track.checked_at is not None
     assert clock.now - track.checked_at < timedelta(minutes=2)

@@ -66,20 +66,20 @@ domains:
 """
     (tmp_path / "config.yaml").write_text(text)
     config = parse(text)
-    store = SqliteStore(config.storage.path)
-    daemon = Daemon(config, store, resolver=zone(), clock=FakeClock(), rng=random.Random(1))
+    store = SqliteStore(config.storage.location.target)
+    daemon = await Daemon.open(config, store, resolver=zone(), clock=FakeClock(), rng=random.Random(1))
     worker = WebhookWorker(config, store, clock=daemon.clock)
     with capture_logs() as logs:
         await daemon.run_once()
         async with aiohttp.ClientSession() as session:
             await worker.run_once(session)
     secrets = (SECRET_PATH, SECRET_QUERY, "pass-word")
-    errors = [d.last_error or "" for d in store.deliveries() if d.attempts]
+    errors = [d.last_error or "" for d in await store.deliveries() if d.attempts]
     assert errors
     assert all(errors)  # the receiver's garbage was recorded, with the URL in it redacted
     assert [] == [s for s in secrets if s in repr(errors) + repr(logs)]
     client = await aiohttp_client(
-        create_app(daemon, Exposition(Metrics().registry, daemon), worker),
+        create_app(daemon, Exposition(Metrics().registry, daemon.fleet), worker),
         headers={"Authorization": f"Bearer {ADMIN}"},
     )
     api = await (await client.get("/api/v1/webhooks/deliveries")).text()
@@ -300,8 +300,8 @@ async def test_logs_are_colourless_off_a_terminal_and_json_in_containers(tmp_pat
     assert "store_unusable" in [line["event"] for line in lines]
 
 
-def test_the_store_is_created_for_its_owner_only(tmp_path: Path) -> None:
+async def test_the_store_is_created_for_its_owner_only(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.db")
-    store.db.execute("CREATE TABLE t (x)")
+    store.sqlite.db.execute("CREATE TABLE t (x)")
     assert 0o600 == stat.S_IMODE(os.stat(tmp_path / "s.db").st_mode)
-    store.close()
+    await store.close()

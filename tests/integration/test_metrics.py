@@ -192,7 +192,9 @@ class Fleet:
     @classmethod
     def of(cls, daemon: Daemon) -> Fleet:
         # Blocks of two domains: a change is spliced into a block among others.
-        return cls(dict(daemon.tracks), dict(daemon.plans), dict(daemon.facts), DomainText(block=2))
+        return cls(
+            dict(daemon.fleet.tracks), dict(daemon.fleet.plans), dict(daemon.fleet.facts), DomainText(block=2)
+        )
 
     def set(self, name: str, track: DomainTrack) -> None:
         self.tracks[name] = track
@@ -278,15 +280,15 @@ async def test_the_daemon_tells_the_exposition_of_every_change(tmp_path: Path) -
     assert isinstance(clock, FakeClock)
 
     def served() -> str:
-        return plain(exposition.domain_text.render(daemon)).decode()
+        return plain(exposition.domain_text.render(daemon.fleet)).decode()
 
     def fresh() -> str:
-        return plain(DomainText().render(daemon)).decode()
+        return plain(DomainText().render(daemon.fleet)).decode()
 
     assert served() == fresh()
     await advance(daemon, clock, clock.now + timedelta(minutes=10))
     assert served() == fresh()
-    daemon.verify("evil.example.com")
+    await daemon.verify("evil.example.com")
     assert served() == fresh()
     resolver = daemon.resolver
     assert isinstance(resolver, FakeResolver)
@@ -299,13 +301,13 @@ async def test_the_daemon_tells_the_exposition_of_every_change(tmp_path: Path) -
         config_text(tmp_path, False)
         + "  - {name: new.example.com, receiving: {mx: [{host: mx.example.net}]}}\n"
     )
-    daemon.apply_config(
+    await daemon.apply_config(
         extra.model_copy(update={"domains": [d for d in extra.domains if d.name != "evil.example.com"]})
     )
     assert served() == fresh()
     assert 'domain="new.example.com"' in served()
     assert 'domain="evil.example.com"' not in served()
-    daemon.apply_config(config)
+    await daemon.apply_config(config)
     assert served() == fresh()
     await daemon.shutdown()
 
@@ -323,12 +325,12 @@ async def test_metrics_allow_and_deny_select_families_and_a_reload_changes_them(
     config = daemon.config.model_copy(
         update={"metrics": MetricsConfig(deny=["domainwatch_record_status", "domainwatch_checks"])}
     )
-    daemon.apply_config(config)
+    await daemon.apply_config(config)
     after = await (await client.get("/metrics")).text()
     assert "domainwatch_record_status" not in after
     assert "domainwatch_checks_total" not in after
     assert 'domainwatch_domain_status{domain="good.example.com",status="verified"} 1.0' in after
-    daemon.apply_config(config.model_copy(update={"metrics": MetricsConfig()}))
+    await daemon.apply_config(config.model_copy(update={"metrics": MetricsConfig()}))
     assert "domainwatch_record_status{" in await (await client.get("/metrics")).text()
 
 
@@ -351,11 +353,11 @@ async def test_after_the_warm_up_a_scrape_formats_only_what_changed(
     monkeypatch.setattr(domain_text_module, "domain_lines", counting)
     body, _ = exposition.render()
     assert [] == formatted
-    assert body.decode().endswith(plain(DomainText().render(daemon)).decode())  # formats anew
+    assert body.decode().endswith(plain(DomainText().render(daemon.fleet)).decode())  # formats anew
     formatted.clear()
     name = "good.example.com"
-    track = daemon.tracks[name]
-    daemon.tracks[name] = replace(track, status=Status.FAILED)
+    track = daemon.fleet.tracks[name]
+    daemon.fleet.tracks[name] = replace(track, status=Status.FAILED)
     exposition.domains_changed([name])
     body, _ = exposition.render()
     assert [name] == formatted

@@ -172,12 +172,14 @@ domains:
   - name: in.{ZONE}
     receiving: {{mx: [{{host: {host}}}], tls: {{required: true}}}}
 """)
-    daemon = Daemon(config, SqliteStore(config.storage.path), clock=FakeClock(), rng=random.Random(1))
+    daemon = await Daemon.open(
+        config, SqliteStore(config.storage.location.target), clock=FakeClock(), rng=random.Random(1)
+    )
     try:
         checking = asyncio.create_task(daemon.run_once())
         await asyncio.sleep(1.0)  # well inside the probe's 3 s
-        daemon.writes.flush()
-        stored = SqliteStore(config.storage.path).load()[f"in.{ZONE}"]
+        await daemon.writes.flush()
+        stored = (await SqliteStore(config.storage.location.target).load())[f"in.{ZONE}"]
         assert stored.records["receiving_mx"].checked_at is not None
         assert stored.records[f"starttls:{host}"].checked_at is None
         await checking

@@ -27,7 +27,7 @@ async def world(tmp_path: Path, dns_server: DnsTestServer) -> AsyncIterator[Lab]
         yield made
 
 
-def daemon_for(world: Lab, tmp_path: Path, clock: FakeClock) -> Daemon:
+async def daemon_for(world: Lab, tmp_path: Path, clock: FakeClock) -> Daemon:
     config = parse(f"""
 resolver: {{nameservers: ["{world.dns.address}"], timeout: 500ms, attempts: 2}}
 storage: {{path: "{tmp_path / "state.db"}"}}
@@ -44,11 +44,13 @@ domains:
       mx: [{{host: {MX}}}]
       tls: {{required: true}}
 """)
-    return Daemon(config, SqliteStore(config.storage.path), clock=clock, rng=random.Random(5))
+    return await Daemon.open(
+        config, SqliteStore(config.storage.location.target), clock=clock, rng=random.Random(5)
+    )
 
 
 def status_of(daemon: Daemon) -> tuple[str, str, bool]:
-    track = daemon.tracks[DOMAIN]
+    track = daemon.fleet.tracks[DOMAIN]
     record = track.records[f"starttls:{MX}"]
     return track.status.value, record.status.value, record.stale
 
@@ -59,7 +61,7 @@ async def test_starttls_lost_and_back_and_an_unreachable_mx_changing_nothing(
     world.dns.set(DOMAIN, "MX", [f"10 {MX}"])
     address = await world.smtp(MX, world.context([MX]))
     clock = FakeClock()
-    daemon = daemon_for(world, tmp_path, clock)
+    daemon = await daemon_for(world, tmp_path, clock)
     await daemon.run_once()
     assert ("verified", "verified", False) == status_of(daemon)
     probes = daemon.prober.probes_run
@@ -70,7 +72,7 @@ async def test_starttls_lost_and_back_and_an_unreachable_mx_changing_nothing(
     await world.smtp(MX, None, address)
     await advance(daemon, clock, clock.now + timedelta(hours=6))
     assert ("temporary_failure", "temporary_failure", False) == status_of(daemon)
-    record = daemon.store.results(DOMAIN)[f"starttls:{MX}"]
+    record = (await daemon.store.results(DOMAIN))[f"starttls:{MX}"]
     assert ["starttls_not_offered"] == [f["code"] for f in record["findings"]]
     # It comes back.
     await world.stop(MX)
@@ -81,6 +83,6 @@ async def test_starttls_lost_and_back_and_an_unreachable_mx_changing_nothing(
     await world.stop(MX)
     await advance(daemon, clock, clock.now + timedelta(hours=12))
     assert ("verified", "verified", True) == status_of(daemon)
-    events = [e for e in daemon.store.history(DOMAIN) if e.kind == "domain"]
+    events = [e for e in await daemon.store.history(DOMAIN) if e.kind == "domain"]
     assert ["pending", "verified", "temporary_failure", "verified"] == [e.status for e in reversed(events)]
     await daemon.shutdown()

@@ -141,14 +141,16 @@ async def test_readyz_waits_for_the_first_round(tmp_path: Path, aiohttp_client: 
     await daemon.run_once()
     assert 200 == (await client.get("/readyz")).status
     await daemon.shutdown()
-    store = SqliteStore(daemon.config.storage.path)
-    restarted = Daemon(daemon.config, store, resolver=zone(), clock=FakeClock())
+    store = SqliteStore(daemon.config.storage.location.target)
+    restarted = await Daemon.open(daemon.config, store, resolver=zone(), clock=FakeClock())
     assert restarted.ready
     await restarted.shutdown()
     grown = parse(
         config_text(tmp_path, False) + "  - {name: new.example.com, sending: {spf: {include: [a.example]}}}\n"
     )
-    again = Daemon(grown, SqliteStore(daemon.config.storage.path), resolver=zone(), clock=FakeClock())
+    again = await Daemon.open(
+        grown, SqliteStore(daemon.config.storage.location.target), resolver=zone(), clock=FakeClock()
+    )
     assert not again.ready
     await again.shutdown()
 
@@ -180,7 +182,7 @@ async def test_reload_endpoint_reports_invalid_config(tmp_path: Path, aiohttp_cl
     body = await response.json()
     assert (400, "invalid_config") == (response.status, body["error"]["code"])
     assert any("empty label" in line for line in body["error"]["details"])
-    assert 3 == len(daemon.plans)
+    assert 3 == len(daemon.fleet.plans)
     scrape = await (await client.get("/metrics", headers=bearer(ADMIN))).text()
     assert "domainwatch_config_last_reload_successful 0.0" in scrape
 
@@ -209,7 +211,7 @@ async def test_domain_of_another_shard_names_its_owner(tmp_path: Path, aiohttp_c
     domains = "".join(f"  - {{name: {n}, receiving: {{mx: [{{host: mx.example.net}}]}}}}\n" for n in names)
     config = parse(f"sharding: {{shard: 0, total_shards: 3}}\nstorage: {{path: x}}\ndomains:\n{domains}")
     metrics = Metrics()
-    daemon = Daemon(
+    daemon = await Daemon.open(
         config,
         SqliteStore(":memory:"),
         resolver=FakeResolver({}),
@@ -217,7 +219,7 @@ async def test_domain_of_another_shard_names_its_owner(tmp_path: Path, aiohttp_c
         rng=random.Random(1),
         metrics=metrics,
     )
-    client = await aiohttp_client(create_app(daemon, Exposition(metrics.registry, daemon)))
+    client = await aiohttp_client(create_app(daemon, Exposition(metrics.registry, daemon.fleet)))
     answer = await client.get(f"/api/v1/domains/{foreign}")
     body = await answer.json()
     assert (404, "other_shard") == (answer.status, body["error"]["code"])

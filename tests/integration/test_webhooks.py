@@ -74,9 +74,11 @@ class Harness:
         self.clock = FakeClock(datetime.now(UTC))  # near real time: receivers check signature age
         self.resolver = resolver or zone()
         self.config = config(tmp_path, hooks, extra=extra)
-        self.store = SqliteStore(self.config.storage.path)
+        self.store = SqliteStore(self.config.storage.location.target)
         self.metrics = Metrics()
-        self.daemon = Daemon(
+
+    async def start(self) -> Harness:
+        self.daemon = await Daemon.open(
             self.config,
             self.store,
             resolver=self.resolver,
@@ -87,8 +89,10 @@ class Harness:
         self.worker = WebhookWorker(
             self.config, self.store, clock=self.clock, rng=random.Random(2), metrics=self.metrics
         )
-        self.exposition = Exposition(self.metrics.registry, self.daemon, self.worker)
-        self.daemon.listeners.append(self.exposition)
+        self.exposition = Exposition(self.metrics.registry, self.daemon.fleet, self.worker)
+        self.daemon.fleet.listeners.append(self.exposition)
+        await self.worker.start()
+        return self
 
     async def pump(self, session: aiohttp.ClientSession, seconds: float) -> None:
         """Run checks and deliveries for `seconds` of fake time, each at its due moment."""
@@ -97,15 +101,17 @@ class Harness:
             await self.daemon.run_once(self.clock.now)
             await self.worker.run_once(session)
             names = [w.name for w in self.worker.enabled()]
-            dues = [d for d in (self.daemon.schedule.next_due(), self.worker.store.next_due(names)) if d]
+            dues = [
+                d for d in (self.daemon.schedule.next_due(), await self.worker.store.next_due(names)) if d
+            ]
             upcoming = min(dues, default=end)
             if upcoming > end:
                 break
             self.clock.now = max(self.clock.now, upcoming)
         self.clock.now = end
 
-    def events(self, *kinds: str) -> list[str]:
-        return [e.id for e in reversed(self.store.history()) if e.kind in kinds]
+    async def events(self, *kinds: str) -> list[str]:
+        return [e.id for e in reversed(await self.store.history()) if e.kind in kinds]
 
 
 @pytest.fixture
@@ -125,9 +131,9 @@ async def test_every_change_arrives_signed_and_in_order(
     tmp_path: Path, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     """Each domain and record change is delivered once, verified, in sequence order per domain."""
-    harness = Harness(tmp_path, hook(receiver))
+    harness = await Harness(tmp_path, hook(receiver)).start()
     await harness.pump(session, 5)
-    assert set(harness.events("domain", "record")) == set(receiver.ids())
+    assert set(await harness.events("domain", "record")) == set(receiver.ids())
     for domain in ("a.example.com", "b.example.com"):
         sequences = receiver.sequences(domain)
         assert sorted(sequences) == sequences
@@ -157,12 +163,12 @@ async def test_receiver_outage_then_recovery_loses_nothing(
     tmp_path: Path, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     """500s for a while: everything arrives later, in order per domain, ids unique."""
-    harness = Harness(tmp_path, hook(receiver))
+    harness = await Harness(tmp_path, hook(receiver)).start()
     receiver.fail(500, times=12)
     await harness.pump(session, 2)
     harness.resolver.data.pop(Query.of("send.a.example.com", "TXT"))  # more changes while it is down
     await harness.pump(session, 60)
-    assert set(harness.events("domain", "record")) == set(receiver.ids())
+    assert set(await harness.events("domain", "record")) == set(receiver.ids())
     assert len(receiver.ids()) == len(set(receiver.ids()))
     assert "temporary_failure" in {r.body["data"]["status"] for r in receiver.received}
     for domain in ("a.example.com", "b.example.com"):
@@ -174,11 +180,11 @@ async def test_retry_after_is_honoured(
     tmp_path: Path, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     """A 503 with Retry-After: 120 is not retried before two minutes, however short the schedule."""
-    harness = Harness(tmp_path, hook(receiver))
+    harness = await Harness(tmp_path, hook(receiver)).start()
     receiver.fail(503, times=1, **{"Retry-After": "120"})
     await harness.daemon.run_once()
     await harness.worker.run_once(session)
-    waiting = harness.worker.store.deliveries("pending")
+    waiting = await harness.worker.store.deliveries("pending")
     retried = [d for d in waiting if d.attempts == 1]
     assert 1 == len(retried)
     assert retried[0].next_attempt_at >= harness.clock.now + timedelta(seconds=120)
@@ -188,15 +194,17 @@ async def test_dead_letter_then_replay(
     tmp_path: Path, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     """After the last attempt the event is dead-lettered (kept, counted); replay delivers it."""
-    harness = Harness(tmp_path, hook(receiver, domains=["a.example.com"], events=["domain.status_changed"]))
+    harness = await Harness(
+        tmp_path, hook(receiver, domains=["a.example.com"], events=["domain.status_changed"])
+    ).start()
     receiver.fail(500, times=MAX_ATTEMPTS)
     await harness.pump(session, 60)
-    dead = harness.worker.store.deliveries("dead")
+    dead = await harness.worker.store.deliveries("dead")
     assert 1 == len(dead)
     assert MAX_ATTEMPTS == dead[0].attempts
-    assert harness.worker.store.queue_stats()["ops"].dead == 1
+    assert (await harness.worker.store.queue_stats())["ops"].dead == 1
     assert dead[0].event_id not in receiver.ids()  # the later event went on without it
-    assert 1 == harness.worker.store.replay(dead[0].event_id, harness.clock.now)
+    assert 1 == await harness.worker.store.replay(dead[0].event_id, harness.clock.now)
     await harness.worker.run_once(session)
     assert dead[0].event_id == receiver.ids()[-1]
 
@@ -205,10 +213,10 @@ async def test_410_disables_the_endpoint_until_its_url_changes(
     tmp_path: Path, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     """410 Gone: disabled (metric), nothing more sent; a new URL in the config re-enables it."""
-    harness = Harness(tmp_path, hook(receiver))
+    harness = await Harness(tmp_path, hook(receiver)).start()
     receiver.fail(410, times=100)
     await harness.pump(session, 60)
-    assert {"ops": "the receiver answered 410 Gone"} == harness.worker.store.disabled()
+    assert {"ops": "the receiver answered 410 Gone"} == await harness.worker.store.disabled()
     attempts = 100 - len(receiver.script)
     harness.resolver.data.pop(Query.of("send.a.example.com", "TXT"))  # more events: none is sent
     await harness.pump(session, 60)
@@ -224,8 +232,8 @@ async def test_410_disables_the_endpoint_until_its_url_changes(
     harness.daemon.config_path = None
     harness.worker.apply_config(moved)
     await harness.pump(session, 60)
-    assert {} == harness.worker.store.disabled()
-    assert set(harness.events("domain", "record")) == set(receiver.ids())
+    assert {} == await harness.worker.store.disabled()
+    assert set(await harness.events("domain", "record")) == set(receiver.ids())
 
 
 @pytest.mark.parametrize("known", ["old", "new"])
@@ -234,7 +242,7 @@ async def test_secret_rotation(tmp_path: Path, session: aiohttp.ClientSession, k
     old, new = new_secret(), new_secret()
     receiver = await Receiver([old if known == "old" else new]).start()
     try:
-        harness = Harness(tmp_path, hook(receiver, secrets=[old, new]))
+        harness = await Harness(tmp_path, hook(receiver, secrets=[old, new])).start()
         await harness.pump(session, 5)
         assert receiver.ids()
         assert 0 == receiver.unsigned
@@ -274,9 +282,9 @@ async def test_alertmanager_format(tmp_path: Path, session: aiohttp.ClientSessio
     """format: alertmanager posts Alertmanager v4 bodies: firing on failures, resolved on verified."""
     receiver = await Receiver([], verify=False).start()
     try:
-        harness = Harness(
+        harness = await Harness(
             tmp_path, hook(receiver, secrets=[], format="alertmanager", events=["domain.status_changed"])
-        )
+        ).start()
         await harness.pump(session, 5)
         harness.resolver.data.pop(Query.of("send.a.example.com", "TXT"))
         await harness.pump(session, 60)
@@ -301,10 +309,10 @@ async def test_non_2xx_is_retried_and_redirects_not_followed(
     tmp_path: Path, receiver: Receiver, session: aiohttp.ClientSession, status: int
 ) -> None:
     """3xx, 4xx (but 410) and 5xx all mean "try again later"."""
-    harness = Harness(tmp_path, hook(receiver, events=["domain.status_changed"]))
+    harness = await Harness(tmp_path, hook(receiver, events=["domain.status_changed"])).start()
     receiver.fail(status, times=2, **({"Location": "http://127.0.0.1:9/elsewhere"} if status == 302 else {}))
     await harness.pump(session, 30)
-    assert set(harness.events("domain")) == set(receiver.ids())
+    assert set(await harness.events("domain")) == set(receiver.ids())
     assert (
         harness.metrics.registry.get_sample_value(
             "domainwatch_webhook_deliveries_total", {"endpoint": "ops", "outcome": "retry"}
@@ -317,13 +325,13 @@ async def test_unanswered_request_times_out_and_is_retried(
     tmp_path: Path, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
     """A receiver that never answers costs one timeout; the event is retried."""
-    harness = Harness(tmp_path, hook(receiver, events=["domain.status_changed"], timeout="1s"))
+    harness = await Harness(tmp_path, hook(receiver, events=["domain.status_changed"], timeout="1s")).start()
     receiver.hanging = True
     await harness.daemon.run_once()
     await harness.worker.run_once(session)
-    retried = [d for d in harness.worker.store.deliveries("pending") if d.attempts]
+    retried = [d for d in await harness.worker.store.deliveries("pending") if d.attempts]
     assert retried
     assert "no answer within 1s" == retried[0].last_error
     receiver.hanging = False
     await harness.pump(session, 30)
-    assert set(harness.events("domain")) == set(receiver.ids())
+    assert set(await harness.events("domain")) == set(receiver.ids())

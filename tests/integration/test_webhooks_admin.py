@@ -32,11 +32,11 @@ async def test_admin_api_lists_replays_and_tests(
     tmp_path: Path, receiver: Receiver, aiohttp_client: MakeClient
 ) -> None:
     """Endpoints (URL redacted), dead letters, replay, a test event, and the page banner."""
-    harness = Harness(
+    harness = await Harness(
         tmp_path,
         hook(receiver, events=["domain.status_changed"], domains=["a.example.com"]),
         extra=f"server: {{tokens: [{{name: ops, role: admin, token: {ADMIN}}}]}}",
-    )
+    ).start()
     receiver.fail(500, times=MAX_ATTEMPTS)
     async with aiohttp.ClientSession() as session:
         await harness.pump(session, 60)
@@ -65,11 +65,13 @@ async def test_admin_api_lists_replays_and_tests(
 
 async def test_webhooks_commands(tmp_path: Path, receiver: Receiver) -> None:
     """webhooks test sends a signed test event; list shows dead letters; replay queues them again."""
-    harness = Harness(tmp_path, hook(receiver, events=["domain.status_changed"], domains=["a.example.com"]))
+    harness = await Harness(
+        tmp_path, hook(receiver, events=["domain.status_changed"], domains=["a.example.com"])
+    ).start()
     receiver.fail(500, times=MAX_ATTEMPTS)
     async with aiohttp.ClientSession() as session:
         await harness.pump(session, 60)
-    harness.store.close()
+    await harness.store.close()
     config = tmp_path / "config.yaml"
     config.write_text(f"""
 storage: {{path: "{tmp_path / "state.db"}"}}

@@ -24,12 +24,12 @@ async def wait_until(predicate: object, within: float = 20) -> None:
     raise AssertionError("timed out")
 
 
-def delivered_events(path: Path) -> list[str]:
+async def delivered_events(path: Path) -> list[str]:
     store = SqliteStore(path, readonly=True)
     try:
-        return [e.id for e in reversed(store.history()) if e.kind == "domain"]
+        return [e.id for e in reversed(await store.history()) if e.kind == "domain"]
     finally:
-        store.close()
+        await store.close()
 
 
 async def test_kill_9_mid_delivery_resends_with_the_same_id(
@@ -57,11 +57,11 @@ async def test_kill_9_mid_delivery_resends_with_the_same_id(
         try:
             await wait_until(lambda: in_flight in receiver.ids())
             await second.status(GOOD, "verified")
-            events = delivered_events(tmp_path / "state.db")
+            events = await delivered_events(tmp_path / "state.db")
             await wait_until(lambda: set(events) <= set(receiver.ids()))
         finally:
             assert 0 == (await stop(second))[0]
-        assert set(delivered_events(tmp_path / "state.db")) == set(receiver.ids())
+        assert set(await delivered_events(tmp_path / "state.db")) == set(receiver.ids())
         assert 0 == receiver.unsigned
         for domain in (GOOD, NEVER):
             assert sorted(receiver.sequences(domain)) == receiver.sequences(domain)

@@ -60,16 +60,16 @@ async def make_daemon(
     """The daemon and what /metrics serves of it (wired as `domainwatch run` wires them)."""
     config = parse(config_text(tmp_path, tokens))
     metrics = Metrics()
-    daemon = Daemon(
+    daemon = await Daemon.open(
         config,
-        SqliteStore(config.storage.path),
+        SqliteStore(config.storage.location.target),
         resolver=zone(),
         clock=FakeClock(),
         rng=random.Random(3),
         metrics=metrics,
     )
-    exposition = Exposition(metrics.registry, daemon)
-    daemon.listeners.append(exposition)
+    exposition = Exposition(metrics.registry, daemon.fleet)
+    daemon.fleet.listeners.append(exposition)
     if check:
         await daemon.run_once()
     return daemon, exposition

@@ -37,14 +37,14 @@ def test_one_shard_owns_everything() -> None:
     assert owns("anything.example.com", 0, 1)
 
 
-def test_daemon_checks_stores_and_exports_only_its_shard(tmp_path: Path) -> None:
+async def test_daemon_checks_stores_and_exports_only_its_shard(tmp_path: Path) -> None:
     """A replica builds plans only for its shard's domains."""
     domains = "".join(
         f"  - {{name: d{n}.example.com, receiving: {{mx: [{{host: mx.example.net}}]}}}}\n" for n in range(60)
     )
     config = parse(f"sharding: {{shard: 1, total_shards: 3}}\nstorage: {{path: x}}\ndomains:\n{domains}")
-    daemon = Daemon(
+    daemon = await Daemon.open(
         config, SqliteStore(":memory:"), resolver=FakeResolver({}), clock=FakeClock(), rng=random.Random(1)
     )
     expected = {d.name for d in config.domains if shard_of(d.name, 3) == 1}
-    assert expected == set(daemon.plans) == set(daemon.tracks)
+    assert expected == set(daemon.fleet.plans) == set(daemon.fleet.tracks)

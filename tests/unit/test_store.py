@@ -29,7 +29,7 @@ def test_timestamps_round_trip_exactly() -> None:
     assert T0 == from_micros(to_micros(T0))
 
 
-def test_facts_missing_from_an_older_store_are_distilled_from_its_results(store: SqliteStore) -> None:
+async def test_facts_missing_from_an_older_store_are_distilled_from_its_results(store: SqliteStore) -> None:
     """A store from before facts were kept: each domain's facts come from its stored results,
     and a domain without results has empty facts."""
     reports = {
@@ -40,30 +40,30 @@ def test_facts_missing_from_an_older_store_are_distilled_from_its_results(store:
     }
     for name, report in reports.items():
         results = {r.record: r.as_dict() for r in report.records}
-        started(store, name, results=results, facts=facts_of(results))
-    started(store, "c.example.com")
-    kept = store.facts(facts_of)
-    store.db.execute("UPDATE domains SET facts = NULL")
-    assert kept == store.facts(facts_of)
-    expected = {name: facts_of(store.results(name)) for name in [*reports, "c.example.com"]}
-    assert expected == store.facts(facts_of)
+        await started(store, name, results=results, facts=facts_of(results))
+    await started(store, "c.example.com")
+    kept = await store.facts(facts_of)
+    store.sqlite.db.execute("UPDATE domains SET facts = NULL")
+    assert kept == await store.facts(facts_of)
+    expected = {name: facts_of(await store.results(name)) for name in [*reports, "c.example.com"]}
+    assert expected == await store.facts(facts_of)
 
 
-def test_domains_with_the_same_stored_facts_share_one_object(store: SqliteStore) -> None:
+async def test_domains_with_the_same_stored_facts_share_one_object(store: SqliteStore) -> None:
     """A fleet's domains mostly store identical facts: each distinct text is read once."""
     for name in ("a.example.com", "b.example.com"):
         results = {"spf": result("spf").as_dict()}
-        started(store, name, results=results, facts=facts_of(results))
-    facts = store.facts(facts_of)
+        await started(store, name, results=results, facts=facts_of(results))
+    facts = await store.facts(facts_of)
     assert facts["a.example.com"] is facts["b.example.com"]
-    assert facts["a.example.com"] == facts_of(store.results("a.example.com"))
+    assert facts["a.example.com"] == facts_of(await store.results("a.example.com"))
 
 
-def test_domains_with_the_same_capabilities_share_one_mapping(store: SqliteStore) -> None:
+async def test_domains_with_the_same_capabilities_share_one_mapping(store: SqliteStore) -> None:
     """30 MB of 135 at 100,000 domains: a mapping each. Reconciling them again keeps it."""
     for name in ("a.example.com", "b.example.com"):
-        started(store, name)
-    tracks = store.load()
+        await started(store, name)
+    tracks = await store.load()
     a, b = tracks["a.example.com"], tracks["b.example.com"]
     assert a.capabilities is b.capabilities
     assert a.capabilities == {"receiving": Status.PENDING, "sending": Status.PENDING}
@@ -71,7 +71,7 @@ def test_domains_with_the_same_capabilities_share_one_mapping(store: SqliteStore
     assert again.capabilities is a.capabilities
 
 
-def test_version_1_database_is_migrated_keeping_its_data(tmp_path: Path) -> None:
+async def test_version_1_database_is_migrated_keeping_its_data(tmp_path: Path) -> None:
     """Forward migrations: a database written by schema 1 opens with its state intact."""
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as db:
@@ -81,9 +81,9 @@ def test_version_1_database_is_migrated_keeping_its_data(tmp_path: Path) -> None
             " VALUES ('a.example', 1, 'verified', '{}')"
         )
     store = SqliteStore(path)
-    assert (len(MIGRATIONS),) == store.db.execute("PRAGMA user_version").fetchone()
-    assert "verified" == store.load()["a.example"].status.value
-    assert [] == store.outbox()
+    assert (len(MIGRATIONS),) == store.sqlite.db.execute("PRAGMA user_version").fetchone()
+    assert "verified" == (await store.load())["a.example"].status.value
+    assert [] == await store.outbox()
 
 
 def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:

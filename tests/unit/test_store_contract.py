@@ -4,7 +4,7 @@ itself to STORES and passes these."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,17 +32,17 @@ _ids = RandomPool()
 
 
 @pytest.fixture(params=sorted(STORES))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     made = STORES[request.param](tmp_path)
     yield made
-    made.close()
+    await made.close()
 
 
 def result(record: str, state: RecordState = RecordState.PRESENT) -> RecordResult:
     return RecordResult(record, "send.example.com", "TXT", state, True, "v=spf1 -all", ("v=spf1 -all",), ())
 
 
-def save(
+async def save(
     store: Store,
     track: DomainTrack,
     changes: Sequence[Change],
@@ -54,196 +54,207 @@ def save(
     """Number the changes and save them as the daemon does; (the saved track, its events)."""
     track, events = number(track, changes, lambda at: _ids.uuid7_hex((at - EPOCH) // MILLISECOND))
     payloads = {e.id: {"type": "domain.status_changed", "id": e.id} for e in events if deliver(e)}
-    store.save_many([Save(track, events, results, payloads, facts)])
+    await store.save_many([Save(track, events, results, payloads, facts)])
     return track, events
 
 
-def started(
+async def started(
     store: Store, name: str = "example.com", at: datetime = T0, **kwargs: Any
 ) -> tuple[DomainTrack, list[Event]]:
     track, changes = reconcile(None, name, True, SPECS, at)
-    return save(store, track, changes, **kwargs)
+    return await save(store, track, changes, **kwargs)
 
 
 def domain_events(event: Event) -> bool:
     return event.kind == "domain"
 
 
-def test_state_and_results_round_trip(store: Store) -> None:
+async def test_state_and_results_round_trip(store: Store) -> None:
     """What is saved is what is loaded, field for field; results are kept per record."""
-    track, events = started(store)
+    track, events = await started(store)
     report = DomainReport("example.com", (result("spf"), result("receiving_mx", RecordState.MISSING)))
     checked, more = apply_report(track, SPECS, report, Rules(), T0 + timedelta(minutes=1))
-    checked, _ = save(store, checked, more, {r.record: r.as_dict() for r in report.records})
-    assert {"example.com": checked} == store.load()
+    checked, _ = await save(store, checked, more, {r.record: r.as_dict() for r in report.records})
+    assert {"example.com": checked} == await store.load()
     assert len(events) + len(more) == checked.sequence
-    assert "missing" == store.results("example.com")["receiving_mx"]["state"]
+    assert "missing" == (await store.results("example.com"))["receiving_mx"]["state"]
 
 
-def test_a_save_without_results_keeps_the_stored_ones(store: Store) -> None:
-    track, _ = started(store, results={"spf": result("spf").as_dict()})
-    save(store, track, [])
-    assert {"spf"} == set(store.results("example.com"))
+async def test_a_save_without_results_keeps_the_stored_ones(store: Store) -> None:
+    track, _ = await started(store, results={"spf": result("spf").as_dict()})
+    await save(store, track, [])
+    assert {"spf"} == set(await store.results("example.com"))
 
 
-def test_a_record_dropped_from_the_track_loses_its_result(store: Store) -> None:
+async def test_a_record_dropped_from_the_track_loses_its_result(store: Store) -> None:
     results = {r: result(r).as_dict() for r in ("spf", "receiving_mx")}
-    track, _ = started(store, results=results)
+    track, _ = await started(store, results=results)
     only_spf = (SPECS[0],)
     smaller, changes = reconcile(track, "example.com", True, only_spf, T0 + timedelta(hours=1))
-    smaller, _ = save(store, smaller, changes)
-    assert {"spf"} == set(store.results("example.com"))
-    assert {"example.com": smaller} == store.load()
+    smaller, _ = await save(store, smaller, changes)
+    assert {"spf"} == set(await store.results("example.com"))
+    assert {"example.com": smaller} == await store.load()
 
 
-def test_facts_are_kept_and_missing_ones_distilled(store: Store) -> None:
+async def test_facts_are_kept_and_missing_ones_distilled(store: Store) -> None:
     """Stored facts come back; a domain saved without any gets `distill` of its results."""
     facts = DomainFacts({"error": 1, "warning": 0, "info": 0}, {"spf": {"spf_dns_lookups": 3}})
-    started(store, "a.example.com", results={"spf": result("spf").as_dict()}, facts=facts)
-    started(store, "b.example.com", results={"spf": result("spf").as_dict()})
+    await started(store, "a.example.com", results={"spf": result("spf").as_dict()}, facts=facts)
+    await started(store, "b.example.com", results={"spf": result("spf").as_dict()})
 
     def distill(results: Any) -> DomainFacts:
         return DomainFacts({"error": len(results)})
 
-    assert {"a.example.com": facts, "b.example.com": DomainFacts({"error": 1})} == store.facts(distill)
+    assert {"a.example.com": facts, "b.example.com": DomainFacts({"error": 1})} == await store.facts(distill)
 
 
-def test_events_are_history_newest_first_and_exported_oldest_first(store: Store) -> None:
-    _, first = started(store, "a.example.com")
-    _, second = started(store, "b.example.com", T0 + timedelta(minutes=5))
-    assert [e.id for e in first] == [e.id for e in reversed(store.history("a.example.com"))]
-    assert [*first, *second] == list(store.iter_history(batch=2))
-    assert second == list(store.iter_history(T0 + timedelta(minutes=1)))
-    assert 2 == len(store.history(limit=2))
+async def test_events_are_history_newest_first_and_exported_oldest_first(store: Store) -> None:
+    _, first = await started(store, "a.example.com")
+    _, second = await started(store, "b.example.com", T0 + timedelta(minutes=5))
+    assert [e.id for e in first] == [e.id for e in reversed(await store.history("a.example.com"))]
+    assert [*first, *second] == [e async for e in store.iter_history(batch=2)]
+    assert second == [e async for e in store.iter_history(T0 + timedelta(minutes=1))]
+    assert 2 == len(await store.history(limit=2))
 
 
-def test_deliverable_events_enter_the_outbox_in_order(store: Store) -> None:
-    _, events = started(store, deliver=domain_events)
-    outbox = store.outbox()
+async def test_deliverable_events_enter_the_outbox_in_order(store: Store) -> None:
+    _, events = await started(store, deliver=domain_events)
+    outbox = await store.outbox()
     assert [e.id for e in events if e.kind == "domain"] == [o.event_id for o in outbox]
     assert {e.id: e.sequence for e in events if e.kind == "domain"} == {
         o.event_id: o.sequence for o in outbox
     }
 
 
-def queued(
+async def queued(
     store: Store, names: Sequence[str] = ("a.example.com",), endpoints: Sequence[str] = ("ops",)
 ) -> None:
     """Each domain's domain events fanned out to each endpoint."""
     for name in names:
-        started(store, name, deliver=lambda e: True)
+        await started(store, name, deliver=lambda e: True)
     fanned = [
         (o, [NewDelivery(e, "domain.status_changed", f"body {o.event_id}") for e in endpoints])
-        for o in store.outbox()
+        for o in await store.outbox()
     ]
-    store.fan_out(fanned, T0)
+    await store.fan_out(fanned, T0)
 
 
-def test_fan_out_queues_one_delivery_per_endpoint_and_empties_the_outbox(store: Store) -> None:
-    queued(store, endpoints=("ops", "audit"))
-    assert [] == store.outbox()
-    pending = store.deliveries("pending")
+async def test_fan_out_queues_one_delivery_per_endpoint_and_empties_the_outbox(store: Store) -> None:
+    await queued(store, endpoints=("ops", "audit"))
+    assert [] == await store.outbox()
+    pending = await store.deliveries("pending")
     assert {"ops", "audit"} == {d.endpoint for d in pending}
     assert 2 * len({d.event_id for d in pending}) == len(pending)
 
 
-def test_only_each_domains_oldest_pending_delivery_is_due(store: Store) -> None:
+async def test_only_each_domains_oldest_pending_delivery_is_due(store: Store) -> None:
     """Order per domain: a domain's next event waits until the one before it is settled."""
-    queued(store, names=("a.example.com", "b.example.com"))
-    due = store.due("ops", T0)
+    await queued(store, names=("a.example.com", "b.example.com"))
+    due = await store.due("ops", T0)
     assert [1, 1] == sorted(d.sequence for d in due)
-    store.start_attempt(due[0], T0)
-    assert [due[1]] == store.due("ops", T0)  # in flight: not due again, and nothing behind it
-    store.settle(due[0], "delivered", T0, next_at=None, status=200, error=None)
-    assert 2 == next(d for d in store.due("ops", T0) if d.domain == due[0].domain).sequence
+    await store.start_attempt(due[0], T0)
+    assert [due[1]] == await store.due("ops", T0)  # in flight: not due again, and nothing behind it
+    await store.settle(due[0], "delivered", T0, next_at=None, status=200, error=None)
+    assert 2 == next(d for d in await store.due("ops", T0) if d.domain == due[0].domain).sequence
 
 
-def test_a_retry_waits_until_its_time(store: Store) -> None:
-    queued(store)
-    head = store.due("ops", T0)[0]
-    store.start_attempt(head, T0)
+async def test_a_retry_waits_until_its_time(store: Store) -> None:
+    await queued(store)
+    head = (await store.due("ops", T0))[0]
+    await store.start_attempt(head, T0)
     later = T0 + timedelta(minutes=5)
-    store.settle(head, "pending", T0, next_at=later, status=500, error=None)
-    assert ([], later) == (store.due("ops", T0), store.next_due(["ops"]))
-    again = store.due("ops", later)[0]
+    await store.settle(head, "pending", T0, next_at=later, status=500, error=None)
+    assert ([], later) == (await store.due("ops", T0), await store.next_due(["ops"]))
+    again = (await store.due("ops", later))[0]
     assert (head.event_id, 1, 500) == (again.event_id, again.attempts, again.last_status)
 
 
-def test_recover_makes_in_flight_deliveries_due_again(store: Store) -> None:
-    queued(store)
-    head = store.due("ops", T0)[0]
-    store.start_attempt(head, T0)
-    assert 1 == store.recover(T0 + timedelta(seconds=1))
-    assert head.event_id == store.due("ops", T0 + timedelta(seconds=1))[0].event_id
+async def test_recover_makes_in_flight_deliveries_due_again(store: Store) -> None:
+    await queued(store)
+    head = (await store.due("ops", T0))[0]
+    await store.start_attempt(head, T0)
+    assert 1 == await store.recover(T0 + timedelta(seconds=1))
+    assert head.event_id == (await store.due("ops", T0 + timedelta(seconds=1)))[0].event_id
 
 
-def test_dead_letters_are_counted_kept_and_replayable(store: Store) -> None:
-    queued(store)
-    head = store.due("ops", T0)[0]
-    store.start_attempt(head, T0)
-    store.settle(head, "dead", T0, next_at=None, status=None, error="refused")
-    stats = store.queue_stats()["ops"]
-    assert (1, "refused") == (stats.dead, store.deliveries("dead")[0].last_error)
-    assert 0 == store.purge_finished(T0 + timedelta(days=365))
-    assert 1 == store.replay(head.event_id, T0)
-    assert (0, 0) == (store.queue_stats()["ops"].dead, store.deliveries("pending")[0].attempts)
+async def test_dead_letters_are_counted_kept_and_replayable(store: Store) -> None:
+    await queued(store)
+    head = (await store.due("ops", T0))[0]
+    await store.start_attempt(head, T0)
+    await store.settle(head, "dead", T0, next_at=None, status=None, error="refused")
+    stats = (await store.queue_stats())["ops"]
+    assert (1, "refused") == (stats.dead, (await store.deliveries("dead"))[0].last_error)
+    assert 0 == await store.purge_finished(T0 + timedelta(days=365))
+    assert 1 == await store.replay(head.event_id, T0)
+    assert (0, 0) == (
+        (await store.queue_stats())["ops"].dead,
+        (await store.deliveries("pending"))[0].attempts,
+    )
 
 
-def test_delivered_ones_are_purged_after_retention(store: Store) -> None:
-    queued(store)
-    head = store.due("ops", T0)[0]
-    store.start_attempt(head, T0)
-    store.settle(head, "delivered", T0, next_at=None, status=204, error=None)
-    assert 0 == store.purge_finished(T0)
-    assert 1 == store.purge_finished(T0 + timedelta(days=1))
+async def test_delivered_ones_are_purged_after_retention(store: Store) -> None:
+    await queued(store)
+    head = (await store.due("ops", T0))[0]
+    await store.start_attempt(head, T0)
+    await store.settle(head, "delivered", T0, next_at=None, status=204, error=None)
+    assert 0 == await store.purge_finished(T0)
+    assert 1 == await store.purge_finished(T0 + timedelta(days=1))
 
 
-def test_queue_stats_count_pending_and_the_oldest(store: Store) -> None:
-    queued(store, names=("a.example.com", "b.example.com"))
-    stats = store.queue_stats()["ops"]
-    assert (len(store.deliveries("pending")), T0, 0) == (stats.pending, stats.oldest_pending, stats.dead)
+async def test_queue_stats_count_pending_and_the_oldest(store: Store) -> None:
+    await queued(store, names=("a.example.com", "b.example.com"))
+    stats = (await store.queue_stats())["ops"]
+    assert (len(await store.deliveries("pending")), T0, 0) == (
+        stats.pending,
+        stats.oldest_pending,
+        stats.dead,
+    )
 
 
-def test_endpoints_are_disabled_until_their_url_changes(store: Store) -> None:
-    store.sync_endpoints([("ops", "https://a.example/hook")])
-    store.disable("ops", "the receiver answered 410 Gone", T0)
-    store.sync_endpoints([("ops", "https://a.example/hook")])
-    assert {"ops": "the receiver answered 410 Gone"} == store.disabled()
-    store.sync_endpoints([("ops", "https://b.example/hook")])
-    assert {} == store.disabled()
+async def test_endpoints_are_disabled_until_their_url_changes(store: Store) -> None:
+    await store.sync_endpoints([("ops", "https://a.example/hook")])
+    await store.disable("ops", "the receiver answered 410 Gone", T0)
+    await store.sync_endpoints([("ops", "https://a.example/hook")])
+    assert {"ops": "the receiver answered 410 Gone"} == await store.disabled()
+    await store.sync_endpoints([("ops", "https://b.example/hook")])
+    assert {} == await store.disabled()
 
 
-def test_removed_domains_are_hidden_kept_and_purged_after_retention(store: Store) -> None:
-    started(store, deliver=domain_events)
-    store.mark_removed(["example.com"], T0 + timedelta(days=1))
-    assert ({}, {}) == (store.load(), store.facts(lambda _: DomainFacts()))
-    assert "example.com" in store.load(include_removed=True)
-    assert [] == store.purge_removed(T0)
-    assert ["example.com"] == store.purge_removed(T0 + timedelta(days=31))
-    assert ({}, [], []) == (store.load(include_removed=True), store.history(), store.outbox())
+async def test_removed_domains_are_hidden_kept_and_purged_after_retention(store: Store) -> None:
+    await started(store, deliver=domain_events)
+    await store.mark_removed(["example.com"], T0 + timedelta(days=1))
+    assert ({}, {}) == (await store.load(), await store.facts(lambda _: DomainFacts()))
+    assert "example.com" in await store.load(include_removed=True)
+    assert [] == await store.purge_removed(T0)
+    assert ["example.com"] == await store.purge_removed(T0 + timedelta(days=31))
+    assert ({}, [], []) == (
+        await store.load(include_removed=True),
+        await store.history(),
+        await store.outbox(),
+    )
 
 
-def test_saving_a_returning_domain_clears_its_removal(store: Store) -> None:
-    track, _ = started(store)
-    store.mark_removed(["example.com"], T0)
-    save(store, track, [])
-    assert {"example.com": track} == store.load()
+async def test_saving_a_returning_domain_clears_its_removal(store: Store) -> None:
+    track, _ = await started(store)
+    await store.mark_removed(["example.com"], T0)
+    await save(store, track, [])
+    assert {"example.com": track} == await store.load()
 
 
-def test_history_retention_keeps_undelivered_events(store: Store) -> None:
-    _, events = started(store, deliver=domain_events)
-    assert len(events) - 1 == store.purge_history(T0 + timedelta(days=1))
-    assert [e.id for e in events if e.kind == "domain"] == [e.id for e in store.history()]
-    assert 0 == store.purge_history(T0)
+async def test_history_retention_keeps_undelivered_events(store: Store) -> None:
+    _, events = await started(store, deliver=domain_events)
+    assert len(events) - 1 == await store.purge_history(T0 + timedelta(days=1))
+    assert [e.id for e in events if e.kind == "domain"] == [e.id for e in await store.history()]
+    assert 0 == await store.purge_history(T0)
 
 
-def test_a_failed_save_many_writes_nothing(store: Store) -> None:
+async def test_a_failed_save_many_writes_nothing(store: Store) -> None:
     """All or none: a batch whose second save is broken leaves the first unwritten too."""
     track, _ = reconcile(None, "a.example.com", True, SPECS, T0)
     broken = Save(track, [None])  # type: ignore[list-item]
     with pytest.raises(AttributeError):
-        store.save_many([Save(track), broken])
-    assert ({}, []) == (store.load(), store.history())
+        await store.save_many([Save(track), broken])
+    assert ({}, []) == (await store.load(), await store.history())
 
 
 # -- API domains: documents, deletion and kept answers ------------------------------------------
@@ -251,10 +262,10 @@ def document_write(name: str, at: datetime, **body: Any) -> DocumentWrite:
     return DocumentWrite(StoredDocument(name, {"name": name, **body}, at, at))
 
 
-def test_documents_are_written_with_the_state_and_read_back(store: Store) -> None:
+async def test_documents_are_written_with_the_state_and_read_back(store: Store) -> None:
     track, _ = reconcile(None, "api.example.com", True, SPECS, T0)
-    store.save_many([Save(track, (), write=document_write("api.example.com", T0, verify=True))])
-    stored = store.documents()["api.example.com"]
+    await store.save_many([Save(track, (), write=document_write("api.example.com", T0, verify=True))])
+    stored = (await store.documents())["api.example.com"]
     assert ({"name": "api.example.com", "verify": True}, T0, T0) == (
         dict(stored.body),
         stored.created_at,
@@ -262,52 +273,52 @@ def test_documents_are_written_with_the_state_and_read_back(store: Store) -> Non
     )
     later = T0 + timedelta(minutes=5)
     changed = StoredDocument("api.example.com", {"name": "api.example.com", "verify": False}, T0, later)
-    store.save_many([Save(track, (), write=DocumentWrite(changed))])
+    await store.save_many([Save(track, (), write=DocumentWrite(changed))])
     assert (changed.body, T0, later) == (
-        store.documents()["api.example.com"].body,
-        store.documents()["api.example.com"].created_at,
-        store.documents()["api.example.com"].updated_at,
+        (await store.documents())["api.example.com"].body,
+        (await store.documents())["api.example.com"].created_at,
+        (await store.documents())["api.example.com"].updated_at,
     )
 
 
-def test_a_deletion_drops_the_document_and_keeps_the_state_as_removed(store: Store) -> None:
-    track, events = started(store, "api.example.com")
-    store.save_many([Save(track, (), write=document_write("api.example.com", T0))])
-    store.save_many([Save(track, (), write=DocumentWrite(None, removed_at=T0 + timedelta(hours=1)))])
-    assert "api.example.com" not in store.documents()
-    assert "api.example.com" not in store.load()
-    assert track == store.track("api.example.com")  # kept, for a name created again
-    assert store.track("never.example.com") is None
-    assert [e.id for e in events] == [e.id for e in reversed(store.history("api.example.com"))]
-    assert ["api.example.com"] == store.purge_removed(T0 + timedelta(hours=2))
-    assert store.track("api.example.com") is None
+async def test_a_deletion_drops_the_document_and_keeps_the_state_as_removed(store: Store) -> None:
+    track, events = await started(store, "api.example.com")
+    await store.save_many([Save(track, (), write=document_write("api.example.com", T0))])
+    await store.save_many([Save(track, (), write=DocumentWrite(None, removed_at=T0 + timedelta(hours=1)))])
+    assert "api.example.com" not in await store.documents()
+    assert "api.example.com" not in await store.load()
+    assert track == await store.track("api.example.com")  # kept, for a name created again
+    assert await store.track("never.example.com") is None
+    assert [e.id for e in events] == [e.id for e in reversed(await store.history("api.example.com"))]
+    assert ["api.example.com"] == await store.purge_removed(T0 + timedelta(hours=2))
+    assert await store.track("api.example.com") is None
 
 
-def test_answers_are_kept_once_per_key_and_purged_by_age(store: Store) -> None:
+async def test_answers_are_kept_once_per_key_and_purged_by_age(store: Store) -> None:
     track, _ = reconcile(None, "api.example.com", True, SPECS, T0)
     answer = StoredAnswer("ops:k1", "digest", 201, '{"name": "api.example.com"}', T0)
     write = DocumentWrite(
         StoredDocument("api.example.com", {"name": "api.example.com"}, T0, T0), answer=answer
     )
-    store.save_many([Save(track, (), write=write)])
-    assert answer == store.answer("ops:k1")
-    assert store.answer("ops:k2") is None
+    await store.save_many([Save(track, (), write=write)])
+    assert answer == await store.answer("ops:k1")
+    assert await store.answer("ops:k2") is None
     with pytest.raises(Exception):  # noqa: B017, PT011 (each store raises its own error)
-        store.save_many([Save(track, (), write=write)])
-    assert 0 == store.purge_answers(T0)
-    assert 1 == store.purge_answers(T0 + timedelta(seconds=1))
-    assert store.answer("ops:k1") is None
+        await store.save_many([Save(track, (), write=write)])
+    assert 0 == await store.purge_answers(T0)
+    assert 1 == await store.purge_answers(T0 + timedelta(seconds=1))
+    assert await store.answer("ops:k1") is None
 
 
-def test_a_failed_write_leaves_no_document(store: Store) -> None:
+async def test_a_failed_write_leaves_no_document(store: Store) -> None:
     track, _ = reconcile(None, "api.example.com", True, SPECS, T0)
     answer = StoredAnswer("ops:k1", "digest", 201, "{}", T0)
-    store.save_many([Save(track, (), write=DocumentWrite(None, answer=answer))])
+    await store.save_many([Save(track, (), write=DocumentWrite(None, answer=answer))])
     other, _ = reconcile(None, "other.example.com", True, SPECS, T0)
     clash = DocumentWrite(
         StoredDocument("other.example.com", {"name": "other.example.com"}, T0, T0), answer=answer
     )
     with pytest.raises(Exception):  # noqa: B017, PT011
-        store.save_many([Save(other, (), write=clash)])
-    assert "other.example.com" not in store.documents()
-    assert store.track("other.example.com") is None
+        await store.save_many([Save(other, (), write=clash)])
+    assert "other.example.com" not in await store.documents()
+    assert await store.track("other.example.com") is None

@@ -7,12 +7,11 @@ import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
 
-from domainwatch.checks.base import Answers, AnyKind, Diagnosis, Expectation
+from domainwatch.checks.base import Answers, AnyKind, Diagnosis, Expectation, Observed
 from domainwatch.checks.diagnoses.padded import judged, padded_values, stripped
 from domainwatch.checks.registry import kind_of
 from domainwatch.checks.running.dnssec import bogus_look, own_lookups, with_signature_facts
@@ -217,16 +216,6 @@ def digest(lookups: Iterable[Lookup]) -> bytes:
         for a in lookups
     )
     return hashlib.blake2b(repr(seen).encode(), digest_size=16).digest()
-
-
-@dataclass(frozen=True, slots=True)
-class Observed:
-    """One check of a domain's records: what it asked, what it saw and what it concluded."""
-
-    expectations: Sequence[Expectation]
-    queries: tuple[Query, ...]
-    seen: bytes  # digest() of the answers, in the order of `queries`
-    results: tuple[RecordResult, ...]
 
 
 async def observe_records(

@@ -1,0 +1,123 @@
+"""The PostgreSQL store's schema, as forward migrations: entry n brings a database to version
+n + 1, recorded in `domainwatch_schema`. Never edit an entry that has shipped; append one.
+
+Version 1 is the SQLite store's schema at its version 5 (store/migrations.py): the same tables,
+columns and meanings, times as integer microseconds since the epoch, JSON as text, so one set
+of row mappings (store/rows.py) serves both and `store copy` moves rows as they are.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE domains (
+        name TEXT PRIMARY KEY,
+        verify INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        since BIGINT,
+        capabilities TEXT NOT NULL,
+        checked_at BIGINT,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        removed_at BIGINT,
+        facts TEXT
+    );
+    CREATE TABLE records (
+        domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+        record TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        status TEXT NOT NULL,
+        since BIGINT,
+        started_at BIGINT,
+        missing_since BIGINT,
+        misses INTEGER NOT NULL,
+        stale INTEGER NOT NULL,
+        last_observation TEXT,
+        checked_at BIGINT,
+        result TEXT,
+        PRIMARY KEY (domain, record)
+    );
+    CREATE TABLE history (
+        id TEXT PRIMARY KEY,
+        domain TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        previous TEXT NOT NULL,
+        status TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        reason TEXT NOT NULL,
+        observations TEXT NOT NULL
+    );
+    CREATE INDEX history_by_domain ON history (domain, sequence);
+    CREATE INDEX history_by_time ON history (at);
+    CREATE TABLE outbox (
+        event_id TEXT PRIMARY KEY REFERENCES history(id),
+        domain TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        payload TEXT
+    );
+    CREATE TABLE deliveries (
+        endpoint TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at BIGINT NOT NULL,
+        in_flight INTEGER NOT NULL DEFAULT 0,
+        last_attempt_at BIGINT,
+        last_status INTEGER,
+        last_error TEXT,
+        created_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        PRIMARY KEY (endpoint, event_id)
+    );
+    CREATE INDEX deliveries_due ON deliveries (endpoint, state, next_attempt_at);
+    CREATE INDEX deliveries_order ON deliveries (endpoint, domain, state, sequence);
+    CREATE TABLE endpoints (
+        name TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        disabled_at BIGINT,
+        reason TEXT
+    );
+    CREATE TABLE documents (
+        name TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE TABLE answers (
+        key TEXT PRIMARY KEY,
+        request TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+    );
+    CREATE INDEX answers_age ON answers (created_at);
+    """,
+)
+
+# The tables `store copy` moves, parents first, with their columns in both stores' order.
+TABLES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (table, tuple(columns.split()))
+    for table, columns in (
+        ("domains", "name verify status since capabilities checked_at sequence removed_at facts"),
+        (
+            "records",
+            "domain record fingerprint status since started_at missing_since misses stale last_observation"
+            " checked_at result",
+        ),
+        ("history", "id domain sequence kind subject previous status at reason observations"),
+        ("outbox", "event_id domain created_at payload"),
+        (
+            "deliveries",
+            "endpoint event_id domain sequence type body state attempts next_attempt_at in_flight"
+            " last_attempt_at last_status last_error created_at finished_at",
+        ),
+        ("endpoints", "name url disabled_at reason"),
+        ("documents", "name body created_at updated_at"),
+        ("answers", "key request status body created_at"),
+    )
+)

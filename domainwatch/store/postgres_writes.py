@@ -1,0 +1,164 @@
+"""The PostgreSQL store's writes of a round of saves: a few multi-row statements (unnest of one
+array per column) per round, in the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from domainwatch.state.events import Event
+from domainwatch.state.facts import facts_json
+from domainwatch.store.base import DocumentWrite, Save
+from domainwatch.store.rows import row_holds, to_micros
+
+
+def rounds(saves: Sequence[Save]) -> list[list[Save]]:
+    """The saves in rounds that hold each domain at most once, each save after its domain's
+    earlier ones (a multi-row upsert may not touch one row twice)."""
+    rounds: list[list[Save]] = []
+    seen: dict[str, int] = {}
+    for save in saves:
+        index = seen.get(save.track.name, -1) + 1
+        seen[save.track.name] = index
+        if index == len(rounds):
+            rounds.append([])
+        rounds[index].append(save)
+    return rounds
+
+
+async def write_round(conn: psycopg.AsyncConnection[Any], saves: Sequence[Save]) -> None:
+    await conn.execute(
+        "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, facts, sequence)"
+        " SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::bigint[], %s::text[], %s::bigint[],"
+        " %s::text[], %s::int[])"
+        " ON CONFLICT (name) DO UPDATE SET verify = excluded.verify, status = excluded.status,"
+        " since = excluded.since, capabilities = excluded.capabilities, checked_at = excluded.checked_at,"
+        " facts = COALESCE(excluded.facts, domains.facts), sequence = excluded.sequence, removed_at = NULL",
+        _columns([_domain_row(save) for save in saves], 8),
+    )
+    pruned = [s for s in saves if s.stored is None or not s.stored.records.keys() <= s.track.records.keys()]
+    if pruned:
+        kept = [(s.track.name, record) for s in pruned for record in s.track.records]
+        await conn.execute(
+            "DELETE FROM records WHERE domain = ANY(%s) AND (domain, record) NOT IN"
+            " (SELECT * FROM unnest(%s::text[], %s::text[]))",
+            ([s.track.name for s in pruned], *_columns(kept, 2)),
+        )
+    records = [row for save in saves for row in _record_rows(save)]
+    if records:
+        await conn.execute(
+            "INSERT INTO records (domain, record, fingerprint, status, since, started_at, missing_since,"
+            " misses, stale, last_observation, checked_at, result)"
+            " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[],"
+            " %s::bigint[], %s::bigint[], %s::int[], %s::int[], %s::text[], %s::bigint[], %s::text[])"
+            " ON CONFLICT (domain, record) DO UPDATE SET fingerprint = excluded.fingerprint,"
+            " status = excluded.status, since = excluded.since, started_at = excluded.started_at,"
+            " missing_since = excluded.missing_since, misses = excluded.misses, stale = excluded.stale,"
+            " last_observation = excluded.last_observation, checked_at = excluded.checked_at,"
+            " result = COALESCE(excluded.result, records.result)",
+            _columns(records, 12),
+        )
+    for save in saves:
+        if save.write is not None:
+            await write_document(conn, save.track.name, save.write)
+    events = [event for save in saves for event in save.events]
+    if events:
+        await conn.execute(
+            "INSERT INTO history (id, domain, sequence, kind, subject, previous, status, at, reason,"
+            " observations) SELECT * FROM unnest(%s::text[], %s::text[], %s::int[], %s::text[], %s::text[],"
+            " %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[])",
+            _columns([_event_row(e) for e in events], 10),
+        )
+    outbox = [
+        (e.id, e.domain, to_micros(e.at), json.dumps(payload, sort_keys=True))
+        for save in saves
+        for e in save.events
+        if (payload := (save.payloads or {}).get(e.id)) is not None
+    ]
+    if outbox:
+        await conn.execute(
+            "INSERT INTO outbox (event_id, domain, created_at, payload)"
+            " SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[])",
+            _columns(outbox, 4),
+        )
+
+
+async def write_document(conn: psycopg.AsyncConnection[Any], name: str, write: DocumentWrite) -> None:
+    document = write.document
+    if document is None:
+        await conn.execute("DELETE FROM documents WHERE name = %s", (name,))
+    else:
+        await conn.execute(
+            "INSERT INTO documents (name, body, created_at, updated_at) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+            (name, json.dumps(document.body), to_micros(document.created_at), to_micros(document.updated_at)),
+        )
+    if write.removed_at is not None:
+        await conn.execute(
+            "UPDATE domains SET removed_at = %s WHERE name = %s", (to_micros(write.removed_at), name)
+        )
+    answer = write.answer
+    if answer is not None:  # a key already kept is a conflict: the whole save fails
+        await conn.execute(
+            "INSERT INTO answers (key, request, status, body, created_at) VALUES (%s, %s, %s, %s, %s)",
+            (answer.key, answer.request, answer.status, answer.body, to_micros(answer.created_at)),
+        )
+
+
+def _domain_row(save: Save) -> tuple[Any, ...]:
+    track = save.track
+    return (
+        track.name,
+        int(track.verify),
+        track.status.value,
+        to_micros(track.since),
+        json.dumps({k: v.value for k, v in track.capabilities.items()}),
+        to_micros(track.checked_at),
+        facts_json(save.facts) if save.facts is not None else None,
+        track.sequence,
+    )
+
+
+def _record_rows(save: Save) -> list[tuple[Any, ...]]:
+    track, results = save.track, save.results or {}
+    return [
+        (
+            track.name,
+            record_id,
+            track.fingerprints.get(record_id, ""),
+            record.status.value,
+            to_micros(record.since),
+            to_micros(record.started_at),
+            to_micros(record.missing_since),
+            record.misses,
+            int(record.stale),
+            record.last_observation.value if record.last_observation else None,
+            to_micros(record.checked_at),
+            json.dumps(result) if (result := results.get(record_id)) else None,
+        )
+        for record_id, record in track.records.items()
+        if record_id in results or not row_holds(save.stored, track, record_id)
+    ]
+
+
+def _event_row(event: Event) -> tuple[Any, ...]:
+    return (
+        event.id,
+        event.domain,
+        event.sequence,
+        event.kind,
+        event.subject,
+        event.previous,
+        event.status,
+        to_micros(event.at),
+        event.reason,
+        json.dumps(event.observations, sort_keys=True),
+    )
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as one list per column (what unnest takes)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
