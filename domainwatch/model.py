@@ -103,6 +103,16 @@ class ServerView:
 
 
 @dataclass(frozen=True, slots=True)
+class AddressView:
+    """One address of a probed host: what its probe concluded (the record's state is the worst
+    of its addresses'), and the codes of its findings (whose messages name the address)."""
+
+    address: str
+    outcome: RecordState
+    codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RecordResult:
     """The outcome of checking one record of one domain.
 
@@ -121,6 +131,7 @@ class RecordResult:
     # Numbers other modules export (spf_dns_lookups, dkim_key_bits, dmarc_policy, ...).
     facts: dict[str, str | int] = field(default_factory=dict)
     servers: tuple[ServerView, ...] = ()
+    addresses: tuple[AddressView, ...] = ()  # a probed record's, one per address tried
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -137,6 +148,11 @@ class RecordResult:
         if self.servers:
             out["nameservers"] = [
                 {"server": s.server, "state": s.state.value, "found": list(s.found)} for s in self.servers
+            ]
+        if self.addresses:
+            out["addresses"] = [
+                {"address": a.address, "outcome": a.outcome.value, "findings": list(a.codes)}
+                for a in self.addresses
             ]
         return out
 

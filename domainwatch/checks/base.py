@@ -124,6 +124,9 @@ class RecordKind(Generic[E, C]):
     # What applies when receivers discard the record at the name, told from the result without
     # it ("p=quarantine, from _dmarc.example.com"); "nothing" when not given.
     applies_instead: Callable[[RecordResult], str] | None = None
+    # The code a record gets when DNSSEC validation is what fails its own lookup (the runner's
+    # bogus look, checks/running/dnssec.py); `dnssec_bogus` when not given.
+    bogus_code: enum.StrEnum | None = None
 
 
 AnyKind = RecordKind[Any, Any]  # what the registry holds: every kind, whatever its types

@@ -1,7 +1,8 @@
 """Authoritative mode: ask every nameserver of a domain's zone directly, with RD=0.
 
 Each server becomes a "view": a Resolver that sends names inside the zone to that server and
-everything else (provider includes, MX targets elsewhere) to the configured recursive resolver.
+everything else (provider includes, MX targets elsewhere), and the TLSA records DANE needs
+validated, to the configured recursive resolver.
 Running a check once per view tells whether a record is published on every nameserver.
 
 The NS records are written by whoever owns the checked domain, so they are bounded: at most
@@ -27,6 +28,7 @@ from domainwatch.dns.dnspython_resolver import DnsPythonResolver, name_text
 from domainwatch.dns.resolver import Lookup, Nameserver, Outcome, Query, Resolver
 
 MAX_NAMESERVERS = 8
+VALIDATED_TYPES = frozenset({"TLSA"})  # asked of the configured (validating) resolvers in every mode
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +40,9 @@ class ZoneView:
 
     async def resolve(self, query: Query) -> Lookup:
         inside = query.name == self.apex or query.name.endswith("." + self.apex)
-        return await (self.direct if inside else self.fallback).resolve(query)
+        # DANE's TLSA counts only validated (RFC 7672 §2.2): the recursive resolver answers it.
+        direct = inside and query.rdtype not in VALIDATED_TYPES
+        return await (self.direct if direct else self.fallback).resolve(query)
 
 
 @dataclass(frozen=True, slots=True)

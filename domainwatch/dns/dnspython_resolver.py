@@ -23,6 +23,7 @@ import dns.resolver
 import dns.rrset
 
 from domainwatch.dns.ratelimit import RateLimiter
+from domainwatch.dns.records import tlsa_text
 from domainwatch.dns.resolver import Lookup, Nameserver, Outcome, Query
 
 # Outcomes worth asking again (the next nameserver, or the next attempt).
@@ -212,6 +213,8 @@ def rdata_value(rdata: object) -> str:
         return f"{rdata.preference} {host}"  # type: ignore[attr-defined]
     if rdtype in (dns.rdatatype.CNAME, dns.rdatatype.NS, dns.rdatatype.PTR):
         return name_text(rdata.target)  # type: ignore[attr-defined]
+    if rdtype == dns.rdatatype.TLSA:
+        return tlsa_text(rdata.usage, rdata.selector, rdata.mtype, rdata.cert)  # type: ignore[attr-defined]
     return str(rdata.to_text())  # type: ignore[attr-defined]
 
 

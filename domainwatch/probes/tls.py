@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import _ssl
 import contextlib
 import functools
+import hashlib
+import itertools
 import ssl
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
 VERSIONS = {"TLSv1": "1.0", "TLSv1.1": "1.1", "TLSv1.2": "1.2", "TLSv1.3": "1.3"}
+MAX_CHAIN = 8  # certificates of a presented chain looked at: the server's, and it may send many
 
 
 @functools.cache
@@ -40,7 +46,8 @@ def _allow_old(context: ssl.SSLContext) -> None:
 
 
 def session_facts(ssl_object: Any) -> dict[str, Any]:
-    """The negotiated version and cipher, and the certificate's names, issuer and expiry."""
+    """The negotiated version and cipher, the certificate's names, issuer and expiry, and the
+    chain as presented (digests for DANE, RFC 7672)."""
     cipher = ssl_object.cipher()
     der = ssl_object.getpeercert(binary_form=True)
     facts: dict[str, Any] = {
@@ -49,7 +56,56 @@ def session_facts(ssl_object: Any) -> dict[str, Any]:
     }
     if der:
         facts.update(certificate_facts(der))
+        facts.update(chain_facts(presented_chain(ssl_object) or [der]))
     return facts
+
+
+def presented_chain(ssl_object: Any) -> list[bytes]:
+    """The certificates the server sent, leaf first, as DER ([] where the ssl module cannot
+    tell: Python 3.13 has get_unverified_chain; 3.10 to 3.12 have it on the inner object)."""
+    getter = getattr(ssl_object, "get_unverified_chain", None)
+    if getter is None:
+        getter = getattr(getattr(ssl_object, "_sslobj", None), "get_unverified_chain", None)
+    if getter is None:
+        return []
+    try:
+        chain = getter() or []
+    except (ssl.SSLError, ValueError):
+        return []
+    ders = [c if isinstance(c, bytes) else c.public_bytes(_ssl.ENCODING_DER) for c in chain[:MAX_CHAIN]]
+    return [d for d in ders if isinstance(d, bytes)]
+
+
+def chain_facts(ders: list[bytes]) -> dict[str, Any]:
+    """Per certificate of the chain: SHA-256 and SHA-512 of the certificate and of its public
+    key (what TLSA records match, RFC 6698 §2.1), and whether each is issued by the next."""
+    certificates: list[x509.Certificate | None] = []
+    for der in ders[:MAX_CHAIN]:
+        try:
+            certificates.append(x509.load_der_x509_certificate(der))
+        except ValueError:
+            certificates.append(None)
+    chain = [_digests(der, certificate) for der, certificate in zip(ders, certificates, strict=False)]
+    linked = [_issued_by(child, parent) for child, parent in itertools.pairwise(certificates)]
+    return {"chain": chain, "linked": linked}
+
+
+def _digests(der: bytes, certificate: x509.Certificate | None) -> dict[str, str]:
+    out = {"cert256": hashlib.sha256(der).hexdigest(), "cert512": hashlib.sha512(der).hexdigest()}
+    if certificate is not None:
+        spki = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        out |= {"spki256": hashlib.sha256(spki).hexdigest(), "spki512": hashlib.sha512(spki).hexdigest()}
+    return out
+
+
+def _issued_by(child: x509.Certificate | None, parent: x509.Certificate | None) -> bool:
+    if child is None or parent is None:
+        return False
+    try:
+        child.verify_directly_issued_by(parent)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def certificate_facts(der: bytes) -> dict[str, Any]:

@@ -45,12 +45,13 @@ def parent_zone(ds: str | None) -> str:
     )
 
 
-def child_zone() -> str:
+def child_zone(records: str = "") -> str:
+    """The child: a DKIM key, and `records` (zone-file lines relative to the child)."""
     return (
         f"$ORIGIN {CHILD}.\n$TTL 300\n"
         f"@ IN SOA ns.{CHILD}. hostmaster.{CHILD}. {time.time_ns() // 10**9} 3600 600 86400 300\n"
         f"@ IN NS ns.{CHILD}.\nns IN A 127.0.0.1\n"
-        f"s1._domainkey IN TXT {_txt(RECORD)}\n"
+        f"s1._domainkey IN TXT {_txt(RECORD)}\n{records}"
     )
 
 
@@ -82,13 +83,14 @@ def ds_of(port: int, zone: str) -> str:
 class Lab:
     directory: Path
     expired: bool = False
+    records: str = ""  # more of the child zone (its MX hosts, their TLSA records)
     child_ds: str = ""  # the child's true DS, once known
     _presigned: str = ""  # the expired child, signed once (its keys must not change)
 
     def zones(self, ds: str | None) -> dict[str, str]:
         if self.expired and not self._presigned:
             self._presigned = expired_child_zone()
-        return {PARENT: parent_zone(ds), CHILD: self._presigned or child_zone()}
+        return {PARENT: parent_zone(ds), CHILD: self._presigned or child_zone(self.records)}
 
     @property
     def signed(self) -> tuple[str, ...]:
@@ -98,7 +100,7 @@ class Lab:
     def serve(self, ds: str | None) -> Iterator[int]:
         """Knot with the parent publishing `ds` for the child, and Unbound in front: its port."""
         knot_dir = self.directory / "knot"
-        knot_dir.mkdir(exist_ok=True)
+        knot_dir.mkdir(parents=True, exist_ok=True)
         zones = self.zones(ds)
         with knot_server(knot_dir, zones, signed=self.signed) as knot:
             anchor = f"{PARENT}. IN DS {ds_of(knot, PARENT)}"

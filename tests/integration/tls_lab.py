@@ -75,7 +75,7 @@ class Lab:
         server = await loop.create_server(
             lambda: SMTP(_Sink(), hostname=host, tls_context=context), address, self.smtp_port
         )
-        self.servers[host] = server
+        self.servers[host if host not in self.servers else f"{host}@{address}"] = server
         return address
 
     async def dropping(self, host: str) -> str:

@@ -163,6 +163,7 @@ def test_plan_of_full_domain_lists_record_ids_in_order() -> None:
         "dmarc",
         "tracking",
         "starttls:inbound-smtp.us-east-1.amazonaws.com",
+        "dane:inbound-smtp.us-east-1.amazonaws.com",
         "mta_sts",
         "tls_rpt",
     ] == ids

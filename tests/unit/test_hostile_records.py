@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domainwatch.checks.base import Expectation
+from domainwatch.checks.kinds.dane import DaneExpectation
 from domainwatch.checks.kinds.dkim.kind import DkimExpectation
 from domainwatch.checks.kinds.dmarc.kind import DmarcExpectation
 from domainwatch.checks.kinds.mta_sts import MtaStsExpectation
@@ -38,6 +39,7 @@ EXPECTATIONS: list[Expectation] = [
     DmarcExpectation("dmarc", "_dmarc.a.b.example.co.uk", False, "a.b.example.co.uk"),
     TrackingExpectation("tracking", "links.example.com", False, "track.example.net"),
     StartTlsExpectation("starttls:mx.example.net", "mx.example.net", True, "1.3"),
+    DaneExpectation("dane:mx.example.net", "mx.example.net", True),
     MtaStsExpectation("mta_sts", "_mta-sts.example.com", True, "example.com", "enforce", ("mx.example.net",)),
     MtaStsExpectation("mta_sts", "_mta-sts.example.com", False, "example.com", "testing"),
     TlsRptExpectation("tls_rpt", "_smtp._tls.example.com", True, ("mailto:r@example.com",)),
@@ -206,7 +208,12 @@ near_valid = st.one_of(
     ),
 )
 random_text = st.binary(max_size=300).map(lambda raw: raw.decode("utf-8", "surrogateescape"))
-values = st.one_of(near_valid, random_text, st.just(f"v=DMARC1; p=none; pct={'0' * 5000}"))
+tlsa_data = st.one_of(st.binary(max_size=80).map(bytes.hex), random_text)
+tlsa_values = st.builds(
+    lambda usage, selector, mtype, data: f"{usage} {selector} {mtype} {data}",
+    st.integers(-1, 300), st.integers(-1, 3), st.integers(-1, 3), tlsa_data,
+)  # fmt: skip
+values = st.one_of(near_valid, random_text, tlsa_values, st.just(f"v=DMARC1; p=none; pct={'0' * 5000}"))
 hosts = st.one_of(
     st.sampled_from([".", "mx.example.net", "192.0.2.1", "[::1]", "a" * 70, "x..y", "mx.example.net."]),
     random_text,
@@ -223,7 +230,8 @@ json_values = st.recursive(
 fact_keys = st.sampled_from(
     ["starttls", "handshake_error", "tls_version", "cipher", "names", "issuer", "not_after", "probed_at",
      "trusted", "verify_error", "status", "location", "content_type", "oversize", "policy",
-     "certificate_error", "version", "mode", "max_age", "mx", "problems"]
+     "certificate_error", "version", "mode", "max_age", "mx", "problems", "addresses", "address", "error",
+     "detail", "refused", "chain", "linked", "cert256", "cert512", "spki256", "spki512"]
 )  # fmt: skip
 probe_facts = st.dictionaries(fact_keys, json_values, max_size=10)
 policies = st.fixed_dictionaries(

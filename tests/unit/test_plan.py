@@ -65,7 +65,7 @@ def test_every_fingerprint_stored_by_version_0_1_is_recognised() -> None:
         for e in plan(domain)  # type: ignore[arg-type]
     }
     newer = {key for key, value in found.items() if value is None}  # kinds 0.1 did not have
-    assert {"starttls", "mta_sts", "tls_rpt"} >= {record.partition(":")[0] for _, record in newer}
+    assert {"starttls", "dane", "mta_sts", "tls_rpt"} >= {record.partition(":")[0] for _, record in newer}
     assert {key: LEGACY + value for key, value in STORED_BY_0_1.items()} == {
         key: value for key, value in found.items() if key not in newer
     }

@@ -10,6 +10,7 @@ from typing import Any
 from domainwatch.model import CommonCode, Finding, Severity
 
 MAX_SHOWN = 8
+MAX_PROBED = 16  # addresses of one host's answer read (the prober sends at most 8)
 
 
 def refused_addresses(host: str, facts: Mapping[str, Any]) -> list[Finding]:
@@ -18,7 +19,7 @@ def refused_addresses(host: str, facts: Mapping[str, Any]) -> list[Finding]:
     refused = facts.get("refused")
     if not isinstance(refused, list):
         return []
-    severity = Severity.WARNING if facts.get("address") else Severity.ERROR
+    severity = Severity.WARNING if facts.get("address") or probed_addresses(facts) else Severity.ERROR
     out = []
     for item in refused[:MAX_SHOWN]:
         if not isinstance(item, dict):
@@ -34,4 +35,12 @@ def refused_addresses(host: str, facts: Mapping[str, Any]) -> list[Finding]:
 
 def only_refused(facts: Mapping[str, Any]) -> bool:
     """The probe found only addresses it may not connect to: nothing else is known."""
-    return bool(facts.get("refused")) and not facts.get("address")
+    return bool(facts.get("refused")) and not facts.get("address") and not probed_addresses(facts)
+
+
+def probed_addresses(facts: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The addresses a STARTTLS answer lists, each what its probe found (at most 8 a family)."""
+    entries = facts.get("addresses")
+    if not isinstance(entries, list):
+        return []
+    return [entry for entry in entries[:MAX_PROBED] if isinstance(entry, dict)]

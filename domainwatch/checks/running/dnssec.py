@@ -14,6 +14,7 @@ record, to the configured resolver).
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -76,7 +77,7 @@ async def bogus_look(
         if zone and zone not in keys_of:
             keys_of[zone] = await zone_keys(zone, nameservers, query_timeout)
         keys = keys_of.get(zone) if zone else None
-        finding = bogus_finding(unchecked, keys, now)
+        finding = bogus_finding(unchecked, keys, now, kind_of(expect.record).bogus_code or Code.DNSSEC_BOGUS)
         result = results[index]
         results[index] = bounded(dataclasses.replace(result, findings=(finding, *result.findings)))
 
@@ -86,7 +87,9 @@ def _signer(unchecked: Unchecked) -> str:
     return signers[0] if signers else unchecked.lookup.zone
 
 
-def bogus_finding(unchecked: Unchecked, keys: ZoneKeys | None, now: float) -> Finding:
+def bogus_finding(
+    unchecked: Unchecked, keys: ZoneKeys | None, now: float, code: enum.StrEnum = Code.DNSSEC_BOGUS
+) -> Finding:
     """Why validation fails, as well as the answers tell (pure: `now` is given)."""
     query = unchecked.lookup.query
     reasons = _reasons(unchecked, keys, now)
@@ -98,7 +101,7 @@ def bogus_finding(unchecked: Unchecked, keys: ZoneKeys | None, now: float) -> Fi
         "and with checking disabled it answers the record, so every receiver that validates "
         f"(most large mailbox providers do) fails to see it. {' '.join(reasons)}"
     )
-    return Finding(Code.DNSSEC_BOGUS, Severity.ERROR, message, remediation=fix)
+    return Finding(code, Severity.ERROR, message, remediation=fix)
 
 
 def _reasons(unchecked: Unchecked, keys: ZoneKeys | None, now: float) -> list[str]:

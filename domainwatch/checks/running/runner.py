@@ -14,6 +14,7 @@ import structlog
 from domainwatch.checks.base import Answers, AnyKind, Diagnosis, Expectation, Observed
 from domainwatch.checks.diagnoses.padded import judged, padded_values, stripped
 from domainwatch.checks.registry import kind_of
+from domainwatch.checks.relief import relieve
 from domainwatch.checks.running.dnssec import bogus_look, own_lookups, with_signature_facts
 from domainwatch.checks.running.guard import bounded, check_failed
 from domainwatch.checks.running.views import check_views
@@ -116,7 +117,7 @@ async def _resolve_and_evaluate(
             with_signature_facts(result, own_lookups(expect, answers))
             for expect, result in zip(expectations, results, strict=True)
         ]
-    return answers, tuple(results)
+    return answers, tuple(relieve(expectations, results, answers))
 
 
 async def _diagnose(

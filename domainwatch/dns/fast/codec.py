@@ -13,9 +13,10 @@ import struct
 
 import dns.ipv6
 
+from domainwatch.dns.records import tlsa_text
 from domainwatch.dns.resolver import Lookup, Outcome, Query
 
-TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28}
+TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28, "TLSA": 52}
 _CODES = {v: k for k, v in TYPES.items()}
 _HEADER = struct.Struct("!HHHHHH")
 _RR = struct.Struct("!HHIH")
@@ -299,6 +300,11 @@ class _Reader:
             host, after = read_name(wire, start + 2)
             _expect(after, end)
             return f"{int.from_bytes(wire[start : start + 2], 'big')} {host or '.'}", 0
+        if rdtype == "TLSA":
+            if end - start < 3:
+                raise Malformed("TLSA record length")
+            usage, selector, mtype = wire[start], wire[start + 1], wire[start + 2]
+            return tlsa_text(usage, selector, mtype, bytes(wire[start + 3 : end])), 0
         if rdtype == "SOA":
             _, after = read_name(wire, start)
             _, after = read_name(wire, after)

@@ -1,0 +1,121 @@
+"""Start-up on a large SQLite store: `domainwatch run` from launch to /readyz 200, medians of
+--runs, for each source tree given (this one by default), the trees taking turns in one run.
+
+The store is made once, by this tree: N domains (an SPF and a DMARC record each), checked once
+against a resolver that knows nothing, so every record has a stored state and result. Each
+tree's daemon then starts on a copy of it, its config written as JSON (as docs/performance.md
+advises for large fleets), pinned to core 1 where `taskset` exists.
+
+Usage: python bench/startup.py [--domains 100000] [--runs 3] [--tree /path/to/other/checkout ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import structlog  # noqa: E402
+
+from domainwatch.config.loader import parse  # noqa: E402
+from domainwatch.daemon.daemon import Daemon  # noqa: E402
+from domainwatch.store.sqlite import SqliteStore  # noqa: E402
+from domainwatch.testing import FakeClock, FakeResolver  # noqa: E402
+
+LISTEN = "127.0.0.1:18431"
+
+
+def config_text(count: int, store: Path) -> str:
+    document = {
+        "resolver": {"nameservers": ["127.0.0.1:9"], "timeout": "200ms", "attempts": 1},
+        "storage": {"path": str(store)},
+        "server": {"listen": LISTEN},
+        "max_concurrent_checks": 512,
+        "domains": [
+            {"name": f"d{n}.bench.example", "sending": {"spf": {"include": ["p.bench.example"]}}}
+            for n in range(count)
+        ],
+    }
+    return json.dumps(document)
+
+
+async def make_store(count: int, store: Path) -> float:
+    """Every domain planned and checked once; seconds it took."""
+    started = time.perf_counter()
+    config = parse(config_text(count, store), source="bench.json")
+    daemon = await Daemon.open(
+        config, SqliteStore(store), resolver=FakeResolver(), clock=FakeClock(), rng=random.Random(1)
+    )
+    await daemon.run_once()
+    await daemon.shutdown()
+    return time.perf_counter() - started
+
+
+def ready_seconds(tree: Path, config: Path) -> float:
+    code = "import sys; from domainwatch.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    pin = ["taskset", "-c", "1"] if shutil.which("taskset") else []
+    command = [*pin, sys.executable, "-c", code, "run", "-c", str(config), "--log-level", "error"]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=tree)  # the tree's own domainwatch, first on sys.path
+    try:
+        while process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://{LISTEN}/readyz", timeout=5) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - started
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"{tree}: domainwatch run exited with {process.returncode}")
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--domains", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tree", action="append", type=Path, default=[], help="another checkout to compare")
+    args = parser.parse_args()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # errors only
+    trees = [ROOT, *args.tree]
+    with tempfile.TemporaryDirectory(prefix="domainwatch-startup-") as work:
+        directory = Path(work)
+        made = asyncio.run(make_store(args.domains, directory / "made.db"))
+        print(f"store of {args.domains} domains made in {made:.1f}s")
+        seconds: dict[Path, list[float]] = {tree: [] for tree in trees}
+        for _ in range(args.runs):
+            for tree in trees:  # taking turns: a noisy minute hits every tree alike
+                store = directory / "run.db"
+                store.unlink(missing_ok=True)
+                shutil.copy(directory / "made.db", store)
+                config = directory / "config.json"
+                config.write_text(config_text(args.domains, store))
+                seconds[tree].append(ready_seconds(tree, config))
+        base = statistics.median(seconds[ROOT])
+        for tree, runs in seconds.items():
+            median = statistics.median(runs)
+            print(
+                f"{tree!s:<40} ready after launch: median {median:.2f}s "
+                f"({', '.join(f'{s:.2f}' for s in runs)}); {median / base:.2f}x this tree"
+            )
+
+
+if __name__ == "__main__":
+    main()
