@@ -54,7 +54,7 @@ async def _serve(config: Config, store: Store, config_path: str | None, resolver
     await worker.start()
     daemon.on_events.append(lambda _: worker.wake())
     daemon.on_config.append(worker.apply_config)
-    exposition = Exposition(metrics.registry, daemon.fleet, worker)
+    exposition = Exposition(metrics.registry, daemon.fleet, worker, daemon)
     exposition.apply_config(config)
     daemon.on_config.append(exposition.apply_config)
     daemon.fleet.listeners.append(exposition)

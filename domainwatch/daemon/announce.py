@@ -20,6 +20,8 @@ def announce(
     for event in events:
         if event.kind == "domain" and metrics is not None:
             metrics.observe_domain_change(event.status)
+            if event.previous == "verified" and event.status != "verified":
+                metrics.observe_verified_lost(first_problem(event))
         if tally is not None:  # a config applied to the whole fleet: counted, not listed
             tally[(event.kind, event.previous, event.status)] += 1
             continue
@@ -35,3 +37,15 @@ def announce(
             reason=event.reason,
             sequence=event.sequence,
         )
+
+
+def first_problem(event: Event) -> str:
+    """The code of the first finding of the first record the event's check did not find as
+    required (what a page about many domains leaving `verified` names); `unknown` if none."""
+    for summary in event.observations.values():
+        if not isinstance(summary, dict) or summary.get("state") == "present":
+            continue
+        findings = summary.get("findings")
+        if isinstance(findings, list) and findings and isinstance(findings[0], str):
+            return findings[0][:64]
+    return "unknown"

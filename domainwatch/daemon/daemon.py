@@ -76,7 +76,9 @@ class Daemon:
         self.schedule = Schedule()
         self._ids = RandomPool()
         self.fleet = Fleet({}, {}, self._event_id, clock())
-        self.writes = BatchedWrites(store, self._announce, self.fleet.restore)
+        self.writes = BatchedWrites(
+            store, self._announce, self.fleet.restore, metrics.observe_store_write if metrics else None
+        )
         self.members = Membership(self.fleet, store, self.writes, self, clock)
         self._inflight: dict[str, asyncio.Task[None]] = {}
         # Hooks for the webhook worker: told of new events, and of every config swap.
@@ -149,7 +151,8 @@ class Daemon:
             return
         self._prober_settings = settings
         recheck = config.defaults.recheck_interval.total_seconds()
-        self.prober = Prober(self.resolver, config.probes, lambda: self.clock().timestamp(), recheck)
+        observe = self.metrics.observe_probe if self.metrics else None
+        self.prober = Prober(self.resolver, config.probes, lambda: self.clock().timestamp(), recheck, observe)
 
     def _log_tally(self) -> None:
         """The changes a config brought to the whole fleet, as counts: a new fleet's first start
@@ -355,6 +358,10 @@ class Daemon:
     def is_pending(self, name: str) -> bool:
         return name in self.schedule or name in self._inflight
 
+    def backlog(self) -> tuple[int, float]:
+        """Checks due but not started, and how late the oldest is (metrics' Progress)."""
+        return self.schedule.backlog(self.clock())
+
     # -- the loop -----------------------------------------------------------------------------
     async def serve(self) -> None:
         """Check domains as they fall due until stop() is called."""
@@ -362,18 +369,32 @@ class Daemon:
         while not self._stopping.is_set():
             if self.clock() - purged > PURGE_EVERY:  # retention: nothing grows without bound
                 purged = self.clock()
-                await self.store.purge_history(purged - self.config.storage.history_retention)
-                await self.store.purge_removed(purged - self.config.storage.retention)
-                await self.store.purge_answers(purged - KEEP_ANSWERS)
+                await self._purge(purged)
             # A task only for what can run now: at start-up every domain is due at once, and a
             # task each (100,000 of them) would cost memory and keep the loop from its requests.
             room = self.config.max_concurrent_checks - len(self._inflight)
-            for name in self.schedule.pop_due(self.clock(), limit=max(room, 0)):
+            now = self.clock()
+            for name, due in self.schedule.pop_due_times(now, limit=max(room, 0)):
+                if self.metrics is not None:
+                    self.metrics.check_start_delay.observe(max(0.0, (now - due).total_seconds()))
                 if name in self._inflight:
                     self._requeue.add(name)  # due again (a reload or verify): check once this one ends
                 else:
                     self._inflight[name] = asyncio.create_task(self._check_logged(name))
             await self._sleep_until_due()
+
+    async def _purge(self, now: datetime) -> None:
+        """Forget what retention lets go; a store that refuses is logged and counted, and tried
+        again an hour later (checking goes on)."""
+        storage = self.config.storage
+        try:
+            await self.store.purge_history(now - storage.history_retention)
+            await self.store.purge_removed(now - storage.retention)
+            await self.store.purge_answers(now - KEEP_ANSWERS)
+        except Exception:
+            log.exception("store_purge_failed")
+            if self.metrics is not None:
+                self.metrics.observe_store_error("purge")
 
     async def _check_logged(self, name: str) -> None:
         try:

@@ -44,13 +44,24 @@ class Schedule:
     def pop_due(self, now: datetime, limit: int | None = None) -> list[str]:
         """Domains due at or before `now` (at most `limit`), earliest first; they leave the
         schedule, the others stay due."""
-        out: list[str] = []
+        return [name for name, _ in self.pop_due_times(now, limit)]
+
+    def pop_due_times(self, now: datetime, limit: int | None = None) -> list[tuple[str, datetime]]:
+        """pop_due, with when each was due."""
+        out: list[tuple[str, datetime]] = []
         while self._heap and self._heap[0][0] <= now and (limit is None or len(out) < limit):
             due, name = heapq.heappop(self._heap)
             if self._due.get(name) == due:
                 del self._due[name]
-                out.append(name)
+                out.append((name, due))
         return out
+
+    def backlog(self, now: datetime) -> tuple[int, float]:
+        """How many domains are due at `now`, and how late the earliest of them is (seconds)."""
+        earliest = self.next_due()
+        if earliest is None or earliest > now:
+            return 0, 0.0
+        return sum(1 for due in self._due.values() if due <= now), (now - earliest).total_seconds()
 
     def next_due(self) -> datetime | None:
         while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:

@@ -47,12 +47,26 @@ class DeliveryStats(Protocol):
         """Every configured endpoint's queue, read now."""
 
 
+class Progress(Protocol):
+    """The daemon's own progress, read at scrape time."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    def backlog(self) -> tuple[int, float]:
+        """Checks due but not started, and how late the oldest of them is (seconds)."""
+
+
 class Exposition:
     """What a scrape returns. It listens to the fleet's owner (FleetListener), so only the
     domains that changed since the last scrape are formatted again."""
 
     def __init__(
-        self, registry: CollectorRegistry, fleet: FleetView, deliveries: DeliveryStats | None = None
+        self,
+        registry: CollectorRegistry,
+        fleet: FleetView,
+        deliveries: DeliveryStats | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.registry, self.fleet = registry, fleet
         self.selection = Selection()
@@ -61,6 +75,8 @@ class Exposition:
         registry.register(FleetCollector(fleet))
         if deliveries is not None:
             registry.register(WebhookCollector(deliveries))
+        if progress is not None:
+            registry.register(ProgressCollector(progress))
 
     def domains_changed(self, names: Iterable[str]) -> None:
         self.domain_text.domains_changed(names)
@@ -137,6 +153,27 @@ class FleetCollector(Collector):
         )
         at.add_metric([], self.fleet.last_reload_success_at.timestamp())
         yield from (ok, at)
+
+
+class ProgressCollector(Collector):
+    """Readiness and the scheduler's backlog: a replica alive but stuck shows here."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def collect(self) -> Iterator[Metric]:
+        ready = GaugeMetricFamily(
+            "domainwatch_ready", "1 when /readyz answers 200 (every domain checked once)"
+        )
+        ready.add_metric([], 1.0 if self.progress.ready else 0.0)
+        due, late = self.progress.backlog()
+        lag = GaugeMetricFamily(
+            "domainwatch_scheduler_lag_seconds", "How late the oldest due check that has not started is"
+        )
+        lag.add_metric([], late)
+        waiting = GaugeMetricFamily("domainwatch_checks_due", "Checks due that have not started")
+        waiting.add_metric([], float(due))
+        yield from (ready, lag, waiting)
 
 
 class WebhookCollector(Collector):

@@ -3,7 +3,15 @@ to. A sink only: it reads nothing back (exposition.py does the reading, at scrap
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, Info, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 
 from domainwatch import __version__, revision
 from domainwatch.dns.resolver import Nameserver, Outcome
@@ -11,6 +19,9 @@ from domainwatch.metrics.dns_stats import DnsStats
 from domainwatch.model import CommonCode, DomainReport
 
 _CHECK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+# How late a check starts after it falls due: on time is under a second; minutes is behind.
+_DELAY_BUCKETS = (0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800)
+_WRITE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
 
 class Metrics:
@@ -59,6 +70,49 @@ class Metrics:
         Info("domainwatch_build", "domainwatch build information", registry=r).info(
             {"version": __version__, "revision": revision()}
         )
+        self._watching_itself(r)
+
+    def _watching_itself(self, r: CollectorRegistry) -> None:
+        """The daemon's own health: what an operator is paged on (docs/alerting.md)."""
+        self.check_start_delay = Histogram(
+            "domainwatch_check_start_delay_seconds",
+            "How late each check started after it fell due (the scheduler falling behind)",
+            buckets=_DELAY_BUCKETS,
+            registry=r,
+        )
+        self.verified_lost = Counter(
+            "domainwatch_verified_lost",
+            "Domains that left verified, by the first error finding of the check that saw it",
+            ["code"],
+            registry=r,
+        )
+        self.store_write_duration = Histogram(
+            "domainwatch_store_write_duration_seconds",
+            "Time to write one batch of checks' results (one transaction)",
+            buckets=_WRITE_BUCKETS,
+            registry=r,
+        )
+        self.store_errors = Counter(
+            "domainwatch_store_errors",
+            "Store operations that failed, by operation (save, purge, deliveries)",
+            ["operation"],
+            registry=r,
+        )
+        self.probe_duration = Histogram(
+            "domainwatch_probe_duration_seconds",
+            "Time of one probe (a STARTTLS dialogue with one address, an MTA-STS policy fetch)",
+            ["probe"],
+            buckets=_CHECK_BUCKETS,
+            registry=r,
+        )
+        self.http_requests = Counter(
+            "domainwatch_http_requests",
+            "HTTP requests answered, by route template and status code",
+            ["route", "code"],
+            registry=r,
+        )
+        ProcessCollector(registry=r)  # process_*: CPU, memory, open files
+        PlatformCollector(registry=r)  # python_info
 
     def observe_dns(self, server: Nameserver, outcome: Outcome, seconds: float) -> None:
         self.dns.observe(server, outcome, seconds)
@@ -76,3 +130,20 @@ class Metrics:
 
     def observe_domain_change(self, status: str) -> None:
         self.status_changes.labels(status).inc()
+
+    def observe_verified_lost(self, code: str) -> None:
+        self.verified_lost.labels(code).inc()
+
+    def observe_store_write(self, seconds: float, *, failed: bool) -> None:
+        self.store_write_duration.observe(seconds)
+        if failed:
+            self.store_errors.labels("save").inc()
+
+    def observe_store_error(self, operation: str) -> None:
+        self.store_errors.labels(operation).inc()
+
+    def observe_probe(self, probe: str, seconds: float) -> None:
+        self.probe_duration.labels(probe).observe(seconds)
+
+    def observe_request(self, route: str, code: int) -> None:
+        self.http_requests.labels(route, str(code)).inc()

@@ -99,6 +99,8 @@ def record_view(
     }
     if "nameservers" in result:
         view["nameservers"] = result["nameservers"]
+    if "addresses" in result:  # a probed record: each address's outcome
+        view["addresses"] = result["addresses"]
     dnssec = _dnssec(result.get("facts") or {})
     if dnssec is not None:
         view["dnssec"] = dnssec

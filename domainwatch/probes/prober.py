@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,8 +69,16 @@ class _Addresses:
 
 
 class Prober:
-    def __init__(self, resolver: Resolver, settings: ProbeSettings, clock: Clock, recheck: float) -> None:
+    def __init__(
+        self,
+        resolver: Resolver,
+        settings: ProbeSettings,
+        clock: Clock,
+        recheck: float,
+        observe: Callable[[str, float], None] | None = None,
+    ) -> None:
         self.resolver, self.settings, self.clock, self.recheck = resolver, settings, clock, recheck
+        self.observe = observe  # (probe, seconds) of each probe run: the metrics
         self._kept: dict[Hashable, tuple[Lookup, float, float]] = {}  # answer, when, good until
         self._running: dict[Hashable, asyncio.Future[Lookup]] = {}
         self._limit = asyncio.Semaphore(settings.max_concurrent)
@@ -144,7 +153,9 @@ class Prober:
         async def probe() -> Lookup:
             async with self._limit:
                 self.probes_run += 1
+                started = time.perf_counter()
                 lookup = await probe_starttls(query, address, self.settings)
+                self._observe(STARTTLS, started)
             if lookup.outcome.is_error:
                 return lookup
             # When: what a certificate's remaining days are counted from (checks stay pure).
@@ -177,6 +188,10 @@ class Prober:
         finally:
             del self._running[key]
 
+    def _observe(self, probe: str, started: float) -> None:
+        if self.observe is not None:
+            self.observe(probe.lower(), time.perf_counter() - started)
+
     def _keep(self, key: Hashable, lookup: Lookup, before: Lookup | None) -> None:
         settled = not lookup.outcome.is_error and (before is None or _same(before, lookup))
         lifetime = self.settings.interval.total_seconds() if settled else self.recheck
@@ -195,7 +210,9 @@ class Prober:
         address = found.allowed[0]
         async with self._limit:
             self.probes_run += 1
+            started = time.perf_counter()
             lookup = await fetch_policy(query, address, self.settings)
+            self._observe(query.rdtype, started)
         if lookup.outcome.is_error:
             return lookup
         extra: dict[str, Any] = {"address": address}

@@ -11,6 +11,7 @@ one at a time, in the order they were taken, so a domain's saves reach the store
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import structlog
@@ -32,11 +33,13 @@ class BatchedWrites:
         store: StateStore,
         on_written: Callable[[list[Event]], None],
         on_failed: Callable[[list[Save]], None],
+        observe: Callable[..., None] | None = None,
         *,
         max_batch: int = MAX_BATCH,
         delay: float = DELAY,
     ) -> None:
         self.store, self.on_written, self.on_failed = store, on_written, on_failed
+        self.observe = observe  # (seconds, failed=...) of each batch written: the metrics
         self.max_batch, self.delay = max_batch, delay
         self._pending: list[Save] = []
         self._timer: asyncio.TimerHandle | None = None
@@ -74,18 +77,25 @@ class BatchedWrites:
             if not batch:
                 return []
             self._in_flight = batch
+            started = time.perf_counter()
             try:
                 await self.store.save_many(batch)
             except BaseException:
+                self._observe(started, failed=True)
                 self.on_failed(batch)
                 raise
             finally:
                 self._in_flight = []
+            self._observe(started, failed=False)
         written = [list(save.events) for save in batch]
         for events in written:
             if events:
                 self.on_written(events)
         return written
+
+    def _observe(self, started: float, *, failed: bool) -> None:
+        if self.observe is not None:
+            self.observe(time.perf_counter() - started, failed=failed)
 
     def _start_flush(self) -> None:
         if self._timer is not None:

@@ -30,7 +30,8 @@ from domainwatch.store.postgres_writes import rounds, write_round
 from domainwatch.store.rows import (
     Moments,
     domain_from_row,
-    from_micros,
+    event_from_row,
+    moment,
     record_from_row,
     to_micros,
 )
@@ -199,7 +200,7 @@ class PostgresStore(DeliveryQueue):
 
     async def documents(self) -> dict[str, StoredDocument]:
         rows = await self._rows("SELECT name, body, created_at, updated_at FROM documents")
-        return {n: StoredDocument(n, json.loads(b), _moment(c), _moment(u)) for n, b, c, u in rows}
+        return {n: StoredDocument(n, json.loads(b), moment(c), moment(u)) for n, b, c, u in rows}
 
     async def answer(self, key: str) -> StoredAnswer | None:
         rows = await self._rows(
@@ -208,12 +209,12 @@ class PostgresStore(DeliveryQueue):
         if not rows:
             return None
         key, request, status, body, created = rows[0]
-        return StoredAnswer(key, request, status, body, _moment(created))
+        return StoredAnswer(key, request, status, body, moment(created))
 
     async def history(self, domain: str | None = None, *, limit: int = 1000) -> list[Event]:
         where, args = (" WHERE domain = %s", (domain, limit)) if domain else ("", (limit,))
         query = f"SELECT * FROM history{where} ORDER BY at DESC, sequence DESC, id DESC LIMIT %s"  # noqa: S608
-        return [_event(row) for row in await self._rows(query, args)]
+        return [event_from_row(row) for row in await self._rows(query, args)]
 
     async def iter_history(self, since: datetime | None = None, batch: int = 500) -> AsyncIterator[Event]:
         """Every event since `since`, oldest first, through a server-side cursor (constant memory)."""
@@ -224,7 +225,7 @@ class PostgresStore(DeliveryQueue):
             )
             while rows := await cursor.fetchmany(batch):
                 for row in rows:
-                    yield _event(row)
+                    yield event_from_row(row)
             await cursor.close()
 
     # -- writing ------------------------------------------------------------------------------
@@ -286,25 +287,3 @@ def _reason(exc: BaseException) -> str:
     """Why a connection failed, in one line (libpq's messages name the host, never a password)."""
     cause = exc.__cause__ or exc
     return " ".join(str(cause).split())[:300] or type(cause).__name__
-
-
-def _moment(micros: int) -> datetime:
-    moment = from_micros(micros)
-    assert moment is not None
-    return moment
-
-
-def _event(row: tuple[Any, ...]) -> Event:
-    event_id, domain, sequence, kind, subject, previous, status, at, reason, observations = row
-    return Event(
-        event_id,
-        domain,
-        sequence,
-        kind,
-        subject,
-        previous,
-        status,
-        _moment(at),
-        reason,
-        json.loads(observations),
-    )

@@ -25,6 +25,11 @@ _COLUMNS = (
 )
 
 
+def _text(value: str | None) -> str | None:
+    """Free text (a receiver's or a socket's words) as PostgreSQL takes it: TEXT holds no NUL."""
+    return None if value is None else value.replace("\x00", "\ufffd")
+
+
 def _delivery(row: tuple[Any, ...]) -> Delivery:
     values = list(row)
     values[8] = from_micros(values[8])
@@ -116,7 +121,7 @@ class DeliveryQueue:
             "UPDATE deliveries SET in_flight = 0, state = %s,"
             " next_attempt_at = COALESCE(%s, next_attempt_at), last_status = %s, last_error = %s,"
             " finished_at = %s WHERE endpoint = %s AND event_id = %s",
-            (state, to_micros(next_at), status, error, finished, delivery.endpoint, delivery.event_id),
+            (state, to_micros(next_at), status, _text(error), finished, delivery.endpoint, delivery.event_id),
         )
 
     async def recover(self, now: datetime) -> int:
@@ -151,7 +156,7 @@ class DeliveryQueue:
     async def disable(self, name: str, reason: str, now: datetime) -> None:
         await self._change(
             "UPDATE endpoints SET disabled_at = %s, reason = %s WHERE name = %s",
-            (to_micros(now), reason, name),
+            (to_micros(now), _text(reason), name),
         )
 
     async def disabled(self) -> dict[str, str]:

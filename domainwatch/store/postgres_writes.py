@@ -9,10 +9,8 @@ from typing import Any
 
 import psycopg
 
-from domainwatch.state.events import Event
-from domainwatch.state.facts import facts_json
 from domainwatch.store.base import DocumentWrite, Save
-from domainwatch.store.rows import row_holds, to_micros
+from domainwatch.store.rows import domain_values, event_values, record_values, to_micros
 
 
 def rounds(saves: Sequence[Save]) -> list[list[Save]]:
@@ -37,7 +35,7 @@ async def write_round(conn: psycopg.AsyncConnection[Any], saves: Sequence[Save])
         " ON CONFLICT (name) DO UPDATE SET verify = excluded.verify, status = excluded.status,"
         " since = excluded.since, capabilities = excluded.capabilities, checked_at = excluded.checked_at,"
         " facts = COALESCE(excluded.facts, domains.facts), sequence = excluded.sequence, removed_at = NULL",
-        _columns([_domain_row(save) for save in saves], 8),
+        _columns([domain_values(save.track, save.facts) for save in saves], 8),
     )
     pruned = [s for s in saves if s.stored is None or not s.stored.records.keys() <= s.track.records.keys()]
     if pruned:
@@ -47,7 +45,7 @@ async def write_round(conn: psycopg.AsyncConnection[Any], saves: Sequence[Save])
             " (SELECT * FROM unnest(%s::text[], %s::text[]))",
             ([s.track.name for s in pruned], *_columns(kept, 2)),
         )
-    records = [row for save in saves for row in _record_rows(save)]
+    records = [row for save in saves for row in record_values(save)]
     if records:
         await conn.execute(
             "INSERT INTO records (domain, record, fingerprint, status, since, started_at, missing_since,"
@@ -70,7 +68,7 @@ async def write_round(conn: psycopg.AsyncConnection[Any], saves: Sequence[Save])
             "INSERT INTO history (id, domain, sequence, kind, subject, previous, status, at, reason,"
             " observations) SELECT * FROM unnest(%s::text[], %s::text[], %s::int[], %s::text[], %s::text[],"
             " %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[])",
-            _columns([_event_row(e) for e in events], 10),
+            _columns([event_values(e) for e in events], 10),
         )
     outbox = [
         (e.id, e.domain, to_micros(e.at), json.dumps(payload, sort_keys=True))
@@ -106,57 +104,6 @@ async def write_document(conn: psycopg.AsyncConnection[Any], name: str, write: D
             "INSERT INTO answers (key, request, status, body, created_at) VALUES (%s, %s, %s, %s, %s)",
             (answer.key, answer.request, answer.status, answer.body, to_micros(answer.created_at)),
         )
-
-
-def _domain_row(save: Save) -> tuple[Any, ...]:
-    track = save.track
-    return (
-        track.name,
-        int(track.verify),
-        track.status.value,
-        to_micros(track.since),
-        json.dumps({k: v.value for k, v in track.capabilities.items()}),
-        to_micros(track.checked_at),
-        facts_json(save.facts) if save.facts is not None else None,
-        track.sequence,
-    )
-
-
-def _record_rows(save: Save) -> list[tuple[Any, ...]]:
-    track, results = save.track, save.results or {}
-    return [
-        (
-            track.name,
-            record_id,
-            track.fingerprints.get(record_id, ""),
-            record.status.value,
-            to_micros(record.since),
-            to_micros(record.started_at),
-            to_micros(record.missing_since),
-            record.misses,
-            int(record.stale),
-            record.last_observation.value if record.last_observation else None,
-            to_micros(record.checked_at),
-            json.dumps(result) if (result := results.get(record_id)) else None,
-        )
-        for record_id, record in track.records.items()
-        if record_id in results or not row_holds(save.stored, track, record_id)
-    ]
-
-
-def _event_row(event: Event) -> tuple[Any, ...]:
-    return (
-        event.id,
-        event.domain,
-        event.sequence,
-        event.kind,
-        event.subject,
-        event.previous,
-        event.status,
-        to_micros(event.at),
-        event.reason,
-        json.dumps(event.observations, sort_keys=True),
-    )
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:

@@ -9,7 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domainwatch.state.domain import DomainTrack
+from domainwatch.state.events import Event
+from domainwatch.state.facts import DomainFacts, facts_json
 from domainwatch.state.rules import Observation, RecordTrack, Status, same_but_time
+from domainwatch.store.base import Save
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -93,4 +96,84 @@ def record_from_row(row: tuple[Any, ...], at: Moments) -> RecordTrack:
         bool(stale),
         _OBSERVATIONS[observation] if observation else None,
         at[checked],
+    )
+
+
+# -- values written (both stores' columns, in their order) -------------------------------------
+def domain_values(track: DomainTrack, facts: DomainFacts | None) -> tuple[Any, ...]:
+    """name, verify, status, since, capabilities, checked_at, facts, sequence."""
+    return (
+        track.name,
+        int(track.verify),
+        track.status.value,
+        to_micros(track.since),
+        json.dumps({k: v.value for k, v in track.capabilities.items()}),
+        to_micros(track.checked_at),
+        facts_json(facts) if facts is not None else None,
+        track.sequence,
+    )
+
+
+def record_values(save: Save) -> list[tuple[Any, ...]]:
+    """The record rows a save writes (those whose stored row no longer holds, and those with
+    new results): domain, record, fingerprint, status, since, started_at, missing_since, misses,
+    stale, last_observation, checked_at, result."""
+    track, results = save.track, save.results or {}
+    return [
+        (
+            track.name,
+            record_id,
+            track.fingerprints.get(record_id, ""),
+            record.status.value,
+            to_micros(record.since),
+            to_micros(record.started_at),
+            to_micros(record.missing_since),
+            record.misses,
+            int(record.stale),
+            record.last_observation.value if record.last_observation else None,
+            to_micros(record.checked_at),
+            json.dumps(result) if (result := results.get(record_id)) else None,
+        )
+        for record_id, record in track.records.items()
+        if record_id in results or not row_holds(save.stored, track, record_id)
+    ]
+
+
+def event_values(event: Event) -> tuple[Any, ...]:
+    """id, domain, sequence, kind, subject, previous, status, at, reason, observations."""
+    return (
+        event.id,
+        event.domain,
+        event.sequence,
+        event.kind,
+        event.subject,
+        event.previous,
+        event.status,
+        to_micros(event.at),
+        event.reason,
+        json.dumps(event.observations, sort_keys=True),
+    )
+
+
+# -- values read ---------------------------------------------------------------------------------
+def moment(micros: int) -> datetime:
+    """A time stored as NOT NULL."""
+    value = from_micros(micros)
+    assert value is not None
+    return value
+
+
+def event_from_row(row: tuple[Any, ...]) -> Event:
+    event_id, domain, sequence, kind, subject, previous, status, at, reason, observations = row
+    return Event(
+        event_id,
+        domain,
+        sequence,
+        kind,
+        subject,
+        previous,
+        status,
+        moment(at),
+        reason,
+        json.loads(observations),
     )

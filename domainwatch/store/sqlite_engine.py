@@ -20,16 +20,19 @@ from typing import Any
 
 from domainwatch.state.domain import DomainTrack
 from domainwatch.state.events import Event
-from domainwatch.state.facts import DomainFacts, facts_from_json, facts_json
+from domainwatch.state.facts import DomainFacts, facts_from_json
 from domainwatch.state.rules import RecordTrack
 from domainwatch.store.base import DocumentWrite, Results, Save, StoredAnswer, StoredDocument, StoreError
 from domainwatch.store.migrations import MIGRATIONS
 from domainwatch.store.rows import (
     Moments,
     domain_from_row,
-    from_micros,
+    domain_values,
+    event_from_row,
+    event_values,
+    moment,
     record_from_row,
-    row_holds,
+    record_values,
     to_micros,
 )
 from domainwatch.store.sqlite_deliveries import DeliveryQueue
@@ -151,7 +154,7 @@ class SqliteEngine(DeliveryQueue):
     def documents(self) -> dict[str, StoredDocument]:
         rows = self.db.execute("SELECT name, body, created_at, updated_at FROM documents")
         return {
-            name: StoredDocument(name, json.loads(body), _moment(created), _moment(updated))
+            name: StoredDocument(name, json.loads(body), moment(created), moment(updated))
             for name, body, created, updated in rows
         }
 
@@ -159,7 +162,7 @@ class SqliteEngine(DeliveryQueue):
         row = self.db.execute(
             "SELECT key, request, status, body, created_at FROM answers WHERE key = ?", (key,)
         ).fetchone()
-        return None if row is None else StoredAnswer(row[0], row[1], row[2], row[3], _moment(row[4]))
+        return None if row is None else StoredAnswer(row[0], row[1], row[2], row[3], moment(row[4]))
 
     def purge_answers(self, before: datetime) -> int:
         with self.transaction():
@@ -214,7 +217,7 @@ class SqliteEngine(DeliveryQueue):
         query = "SELECT * FROM history" + (" WHERE domain = ?" if domain else "")  # noqa: S608 (constant SQL)
         query += " ORDER BY at DESC, sequence DESC, id DESC LIMIT ?"
         args: tuple[Any, ...] = (domain, limit) if domain else (limit,)
-        return [_event_from_row(row) for row in self.db.execute(query, args)]
+        return [event_from_row(row) for row in self.db.execute(query, args)]
 
     def iter_history(self, since: datetime | None = None, batch: int = 500) -> Iterator[Event]:
         """All events since `since`, oldest first, fetched in batches (constant memory) on a
@@ -226,7 +229,7 @@ class SqliteEngine(DeliveryQueue):
                 "SELECT * FROM history WHERE at >= ? ORDER BY at, domain, sequence", (to_micros(since) or 0,)
             )
             while rows := cursor.fetchmany(batch):
-                yield from (_event_from_row(row) for row in rows)
+                yield from (event_from_row(row) for row in rows)
         finally:
             if own:
                 db.close()
@@ -242,8 +245,8 @@ class SqliteEngine(DeliveryQueue):
                 self._save_one(save)
 
     def _save_one(self, save: Save) -> None:
-        self._upsert_domain(save.track, save.facts)
-        self._replace_records(save.track, save.results or {}, save.stored)
+        self._upsert_domain(save)
+        self._replace_records(save)
         if save.write is not None:
             self._write(save.track.name, save.write)
         for event in save.events:
@@ -256,26 +259,18 @@ class SqliteEngine(DeliveryQueue):
                     (event.id, event.domain, to_micros(event.at), json.dumps(payload, sort_keys=True)),
                 )
 
-    def _upsert_domain(self, track: DomainTrack, facts: DomainFacts | None) -> None:
+    def _upsert_domain(self, save: Save) -> None:
         self.db.execute(
             "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, facts, sequence)"
             " VALUES (?,?,?,?,?,?,?,?)"
             " ON CONFLICT(name) DO UPDATE SET verify=excluded.verify, status=excluded.status,"
             " since=excluded.since, capabilities=excluded.capabilities, checked_at=excluded.checked_at,"
             " facts=COALESCE(excluded.facts, domains.facts), sequence=excluded.sequence, removed_at=NULL",
-            (
-                track.name,
-                int(track.verify),
-                track.status.value,
-                to_micros(track.since),
-                json.dumps({k: v.value for k, v in track.capabilities.items()}),
-                to_micros(track.checked_at),
-                facts_json(facts) if facts is not None else None,
-                track.sequence,
-            ),
+            domain_values(save.track, save.facts),
         )
 
-    def _replace_records(self, track: DomainTrack, results: Results, stored: DomainTrack | None) -> None:
+    def _replace_records(self, save: Save) -> None:
+        track, stored = save.track, save.stored
         if stored is None or not stored.records.keys() <= track.records.keys():
             self.db.execute(
                 "DELETE FROM records WHERE domain = ? AND record NOT IN (SELECT value FROM json_each(?))",
@@ -289,24 +284,7 @@ class SqliteEngine(DeliveryQueue):
             " missing_since=excluded.missing_since, misses=excluded.misses, stale=excluded.stale,"
             " last_observation=excluded.last_observation, checked_at=excluded.checked_at,"
             " result=COALESCE(excluded.result, records.result)",
-            [
-                (
-                    track.name,
-                    record_id,
-                    track.fingerprints.get(record_id, ""),
-                    record.status.value,
-                    to_micros(record.since),
-                    to_micros(record.started_at),
-                    to_micros(record.missing_since),
-                    record.misses,
-                    int(record.stale),
-                    record.last_observation.value if record.last_observation else None,
-                    to_micros(record.checked_at),
-                    json.dumps(result) if (result := results.get(record_id)) else None,
-                )
-                for record_id, record in track.records.items()
-                if record_id in results or not row_holds(stored, track, record_id)
-            ],
+            record_values(save),
         )
 
     def _write(self, name: str, write: DocumentWrite) -> None:
@@ -339,18 +317,7 @@ class SqliteEngine(DeliveryQueue):
         self.db.execute(
             "INSERT INTO history (id, domain, sequence, kind, subject, previous, status, at, reason,"
             " observations) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                event.id,
-                event.domain,
-                event.sequence,
-                event.kind,
-                event.subject,
-                event.previous,
-                event.status,
-                to_micros(event.at),
-                event.reason,
-                json.dumps(event.observations, sort_keys=True),
-            ),
+            event_values(event),
         )
 
     def purge_history(self, before: datetime) -> int:
@@ -381,18 +348,3 @@ class SqliteEngine(DeliveryQueue):
                 self.db.execute("DELETE FROM history WHERE domain = ?", (name,))
                 self.db.execute("DELETE FROM domains WHERE name = ?", (name,))
         return names
-
-
-def _moment(micros: int) -> datetime:
-    moment = from_micros(micros)
-    assert moment is not None
-    return moment
-
-
-def _event_from_row(row: tuple[Any, ...]) -> Event:
-    event_id, domain, sequence, kind, subject, previous, status, at, reason, observations = row
-    moment = from_micros(at)
-    assert moment is not None
-    return Event(
-        event_id, domain, sequence, kind, subject, previous, status, moment, reason, json.loads(observations)
-    )

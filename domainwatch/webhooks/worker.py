@@ -199,6 +199,8 @@ class WebhookWorker:
                         await self.store.purge_finished(purged_at - self.config.storage.retention)
                 except Exception:
                     log.exception("webhook_round_failed")
+                    if self.metrics is not None:
+                        self.metrics.observe_store_error("deliveries")
                 await self._sleep()
             if self._inflight:
                 await asyncio.wait(self._inflight, timeout=10)

@@ -25,7 +25,7 @@ from domainwatch.checks.kinds.dane import DaneExpectation
 from domainwatch.checks.kinds.mta_sts import MtaStsExpectation
 from domainwatch.checks.kinds.starttls import StartTlsExpectation
 from domainwatch.checks.running.runner import check_domain
-from domainwatch.config.schema import ProbesConfig, ResolverConfig
+from domainwatch.config.schema import ResolverConfig
 from domainwatch.dns.fast.transport import FastResolver
 from domainwatch.dns.resolver import Nameserver
 from domainwatch.model import RecordResult, RecordState
@@ -67,15 +67,7 @@ def tlsa(usage: int, certificate: x509.Certificate) -> str:
 async def check(world: TlsLab, port: int, *expectations: Expectation) -> list[RecordResult]:
     resolver = FastResolver([Nameserver("127.0.0.1", port)], timeout=2, attempts=1, dnssec_ok=True)
     settings = ResolverConfig(nameservers=[f"127.0.0.1:{port}"], timeout=timedelta(seconds=2), attempts=1)
-    probes = ProbesConfig(
-        smtp_port=world.smtp_port,
-        https_port=world.https_port,
-        ca_file=world.ca_file,
-        timeout=timedelta(seconds=3),
-        helo_name="probe.domainwatch.test",
-        allow_private_addresses=True,  # the lab's servers are on loopback
-    )
-    prober = Prober(resolver, probes, time.time, recheck=0)
+    prober = Prober(resolver, world.probes(), time.time, recheck=0)
     try:
         report = await check_domain(CHILD, list(expectations), ProbingResolver(resolver, prober), settings)
     finally:

@@ -62,6 +62,12 @@ FAMILIES = {
     "domainwatch_config_last_reload_success_timestamp_seconds": set(),
     "domainwatch_domains": {"status"},
     "domainwatch_build_info": {"version", "revision"},
+    "domainwatch_ready": set(),
+    "domainwatch_scheduler_lag_seconds": set(),
+    "domainwatch_checks_due": set(),
+    "domainwatch_check_start_delay_seconds": set(),
+    "domainwatch_store_write_duration_seconds": set(),
+    "domainwatch_http_requests": {"route", "code"},
 }
 
 
@@ -69,7 +75,13 @@ FAMILIES = {
 async def scrape(tmp_path: Path, aiohttp_client: MakeClient) -> str:
     daemon, exposition = await make_daemon(tmp_path)
     client: Client = await aiohttp_client(create_app(daemon, exposition))
+    assert 200 == (await client.get("/healthz")).status  # counted before the scrape
     return await (await client.get("/metrics")).text()
+
+
+def parse_samples(text: str) -> list[tuple[str, float]]:
+    """Every sample's name and value (histograms' _count and _sum included)."""
+    return [(s.name, s.value) for family in text_string_to_metric_families(text) for s in family.samples]
 
 
 def samples(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -373,3 +385,16 @@ async def test_the_readiness_probe_says_when_the_metrics_are_warm(
     assert False is (await (await client.get("/readyz")).json())["metrics_warm"]
     await exposition.warm_up()
     assert True is (await (await client.get("/readyz")).json())["metrics_warm"]
+
+
+async def test_the_daemon_watches_itself(scrape: str) -> None:
+    """Readiness, the scheduler's backlog, the store's writes, requests by route, the process."""
+    families = samples(scrape)
+    assert [({}, 1.0)] == families["domainwatch_ready"]
+    assert [({}, 0.0)] == families["domainwatch_checks_due"]  # every due check ran
+    assert [({}, 0.0)] == families["domainwatch_scheduler_lag_seconds"]
+    written = dict(parse_samples(scrape))["domainwatch_store_write_duration_seconds_count"]
+    assert written >= 1  # the round's batch, at least
+    assert ({"route": "/healthz", "code": "200"}, 1.0) in families["domainwatch_http_requests"]
+    assert "process_resident_memory_bytes" in families
+    assert "python_info" in families

@@ -10,7 +10,6 @@ import ssl
 import time
 import warnings
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -46,15 +45,7 @@ async def dns(dns_server: DnsTestServer) -> AsyncIterator[Resolver]:
 
 
 def probes(world: Lab, **changes: object) -> ProbesConfig:
-    base = ProbesConfig(
-        smtp_port=world.smtp_port,
-        https_port=world.https_port,
-        ca_file=world.ca_file,
-        timeout=timedelta(seconds=3),
-        helo_name="probe.domainwatch.test",
-        allow_private_addresses=True,  # the lab's servers are on loopback
-    )
-    return base.model_copy(update=changes)
+    return world.probes(**changes)
 
 
 async def check(
@@ -333,3 +324,15 @@ async def test_a_policy_that_arrives_in_pieces_is_read_whole(world: Lab, dns: Re
     world.dns.set(f"_mta-sts.{DOMAIN}", "TXT", [txt_record("x")])
     (result,) = await check(world, dns, mta_sts())
     assert (RecordState.PRESENT, []) == (result.state, codes(result))
+
+
+async def test_each_probe_is_timed_for_the_metrics(world: Lab, dns: Resolver) -> None:
+    host = f"mx1.{ZONE}"
+    await world.smtp(host, world.context([host]))
+    timed: list[tuple[str, float]] = []
+    prober = Prober(
+        dns, probes(world), time.time, recheck=0, observe=lambda probe, s: timed.append((probe, s))
+    )
+    await check_records([starttls(host)], ProbingResolver(dns, prober))
+    assert ["starttls"] == [probe for probe, _ in timed]
+    assert 0 < timed[0][1] < 3

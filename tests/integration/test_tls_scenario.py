@@ -74,6 +74,10 @@ async def test_starttls_lost_and_back_and_an_unreachable_mx_changing_nothing(
     assert ("temporary_failure", "temporary_failure", False) == status_of(daemon)
     record = (await daemon.store.results(DOMAIN))[f"starttls:{MX}"]
     assert ["starttls_not_offered"] == [f["code"] for f in record["findings"]]
+    (shown,) = [r for r in (await daemon.view(DOMAIN))["records"] if r["record"] == f"starttls:{MX}"]
+    assert [{"address": address, "outcome": "wrong", "findings": ["starttls_not_offered"]}] == shown[
+        "addresses"
+    ]
     # It comes back.
     await world.stop(MX)
     await world.smtp(MX, world.context([MX]), address)

@@ -19,6 +19,7 @@ import trustme
 from aiohttp import web
 from aiosmtpd.smtp import SMTP
 
+from domainwatch.config.schema import ProbesConfig
 from domainwatch.testing import DnsTestServer
 from tests.integration.daemons import free_port
 
@@ -45,6 +46,18 @@ class Lab:
         if not path.exists():
             self.ca.cert_pem.write_to_path(str(path))
         return str(path)
+
+    def probes(self, **changes: object) -> ProbesConfig:
+        """The probes' settings for this lab: its ports and CA, loopback allowed."""
+        base = ProbesConfig(
+            smtp_port=self.smtp_port,
+            https_port=self.https_port,
+            ca_file=self.ca_file,
+            timeout=timedelta(seconds=3),
+            helo_name="probe.domainwatch.test",
+            allow_private_addresses=True,  # the lab's servers are on loopback
+        )
+        return base.model_copy(update=changes)
 
     def address_for(self, host: str) -> str:
         """A loopback address of its own for `host`, published as its A record."""

@@ -68,7 +68,7 @@ async def make_daemon(
         rng=random.Random(3),
         metrics=metrics,
     )
-    exposition = Exposition(metrics.registry, daemon.fleet)
+    exposition = Exposition(metrics.registry, daemon.fleet, progress=daemon)
     daemon.fleet.listeners.append(exposition)
     if check:
         await daemon.run_once()

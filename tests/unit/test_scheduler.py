@@ -72,3 +72,18 @@ def test_schedule_pops_due_in_order_and_reschedules() -> None:
     assert T0 + timedelta(seconds=10) == schedule.next_due()
     schedule.discard("c")
     assert (None, 0) == (schedule.next_due(), len(schedule))
+
+
+def test_the_backlog_is_what_is_due_and_how_late_the_oldest_is() -> None:
+    """What domainwatch_checks_due and domainwatch_scheduler_lag_seconds export."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    schedule = Schedule()
+    assert (0, 0.0) == schedule.backlog(now)
+    schedule.put("late.example.com", now - timedelta(minutes=3))
+    schedule.put("due.example.com", now)
+    schedule.put("later.example.com", now + timedelta(minutes=1))
+    assert (2, 180.0) == schedule.backlog(now)
+    assert [("late.example.com", now - timedelta(minutes=3))] == schedule.pop_due_times(now, limit=1)
+    assert (1, 0.0) == schedule.backlog(now)
+    schedule.put("due.example.com", now + timedelta(minutes=5))  # rescheduled: no longer due
+    assert (0, 0.0) == schedule.backlog(now)

@@ -322,3 +322,18 @@ async def test_a_failed_write_leaves_no_document(store: Store) -> None:
         await store.save_many([Save(other, (), write=clash)])
     assert "other.example.com" not in await store.documents()
     assert await store.track("other.example.com") is None
+
+
+async def test_any_text_a_receiver_or_a_socket_says_is_stored(store: Store) -> None:
+    """An error or a reason holds what the other side sent, NUL bytes included: never a failed
+    write (PostgreSQL's TEXT holds no NUL; a stand-in takes its place there)."""
+    await queued(store)
+    head = (await store.due("ops", T0))[0]
+    await store.start_attempt(head, T0)
+    await store.settle(head, "dead", T0, next_at=None, status=None, error="refused\x00 by\x00 peer")
+    await store.sync_endpoints([("ops", "https://hooks.example.com/a")])
+    await store.disable("ops", "gone\x00", T0)
+    (dead,) = await store.deliveries("dead")
+    assert dead.last_error is not None
+    assert dead.last_error.replace("\ufffd", "\x00") == "refused\x00 by\x00 peer"
+    assert (await store.disabled())["ops"].replace("\ufffd", "\x00") == "gone\x00"
