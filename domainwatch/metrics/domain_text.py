@@ -165,6 +165,12 @@ FAMILIES: tuple[Family, ...] = (
         timely=True,
     ),
     Family(
+        "domainwatch_domain_last_verified_timestamp_seconds",
+        "The last moment the domain was verified (absent if it never was)",
+        _timestamp("domainwatch_domain_last_verified_timestamp_seconds", lambda d: d.track.verified_at),
+        timely=True,
+    ),
+    Family(
         "domainwatch_domain_window_deadline_timestamp_seconds",
         "When a pending or temporarily failing domain becomes failed",
         _timestamp(

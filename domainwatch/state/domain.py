@@ -48,6 +48,7 @@ class DomainTrack:
     capabilities: Mapping[str, Status] = field(default_factory=dict)
     checked_at: datetime | None = None
     sequence: int = 0  # the number of the domain's last event (events.number)
+    verified_at: datetime | None = None  # the last moment its status was verified; None: never
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +190,12 @@ def apply_report(
                 )
             )
     updated = replace(prev, records=records, checked_at=now)
-    return _aggregate(
+    track, changes = _aggregate(
         prev, updated, specs, now, reason="observation", observations=observations, changes=changes
     )
+    if track.status is Status.VERIFIED:  # seen verified by this check (a reload sets nothing)
+        track = replace(track, verified_at=now)
+    return track, changes
 
 
 def _why(old: RecordTrack, new: RecordTrack) -> str:

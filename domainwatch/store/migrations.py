@@ -113,4 +113,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX answers_age ON answers (created_at);
     """,
+    # 6: when each domain was last verified (domainwatch_domain_last_verified_timestamp_seconds);
+    # a domain verified now was last verified at its last check.
+    """
+    ALTER TABLE domains ADD COLUMN verified_at INTEGER;
+    UPDATE domains SET verified_at = checked_at WHERE status = 'verified';
+    """,
 )

@@ -28,6 +28,7 @@ from domainwatch.store.postgres_deliveries import DeliveryQueue
 from domainwatch.store.postgres_schema import MIGRATIONS
 from domainwatch.store.postgres_writes import rounds, write_round
 from domainwatch.store.rows import (
+    DOMAIN_COLUMNS,
     Moments,
     domain_from_row,
     event_from_row,
@@ -42,7 +43,6 @@ MIGRATE_KEY = 0x646F6D61696E7702  # pg advisory lock: one migration at a time
 POOL_SIZE = 8
 OPEN_TIMEOUT = 10.0  # seconds to reach the server at start-up
 
-_DOMAIN_COLUMNS = "name, verify, status, since, capabilities, checked_at, sequence"
 _RECORDS_FROM = (
     "SELECT domain, record, fingerprint, r.status, r.since, started_at, missing_since, misses, stale,"
     " last_observation, CASE WHEN r.checked_at IS NULL OR d.checked_at IS NULL THEN r.checked_at"
@@ -149,7 +149,7 @@ class PostgresStore(DeliveryQueue):
         moments = Moments()
         records, prints = await self._records(include_removed, moments)
         rows = await self._rows(
-            f"SELECT {_DOMAIN_COLUMNS} FROM domains WHERE removed_at IS NULL OR %s",  # noqa: S608
+            f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE removed_at IS NULL OR %s",  # noqa: S608
             (include_removed,),
         )
         return {r[0]: domain_from_row(r, records.get(r[0], {}), prints.get(r[0], {}), moments) for r in rows}
@@ -157,7 +157,7 @@ class PostgresStore(DeliveryQueue):
     async def track(self, name: str) -> DomainTrack | None:
         moments = Moments()
         records, prints = await self._records(True, moments, name)
-        rows = await self._rows(f"SELECT {_DOMAIN_COLUMNS} FROM domains WHERE name = %s", (name,))  # noqa: S608
+        rows = await self._rows(f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE name = %s", (name,))  # noqa: S608
         if not rows:
             return None
         return domain_from_row(rows[0], records.get(name, {}), prints.get(name, {}), moments)

@@ -1,9 +1,10 @@
 """The PostgreSQL store's schema, as forward migrations: entry n brings a database to version
 n + 1, recorded in `domainwatch_schema`. Never edit an entry that has shipped; append one.
 
-Version 1 is the SQLite store's schema at its version 5 (store/migrations.py): the same tables,
-columns and meanings, times as integer microseconds since the epoch, JSON as text, so one set
-of row mappings (store/rows.py) serves both and `store copy` moves rows as they are.
+Version 1 is the SQLite store's schema at its version 5 (store/migrations.py), and version 2 its
+version 6: the same tables, columns and meanings, times as integer microseconds since the epoch,
+JSON as text, so one set of row mappings (store/rows.py) serves both and `store copy` moves rows
+as they are.
 """
 
 from __future__ import annotations
@@ -97,13 +98,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX answers_age ON answers (created_at);
     """,
+    # 2: when each domain was last verified (SQLite's 6).
+    """
+    ALTER TABLE domains ADD COLUMN verified_at BIGINT;
+    UPDATE domains SET verified_at = checked_at WHERE status = 'verified';
+    """,
 )
+
 
 # The tables `store copy` moves, parents first, with their columns in both stores' order.
 TABLES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
     (table, tuple(columns.split()))
     for table, columns in (
-        ("domains", "name verify status since capabilities checked_at sequence removed_at facts"),
+        ("domains", "name verify status since capabilities checked_at sequence removed_at facts verified_at"),
         (
             "records",
             "domain record fingerprint status since started_at missing_since misses stale last_observation"

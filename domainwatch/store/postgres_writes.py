@@ -29,13 +29,14 @@ def rounds(saves: Sequence[Save]) -> list[list[Save]]:
 
 async def write_round(conn: psycopg.AsyncConnection[Any], saves: Sequence[Save]) -> None:
     await conn.execute(
-        "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, facts, sequence)"
-        " SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::bigint[], %s::text[], %s::bigint[],"
-        " %s::text[], %s::int[])"
+        "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, facts, sequence,"
+        " verified_at) SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::bigint[], %s::text[],"
+        " %s::bigint[], %s::text[], %s::int[], %s::bigint[])"
         " ON CONFLICT (name) DO UPDATE SET verify = excluded.verify, status = excluded.status,"
         " since = excluded.since, capabilities = excluded.capabilities, checked_at = excluded.checked_at,"
-        " facts = COALESCE(excluded.facts, domains.facts), sequence = excluded.sequence, removed_at = NULL",
-        _columns([domain_values(save.track, save.facts) for save in saves], 8),
+        " facts = COALESCE(excluded.facts, domains.facts), sequence = excluded.sequence,"
+        " verified_at = excluded.verified_at, removed_at = NULL",
+        _columns([domain_values(save.track, save.facts) for save in saves], 9),
     )
     pruned = [s for s in saves if s.stored is None or not s.stored.records.keys() <= s.track.records.keys()]
     if pruned:

@@ -15,6 +15,8 @@ from domainwatch.state.rules import Observation, RecordTrack, Status, same_but_t
 from domainwatch.store.base import Save
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A domain's row as domain_from_row reads it (both stores).
+DOMAIN_COLUMNS = "name, verify, status, since, capabilities, checked_at, sequence, verified_at"
 MICROSECOND = timedelta(microseconds=1)
 MILLISECOND = timedelta(milliseconds=1)
 
@@ -64,7 +66,7 @@ class Moments(dict[int | None, datetime | None]):
 def domain_from_row(
     row: tuple[Any, ...], records: dict[str, RecordTrack], fingerprints: dict[str, str], at: Moments
 ) -> DomainTrack:
-    name, verify, status, since, capabilities, checked_at, sequence = row
+    name, verify, status, since, capabilities, checked_at, sequence, verified_at = row
     return DomainTrack(
         name,
         bool(verify),
@@ -75,6 +77,7 @@ def domain_from_row(
         _capabilities(capabilities),
         at[checked_at],
         sequence,
+        at[verified_at],
     )
 
 
@@ -101,7 +104,7 @@ def record_from_row(row: tuple[Any, ...], at: Moments) -> RecordTrack:
 
 # -- values written (both stores' columns, in their order) -------------------------------------
 def domain_values(track: DomainTrack, facts: DomainFacts | None) -> tuple[Any, ...]:
-    """name, verify, status, since, capabilities, checked_at, facts, sequence."""
+    """name, verify, status, since, capabilities, checked_at, facts, sequence, verified_at."""
     return (
         track.name,
         int(track.verify),
@@ -111,6 +114,7 @@ def domain_values(track: DomainTrack, facts: DomainFacts | None) -> tuple[Any, .
         to_micros(track.checked_at),
         facts_json(facts) if facts is not None else None,
         track.sequence,
+        to_micros(track.verified_at),
     )
 
 

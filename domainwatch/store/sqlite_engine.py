@@ -25,6 +25,7 @@ from domainwatch.state.rules import RecordTrack
 from domainwatch.store.base import DocumentWrite, Results, Save, StoredAnswer, StoredDocument, StoreError
 from domainwatch.store.migrations import MIGRATIONS
 from domainwatch.store.rows import (
+    DOMAIN_COLUMNS,
     Moments,
     domain_from_row,
     domain_values,
@@ -130,8 +131,7 @@ class SqliteEngine(DeliveryQueue):
         moments = Moments()
         records, fingerprints = self._records(include_removed, moments)
         rows = self.db.execute(
-            "SELECT name, verify, status, since, capabilities, checked_at, sequence FROM domains"
-            " WHERE removed_at IS NULL OR ?",
+            f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE removed_at IS NULL OR ?",  # noqa: S608
             (include_removed,),
         )
         return {
@@ -143,8 +143,7 @@ class SqliteEngine(DeliveryQueue):
         moments = Moments()
         records, fingerprints = self._records(True, moments, name)
         row = self.db.execute(
-            "SELECT name, verify, status, since, capabilities, checked_at, sequence FROM domains"
-            " WHERE name = ?",
+            f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE name = ?",  # noqa: S608
             (name,),
         ).fetchone()
         if row is None:
@@ -261,11 +260,12 @@ class SqliteEngine(DeliveryQueue):
 
     def _upsert_domain(self, save: Save) -> None:
         self.db.execute(
-            "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, facts, sequence)"
-            " VALUES (?,?,?,?,?,?,?,?)"
+            "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, facts, sequence,"
+            " verified_at) VALUES (?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT(name) DO UPDATE SET verify=excluded.verify, status=excluded.status,"
             " since=excluded.since, capabilities=excluded.capabilities, checked_at=excluded.checked_at,"
-            " facts=COALESCE(excluded.facts, domains.facts), sequence=excluded.sequence, removed_at=NULL",
+            " facts=COALESCE(excluded.facts, domains.facts), sequence=excluded.sequence,"
+            " verified_at=excluded.verified_at, removed_at=NULL",
             domain_values(save.track, save.facts),
         )
 

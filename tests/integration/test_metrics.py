@@ -50,6 +50,7 @@ FAMILIES = {
     "domainwatch_record_status": {"domain", "record", "status"},
     "domainwatch_domain_status_since_timestamp_seconds": {"domain"},
     "domainwatch_domain_last_check_timestamp_seconds": {"domain"},
+    "domainwatch_domain_last_verified_timestamp_seconds": {"domain"},
     "domainwatch_domain_window_deadline_timestamp_seconds": {"domain"},
     "domainwatch_domain_findings": {"domain", "severity"},
     "domainwatch_spf_dns_lookups": {"domain"},

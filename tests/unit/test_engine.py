@@ -203,3 +203,21 @@ def test_reconciling_takes_its_shortcut_only_where_it_changes_nothing(steps: lis
             track, "example.com", verify, specs, now
         )
         track, _ = reconcile(track, "example.com", verify, specs, now)
+
+
+def test_the_last_moment_a_domain_was_verified_is_kept_after_it_leaves() -> None:
+    """domainwatch_domain_last_verified_timestamp_seconds: absent until verified, the last
+    check while verified, and kept when the domain leaves verified."""
+    track, _ = reconcile(None, "example.com", True, SPECS, T0)
+    assert track.verified_at is None
+    track, _ = apply_report(track, SPECS, report(), RULES, T0 + timedelta(minutes=1))
+    assert (Status.VERIFIED, T0 + timedelta(minutes=1)) == (track.status, track.verified_at)
+    track, _ = apply_report(track, SPECS, report(), RULES, T0 + timedelta(minutes=6))
+    assert T0 + timedelta(minutes=6) == track.verified_at
+    missing = report(spf=RecordState.MISSING)
+    track, _ = apply_report(track, SPECS, missing, RULES, T0 + timedelta(minutes=11))
+    assert (Status.VERIFIED, T0 + timedelta(minutes=11)) == (track.status, track.verified_at)  # one miss
+    track, _ = apply_report(track, SPECS, missing, RULES, T0 + timedelta(minutes=16))
+    assert (Status.TEMPORARY_FAILURE, T0 + timedelta(minutes=11)) == (track.status, track.verified_at)
+    again, _ = reconcile(track, "example.com", True, SPECS, T0 + timedelta(hours=1))
+    assert T0 + timedelta(minutes=11) == again.verified_at  # a reload observes nothing

@@ -108,3 +108,25 @@ def test_readonly_never_creates(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no state yet"):
         SqliteStore(tmp_path / "absent.db", readonly=True)
     assert not (tmp_path / "absent.db").exists()
+
+
+async def test_a_domain_verified_at_the_upgrade_was_last_verified_at_its_last_check(tmp_path: Path) -> None:
+    """Migration 6 fills in when a domain was last verified: the domains verified now, at their
+    last check; the others have no such time (the metric stays absent for them)."""
+    path = tmp_path / "state.db"
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:5]:
+        db.executescript(script)
+    db.execute("PRAGMA user_version=5")
+    checked = to_micros(T0)
+    db.execute(
+        "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, sequence) VALUES"
+        " ('ok.example.com', 1, 'verified', ?, '{}', ?, 3), ('new.example.com', 1, 'pending', ?, '{}', ?, 1)",
+        (checked, checked, checked, checked),
+    )
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+    tracks = await store.load()
+    assert (T0, None) == (tracks["ok.example.com"].verified_at, tracks["new.example.com"].verified_at)
+    await store.close()
