@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-unit lint lock format bench soak dashboards release image clean
+.PHONY: demo test test-unit lint lock format bench soak dashboards rules release image clean
 
 UV := $(BIN)/uv
 # uv installs into this venv, never downloads a Python, and takes the lock as it is (--frozen).
@@ -47,17 +47,22 @@ test-unit: $(STAMP)
 
 lint: $(STAMP)
 	@$(UV) lock --check --quiet || { echo "uv.lock is stale against pyproject.toml: run 'make lock'" >&2; exit 1; }
-	$(BIN)/ruff check domainwatch tests bench dashboards scripts
-	$(BIN)/ruff format --check domainwatch tests bench dashboards scripts
+	$(BIN)/ruff check domainwatch tests bench dashboards scripts deploy/prometheus
+	$(BIN)/ruff format --check domainwatch tests bench dashboards scripts deploy/prometheus
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/yamllint -s deploy config.example.yaml .yamllint.yaml
 	$(BIN)/python dashboards/generate.py --check
+	$(BIN)/python deploy/prometheus/rules.py --check
 	$(BIN)/python scripts/validate-kubernetes.py
 
 dashboards: $(STAMP)
 	$(BIN)/python dashboards/generate.py
+
+# The alert rules and their promtool tests, from deploy/prometheus/parameters.yaml.
+rules: $(STAMP)
+	$(BIN)/python deploy/prometheus/rules.py
 
 bench: $(STAMP)
 	./scripts/install-test-deps.sh

@@ -1,9 +1,11 @@
-"""The shipped alert rules: valid, unit-tested with promtool, and each documented in a runbook."""
+"""The shipped alert rules: generated, valid, unit-tested with promtool, in two tiers (pages
+never per domain), each documented in a runbook; the example Alertmanager config is valid."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,23 +15,29 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "deploy" / "prometheus" / "domainwatch-alerts.yaml"
 PROMTOOL = ROOT / ".cache" / "debian" / "usr" / "bin" / "promtool"
-REQUIRED = {
-    "DomainwatchDomainFailed",
-    "DomainwatchDomainTemporaryFailure",
-    "DomainwatchDomainPartiallyFailed",
-    "DomainwatchDomainStale",
-    "DomainwatchWindowExpiringSoon",
-    "DomainwatchSPFTooManyLookups",
-    "DomainwatchDKIMWeakKey",
+PAGES = {
+    "DomainwatchDown",
+    "DomainwatchNotReady",
+    "DomainwatchLookupsFailing",
+    "DomainwatchChecksBehind",
     "DomainwatchWebhookBacklog",
     "DomainwatchWebhookDeadLetters",
-    "DomainwatchConfigReloadFailed",
-    "DomainwatchDown",
-    "DomainwatchTLSCertificateExpiring",
-    "DomainwatchSTARTTLSLost",
-    "DomainwatchMTASTSPolicyUnreachable",
-    "DomainwatchDNSSECSignaturesExpiring",
+    "DomainwatchStoreErrors",
+    "DomainwatchVerifiedDomainsDropping",
 }
+TICKETS = {
+    "DomainwatchDomainTemporaryFailure",
+    "DomainwatchDomainFailedAfterVerified",
+    "DomainwatchWindowExpiringSoon",
+    "DomainwatchTLSCertificateExpiring",
+    "DomainwatchDNSSECSignaturesExpiring",
+    "DomainwatchSTARTTLSLost",
+    "DomainwatchDKIMWeakKey",
+    "DomainwatchSPFTooManyLookups",
+    "DomainwatchMTASTSPolicyUnreachable",
+    "DomainwatchConfigReloadFailed",
+}
+REQUIRED = PAGES | TICKETS
 
 
 def alerts() -> list[dict[str, Any]]:
@@ -50,10 +58,13 @@ def test_every_required_alert_follows_mixin_conventions() -> None:
     """severity label, summary, description and a runbook_url anchor that exists in runbooks.md."""
     runbooks = (ROOT / "docs" / "runbooks.md").read_text().lower()
     found = {str(rule["alert"]) for rule in alerts()}
-    assert REQUIRED <= found
+    assert REQUIRED == found
+    assert {f"## {name}".lower() for name in REQUIRED} == {
+        line for line in runbooks.splitlines() if line.startswith("## domainwatch")
+    }  # no runbook of a removed rule
     for rule in alerts():
         labels, notes = rule["labels"], rule["annotations"]
-        assert labels["severity"] in ("critical", "warning", "info")
+        assert labels["severity"] == ("page" if rule["alert"] in PAGES else "ticket")
         assert {"summary", "description", "runbook_url"} <= set(notes)
         anchor = str(notes["runbook_url"]).split("#")[1]
         assert f"## {rule['alert']}".lower() in runbooks
@@ -76,3 +87,43 @@ def test_promtool_unit_tests_fire_and_stay_quiet() -> None:
         if "alertname:" in line
     }
     assert REQUIRED == tested
+
+
+def test_the_rules_are_generated_from_their_parameters() -> None:
+    """`make rules` output is what is committed (make lint checks it too)."""
+    result = subprocess.run(
+        [sys.executable, str(RULES.parent / "rules.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert 0 == result.returncode, result.stderr
+
+
+def test_no_page_keeps_a_domain_label() -> None:
+    """promtool compares an alert's labels exactly: the pages' cases prove what they carry."""
+    cases = yaml.safe_load((RULES.parent / "domainwatch-alerts.test.yaml").read_text())["tests"]
+    fired = [
+        (test["alert_rule_test"][1]["alertname"], alert["exp_labels"])
+        for test in cases
+        for alert in test["alert_rule_test"][1]["exp_alerts"]
+    ]
+    assert PAGES == {name for name, labels in fired if labels["severity"] == "page"}
+    assert [] == [name for name, labels in fired if labels["severity"] == "page" and "domain" in labels]
+    assert all(
+        "domain" in labels for name, labels in fired if name in TICKETS - {"DomainwatchConfigReloadFailed"}
+    )
+
+
+def test_the_example_alertmanager_config_is_valid() -> None:
+    """`amtool check-config` accepts deploy/compose/alertmanager.yml (routes, inhibitions)."""
+    amtool = PROMTOOL.with_name("amtool")
+    if not amtool.exists():
+        if os.environ.get("CI"):
+            pytest.fail("amtool missing: scripts/install-test-deps.sh extracts it as root")
+        pytest.skip("amtool not extracted")
+    config = ROOT / "deploy" / "compose" / "alertmanager.yml"
+    result = subprocess.run(
+        [str(amtool), "check-config", str(config)], capture_output=True, text=True, check=False
+    )
+    assert 0 == result.returncode, result.stdout + result.stderr

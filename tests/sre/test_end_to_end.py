@@ -1,7 +1,7 @@
 """The SRE kit, proven end to end on loopback: domainwatch, Debian's Prometheus (scraping every
 second with the shipped alert rules, `for:` shortened by this test) and Alertmanager routing to a
-test receiver. Every dashboard expression must return data, and a removed record must page
-(DomainwatchDomainTemporaryFailure) and resolve when restored."""
+test receiver. Every dashboard expression must return data, and a removed record must raise a
+ticket (DomainwatchDomainTemporaryFailure) and resolve when restored."""
 
 from __future__ import annotations
 
@@ -245,7 +245,7 @@ async def test_dashboards_have_data_and_alerts_reach_alertmanager(stack: dict[st
         for a in n["alerts"]
         if a["labels"]["alertname"] == "DomainwatchDomainTemporaryFailure"
     )
-    assert (SHOP, "warning") == (fired["labels"]["domain"], fired["labels"]["severity"])
+    assert (SHOP, "ticket") == (fired["labels"]["domain"], fired["labels"]["severity"])
     assert "left before it fails" in fired["annotations"]["description"]
     dns.set(f"resend._domainkey.{SHOP}", "TXT", [f"p={rsa_key(2048)}"])
     await eventually(
