@@ -28,7 +28,8 @@ from domainwatch.config.plan import DomainPlan, inspect_plan
 from domainwatch.config.schema import Config
 from domainwatch.daemon.announce import announce
 from domainwatch.daemon.membership import Action, Membership
-from domainwatch.daemon.schedule import Schedule, jittered, shared_cache_age
+from domainwatch.daemon.schedule import Schedule, shared_cache_age
+from domainwatch.daemon.scheduling import Scheduler
 from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.factory import close, resolver_from
 from domainwatch.dns.resolver import Resolver
@@ -42,7 +43,6 @@ from domainwatch.runtime.clock import Clock, utcnow
 from domainwatch.runtime.entropy import RandomPool
 from domainwatch.runtime.gctune import gc_paused
 from domainwatch.state.events import Event
-from domainwatch.state.intervals import interval_for
 from domainwatch.state.rules import Status
 from domainwatch.store.base import Results, Store, StoredAnswer, StoredDocument
 from domainwatch.store.batched import BatchedWrites
@@ -69,7 +69,6 @@ class Daemon:
         """A daemon with nothing loaded yet: `await Daemon.open(...)` makes a working one."""
         self.store, self.clock, self.config_path, self.config = store, clock, config_path, config
         self.metrics = metrics
-        self.rng = rng or random.Random()  # noqa: S311 (jitter, not security)
         self._fixed_resolver = resolver
         self.resolver: Resolver = resolver or self._new_resolver(config)
         self._prober_settings: tuple[Any, ...] | None = None  # what `prober` was made for
@@ -79,14 +78,16 @@ class Daemon:
         self.writes = BatchedWrites(
             store, self._announce, self.fleet.restore, metrics.observe_store_write if metrics else None
         )
-        self.members = Membership(self.fleet, store, self.writes, self, clock)
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        jitter = rng or random.Random()  # noqa: S311 (jitter, not security)
+        self.scheduler = Scheduler(self.fleet, self.schedule, jitter, self._inflight, self._wake.set)
+        self.members = Membership(self.fleet, store, self.writes, self.scheduler, clock)
         # Hooks for the webhook worker: told of new events, and of every config swap.
         self.on_events: list[Callable[[list[Event]], None]] = []
         self.on_config: list[Callable[[Config], None]] = []
         self._requeue: set[str] = set()
         self._tally: Counter[tuple[str, str, str]] | None = None
-        self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.first_round: set[str] = set()
 
@@ -286,7 +287,7 @@ class Daemon:
             seconds=round((now - started).total_seconds(), 3),
             states={r.record: r.state.value for r in report.records},
         )
-        self.schedule_check(name, now)
+        self.scheduler.schedule_check(name, now)
 
     async def _check_part(self, name: str, domain_plan: DomainPlan, *, probing: bool) -> DomainReport | None:
         """Check the domain's DNS records (or its probed ones) and queue what they change; None
@@ -329,34 +330,6 @@ class Daemon:
         for listener in self.on_events:
             listener(events)
         announce(events, self.metrics, self._tally)
-
-    # -- scheduling (membership's Scheduling) -------------------------------------------------
-    def schedule_check(self, name: str, now: datetime, *, immediately: bool = False) -> None:
-        domain_plan = self.fleet.plans[name]
-        interval = interval_for(self.fleet.tracks[name], domain_plan.specs, domain_plan.settings)
-        if interval is None:
-            self.schedule.discard(name)
-            return
-        self.schedule.put(name, now if immediately else now + jittered(interval, self.rng))
-        self._wake.set()
-
-    def resume_check(self, name: str, checked_at: datetime, now: datetime) -> None:
-        """Schedule a domain loaded from the store as if the daemon had not stopped: due an
-        interval after its last check (now, if that has passed). A restart of a large fleet then
-        spreads its checks as before instead of re-checking every domain at once."""
-        domain_plan = self.fleet.plans[name]
-        interval = interval_for(self.fleet.tracks[name], domain_plan.specs, domain_plan.settings)
-        if interval is None:
-            self.schedule.discard(name)
-            return
-        due = min(checked_at + jittered(interval, self.rng), now + interval)  # a clock set back
-        self.schedule.put(name, max(due, now))
-
-    def unschedule(self, name: str) -> None:
-        self.schedule.discard(name)
-
-    def is_pending(self, name: str) -> bool:
-        return name in self.schedule or name in self._inflight
 
     def backlog(self) -> tuple[int, float]:
         """Checks due but not started, and how late the oldest is (metrics' Progress)."""
@@ -401,12 +374,12 @@ class Daemon:
             await self._check(name)
         except Exception:
             log.exception("check_failed", domain=name)
-            self.schedule_check(name, self.clock())
+            self.scheduler.schedule_check(name, self.clock())
         finally:
             self._inflight.pop(name, None)
             if name in self._requeue and name in self.fleet.plans:
                 self._requeue.discard(name)
-                self.schedule_check(name, self.clock(), immediately=True)
+                self.scheduler.schedule_check(name, self.clock(), immediately=True)
             self._wake.set()
 
     async def _sleep_until_due(self) -> None:

@@ -145,18 +145,19 @@ class Membership:
         now: datetime,
     ) -> None:
         """Bring one domain's state in line with its plan, and schedule it."""
-        previous = self.fleet.tracks.get(name) or returning
-        if previous is not None:
-            previous = adopt_legacy_fingerprints(previous, domain_plan)
-        track, changes = reconcile(previous, name, domain_plan.config.verify, domain_plan.specs, now)
+
+        def reconciled() -> tuple[DomainTrack | None, DomainTrack, list[Change]]:
+            previous = self.fleet.tracks.get(name) or returning
+            if previous is not None:
+                previous = adopt_legacy_fingerprints(previous, domain_plan)
+            return previous, *reconcile(previous, name, domain_plan.config.verify, domain_plan.specs, now)
+
+        previous, track, changes = reconciled()
         stored = None
         sends = previous is not None and self.fleet.webhooks and any(map(sends_webhook_change, changes))
         if sends and self.fleet.known_results(name) is None:  # a webhook body shows stored results
             stored = await self.store.results(name)
-            previous = self.fleet.tracks.get(name) or returning  # a check may have landed meanwhile
-            if previous is not None:
-                previous = adopt_legacy_fingerprints(previous, domain_plan)
-            track, changes = reconcile(previous, name, domain_plan.config.verify, domain_plan.specs, now)
+            previous, track, changes = reconciled()  # again: a check may have landed meanwhile
         self._queue(self.fleet.commit(track, changes, stored=stored))
         if old_plan is None and not changes and track.checked_at is not None:
             self.scheduling.resume_check(name, track.checked_at, now)  # a restart: carry on where it stopped

@@ -27,6 +27,17 @@ class StoreError(Exception):
     """The store cannot be used (unreadable, corrupt, or from a newer domainwatch)."""
 
 
+def check_schema(where: str, version: int, current: int, *, readonly: bool) -> bool:
+    """Whether a store at schema `version` needs migrating to `current`; StoreError when it is
+    newer than this domainwatch, or when a reader (`readonly`) finds it not migrated yet."""
+    if version > current:
+        newer = f"schema version {version} is newer than this domainwatch ({current})"
+        raise StoreError(f"{where}: {newer}; upgrade domainwatch")
+    if readonly and version != current:
+        raise StoreError(f"{where}: schema version {version}; start the daemon once to migrate")
+    return version < current
+
+
 @dataclass(frozen=True, slots=True)
 class StoredDocument:
     """An API-managed domain's document, as written (config/document.py)."""

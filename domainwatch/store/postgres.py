@@ -23,7 +23,7 @@ from domainwatch.state.domain import DomainTrack
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts, facts_from_json
 from domainwatch.state.rules import RecordTrack
-from domainwatch.store.base import Results, Save, StoredAnswer, StoredDocument, StoreError
+from domainwatch.store.base import Results, Save, StoredAnswer, StoredDocument, StoreError, check_schema
 from domainwatch.store.postgres_deliveries import DeliveryQueue
 from domainwatch.store.postgres_schema import MIGRATIONS
 from domainwatch.store.postgres_writes import rounds, write_round
@@ -97,16 +97,7 @@ class PostgresStore(DeliveryQueue):
                 await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_KEY,))
                 await conn.execute("CREATE TABLE IF NOT EXISTS domainwatch_schema (version INTEGER NOT NULL)")
             version = await _version(conn)
-            if version > len(MIGRATIONS):
-                raise StoreError(
-                    f"{self.shown}: schema version {version} is newer than this domainwatch "
-                    f"({len(MIGRATIONS)}); upgrade domainwatch"
-                )
-            if readonly:
-                if version != len(MIGRATIONS):
-                    raise StoreError(
-                        f"{self.shown}: schema version {version}; start the daemon once to migrate"
-                    )
+            if not check_schema(self.shown, version, len(MIGRATIONS), readonly=readonly):
                 return
             for script in MIGRATIONS[version:]:
                 await conn.execute(script.encode())

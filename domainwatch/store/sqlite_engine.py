@@ -22,7 +22,15 @@ from domainwatch.state.domain import DomainTrack
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts, facts_from_json
 from domainwatch.state.rules import RecordTrack
-from domainwatch.store.base import DocumentWrite, Results, Save, StoredAnswer, StoredDocument, StoreError
+from domainwatch.store.base import (
+    DocumentWrite,
+    Results,
+    Save,
+    StoredAnswer,
+    StoredDocument,
+    StoreError,
+    check_schema,
+)
 from domainwatch.store.migrations import MIGRATIONS
 from domainwatch.store.rows import (
     DOMAIN_COLUMNS,
@@ -96,14 +104,7 @@ class SqliteEngine(DeliveryQueue):
 
     def _migrate(self, readonly: bool) -> None:
         (version,) = self.db.execute("PRAGMA user_version").fetchone()
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"{self.path}: schema version {version} is newer than this domainwatch "
-                f"({len(MIGRATIONS)}); upgrade domainwatch"
-            )
-        if readonly:
-            if version != len(MIGRATIONS):
-                raise StoreError(f"{self.path}: schema version {version}; start the daemon once to migrate")
+        if not check_schema(self.path, version, len(MIGRATIONS), readonly=readonly):
             return
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.transaction():

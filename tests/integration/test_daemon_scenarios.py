@@ -232,7 +232,7 @@ async def test_verify_action_restarts_a_failed_domain(tmp_path: Path, stores: St
     """failed -> pending with a fresh window, and checked at once."""
     resolver = FakeResolver({})
     daemon, clock, _ = await make(tmp_path, resolver, stores)
-    daemon.rng.seed(seed)
+    daemon.scheduler.rng.seed(seed)
     await advance(daemon, clock, clock.now + timedelta(hours=73))
     assert "failed" == statuses(daemon)[0]
     await daemon.verify("shop.example.com")

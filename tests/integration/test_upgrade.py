@@ -27,7 +27,7 @@ async def test_a_store_written_by_0_1_keeps_every_verification(tmp_path: Path) -
     daemon = await Daemon.open(
         config, SqliteStore(tmp_path / "state.db"), resolver=FakeResolver(), clock=FakeClock()
     )
-    daemon.rng = random.Random(1)
+    daemon.scheduler.rng = random.Random(1)
     after = {
         name: (t.status, {r: s.status for r, s in t.records.items()})
         for name, t in daemon.fleet.tracks.items()

@@ -1,0 +1,54 @@
+"""When each domain of the fleet is checked next (membership's Scheduling): the interval its
+state asks for (state/intervals.py), jittered, as a due time in the daemon's Schedule."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Container
+from datetime import datetime, timedelta
+
+from domainwatch.daemon.schedule import Schedule, jittered
+from domainwatch.fleet.fleet import Fleet
+from domainwatch.state.intervals import interval_for
+
+
+class Scheduler:
+    def __init__(
+        self,
+        fleet: Fleet,
+        schedule: Schedule,
+        rng: random.Random,
+        running: Container[str],
+        wake: Callable[[], None],
+    ) -> None:
+        """`running`: the domains being checked now; `wake`: tells the serving loop to look."""
+        self.fleet, self.schedule, self.rng, self.running, self.wake = fleet, schedule, rng, running, wake
+
+    def schedule_check(self, name: str, now: datetime, *, immediately: bool = False) -> None:
+        interval = self._interval(name)
+        if interval is not None:
+            self.schedule.put(name, now if immediately else now + jittered(interval, self.rng))
+            self.wake()
+
+    def resume_check(self, name: str, checked_at: datetime, now: datetime) -> None:
+        """Schedule a domain loaded from the store as if the daemon had not stopped: due an
+        interval after its last check (now, if that has passed). A restart of a large fleet then
+        spreads its checks as before instead of re-checking every domain at once."""
+        interval = self._interval(name)
+        if interval is not None:
+            due = min(checked_at + jittered(interval, self.rng), now + interval)  # a clock set back
+            self.schedule.put(name, max(due, now))
+
+    def unschedule(self, name: str) -> None:
+        self.schedule.discard(name)
+
+    def is_pending(self, name: str) -> bool:
+        return name in self.schedule or name in self.running
+
+    def _interval(self, name: str) -> timedelta | None:
+        """The domain's interval now; None (and off the schedule) when it is not checked."""
+        domain_plan = self.fleet.plans[name]
+        interval = interval_for(self.fleet.tracks[name], domain_plan.specs, domain_plan.settings)
+        if interval is None:
+            self.schedule.discard(name)
+        return interval
