@@ -55,6 +55,7 @@ lint: $(STAMP)
 	$(BIN)/yamllint -s deploy config.example.yaml .yamllint.yaml
 	$(BIN)/python dashboards/generate.py --check
 	$(BIN)/python deploy/prometheus/rules.py --check
+	@if [ -x .cache/debian/usr/bin/amtool ]; then .cache/debian/usr/bin/amtool check-config deploy/compose/alertmanager.yml >/dev/null; else echo "amtool not extracted (scripts/install-test-deps.sh): alertmanager.yml not checked"; fi
 	$(BIN)/python scripts/validate-kubernetes.py
 
 dashboards: $(STAMP)

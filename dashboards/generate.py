@@ -15,54 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from grafana_foundation_sdk.builders import dashboard, prometheus, stat, statetimeline, table, timeseries
+from grafana_foundation_sdk.builders import dashboard, stat, statetimeline, table
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos
+from operator_board import operator_board
+from panels import DATASOURCE, JOB, TAGS, at, query, series, variables, with_panels
 
 HERE = Path(__file__).resolve().parent
-DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
-JOB = 'job=~"$job"'
-TAGS = ["domainwatch", "email", "dns"]
-
-
-def query(expr: str, legend: str = "", ref: str = "A", *, instant: bool = False) -> prometheus.Dataquery:
-    built = prometheus.Dataquery().expr(expr).ref_id(ref).legend_format(legend or "__auto")
-    return built.instant().format("table") if instant else built
-
-
-def variables(board: dashboard.Dashboard, *, with_domain: bool = False) -> dashboard.Dashboard:
-    board = board.with_variable(
-        dashboard.DatasourceVariable("datasource").label("Data source").type("prometheus")
-    )
-    board = board.with_variable(
-        dashboard.QueryVariable("job")
-        .label("Job")
-        .datasource(DATASOURCE)
-        .query("label_values(domainwatch_build_info, job)")
-        .refresh(2)
-        .include_all(True)
-        .all_value(".+")
-    )
-    if with_domain:
-        board = board.with_variable(
-            dashboard.QueryVariable("domain")
-            .label("Domain")
-            .datasource(DATASOURCE)
-            .query(f"label_values(domainwatch_domain_status{{{JOB}}}, domain)")
-            .refresh(2)
-        )
-    return board
-
-
-def at(x: int, y: int, w: int, h: int) -> GridPos:
-    return GridPos(h=h, w=w, x=x, y=y)
-
-
-def series(title: str, pos: GridPos, *targets: prometheus.Dataquery, unit: str = "") -> timeseries.Panel:
-    panel = timeseries.Panel().title(title).datasource(DATASOURCE).grid_pos(pos)
-    for target in targets:
-        panel = panel.with_target(target)
-    return panel.unit(unit) if unit else panel
 
 
 def overview() -> dashboard.Dashboard:
@@ -166,13 +124,6 @@ def overview() -> dashboard.Dashboard:
     return with_panels(board, panels)
 
 
-def with_panels(board: dashboard.Dashboard, panels: list[Any]) -> dashboard.Dashboard:
-    """Add the panels with stable ids (1, 2, ...) in reading order."""
-    for number, panel in enumerate(panels, start=1):
-        board = board.with_panel(panel.id(number))
-    return board
-
-
 def domain_board() -> dashboard.Dashboard:
     board = variables(
         dashboard.Dashboard("domainwatch / Domain")
@@ -242,7 +193,11 @@ def domain_board() -> dashboard.Dashboard:
     return with_panels(board, panels)
 
 
-BOARDS = {"domainwatch-overview.json": overview, "domainwatch-domain.json": domain_board}
+BOARDS = {
+    "domainwatch-overview.json": overview,
+    "domainwatch-domain.json": domain_board,
+    "domainwatch-operator.json": operator_board,
+}
 KUBERNETES = HERE.parent / "deploy" / "kubernetes" / "base"
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Strict, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, Strict, ValidationInfo
 
 from domainwatch.dns.resolver import Nameserver
 from domainwatch.values import (
+    MAX_LABELS,
     check_domain_name,
+    check_label_key,
+    check_label_value,
     check_listen,
     check_region,
     check_relative_host,
@@ -52,3 +55,7 @@ Region = Annotated[str, Strict(), AfterValidator(check_region)]
 NameserverField = Annotated[Nameserver, BeforeValidator(to_nameserver)]
 Listen = Annotated[str, Strict(), AfterValidator(check_listen)]
 WebhookUrl = Annotated[str, Strict(), AfterValidator(check_webhook_url)]
+LabelKey = Annotated[str, Strict(), AfterValidator(check_label_key)]
+LabelValue = Annotated[str, Strict(), AfterValidator(check_label_value)]
+# A domain's owner labels (team, customer, plan...): routed on by alerts, filtered on by views.
+Labels = Annotated[dict[LabelKey, LabelValue], Field(max_length=MAX_LABELS)]

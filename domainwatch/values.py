@@ -173,6 +173,35 @@ def check_region(value: str) -> str:
     return value
 
 
+# Owner labels (`labels:`): keys as Prometheus label names would take them after `label_`,
+# values short enough for a label and free of control characters (a log line, a CSV cell).
+_LABEL_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}")
+MAX_LABELS = 16
+MAX_LABEL_VALUE = 256
+
+
+def check_label_key(value: str) -> str:
+    if not _LABEL_KEY.fullmatch(value):
+        raise ValueError("a label key must match ^[a-z][a-z0-9_]{0,62}$ (lower case, digits, underscores)")
+    return value
+
+
+def check_label_value(value: str) -> str:
+    if not value or len(value) > MAX_LABEL_VALUE:
+        raise ValueError(f"a label value must be 1 to {MAX_LABEL_VALUE} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("a label value must not hold control characters")
+    return value
+
+
+def parse_label_filter(text: str) -> tuple[str, str]:
+    """`key=value` (a filter by owner label) -> (key, value), or ValueError."""
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise ValueError("must be key=value")
+    return check_label_key(key), check_label_value(value)
+
+
 def check_listen(value: str) -> str:
     """ "host:port" or "[v6]:port" for the HTTP server."""
     host, sep, port = value.rpartition(":")

@@ -62,6 +62,7 @@ def minutes(duration: str) -> int:
 
 def pages(p: dict[str, Any]) -> list[Rule]:
     failing = 'outcome=~"timeout|servfail|refused|network|malformed"'
+    window = p["lookups_failing_window"]
     dropping = (
         "topk(1, sum by (code) (increase(domainwatch_verified_lost_total[1h])))"
         f" > scalar(clamp_min(sum(domainwatch_domains) * {p['verified_dropping_share']},"
@@ -79,8 +80,8 @@ def pages(p: dict[str, Any]) -> list[Rule]:
              Case({f'domainwatch_ready{{{JOB},instance="dw:8427"}}': "0x40"}, 2,
                   minutes(p["not_ready_for"]) + 1, {"job": "domainwatch", "instance": "dw:8427"})),
         Rule("DomainwatchLookupsFailing", "page",
-             f"sum without (nameserver, outcome) (rate(domainwatch_dns_queries_total{{{failing}}}[5m]))"
-             " / sum without (nameserver, outcome) (rate(domainwatch_dns_queries_total[5m]))"
+             f"sum without (nameserver, outcome) (rate(domainwatch_dns_queries_total{{{failing}}}[{window}]))"
+             f" / sum without (nameserver, outcome) (rate(domainwatch_dns_queries_total[{window}]))"
              f" > {p['lookups_failing_ratio']}",
              p["lookups_failing_for"],
              "DNS lookups of domainwatch on {{ $labels.instance }} are failing",
@@ -124,7 +125,29 @@ def pages(p: dict[str, Any]) -> list[Rule]:
     ]  # fmt: skip
 
 
+def owned(expr: str) -> str:
+    """A per-domain rule's expression, carrying `team` from the domain's owner labels
+    (domainwatch_domain_labels' label_team, metrics.labels_allow). A domain with no labels
+    series (labels_allow empty, or the family denied) still alerts, without `team`."""
+    joined = (
+        f"({expr}) * on (instance, domain) group_left (label_team) domainwatch_domain_labels"
+        f" or ({expr}) unless on (instance, domain) domainwatch_domain_labels"
+    )
+    with_team = f'label_replace({joined}, "team", "$1", "label_team", "(.+)")'
+    return f'label_replace({with_team}, "label_team", "", "label_team", ".*")'
+
+
 def tickets(p: dict[str, Any]) -> list[Rule]:
+    return [
+        owned_rule(rule) if rule.name != "DomainwatchConfigReloadFailed" else rule for rule in _tickets(p)
+    ]
+
+
+def owned_rule(rule: Rule) -> Rule:
+    return Rule(rule.name, rule.tier, owned(rule.expr), rule.wait, rule.summary, rule.description, rule.case)
+
+
+def _tickets(p: dict[str, Any]) -> list[Rule]:
     was_verified = "and on (domain) domainwatch_domain_last_verified_timestamp_seconds"
     verified = 'domainwatch_domain_last_verified_timestamp_seconds{job="domainwatch",domain="%s"}'
     wait = minutes(p["ticket_for"])
@@ -135,8 +158,10 @@ def tickets(p: dict[str, Any]) -> list[Rule]:
              ' {{ with printf "domainwatch_domain_window_deadline_timestamp_seconds{domain=%q} - time()" $labels.domain | query }}'
              "{{ . | first | value | humanizeDuration }} left before it fails.{{ end }}",
              Case({f'domainwatch_domain_status{{{JOB},domain="tf.example.com",status="temporary_failure"}}': "1x30",
-                   f'domainwatch_domain_window_deadline_timestamp_seconds{{{JOB},domain="tf.example.com"}}': "259200x30"},
-                  wait - 1, wait + 1, {"job": "domainwatch", "domain": "tf.example.com", "status": "temporary_failure"},
+                   f'domainwatch_domain_window_deadline_timestamp_seconds{{{JOB},domain="tf.example.com"}}': "259200x30",
+                   f'domainwatch_domain_labels{{{JOB},domain="tf.example.com",label_team="billing"}}': "1x30"},
+                  wait - 1, wait + 1,
+                  {"job": "domainwatch", "domain": "tf.example.com", "status": "temporary_failure", "team": "billing"},
                   f"A record of tf.example.com that was verified is missing. {humanized(259200 - (wait + 1) * 60)} left before it fails.")),
         Rule("DomainwatchDomainFailedAfterVerified", "ticket",
              f'domainwatch_domain_status{{status="failed"}} == 1 {was_verified}', p["ticket_for"],
@@ -147,16 +172,6 @@ def tickets(p: dict[str, Any]) -> list[Rule]:
                    verified % "lost.example.com": "1.7e9x30",
                    f'domainwatch_domain_status{{{JOB},domain="never.example.com",status="failed"}}': "1x30"},
                   wait - 1, wait + 1, {"job": "domainwatch", "domain": "lost.example.com", "status": "failed"})),
-        Rule("DomainwatchWindowExpiringSoon", "ticket",
-             f"(domainwatch_domain_window_deadline_timestamp_seconds - time()) < {p['window_left_hours']} * 3600"
-             f" {was_verified}", p["ticket_for"],
-             "{{ $labels.domain }} fails verification soon",
-             "{{ $labels.domain }} lost a verified record and its window ends within"
-             f" {p['window_left_hours']} hours; publish the record before then.",
-             Case({f'domainwatch_domain_window_deadline_timestamp_seconds{{{JOB},domain="soon.example.com"}}': "36000x30",
-                   verified % "soon.example.com": "1x30",
-                   f'domainwatch_domain_window_deadline_timestamp_seconds{{{JOB},domain="new.example.com"}}': "36000x30"},
-                  wait - 1, wait + 1, {"job": "domainwatch", "domain": "soon.example.com"})),
         Rule("DomainwatchSPFTooManyLookups", "ticket", "domainwatch_spf_dns_lookups > 10", p["ticket_for"],
              "{{ $labels.domain }}: SPF needs more than 10 DNS lookups",
              "Receivers evaluate the SPF record of {{ $labels.domain }} to permerror: its mail fails SPF.",

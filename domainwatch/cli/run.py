@@ -13,6 +13,7 @@ from aiohttp import web
 from domainwatch.cli.common import EXIT_USAGE, load_config, resolver_settings
 from domainwatch.config.schema import Config
 from domainwatch.daemon.daemon import Daemon
+from domainwatch.daemon.startup import report_start
 from domainwatch.daemon.watch import ConfigWatch
 from domainwatch.dns.resolver import Resolver
 from domainwatch.metrics.exposition import Exposition
@@ -92,27 +93,34 @@ async def _serve(config: Config, store: Store, config_path: str | None, resolver
         listen=config.server.listen,
     )
     delivering = asyncio.create_task(worker.serve())
-    watching = None
-    if config_path is not None:
-
-        def watch_interval() -> float:  # read each time: a reload may change it
-            return daemon.config.reload.watch_interval.total_seconds()
-
-        watch = ConfigWatch(config_path, watch_interval, daemon.reload)
-        watching = asyncio.create_task(watch.run())
-    warming = asyncio.create_task(_warm_metrics(exposition))
+    aside = _aside(daemon, exposition, config_path)
     try:
         await daemon.serve()
     finally:
-        warming.cancel()
-        if watching is not None:
-            watching.cancel()
+        for task in aside:
+            task.cancel()
         worker.stop()
         await delivering  # in-flight deliveries settle (or are re-sent after a restart)
         await runner.cleanup()
         await daemon.shutdown()
         log.info("stopped")
     return 0
+
+
+def _aside(daemon: Daemon, exposition: Exposition, config_path: str | None) -> list[asyncio.Task[None]]:
+    """The tasks beside checking: watching the config file, warming the metrics' text and
+    telling how start-up goes. Cancelled at shutdown."""
+    tasks = [
+        asyncio.create_task(_warm_metrics(exposition)),
+        asyncio.create_task(report_start(lambda: daemon.first_round, daemon.started)),
+    ]
+    if config_path is not None:
+
+        def watch_interval() -> float:  # read each time: a reload may change it
+            return daemon.config.reload.watch_interval.total_seconds()
+
+        tasks.append(asyncio.create_task(ConfigWatch(config_path, watch_interval, daemon.reload).run()))
+    return tasks
 
 
 async def _warm_metrics(exposition: Exposition) -> None:

@@ -149,6 +149,8 @@ def _plain(value: Any) -> Any:
         return {k: v for k, v in out.items() if v is not None}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, Mapping):  # labels
+        return dict(value) or None
     if isinstance(value, timedelta):
         return format_duration(value)
     if isinstance(value, str | int | float | bool) or value is None:

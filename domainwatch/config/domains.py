@@ -14,8 +14,9 @@ refuses a mapping for a dataclass in strict mode, so strictness is set per field
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
@@ -28,6 +29,7 @@ from domainwatch.fields import (
     SECTION_CONFIG,
     Duration,
     Flag,
+    Labels,
     Number,
     Region,
     ReturnPathLabel,
@@ -36,6 +38,8 @@ from domainwatch.fields import (
 )
 
 Fields = Iterable[tuple[str, Any, Any]]  # (key, annotation, default)
+# Shared by every domain without labels (most of a large fleet): no empty dict each.
+NO_LABELS: Mapping[str, str] = MappingProxyType({})
 
 
 class Defaults(BaseModel):
@@ -107,6 +111,7 @@ def _domain_fields() -> list[tuple[str, Any, Any]]:
         ("region", Region | None, None),
         ("sending", _SENDING | None, None),
         ("receiving", _RECEIVING | None, None),
+        ("labels", Labels, Field(default_factory=lambda: NO_LABELS)),
         *_kind_fields(Section.DOMAIN),
         ("interval", Duration | None, None),
         ("window", Duration | None, None),
@@ -134,6 +139,7 @@ if TYPE_CHECKING:
         region: str | None
         sending: Any
         receiving: Any
+        labels: Mapping[str, str]
 
         def settings(self, defaults: Defaults) -> Defaults: ...
 

@@ -38,6 +38,8 @@ class ConfigError(Exception):
 def format_path(path: PathKey) -> str:
     out = ""
     for part in path:
+        if part == "[key]":
+            continue  # pydantic's mark of a mapping's key: the key itself names the place
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out
 
@@ -334,6 +336,8 @@ def describe(error: Mapping[str, Any]) -> str:
         return f"must be at most {ctx['le']}"
     if kind == "too_short":
         return f"must have at least {ctx['min_length']} item(s)"
+    if kind == "too_long":
+        return f"must have at most {ctx['max_length']} item(s)"
     message = str(error["msg"])
     return message[0].lower() + message[1:] if message else kind
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -94,6 +94,10 @@ class DomainPlan:
     def probing(self) -> bool:
         """Some record asks probe queries (STARTTLS, MTA-STS)."""
         return bool(self.probe_part)
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        return self.config.labels
 
     @property
     def rules(self) -> Rules:

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validato
 
 from domainwatch.checks.registry import KINDS
 from domainwatch.config.domains import Defaults, DomainConfig
-from domainwatch.fields import MODEL_CONFIG, Duration, Listen, NameserverField, WebhookUrl
+from domainwatch.fields import MODEL_CONFIG, Duration, LabelKey, Listen, NameserverField, WebhookUrl
 from domainwatch.store.urls import DEFAULT_PATH, StoreLocation, parse_store_url, sqlite_at
 from domainwatch.values import check_webhook_secret
 
@@ -161,6 +161,8 @@ class MetricsConfig(_Model):
 
     allow: list[MetricGlob] = []  # family name globs; none: every family
     deny: list[MetricGlob] = []  # applied after `allow`
+    # Owner label keys exported on domainwatch_domain_labels (none: the family is not written).
+    labels_allow: list[LabelKey] = Field(default=[], max_length=64)
 
 
 class StorageConfig(_Model):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ import structlog
 
 from domainwatch.checks.registry import facts_of
 from domainwatch.checks.running.runner import recheck_domain
+from domainwatch.config.changes import config_changes
 from domainwatch.config.domains import DomainConfig
 from domainwatch.config.loader import ConfigError, load
 from domainwatch.config.plan import DomainPlan, inspect_plan
@@ -30,6 +32,7 @@ from domainwatch.daemon.announce import announce
 from domainwatch.daemon.membership import Action, Membership
 from domainwatch.daemon.schedule import Schedule, shared_cache_age
 from domainwatch.daemon.scheduling import Scheduler
+from domainwatch.daemon.startup import FirstRound
 from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.factory import close, resolver_from
 from domainwatch.dns.resolver import Resolver
@@ -89,31 +92,36 @@ class Daemon:
         self._requeue: set[str] = set()
         self._tally: Counter[tuple[str, str, str]] | None = None
         self._stopping = asyncio.Event()
-        self.first_round: set[str] = set()
+        self.first_round = FirstRound()
+        self.started = time.monotonic()  # when start-up began (the `ready` event's seconds)
 
     @classmethod
     async def open(cls, config: Config, store: Store, **options: Any) -> Daemon:
         """Load the stored fleet and apply the config to it."""
         daemon = cls(config, store, **options)
+        started = daemon.started
+        log.info("startup_loading", domains=len(config.domains), store=config.storage.location.shown)
         # Start-up builds the fleet's state, plans and schedule: large and acyclic, so the
         # collector would only scan it again and again (seconds at 100,000 domains).
         with gc_paused():
             daemon.fleet.tracks.update(await store.load())
             daemon.fleet.facts.update(await store.facts(facts_of))
             await daemon.members.load_documents()
+            stored = len(daemon.fleet.tracks)
+            log.info("store_loaded", domains=stored, seconds=round(time.monotonic() - started, 2))
             await daemon.apply_config(config)
         # Ready (for /readyz) once every domain has a status backed by an observation: checked
         # since start-up, or before it (the store keeps when). A restart on a large store is
         # ready as soon as it is loaded, not a whole round later.
         fleet = daemon.fleet
-        daemon.first_round = {
+        daemon.first_round = FirstRound.of(
             n for n in fleet.plans if n in daemon.schedule and fleet.tracks[n].checked_at is None
-        }
+        )
         return daemon
 
     @property
     def ready(self) -> bool:
-        return not self.first_round
+        return self.first_round.done
 
     def _new_resolver(self, config: Config) -> Resolver:
         return resolver_from(config.resolver, self.metrics.observe_dns if self.metrics else None)
@@ -178,10 +186,11 @@ class Daemon:
             # No traceback: the errors say what and where, and the running config stays.
             log.error("config_reload_failed", path=str(self.config_path), errors=exc.problems)  # noqa: TRY400
             return exc.problems
+        changes = config_changes(self.config, config)
         with gc_paused():  # the fleet's plans, made again: as large and as acyclic
             await self.apply_config(config)
         fleet.last_reload_ok, fleet.last_reload_success_at = True, self.clock()
-        log.info("config_reloaded", path=str(self.config_path), domains=len(config.domains))
+        log.info("config_reloaded", path=str(self.config_path), domains=len(config.domains), **changes)
         return []
 
     # -- the API's writes ---------------------------------------------------------------------
@@ -269,6 +278,7 @@ class Daemon:
         if domain_plan is None:
             return
         started = self.clock()
+        last = self.fleet.tracks[name].checked_at if name in self.fleet.tracks else None
         # The DNS records first, stored at once; then the probed ones (DomainPlan.dns_part).
         report = await self._check_part(name, domain_plan, probing=False)
         if report is not None and domain_plan.probe_part:
@@ -280,6 +290,8 @@ class Daemon:
         self.first_round.discard(name)
         if self.metrics is not None:
             self.metrics.observe_check(report, (now - started).total_seconds())
+            if last is not None:
+                self.metrics.round_duration.observe((started - last).total_seconds())
         log.debug(
             "checked",
             domain=name,

@@ -34,6 +34,7 @@ class _Domain:
     track: DomainTrack
     shape: Shape
     facts: DomainFacts | None
+    owners: tuple[str, ...]  # the label keys exported (metrics.labels_allow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,17 @@ def _record_status(d: _Domain) -> str:
         f'domainwatch_record_status{{{d.label},record="{escape(rid)}",status="{r.status.value}"}} 1.0\n'
         for rid, r in d.track.records.items()
     )
+
+
+def _owner_labels(d: _Domain) -> str:
+    """One series a domain, as kube-state-metrics' kube_pod_labels: its allowed labels as
+    label_<key>, so a rule joins them on `domain`. Written for every domain (a join must not
+    drop the domains without labels), and only when some key is allowed."""
+    if not d.owners:
+        return ""
+    own = d.shape.labels
+    pairs = "".join(f',label_{key}="{escape(own[key])}"' for key in d.owners if key in own)
+    return f"domainwatch_domain_labels{{{d.label}{pairs}}} 1.0\n"
 
 
 def _stale(d: _Domain) -> str:
@@ -187,6 +199,11 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family("domainwatch_domain_findings", "Current findings by severity", _findings),
     Family(
+        "domainwatch_domain_labels",
+        "The domain's owner labels listed in metrics.labels_allow, as label_<key> (value 1)",
+        _owner_labels,
+    ),
+    Family(
         "domainwatch_domain_signatures_expire_timestamp_seconds",
         "The earliest expiry of the DNSSEC signatures on the domain's records (signed zones only)",
         _signatures_expire,
@@ -231,6 +248,7 @@ class DomainText:
     def __init__(self, block: int = BLOCK) -> None:
         self._size = block
         self._on = _ALL  # the families exported (metrics.allow, .deny)
+        self._owners: tuple[str, ...] = ()  # metrics.labels_allow
         self._headers = _HEADERS
         self._entries: dict[str, _Entry] = {}
         self._names: list[str] = []  # in the order of their text
@@ -242,6 +260,7 @@ class DomainText:
     def select(self, selection: Selection) -> None:
         """Export only the families the selection allows (each domain is formatted again)."""
         self._on = tuple(selection.exports(f.name) for f in FAMILIES)
+        self._owners = selection.labels
         self._headers = tuple(h if on else EMPTY for h, on in zip(_HEADERS, self._on, strict=True))
         self._stale = True
 
@@ -299,7 +318,7 @@ class DomainText:
                 self._stale = True  # it went away since the layout
                 return
             self._entries[name] = _Entry(track, shape, facts)
-            lines.append(domain_lines(name, track, shape, facts, on=self._on))
+            lines.append(domain_lines(name, track, shape, facts, on=self._on, owners=self._owners))
         self._blocks[b] = [
             _Block(deflate(b"".join(family)), array("I", map(len, family)))
             for family in zip(*lines, strict=True)
@@ -324,7 +343,9 @@ class DomainText:
                 continue
             timely_only = _same_shown(entry, track, shape, facts)
             self._entries[name] = _Entry(track, shape, facts)
-            lines = domain_lines(name, track, shape, facts, on=self._on, timely_only=timely_only)
+            lines = domain_lines(
+                name, track, shape, facts, on=self._on, timely_only=timely_only, owners=self._owners
+            )
             for f, line in enumerate(lines):
                 if self._on[f] and (_TIMELY[f] or not timely_only):
                     changes.setdefault((b, f), {})[slot] = line
@@ -356,11 +377,12 @@ def domain_lines(
     *,
     on: tuple[bool, ...] | None = None,
     timely_only: bool = False,
+    owners: tuple[str, ...] = (),
 ) -> tuple[bytes, ...]:
     """One domain's samples, one chunk per entry of FAMILIES (pure; empty for a family not
     exported, `on`, and with `timely_only` for every family but those that change with each
     check)."""
-    domain = _Domain(f'domain="{escape(name)}"', track, shape, facts)
+    domain = _Domain(f'domain="{escape(name)}"', track, shape, facts, owners)
     return tuple(
         family.samples(domain).encode() if shown and (timely or not timely_only) else b""
         for family, timely, shown in zip(FAMILIES, _TIMELY, on or _ALL, strict=True)

@@ -86,7 +86,8 @@ class Exposition:
 
     def apply_config(self, config: Config) -> None:
         """Export the families `metrics.allow` and `metrics.deny` select (a daemon on_config hook)."""
-        selection = Selection.of(config.metrics.allow, config.metrics.deny)
+        metrics = config.metrics
+        selection = Selection.of(metrics.allow, metrics.deny, metrics.labels_allow)
         if selection != self.selection:
             self.selection = selection
             self.domain_text.select(selection)

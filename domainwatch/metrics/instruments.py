@@ -21,6 +21,8 @@ from domainwatch.model import CommonCode, DomainReport
 _CHECK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 # How late a check starts after it falls due: on time is under a second; minutes is behind.
 _DELAY_BUCKETS = (0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800)
+# A domain's round: from its pending interval (a minute) to its failed one (an hour) and beyond.
+_ROUND_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600)
 _WRITE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
 
@@ -98,11 +100,25 @@ class Metrics:
             ["operation"],
             registry=r,
         )
+        for operation in ("save", "purge", "deliveries"):  # each at 0 from the start, so
+            self.store_errors.labels(operation)  # increase() sees the first error
         self.probe_duration = Histogram(
             "domainwatch_probe_duration_seconds",
             "Time of one probe (a STARTTLS dialogue with one address, an MTA-STS policy fetch)",
             ["probe"],
             buckets=_CHECK_BUCKETS,
+            registry=r,
+        )
+        self.probes = Counter(
+            "domainwatch_probes",
+            "Probes run, by probe and outcome (answer, timeout, refused, network, ...)",
+            ["probe", "outcome"],
+            registry=r,
+        )
+        self.round_duration = Histogram(
+            "domainwatch_round_duration_seconds",
+            "Time between two checks of the same domain: its interval as kept (longer when behind)",
+            buckets=_ROUND_BUCKETS,
             registry=r,
         )
         self.http_requests = Counter(
@@ -142,8 +158,9 @@ class Metrics:
     def observe_store_error(self, operation: str) -> None:
         self.store_errors.labels(operation).inc()
 
-    def observe_probe(self, probe: str, seconds: float) -> None:
+    def observe_probe(self, probe: str, outcome: str, seconds: float) -> None:
         self.probe_duration.labels(probe).observe(seconds)
+        self.probes.labels(probe, outcome).inc()
 
     def observe_request(self, route: str, code: int) -> None:
         self.http_requests.labels(route, str(code)).inc()

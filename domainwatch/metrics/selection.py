@@ -14,10 +14,12 @@ from domainwatch.checks.registry import KINDS
 class Selection:
     allow: tuple[str, ...] = ()  # none: every family
     deny: tuple[str, ...] = ()
+    # Owner label keys exported on domainwatch_domain_labels (`metrics.labels_allow`), sorted.
+    labels: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, allow: Sequence[str], deny: Sequence[str]) -> Selection:
-        return cls(tuple(allow), tuple(deny))
+    def of(cls, allow: Sequence[str], deny: Sequence[str], labels: Sequence[str] = ()) -> Selection:
+        return cls(tuple(allow), tuple(deny), tuple(sorted(set(labels))))
 
     def exports(self, family: str) -> bool:
         """A family is exported when it is allowed (every one, with no allow list) and not

@@ -25,6 +25,7 @@ DOMAIN_COLUMNS = (
     "errors",
     "warnings",
     "source",
+    "labels",
 )
 HISTORY_COLUMNS = ("id", "domain", "sequence", "kind", "subject", "previous", "status", "at", "reason")
 
@@ -43,7 +44,13 @@ def domain_row(view: Mapping[str, Any], findings: Mapping[str, int]) -> list[str
         str(findings.get("error", 0)),
         str(findings.get("warning", 0)),
         view.get("source") or "config",
+        labels_cell(view.get("labels") or {}),
     ]
+
+
+def labels_cell(labels: Mapping[str, str]) -> str:
+    """Owner labels in one cell: `k=v;k=v`, sorted by key."""
+    return ";".join(f"{key}={labels[key]}" for key in sorted(labels))
 
 
 def history_row(event: Event) -> list[str]:

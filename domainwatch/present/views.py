@@ -48,6 +48,7 @@ def domain_view(
     return {
         "name": track.name,
         "source": plan.source,
+        "labels": dict(plan.config.labels),
         "status": track.status.value,
         "status_since": iso(track.since),
         "window_deadline": iso(window_deadline(track, specs, plan.rules)),

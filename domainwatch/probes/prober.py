@@ -75,10 +75,10 @@ class Prober:
         settings: ProbeSettings,
         clock: Clock,
         recheck: float,
-        observe: Callable[[str, float], None] | None = None,
+        observe: Callable[[str, str, float], None] | None = None,
     ) -> None:
         self.resolver, self.settings, self.clock, self.recheck = resolver, settings, clock, recheck
-        self.observe = observe  # (probe, seconds) of each probe run: the metrics
+        self.observe = observe  # (probe, outcome, seconds) of each probe run: the metrics
         self._kept: dict[Hashable, tuple[Lookup, float, float]] = {}  # answer, when, good until
         self._running: dict[Hashable, asyncio.Future[Lookup]] = {}
         self._limit = asyncio.Semaphore(settings.max_concurrent)
@@ -155,7 +155,7 @@ class Prober:
                 self.probes_run += 1
                 started = time.perf_counter()
                 lookup = await probe_starttls(query, address, self.settings)
-                self._observe(STARTTLS, started)
+                self._observe(STARTTLS, lookup, started)
             if lookup.outcome.is_error:
                 return lookup
             # When: what a certificate's remaining days are counted from (checks stay pure).
@@ -188,9 +188,9 @@ class Prober:
         finally:
             del self._running[key]
 
-    def _observe(self, probe: str, started: float) -> None:
+    def _observe(self, probe: str, lookup: Lookup, started: float) -> None:
         if self.observe is not None:
-            self.observe(probe.lower(), time.perf_counter() - started)
+            self.observe(probe.lower(), lookup.outcome.value, time.perf_counter() - started)
 
     def _keep(self, key: Hashable, lookup: Lookup, before: Lookup | None) -> None:
         settled = not lookup.outcome.is_error and (before is None or _same(before, lookup))
@@ -212,7 +212,7 @@ class Prober:
             self.probes_run += 1
             started = time.perf_counter()
             lookup = await fetch_policy(query, address, self.settings)
-            self._observe(query.rdtype, started)
+            self._observe(query.rdtype, lookup, started)
         if lookup.outcome.is_error:
             return lookup
         extra: dict[str, Any] = {"address": address}

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from domainwatch.service.domains import Domains
 from domainwatch.service.errors import Caller, ServiceError
+from domainwatch.service.filters import DomainFilter
 from domainwatch.state.rules import Status
 
 Json = dict[str, Any]
@@ -43,7 +44,7 @@ class LocalBackend:
         self.domains, self.caller = domains, caller
 
     async def list_domains(self, status: str | None, query: str | None, limit: int) -> Json:
-        return await self.domains.listing(status_of(status), query, None, limit, 0)
+        return await self.domains.listing(DomainFilter(status=status_of(status), query=query), limit, 0)
 
     async def get_domain(self, name: str) -> Json:
         return await self.domains.view(self.domains.known(name))

@@ -34,9 +34,9 @@ from domainwatch.daemon.membership import Action
 from domainwatch.daemon.sharding import owns, shard_of
 from domainwatch.present.views import event_view
 from domainwatch.service.errors import Caller, ServiceError
+from domainwatch.service.filters import EVERY_DOMAIN, DomainFilter
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts
-from domainwatch.state.rules import Status
 from domainwatch.store.base import StoredAnswer, StoredDocument
 from domainwatch.values import check_selector
 
@@ -70,23 +70,12 @@ class Domains:
         self.fleet = daemon.fleet
 
     # -- reads --------------------------------------------------------------------------------
-    def names(
-        self,
-        status: Status | None = None,
-        query: str | None = None,
-        source: str | None = None,
-        since: datetime | None = None,
-    ) -> Iterator[str]:
-        """This replica's domains in name order, filtered: by status, by a part of the name,
-        by source, and by a status reached at or after `since`."""
-        fleet, part = self.fleet, (query or "").strip().rstrip(".").lower()
+    def names(self, wanted: DomainFilter = EVERY_DOMAIN) -> Iterator[str]:
+        """This replica's domains in name order, those the filter admits."""
+        fleet = self.fleet
         for name in sorted(fleet.plans):
             track = fleet.tracks.get(name)
-            if track is None or (status is not None and track.status is not status):
-                continue
-            if part not in name or (source is not None and fleet.plans[name].source != source):
-                continue
-            if since is None or (track.since is not None and track.since >= since):
+            if track is not None and wanted.admits(name, track, fleet.plans[name]):
                 yield name
 
     async def view(self, name: str) -> dict[str, Any]:
@@ -107,10 +96,8 @@ class Domains:
     def watched(self, name: str) -> bool:
         return name in self.fleet.plans
 
-    async def listing(
-        self, status: Status | None, query: str | None, source: str | None, limit: int, offset: int
-    ) -> dict[str, Any]:
-        names = list(self.names(status, query, source))
+    async def listing(self, wanted: DomainFilter, limit: int, offset: int) -> dict[str, Any]:
+        names = list(self.names(wanted))
         page = names[offset : offset + limit]
         more = offset + limit < len(names)
         return {

@@ -21,6 +21,9 @@ class Shape(Protocol):
     @property
     def rules(self) -> Rules: ...
 
+    @property
+    def labels(self) -> Mapping[str, str]: ...  # the owner labels
+
 
 class FleetView(Protocol):
     """Read-only: a domain is exported when it has both a track and a shape (this replica

@@ -54,6 +54,7 @@ class DnsTestServer:
     ) -> None:
         self.records: dict[RecordKey, list[str]] = {}
         self.behaviours: dict[str, Behaviour] = {}
+        self.default = Behaviour.ANSWER  # for every name without a behaviour of its own (outages)
         self.ttl = ttl
         self.host, self.port = host, port
         self.queries_seen = 0
@@ -161,7 +162,7 @@ class DnsTestServer:
     def respond(self, query: dns.message.Message, *, tcp: bool) -> bytes | None:
         qname = name_text(query.question[0].name)
         self.asked.append((qname, dns.rdatatype.to_text(query.question[0].rdtype)))
-        behaviour = self.behaviours.get(qname, Behaviour.ANSWER)
+        behaviour = self.behaviours.get(qname, self.default)
         if behaviour is Behaviour.SILENT:
             return None
         if behaviour is Behaviour.MALFORMED:

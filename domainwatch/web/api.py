@@ -16,8 +16,9 @@ from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_block, 
 from domainwatch.present.zone import zone_block
 from domainwatch.service.domains import MAX_LIMIT, Domains
 from domainwatch.service.errors import ServiceError
+from domainwatch.service.filters import DomainFilter
 from domainwatch.state.rules import Status
-from domainwatch.values import parse_time
+from domainwatch.values import parse_label_filter, parse_time
 from domainwatch.web.auth import CALLER, requires
 from domainwatch.web.server import read_body
 
@@ -57,6 +58,35 @@ def query_param(request: web.Request) -> str | None:
     return request.query.get("q", "")[:253] or None
 
 
+MAX_LABEL_FILTERS = 16
+
+
+def labels_param(request: web.Request) -> dict[str, frozenset[str]]:
+    """`label=key=value`, repeatable: values of one key are alternatives, keys all must hold."""
+    texts = [text for text in request.query.getall("label", []) if text]  # a form's blank field
+    if len(texts) > MAX_LABEL_FILTERS:
+        raise ServiceError(400, "bad_parameter", f"label: at most {MAX_LABEL_FILTERS} filters")
+    wanted: dict[str, frozenset[str]] = {}
+    for text in texts:
+        try:
+            key, value = parse_label_filter(text)
+        except ValueError as exc:
+            raise ServiceError(400, "bad_parameter", f"label: {exc}") from None
+        wanted[key] = wanted.get(key, frozenset()) | {value}
+    return wanted
+
+
+def filter_params(request: web.Request, *, since: bool = False) -> DomainFilter:
+    """The domain filters a request names (status, q, source, label, and `since` for exports)."""
+    return DomainFilter(
+        status=status_param(request),
+        query=query_param(request),
+        source=source_param(request),
+        since=time_param(request, "since") if since else None,
+        labels=labels_param(request),
+    )
+
+
 def time_param(request: web.Request, key: str) -> datetime | None:
     text = request.query.get(key)
     if text is None:
@@ -94,9 +124,7 @@ def routes(domains: Domains) -> web.RouteTableDef:
     async def list_domains(request: web.Request) -> web.Response:
         limit = int_param(request, "limit", 1000, 1, MAX_LIMIT)
         offset = int_param(request, "offset", 0, 0, 10**9)
-        listing = await domains.listing(
-            status_param(request), query_param(request), source_param(request), limit, offset
-        )
+        listing = await domains.listing(filter_params(request), limit, offset)
         return web.json_response(listing)
 
     @table.post("/api/v1/domains")
@@ -160,9 +188,7 @@ def routes(domains: Domains) -> web.RouteTableDef:
     @table.get("/api/v1/export/domains.csv")
     @requires("admin")
     async def export_domains(request: web.Request) -> web.StreamResponse:
-        names = domains.names(
-            status_param(request), query_param(request), source_param(request), time_param(request, "since")
-        )
+        names = domains.names(filter_params(request, since=True))
         rows = (domain_row(await domains.view(n), domains.findings(n)) async for n in _aiter(names))
         return await stream_csv(request, "domains.csv", DOMAIN_COLUMNS, rows)
 

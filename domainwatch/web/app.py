@@ -6,8 +6,6 @@ admin endpoints, a small HTML page for the status page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -18,6 +16,7 @@ from domainwatch.metrics.exposition import Exposition
 from domainwatch.service.domains import Domains
 from domainwatch.service.errors import ServiceError
 from domainwatch.web import api, mcp, pages, webhooks_api
+from domainwatch.web.access import access_middleware
 from domainwatch.web.auth import Denied, Handler, auth_middleware, requires
 from domainwatch.web.guard import guard_middleware
 from domainwatch.webhooks.worker import WebhookWorker
@@ -33,10 +32,10 @@ def create_app(
     def server() -> ServerConfig:
         return daemon.config.server
 
-    counted = [counting_middleware(daemon.metrics.observe_request)] if daemon.metrics else []
+    observe = daemon.metrics.observe_request if daemon.metrics else None
     app = web.Application(
         middlewares=[
-            *counted,
+            access_middleware(observe),
             errors_middleware(),
             guard_middleware(lambda: server().listen, lambda: server().allowed_hosts, deny, (mcp.PATH,)),
             auth_middleware(lambda: server().tokens, deny),
@@ -77,32 +76,6 @@ def deny(request: web.Request, denied: Denied) -> web.StreamResponse:
 
 
 _CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
-
-
-def _route_of(request: web.Request) -> str:
-    """The route template that matched (a mounted app's prefix), or `unmatched`."""
-    try:
-        canonical = request.match_info.route.resource.canonical  # type: ignore[union-attr]
-    except (AttributeError, RuntimeError):
-        return "unmatched"
-    return canonical if isinstance(canonical, str) and canonical else "unmatched"
-
-
-def counting_middleware(observe: Callable[[str, int], None]) -> Middleware:
-    """Every answer counted by route template (never the path itself: names are unbounded)."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        route = _route_of(request)
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            observe(route, exc.status_code)
-            raise
-        observe(route, response.status)
-        return response
-
-    return middleware
 
 
 def errors_middleware() -> Middleware:

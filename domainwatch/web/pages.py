@@ -18,7 +18,7 @@ from domainwatch.present.views import iso
 from domainwatch.service.domains import Domains
 from domainwatch.service.errors import ServiceError
 from domainwatch.state.rules import Status
-from domainwatch.web.api import status_param
+from domainwatch.web.api import filter_params
 from domainwatch.webhooks.worker import WebhookWorker
 
 ENV = jinja2.Environment(
@@ -78,10 +78,10 @@ def routes(domains: Domains, worker: WebhookWorker | None = None) -> web.RouteTa
 
     @table.get("/")
     async def index(request: web.Request) -> web.Response:
-        wanted = status_param(request)
-        query = request.query.get("q", "").strip().lower()[:253]
+        wanted = filter_params(request)
+        query = (wanted.query or "").strip().lower()
         counts = domains.counts()
-        shown = list(domains.names(wanted, query))
+        shown = list(domains.names(wanted))
         views = [await domains.view(n) for n in shown[:1000]]
         return render(
             "index.html",
@@ -90,7 +90,8 @@ def routes(domains: Domains, worker: WebhookWorker | None = None) -> web.RouteTa
             statuses=STATUSES,
             total=sum(counts.values()),
             matching=len(shown),
-            wanted=wanted.value if wanted else "",
+            wanted=wanted.status.value if wanted.status else "",
+            labels=sorted(f"{k}={v}" for k, values in wanted.labels.items() for v in values),
             query=query,
             now=iso(daemon.clock()),
             webhook_problems=webhook_problems(worker),

@@ -54,6 +54,7 @@ def event_payload(event: Event, view: Mapping[str, Any]) -> dict[str, Any] | Non
         "since": iso(event.at) if event.kind == "domain" else view.get("status_since"),
         "window_deadline": view.get("window_deadline"),
         "capabilities": dict(view.get("capabilities", {})),
+        "labels": dict(view.get("labels", {})),
         "records": [_record(r) for r in records],
         "sequence": event.sequence,
     }
@@ -68,6 +69,7 @@ def deleted_payload(event: Event, view: Mapping[str, Any]) -> dict[str, Any]:
         "domain": event.domain,
         "status": event.status,
         "source": view.get("source"),
+        "labels": dict(view.get("labels", {})),
         "deleted_at": iso(event.at),
         "reason": event.reason,
         "records": [_record(r) for r in view["records"]],

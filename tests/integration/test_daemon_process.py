@@ -164,6 +164,11 @@ async def test_full_cycle_and_window_expiry(dns_server: DnsTestServer, running: 
     }
     assert 2 == started[("domain", "not_started", "pending")]
     assert not any(e["event"] == "status_changed" and e["kind"] == "record" for e in events)  # debug
+    # Start-up, told once each, in order (docs/operations.md, start-up events).
+    told = [e["event"] for e in events if e["event"] in ("startup_loading", "store_loaded", "ready")]
+    assert ["startup_loading", "store_loaded", "ready"] == told
+    ready = next(e for e in events if e["event"] == "ready")
+    assert 0 <= ready["seconds"] < 60
 
 
 async def test_servfail_storm_changes_nothing(dns_server: DnsTestServer, running: RunningDaemon) -> None:
@@ -237,6 +242,8 @@ async def test_sighup_reloads_and_an_invalid_file_keeps_the_running_config(
     assert 0 == code
     assert "config_reload_failed" in err
     assert "domains[3].name: domain name has an empty label" in err
+    reloaded = [json.loads(line) for line in err.splitlines() if '"config_reloaded"' in line]
+    assert (1, 0, 0, []) == tuple(reloaded[0][k] for k in ("added", "removed", "changed", "settings"))
     assert "Traceback" not in err
 
 

@@ -65,7 +65,7 @@ async def test_create_publish_verify_patch_delete(
     daemon: ApiDaemon, dns_server: DnsTestServer, receiver: Receiver
 ) -> None:
     created = await daemon.call("POST", "/api/v1/domains", document())
-    assert 201 == created.status, created.body
+    assert 201 == created.status
     body = created.body
     assert ("api", "not_started") == (body["source"], body["status"])
     assert created.headers["location"] == f"/api/v1/domains/{NAME}"
@@ -172,7 +172,7 @@ JSON = {"Content-Type": "application/json"}
 
 async def test_names_are_normalised_and_taken_names_refused(daemon: ApiDaemon) -> None:
     created = await daemon.call("POST", "/api/v1/domains", {"name": "Bücher.Example.ORG.", "verify": False})
-    assert 201 == created.status, created.body
+    assert 201 == created.status
     assert "xn--bcher-kva.example.org" == created.body["name"]
     again = await daemon.call(
         "POST", "/api/v1/domains", {"name": "xn--bcher-kva.example.org", "verify": False}
@@ -217,7 +217,7 @@ async def test_lists_and_exports_filter_by_source(daemon: ApiDaemon) -> None:
     assert [CONFIG_DOMAIN] == [d["name"] for d in found["domains"]]
     csv = (await daemon.call("GET", "/api/v1/export/domains.csv?source=api")).body
     assert [NAME] == [line.split(",")[0] for line in csv.splitlines()[1:]]
-    assert csv.splitlines()[0].endswith(",source")
+    assert csv.splitlines()[0].endswith(",source,labels")
     history = (await daemon.call("GET", "/api/v1/export/history.csv?q=updates")).body
     assert {NAME} == {line.split(",")[1] for line in history.splitlines()[1:]}
 
@@ -309,3 +309,39 @@ async def test_the_zone_block_published_as_given_makes_the_domain_verify(
     dns_server.publish(block)
     await daemon.status(name, "verified")
     assert 404 == (await daemon.call("GET", "/api/v1/domains/unknown.example.org/zone", token=VIEWER)).status
+
+
+async def test_owner_labels_through_the_api_the_export_and_the_webhooks(
+    daemon: ApiDaemon, dns_server: DnsTestServer, receiver: Receiver
+) -> None:
+    """`labels` on create, a 422 naming the key, the list filtered by label, the CSV column and
+    every webhook body's data.labels."""
+    bad = await daemon.call("POST", "/api/v1/domains", {**document(), "labels": {"Team": "x"}})
+    assert (422, "labels.Team") == (bad.status, bad.body["error"]["errors"][0]["path"])
+    labelled = {**document(), "labels": {"team": "billing", "customer": "acme"}, "verify": True}
+    created = await daemon.call("POST", "/api/v1/domains", labelled)
+    assert {"team": "billing", "customer": "acme"} == created.body["labels"]
+    await daemon.call(
+        "POST", "/api/v1/domains", {**document("other.example.org"), "labels": {"team": "platform"}}
+    )
+    billing = await daemon.call("GET", "/api/v1/domains?label=team=billing")
+    assert [NAME] == [d["name"] for d in billing.body["domains"]]
+    either = await daemon.call(
+        "GET", "/api/v1/domains?label=team=billing&label=team=platform&label=customer=acme"
+    )
+    assert [NAME] == [d["name"] for d in either.body["domains"]]  # AND across keys
+    assert 400 == (await daemon.call("GET", "/api/v1/domains?label=team")).status
+    publish_answer(dns_server, created.body)
+    await daemon.status(NAME, "verified")
+    await daemon.until(lambda: _received_from(receiver, NAME))
+    sent = [r.body["data"] for r in receiver.received if r.body["type"] == "domain.status_changed"]
+    assert {"team": "billing", "customer": "acme"} == next(d for d in sent if d["domain"] == NAME)["labels"]
+    assert {} == next(d for d in sent if d["domain"] == CONFIG_DOMAIN)["labels"]
+    export = await daemon.call("GET", "/api/v1/export/domains.csv?label=team=billing")
+    header, row = export.body.splitlines()[:2]
+    assert header.endswith(",labels")
+    assert row.endswith(",customer=acme;team=billing")
+
+
+async def _received_from(receiver: Receiver, name: str) -> bool:
+    return any(r.body["data"].get("domain") == name for r in receiver.received)

@@ -399,3 +399,33 @@ async def test_the_daemon_watches_itself(scrape: str) -> None:
     assert ({"route": "/healthz", "code": "200"}, 1.0) in families["domainwatch_http_requests"]
     assert "process_resident_memory_bytes" in families
     assert "python_info" in families
+
+
+async def test_owner_labels_are_exported_for_the_allowed_keys_only(
+    tmp_path: Path, aiohttp_client: MakeClient
+) -> None:
+    """domainwatch_domain_labels: one series for every domain once a key is allowed, carrying
+    only the allowed keys; a label changed in the config is exported at the next scrape."""
+    daemon, exposition = await make_daemon(tmp_path)
+    daemon.on_config.append(exposition.apply_config)
+    client = await aiohttp_client(create_app(daemon, exposition))
+    assert "domainwatch_domain_labels{" not in await (await client.get("/metrics")).text()
+
+    def labelled(team: str) -> Any:
+        text = config_text(tmp_path, False).replace(
+            "  - name: good.example.com\n",
+            f"  - name: good.example.com\n    labels: {{team: {team}, customer: acme}}\n",
+        )
+        return parse(text + "metrics: {labels_allow: [team]}\n")
+
+    await daemon.apply_config(labelled("billing"))
+    series = samples(await (await client.get("/metrics")).text())["domainwatch_domain_labels"]
+    assert {
+        ("good.example.com", "billing"),
+        ("evil.example.com", None),
+        ("idle.example.com", None),
+    } == {(s["domain"], s.get("label_team")) for s, _ in series}
+    assert all("label_customer" not in s for s, _ in series)
+    await daemon.apply_config(labelled("platform"))
+    text = await (await client.get("/metrics")).text()
+    assert 'domainwatch_domain_labels{domain="good.example.com",label_team="platform"} 1.0' in text

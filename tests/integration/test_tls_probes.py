@@ -329,10 +329,14 @@ async def test_a_policy_that_arrives_in_pieces_is_read_whole(world: Lab, dns: Re
 async def test_each_probe_is_timed_for_the_metrics(world: Lab, dns: Resolver) -> None:
     host = f"mx1.{ZONE}"
     await world.smtp(host, world.context([host]))
-    timed: list[tuple[str, float]] = []
+    timed: list[tuple[str, str, float]] = []
     prober = Prober(
-        dns, probes(world), time.time, recheck=0, observe=lambda probe, s: timed.append((probe, s))
+        dns,
+        probes(world),
+        time.time,
+        recheck=0,
+        observe=lambda probe, outcome, s: timed.append((probe, outcome, s)),
     )
     await check_records([starttls(host)], ProbingResolver(dns, prober))
-    assert ["starttls"] == [probe for probe, _ in timed]
-    assert 0 < timed[0][1] < 3
+    assert [("starttls", "answer")] == [(probe, outcome) for probe, outcome, _ in timed]
+    assert 0 < timed[0][2] < 3

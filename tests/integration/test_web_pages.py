@@ -10,8 +10,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from domainwatch.config.loader import parse
 from domainwatch.web.app import create_app
-from tests.integration.web_fixtures import VIEWER, make_daemon
+from tests.integration.web_fixtures import VIEWER, config_text, make_daemon
 
 Client = TestClient[Any, Any]
 MakeClient = Callable[[web.Application], Awaitable[Client]]
@@ -42,6 +43,27 @@ async def test_index_filters_by_status_and_name(client: Client) -> None:
     bad = await client.get("/?status=<b>")
     assert (400, "text/html") == (bad.status, bad.content_type)
     assert "<b>" not in await bad.text()
+
+
+async def test_owner_labels_are_shown_and_filter_the_overview(
+    tmp_path: Path, aiohttp_client: MakeClient
+) -> None:
+    """A domain's labels on its page and in the overview, each a link to the domains sharing it."""
+    daemon, exposition = await make_daemon(tmp_path)
+    text = config_text(tmp_path, False).replace(
+        "  - name: good.example.com\n",
+        '  - name: good.example.com\n    labels: {team: billing, note: "<i>x</i>"}\n',
+    )
+    await daemon.apply_config(parse(text))
+    client = await aiohttp_client(create_app(daemon, exposition))
+    page = await (await client.get("/domains/good.example.com")).text()
+    assert 'href="/?label=team%3Dbilling">team=billing</a>' in page
+    assert "<i>x</i>" not in page
+    assert "&lt;i&gt;x&lt;/i&gt;" in page
+    overview = await (await client.get("/?label=team%3Dbilling")).text()
+    assert "good.example.com</a>" in overview
+    assert "evil.example.com</a>" not in overview
+    assert 400 == (await client.get("/?label=Team%3Dx")).status
 
 
 async def test_domain_page_shows_records_fix_and_history(client: Client) -> None:

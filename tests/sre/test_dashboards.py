@@ -42,9 +42,11 @@ def test_generated_json_is_fresh() -> None:
     assert (0, "") == (result.returncode, result.stderr)
 
 
-def test_two_dashboards_with_stable_uids_and_tags() -> None:
-    """Overview and Domain, with the uids links and provisioning rely on."""
-    assert {"domainwatch-overview", "domainwatch-domain"} == {b["uid"] for b in BOARDS.values()}
+def test_three_dashboards_with_stable_uids_and_tags() -> None:
+    """Overview, Domain and Operator, with the uids links and provisioning rely on."""
+    assert {"domainwatch-overview", "domainwatch-domain", "domainwatch-operator"} == {
+        b["uid"] for b in BOARDS.values()
+    }
     assert all("domainwatch" in b["tags"] for b in BOARDS.values())
 
 

@@ -138,4 +138,4 @@ def test_more_than_16_receiving_mx_hosts_are_refused_at_their_path() -> None:
     """Each host is a STARTTLS probe every round: an API document may name at most 16 (422)."""
     hosts = [{"host": f"mx{n}.example.net"} for n in range(17)]
     (problem,) = problems({"name": "x.example.org", "receiving": {"mx": hosts}})
-    assert ("receiving.mx", "list should have at most 16 items after validation, not 17") == problem
+    assert ("receiving.mx", "must have at most 16 item(s)") == problem
