@@ -6,6 +6,8 @@ admin endpoints, a small HTML page for the status page.
 
 from __future__ import annotations
 
+import time
+
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -119,6 +121,7 @@ def probe_routes(daemon: Daemon, exposition: Exposition) -> web.RouteTableDef:
         ready = all(checks.values())
         # metrics_warm informs (a benchmark, an operator timing the first scrape); it gates nothing.
         body = {"status": "ok" if ready else "not_ready", **checks, "metrics_warm": exposition.warm}
+        body["first_round"] = daemon.first_round.progress(time.monotonic() - daemon.started)
         return web.json_response(body, status=200 if ready else 503)
 
     @table.get("/metrics")

@@ -137,9 +137,15 @@ async def test_readyz_waits_for_the_first_round(tmp_path: Path, aiohttp_client: 
     once (its statuses rest on stored observations), while a newly added domain is not."""
     daemon, exposition = await make_daemon(tmp_path, check=False)
     client = await aiohttp_client(create_app(daemon, exposition))
-    assert 503 == (await client.get("/readyz")).status
+    waiting = await client.get("/readyz")
+    assert 503 == waiting.status
+    assert {"checked": 0, "total": 3 - 1, "eta_seconds": None} == (await waiting.json())["first_round"]
     await daemon.run_once()
-    assert 200 == (await client.get("/readyz")).status
+    done = await client.get("/readyz")
+    assert 200 == done.status
+    assert {"checked": 2, "total": 2} == {
+        k: v for k, v in (await done.json())["first_round"].items() if k != "eta_seconds"
+    }
     await daemon.shutdown()
     store = SqliteStore(daemon.config.storage.location.target)
     restarted = await Daemon.open(daemon.config, store, resolver=zone(), clock=FakeClock())
