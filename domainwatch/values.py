@@ -23,7 +23,8 @@ _LABEL_TEXT = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 _LABEL = re.compile(_LABEL_TEXT)
 # The rule ESPs apply to a custom return-path (MAIL FROM) label.
 _RETURN_PATH = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
+# us-east-1 (SES, Resend), us and eu (Mailgun): a preset lists the regions it knows.
+_REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)*")
 
 
 def parse_duration(value: object) -> timedelta:
@@ -150,12 +151,15 @@ def check_selector(value: str) -> str:
     return selector
 
 
+APEX = "@"  # a return path at the domain itself (Mailgun, Google Workspace, Microsoft 365)
+
+
 def check_return_path(value: str) -> str:
     label = value.strip().lower()
-    if not _RETURN_PATH.fullmatch(label):
+    if label != APEX and not _RETURN_PATH.fullmatch(label):
         raise ValueError(
-            "must be at most 63 characters, start with a letter, end with a letter or digit, "
-            "and contain only letters, digits and hyphens"
+            "must be @ (the domain itself) or a label of at most 63 characters that starts with a "
+            "letter, ends with a letter or digit, and holds only letters, digits and hyphens"
         )
     return label
 
@@ -169,7 +173,7 @@ def check_relative_host(value: str) -> str:
 
 def check_region(value: str) -> str:
     if not _REGION.fullmatch(value):
-        raise ValueError("must be a region name such as us-east-1")
+        raise ValueError("must be a region name such as us-east-1 or eu")
     return value
 
 

@@ -156,6 +156,19 @@ def lookup_error(lookup: Lookup) -> Finding:
     )
 
 
+def return_path_host(domain: PlannedDomain) -> str:
+    """The return-path (MAIL FROM) name: `<label>.<domain>`, or the domain itself for `@`."""
+    value = domain.sending.return_path
+    label = value if isinstance(value, str) else value.label
+    return domain.name if label == "@" else f"{label}.{domain.name}"
+
+
+def return_path_cname(domain: PlannedDomain) -> str | None:
+    """The target of a return path that is a CNAME (`return_path: {label, cname}`), else None."""
+    cname: str | None = getattr(domain.sending.return_path, "cname", None)
+    return cname
+
+
 def same_host(a: str, b: str) -> bool:
     return a.rstrip(".").lower() == b.rstrip(".").lower()
 

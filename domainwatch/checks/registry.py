@@ -12,7 +12,7 @@ from typing import Any
 
 from domainwatch.checks.base import AnyKind
 from domainwatch.checks.diagnoses import mistakes
-from domainwatch.checks.kinds import dane, mta_sts, mx, starttls, tls_rpt, tracking
+from domainwatch.checks.kinds import dane, mta_sts, mx, return_path, starttls, tls_rpt, tracking
 from domainwatch.checks.kinds.dkim import kind as dkim
 from domainwatch.checks.kinds.dmarc import kind as dmarc
 from domainwatch.checks.kinds.spf import kind as spf
@@ -23,6 +23,7 @@ KINDS: tuple[AnyKind, ...] = (
     spf.KIND,
     dkim.KIND,
     mx.RETURN_PATH_KIND,
+    return_path.KIND,
     mx.RECEIVING_KIND,
     dmarc.KIND,
     tracking.KIND,

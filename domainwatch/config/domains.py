@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Discriminator, Field, Tag
 from pydantic.dataclasses import dataclass as schema
 
 from domainwatch.checks.base import Section
@@ -27,6 +27,7 @@ from domainwatch.checks.registry import KINDS
 from domainwatch.fields import (
     MODEL_CONFIG,
     SECTION_CONFIG,
+    DomainName,
     Duration,
     Flag,
     Labels,
@@ -38,6 +39,8 @@ from domainwatch.fields import (
 )
 
 Fields = Iterable[tuple[str, Any, Any]]  # (key, annotation, default)
+# A preset's account-specific inputs (config/presets.py checks the keys against the preset).
+AccountInputs = Annotated[dict[Text, Text | Flag], Field(max_length=16)]
 # Shared by every domain without labels (most of a large fleet): no empty dict each.
 NO_LABELS: Mapping[str, str] = MappingProxyType({})
 
@@ -54,7 +57,8 @@ class Defaults(BaseModel):
 
 
 def _kind_fields(section: Section) -> list[tuple[str, Any, Any]]:
-    return [(k.key, k.model, k.default) for k in KINDS if k.section is section]
+    """The keys the section's kinds own (a kind with no model reads a key the section fixes)."""
+    return [(k.key, k.model, k.default) for k in KINDS if k.section is section and k.model is not None]
 
 
 def _compose(name: str, fields: Fields, namespace: dict[str, Any] | None = None) -> Any:
@@ -71,12 +75,15 @@ def _compose(name: str, fields: Fields, namespace: dict[str, Any] | None = None)
 _REQUIRED = object()
 
 
-def _section(name: str, section: Section, fixed: Fields = ()) -> Any:
+def _section(name: str, section: Section, fixed: Fields = (), more: Any = None) -> Any:
     kinds = [k for k in KINDS if k.section is section]
+    counted = [k for k in kinds if k.model is not None]  # keys that turn records on
 
     def __post_init__(self: Any) -> None:  # noqa: N807 (the dataclass hook)
-        if not any(_is_set(getattr(self, k.key)) for k in kinds):
-            keys = ", ".join(dict.fromkeys(k.key for k in kinds))
+        if more is not None:
+            more(self)
+        if not any(_is_set(getattr(self, k.key)) for k in counted):
+            keys = ", ".join(dict.fromkeys(k.key for k in counted))
             raise ValueError(f"define at least one of {keys} (or use a preset)")
         for kind in kinds:
             if kind.needs and _is_set(getattr(self, kind.key)) and not _is_set(getattr(self, kind.needs)):
@@ -109,6 +116,7 @@ def _domain_fields() -> list[tuple[str, Any, Any]]:
         ("verify", Flag, True),
         ("preset", Text | None, None),
         ("region", Region | None, None),
+        ("account", AccountInputs | None, None),
         ("sending", _SENDING | None, None),
         ("receiving", _RECEIVING | None, None),
         ("labels", Labels, Field(default_factory=lambda: NO_LABELS)),
@@ -122,7 +130,34 @@ def _domain_fields() -> list[tuple[str, Any, Any]]:
     ]
 
 
-_SENDING = _section("SendingConfig", Section.SENDING, [("return_path", ReturnPathLabel, "send")])
+@schema(frozen=True, slots=True, config=SECTION_CONFIG)
+class ReturnPathCname:
+    """`return_path: {label, cname}`: the return-path name is a CNAME to the provider's host,
+    which publishes its SPF and MX (Postmark's pm-bounces, SendGrid's em<id>)."""
+
+    label: ReturnPathLabel
+    cname: DomainName
+
+
+def _return_path_form(value: Any) -> str:
+    return "[mapping]" if isinstance(value, dict | ReturnPathCname) else "[label]"
+
+
+# A label (`send`, `@` for the domain itself) or a CNAME; errors name the key, not the branch.
+ReturnPath = Annotated[
+    Annotated[ReturnPathLabel, Tag("[label]")] | Annotated[ReturnPathCname, Tag("[mapping]")],
+    Discriminator(_return_path_form),
+]
+
+
+def _sending_checks(self: Any) -> None:
+    if isinstance(self.return_path, ReturnPathCname) and (self.spf is not None or self.mx is not None):
+        raise ValueError(
+            "a return path that is a CNAME takes no spf or mx: the CNAME's target publishes them"
+        )
+
+
+_SENDING = _section("SendingConfig", Section.SENDING, [("return_path", ReturnPath, "send")], _sending_checks)
 _RECEIVING = _section("ReceivingConfig", Section.RECEIVING)
 _DOMAIN = _compose(
     "DomainConfig", _domain_fields(), {"__post_init__": _has_a_capability, "settings": _settings}

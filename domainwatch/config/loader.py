@@ -38,8 +38,8 @@ class ConfigError(Exception):
 def format_path(path: PathKey) -> str:
     out = ""
     for part in path:
-        if part == "[key]":
-            continue  # pydantic's mark of a mapping's key: the key itself names the place
+        if isinstance(part, str) and part.startswith("[") and part.endswith("]"):
+            continue  # a mark (a mapping's key, a union's branch): the next part names the place
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out
 

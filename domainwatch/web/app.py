@@ -7,6 +7,7 @@ admin endpoints, a small HTML page for the status page.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -120,7 +121,11 @@ def probe_routes(daemon: Daemon, exposition: Exposition) -> web.RouteTableDef:
         checks = {"config_loaded": True, "store_open": daemon.store_open, "first_round_done": daemon.ready}
         ready = all(checks.values())
         # metrics_warm informs (a benchmark, an operator timing the first scrape); it gates nothing.
-        body = {"status": "ok" if ready else "not_ready", **checks, "metrics_warm": exposition.warm}
+        body: dict[str, Any] = {
+            "status": "ok" if ready else "not_ready",
+            **checks,
+            "metrics_warm": exposition.warm,
+        }
         body["first_round"] = daemon.first_round.progress(time.monotonic() - daemon.started)
         return web.json_response(body, status=200 if ready else 503)
 

@@ -157,8 +157,9 @@ async def test_bad_config_exits_2_with_every_error_and_no_traceback(tmp_path: Pa
     assert [
         f"{path}:2: resolver.attempts: must be at least 1",
         f"{path}:4: domains[0].name: domain name has an empty label",
-        f"{path}:5: domains[0].sending.return_path: must be at most 63 characters, start with a letter, "
-        "end with a letter or digit, and contain only letters, digits and hyphens",
+        f"{path}:5: domains[0].sending.return_path: must be @ (the domain itself) or a label of at most "
+        "63 characters that starts with a letter, ends with a letter or digit, and holds only letters, "
+        "digits and hyphens",
     ] == result.err.splitlines()
     assert "Traceback" not in result.out + result.err
 

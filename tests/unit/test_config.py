@@ -34,7 +34,7 @@ def test_every_invalid_example_has_an_expected_file() -> None:
 def test_example_config_is_valid_and_documents_every_top_level_section() -> None:
     """config.example.yaml parses and shows resolver, defaults and domains."""
     config = load(ROOT / "config.example.yaml")
-    assert ["updates.example.com", "mail.example.org", "legacy.example.net"] == [
+    assert ["updates.example.com", "mail.example.org", "notify.example.com", "legacy.example.net"] == [
         d.name for d in config.domains
     ]
 

@@ -78,7 +78,16 @@ def test_every_problem_is_reported_at_its_path_with_the_configs_message() -> Non
         ({"name": 7}, [("name", "must be a string")]),
         ({"name": "*.example.org"}, [("name", "must name one domain (no wildcards)")]),
         ({"name": "example"}, [("name", "must have at least two labels (example.com)")]),
-        ({"name": "a.example.org", "preset": "nope"}, [("preset", "unknown preset; known: resend, ses")]),
+        (
+            {"name": "a.example.org", "preset": "nope"},
+            [
+                (
+                    "preset",
+                    "unknown preset; known: brevo, google_workspace, mailgun, microsoft_365, postmark, "
+                    "resend, sendgrid, ses",
+                )
+            ],
+        ),
         ({"name": "a.example.org", "preset": "resend"}, [("region", "required by preset resend")]),
         ({"name": "a.example.org"}, [("", "enable sending or receiving (or set verify: false)")]),
     ],

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domainwatch.checks.base import Expectation
+from domainwatch.checks.kinds.cname import CnameExpectation
 from domainwatch.checks.kinds.dane import DaneExpectation
 from domainwatch.checks.kinds.dkim.kind import DkimExpectation
 from domainwatch.checks.kinds.dmarc.kind import DmarcExpectation
@@ -43,6 +44,7 @@ EXPECTATIONS: list[Expectation] = [
     MtaStsExpectation("mta_sts", "_mta-sts.example.com", True, "example.com", "enforce", ("mx.example.net",)),
     MtaStsExpectation("mta_sts", "_mta-sts.example.com", False, "example.com", "testing"),
     TlsRptExpectation("tls_rpt", "_smtp._tls.example.com", True, ("mailto:r@example.com",)),
+    CnameExpectation("return_path_cname", "pm-bounces.example.com", True, "pm.mtasv.net"),
 ]
 
 HUGE = "9" * 5000

@@ -20,6 +20,7 @@ from domainwatch.checks.base import (
     RecordKind,
     Section,
     lookup_error,
+    return_path_host,
     same_host,
     shared,
 )
@@ -254,14 +255,14 @@ def diagnose(expect: MxExpectation, answers: Answers, result: RecordResult) -> D
         def has_expected(answer: Lookup) -> bool:
             return any(same_host(parse_mx(r)[1], host) for r in answer.records for host, _ in expect.hosts)
 
-        why = "the domain itself, not its return-path name"
+        why = "one label up"
         found += mistakes.wrong_name(expect.name, parent, "MX", answers, looks=has_expected, why=why)
     return found
 
 
 def plan_return_path(domain: PlannedDomain, own: MxConfig) -> list[Expectation]:
-    return_path = f"{domain.sending.return_path}.{domain.name}"
-    return [MxExpectation("return_path_mx", return_path, True, shared(((own.host, own.priority),)))]
+    hosts = shared(((own.host, own.priority),))
+    return [MxExpectation("return_path_mx", return_path_host(domain), True, hosts)]
 
 
 def plan_receiving(domain: PlannedDomain, own: list[MxConfig]) -> list[Expectation]:

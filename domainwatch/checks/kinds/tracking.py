@@ -7,20 +7,11 @@ from dataclasses import dataclass
 
 from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.checks.base import (
-    Answers,
-    Diagnosis,
-    Expectation,
-    PlannedDomain,
-    RecordKind,
-    Section,
-    lookup_error,
-    same_host,
-)
-from domainwatch.checks.diagnoses import mistakes
-from domainwatch.dns.resolver import Query
+from domainwatch.checks.base import Answers, Expectation, PlannedDomain, RecordKind, Section
+from domainwatch.checks.kinds import cname
+from domainwatch.checks.kinds.cname import CnameExpectation
 from domainwatch.fields import SECTION_CONFIG, DomainName, RelativeHost
-from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity
+from domainwatch.model import RecordResult
 
 
 class Code(enum.StrEnum):
@@ -37,80 +28,16 @@ class TrackingConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class TrackingExpectation(Expectation):
-    cname: str = ""
-
-
-def queries(expect: TrackingExpectation, answers: Answers) -> set[Query]:
-    query = Query.of(expect.name, "CNAME")
-    return set() if query in answers else {query}
+class TrackingExpectation(CnameExpectation):
+    """The tracking host's CNAME (its own class: fingerprints stored by 0.1 name it)."""
 
 
 def evaluate(expect: TrackingExpectation, answers: Answers) -> RecordResult:
-    lookup = answers.get(Query.of(expect.name, "CNAME"))
-    fix = Remediation(expect.name, "CNAME", expect.cname)
-    if lookup is None or lookup.outcome.is_error:
-        return _result(expect, RecordState.ERROR, (), lookup_error(lookup) if lookup else None)
-    if not lookup.records:
-        return _result(
-            expect,
-            RecordState.MISSING,
-            (),
-            Finding(
-                Code.TRACKING_MISSING,
-                Severity.ERROR,
-                f"no CNAME at {expect.name}",
-                expected=expect.cname,
-                remediation=fix,
-            ),
-        )
-    if not same_host(lookup.records[0], expect.cname):
-        return _result(
-            expect,
-            RecordState.WRONG,
-            lookup.records,
-            Finding(
-                Code.TRACKING_WRONG,
-                Severity.ERROR,
-                f"{expect.name} points to {lookup.records[0]}, not {expect.cname}",
-                expected=expect.cname,
-                found=lookup.records[0],
-                remediation=fix,
-            ),
-        )
-    return _result(expect, RecordState.PRESENT, lookup.records, None)
-
-
-def _result(
-    expect: TrackingExpectation, state: RecordState, found: tuple[str, ...], finding: Finding | None
-) -> RecordResult:
-    return RecordResult(
-        expect.record,
-        expect.name,
-        "CNAME",
-        state,
-        expect.required,
-        expect.cname,
-        found,
-        (finding,) if finding else (),
-    )
-
-
-def diagnose(expect: TrackingExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
-    """Not verifying? The CNAME at the name with the zone appended again, or addresses where
-    the CNAME should be (a provider proxying or flattening the name)."""
-    if result.state is not RecordState.MISSING:
-        return Diagnosis()
-    found = mistakes.doubled_name(expect.name, "CNAME", answers, lambda answer: bool(answer.records))
-    return found + mistakes.flattened(expect.name, answers)
+    return cname.evaluate(expect, answers, Code.TRACKING_MISSING, Code.TRACKING_WRONG)
 
 
 def plan(domain: PlannedDomain, own: TrackingConfig) -> list[Expectation]:
     return [TrackingExpectation("tracking", f"{own.host}.{domain.name}", False, own.cname)]
-
-
-def publish(expect: TrackingExpectation) -> tuple[Remediation, ...]:
-    return (Remediation(expect.name, "CNAME", expect.cname),)
 
 
 KIND = RecordKind(
@@ -122,9 +49,9 @@ KIND = RecordKind(
     capability="sending",
     rdtype="CNAME",
     plan=plan,
-    queries=queries,
+    queries=cname.queries,
     evaluate=evaluate,
     codes=Code,
-    diagnose=diagnose,
-    publish=publish,
+    diagnose=cname.diagnose,
+    publish=cname.publish,
 )

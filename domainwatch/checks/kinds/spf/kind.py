@@ -26,6 +26,7 @@ from domainwatch.checks.base import (
     RecordKind,
     Section,
     lookup_error,
+    return_path_host,
 )
 from domainwatch.checks.diagnoses import mistakes
 from domainwatch.checks.kinds.spf.findings import (
@@ -314,7 +315,7 @@ def diagnose(expect: SpfExpectation, answers: Answers, result: RecordResult) -> 
             "TXT",
             answers,
             looks=lambda answer: _includes(answer, expect.includes),
-            why="the domain itself, not its return-path name",
+            why="one label up",
         )
     return found
 
@@ -328,8 +329,7 @@ def _includes(lookup: Lookup, domains: Sequence[str]) -> bool:
 
 
 def plan(domain: PlannedDomain, own: SpfConfig) -> list[Expectation]:
-    return_path = f"{domain.sending.return_path}.{domain.name}"
-    return [SpfExpectation("spf", return_path, True, *own.targets())]
+    return [SpfExpectation("spf", return_path_host(domain), True, *own.targets())]
 
 
 def inspect(name: str, selectors: Any) -> list[Expectation]:
