@@ -127,6 +127,9 @@ class RecordKind(Generic[E, C]):
     # The code a record gets when DNSSEC validation is what fails its own lookup (the runner's
     # bogus look, checks/running/dnssec.py); `dnssec_bogus` when not given.
     bogus_code: enum.StrEnum | None = None
+    # Whether its key alone makes a section (`sending` needs spf, dkim or mx; listing the
+    # sending IPs does not make one).
+    enables: bool = True
 
 
 AnyKind = RecordKind[Any, Any]  # what the registry holds: every kind, whatever its types

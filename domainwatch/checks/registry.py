@@ -12,7 +12,7 @@ from typing import Any
 
 from domainwatch.checks.base import AnyKind
 from domainwatch.checks.diagnoses import mistakes
-from domainwatch.checks.kinds import dane, mta_sts, mx, return_path, starttls, tls_rpt, tracking
+from domainwatch.checks.kinds import dane, mta_sts, mx, return_path, reverse_dns, starttls, tls_rpt, tracking
 from domainwatch.checks.kinds.dkim import kind as dkim
 from domainwatch.checks.kinds.dmarc import kind as dmarc
 from domainwatch.checks.kinds.spf import kind as spf
@@ -27,6 +27,7 @@ KINDS: tuple[AnyKind, ...] = (
     mx.RECEIVING_KIND,
     dmarc.KIND,
     tracking.KIND,
+    reverse_dns.KIND,
     starttls.KIND,
     dane.KIND,
     mta_sts.KIND,

@@ -24,6 +24,7 @@ from pydantic.dataclasses import dataclass as schema
 
 from domainwatch.checks.base import Section
 from domainwatch.checks.registry import KINDS
+from domainwatch.config.compliance import Provider
 from domainwatch.fields import (
     MODEL_CONFIG,
     SECTION_CONFIG,
@@ -54,6 +55,9 @@ class Defaults(BaseModel):
     pending_interval: Duration = timedelta(minutes=1)
     recheck_interval: Duration = timedelta(minutes=1)
     failed_interval: Duration = timedelta(hours=1)
+    # Bulk-sender rule sets a domain is judged against (config/compliance.yaml): their records
+    # become required, and each rule gets a verdict.
+    compliance: Annotated[tuple[Provider, ...], Field(strict=False)] = ()
 
 
 def _kind_fields(section: Section) -> list[tuple[str, Any, Any]]:
@@ -77,7 +81,7 @@ _REQUIRED = object()
 
 def _section(name: str, section: Section, fixed: Fields = (), more: Any = None) -> Any:
     kinds = [k for k in KINDS if k.section is section]
-    counted = [k for k in kinds if k.model is not None]  # keys that turn records on
+    counted = [k for k in kinds if k.model is not None and k.enables]  # keys that make the section
 
     def __post_init__(self: Any) -> None:  # noqa: N807 (the dataclass hook)
         if more is not None:
@@ -127,6 +131,7 @@ def _domain_fields() -> list[tuple[str, Any, Any]]:
         ("pending_interval", Duration | None, None),
         ("recheck_interval", Duration | None, None),
         ("failed_interval", Duration | None, None),
+        ("compliance", tuple[Provider, ...] | None, None),
     ]
 
 

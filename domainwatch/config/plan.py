@@ -52,6 +52,8 @@ def specs(expectations: Sequence[Expectation]) -> list[RecordSpec]:
     return [spec_of(e) for e in expectations]
 
 
+# Records a bulk-sender rule set needs (present/compliance.py): required when one applies.
+COMPLIANCE_RECORDS = frozenset({"dmarc", "reverse_dns"})
 Source = Literal["config", "api"]  # where a domain is managed: the YAML file, or the API
 
 
@@ -77,14 +79,20 @@ class DomainPlan:
         source: Source = "config",
         implied: frozenset[str] = frozenset(),
     ) -> DomainPlan:
+        settings = domain.settings(defaults)
         expectations = tuple(plan(domain, implied))
+        if settings.compliance:  # the rules need these records: they count, as required ones
+            expectations = tuple(
+                replace(e, required=True) if e.record.partition(":")[0] in COMPLIANCE_RECORDS else e
+                for e in expectations
+            )
         probed = tuple(e for e in expectations if kind_of(e.record).probes)
         dns_part = tuple(e for e in expectations if e not in probed) if probed else expectations
         return cls(
             domain,
             expectations,
             tuple(specs(expectations)),
-            domain.settings(defaults),
+            settings,
             source,
             dns_part,
             probed,
@@ -94,6 +102,11 @@ class DomainPlan:
     def probing(self) -> bool:
         """Some record asks probe queries (STARTTLS, MTA-STS)."""
         return bool(self.probe_part)
+
+    @property
+    def compliance(self) -> tuple[str, ...]:
+        """The bulk-sender rule sets the domain is judged against (config/compliance.yaml)."""
+        return self.settings.compliance
 
     @property
     def labels(self) -> Mapping[str, str]:

@@ -20,6 +20,7 @@ from domainwatch.checks.base import FactMetric
 from domainwatch.checks.registry import KINDS
 from domainwatch.metrics.deflated import EMPTY, Segment, deflate, spliced
 from domainwatch.metrics.selection import Selection
+from domainwatch.present.compliance import NOT_CHECKABLE, PASS, verdicts
 from domainwatch.state.domain import DomainTrack, is_stale, window_deadline
 from domainwatch.state.facts import SEVERITIES, DomainFacts
 from domainwatch.state.fleet import FleetView, Shape
@@ -99,6 +100,21 @@ def _owner_labels(d: _Domain) -> str:
     own = d.shape.labels
     pairs = "".join(f',label_{key}="{escape(own[key])}"' for key in d.owners if key in own)
     return f"domainwatch_domain_labels{{{d.label}{pairs}}} 1.0\n"
+
+
+def _compliance(d: _Domain) -> str:
+    """1 for a rule passed, 0 failed; rules DNS cannot show are absent."""
+    if not d.shape.compliance:
+        return ""
+    statuses = {
+        s.record: d.track.records[s.record].status for s in d.shape.specs if s.record in d.track.records
+    }
+    name = "domainwatch_compliance_rule"
+    return "".join(
+        f'{name}{{{d.label},provider="{v.provider}",rule="{v.rule}"}} {_flag(v.result == PASS)}\n'
+        for v in verdicts(d.shape.compliance, statuses, d.facts)
+        if v.result != NOT_CHECKABLE
+    )
 
 
 def _stale(d: _Domain) -> str:
@@ -198,6 +214,11 @@ FAMILIES: tuple[Family, ...] = (
         timely=True,
     ),
     Family("domainwatch_domain_findings", "Current findings by severity", _findings),
+    Family(
+        "domainwatch_compliance_rule",
+        "1 when the domain passes the bulk-sender rule (compliance:), 0 when not; absent when not in DNS",
+        _compliance,
+    ),
     Family(
         "domainwatch_domain_labels",
         "The domain's owner labels listed in metrics.labels_allow, as label_<key> (value 1)",

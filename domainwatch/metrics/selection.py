@@ -38,5 +38,6 @@ LARGE_FLEET_DENY = (
     "domainwatch_capability_status",
     "domainwatch_record_status",
     "domainwatch_domain_last_check_timestamp_seconds",
+    "domainwatch_compliance_rule",
     *(metric.name for kind in KINDS for metric in kind.metrics),
 )

@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from domainwatch.checks.registry import kind_of
+from domainwatch.checks.registry import facts_of, kind_of
 from domainwatch.config.plan import DomainPlan
 from domainwatch.model import Remediation
+from domainwatch.present.compliance import verdicts, views
 from domainwatch.present.report import remove_lines, zone_line
 from domainwatch.state.domain import DomainTrack, RecordSpec, is_stale, window_deadline
 from domainwatch.state.events import Event
@@ -45,7 +46,7 @@ def domain_view(
     what to publish for it."""
     specs = plan.specs
     publish = plan.to_publish()
-    return {
+    view: dict[str, Any] = {
         "name": track.name,
         "source": plan.source,
         "labels": dict(plan.config.labels),
@@ -66,6 +67,10 @@ def domain_view(
             for spec, expect in zip(specs, plan.expectations, strict=True)
         ],
     }
+    if plan.compliance:
+        statuses = {spec.record: track.records.get(spec.record, RecordTrack()).status for spec in specs}
+        view["compliance"] = views(verdicts(plan.compliance, statuses, facts_of(results)))
+    return view
 
 
 def record_view(

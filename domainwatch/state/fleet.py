@@ -24,6 +24,9 @@ class Shape(Protocol):
     @property
     def labels(self) -> Mapping[str, str]: ...  # the owner labels
 
+    @property
+    def compliance(self) -> Sequence[str]: ...  # the bulk-sender rule sets it is judged against
+
 
 class FleetView(Protocol):
     """Read-only: a domain is exported when it has both a track and a shape (this replica

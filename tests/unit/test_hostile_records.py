@@ -4,6 +4,7 @@ near-valid records of its own syntax for every query it asks, and must return a 
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from domainwatch.checks.kinds.dkim.kind import DkimExpectation
 from domainwatch.checks.kinds.dmarc.kind import DmarcExpectation
 from domainwatch.checks.kinds.mta_sts import MtaStsExpectation
 from domainwatch.checks.kinds.mx import MxExpectation
+from domainwatch.checks.kinds.reverse_dns import ReverseDnsExpectation
 from domainwatch.checks.kinds.spf.kind import SpfExpectation
 from domainwatch.checks.kinds.starttls import StartTlsExpectation
 from domainwatch.checks.kinds.tls_rpt import TlsRptExpectation
@@ -45,6 +47,10 @@ EXPECTATIONS: list[Expectation] = [
     MtaStsExpectation("mta_sts", "_mta-sts.example.com", False, "example.com", "testing"),
     TlsRptExpectation("tls_rpt", "_smtp._tls.example.com", True, ("mailto:r@example.com",)),
     CnameExpectation("return_path_cname", "pm-bounces.example.com", True, "pm.mtasv.net"),
+    ReverseDnsExpectation("reverse_dns:192.0.2.1", "1.2.0.192.in-addr.arpa", True, "192.0.2.1"),
+    ReverseDnsExpectation(
+        "reverse_dns:2001:db8::1", ipaddress.ip_address("2001:db8::1").reverse_pointer, True, "2001:db8::1"
+    ),
 ]
 
 HUGE = "9" * 5000
