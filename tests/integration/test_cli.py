@@ -167,7 +167,7 @@ async def test_bad_config_exits_2_with_every_error_and_no_traceback(tmp_path: Pa
 async def test_config_validate(tmp_path: Path) -> None:
     """config validate: 0 for a good file, 2 with errors for a bad one."""
     good = await run_cli("config", "validate", "config.example.yaml")
-    assert (0, "config.example.yaml: ok (3 domains)\n") == (good.code, good.out)
+    assert (0, "config.example.yaml: ok (4 domains)\n") == (good.code, good.out)
     bad = tmp_path / "bad.yaml"
     bad.write_text("domains: [{name: x}]\n")
     failed = await run_cli("config", "validate", str(bad))
@@ -189,7 +189,7 @@ async def test_config_validate_reads_the_example_written_as_json(tmp_path: Path)
     written.write_text(json.dumps(example, indent=2))
     assert parse(written.read_text()) == parse(text)
     good = await run_cli("config", "validate", str(written))
-    assert (0, f"{written}: ok (3 domains)\n") == (good.code, good.out)
+    assert (0, f"{written}: ok (4 domains)\n") == (good.code, good.out)
     example["domains"][1]["name"] = "x"
     written.write_text(json.dumps(example, indent=2))
     line = 1 + written.read_text().splitlines().index('      "name": "x",')
