@@ -50,6 +50,7 @@ def finding_codes() -> list[enum.StrEnum]:
     return list(seen.values())
 
 
+PROBLEM_CHARS = 120  # of a domain's first error, kept for the overview
 # Facts every kind's records may hold (checks/running/dnssec.py), kept for the metrics as the kinds' own.
 COMMON_FACTS = ("dnssec_validated", "signatures_expire")
 
@@ -59,13 +60,20 @@ def facts_of(results: Mapping[str, Mapping[str, Any]]) -> DomainFacts:
     by severity, and of each record the facts its kind exports (FactMetric)."""
     counts = dict.fromkeys(SEVERITIES, 0)
     kept: dict[str, dict[str, str | int]] = {}
+    codes: set[str] = set()
+    problem = ""
     for record, result in results.items():
         for finding in result.get("findings", []):
             counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
+            code = finding.get("code")
+            if code and finding["severity"] in ("error", "warning"):
+                codes.add(code)
+            if code and not problem and finding["severity"] == "error":
+                problem = f"{code}: {finding.get('message', '')}"[:PROBLEM_CHARS]
         facts = result.get("facts", {})
         kind = _BY_NAME.get(record.partition(":")[0])
         wanted = {m.fact: facts[m.fact] for m in kind.metrics if m.fact in facts} if kind else {}
         wanted |= {name: facts[name] for name in COMMON_FACTS if name in facts}
         if wanted:
             kept[record] = wanted
-    return DomainFacts(counts, kept)
+    return DomainFacts(counts, kept, tuple(sorted(codes)), problem)

@@ -40,7 +40,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def list_domains(client: ApiClient, args: argparse.Namespace) -> int:
-    listing = client.list_domains(args.status, args.query, args.limit)
+    listing = client.list_domains(
+        None,
+        args.query,
+        args.limit,
+        statuses=args.status,
+        sort=args.sort,
+        order=args.order,
+        capability=args.capability,
+        source=args.source,
+        finding=args.finding,
+    )
     if args.format == "json":
         print(json.dumps(listing, indent=2))
         return EXIT_OK

@@ -161,6 +161,7 @@ def _daemon(commands: Commands, common: argparse.ArgumentParser, sharded: argpar
     status = commands.add_parser("status", parents=[common, sharded], help="show the stored state, offline")
     status.add_argument("-c", "--config", required=True)
     status.add_argument("--format", choices=("table", "json"), default="table")
+    _list_filters(status)
 
     export = commands.add_parser("export", parents=[common], help="CSV of domains or history, offline")
     export.add_argument("-c", "--config", required=True)
@@ -222,6 +223,33 @@ def _client(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return client
 
 
+# As service/filters.py and state/rules.py say (spelled here: the parser imports nothing heavy;
+# tests/unit/test_cli_args.py holds them equal).
+SORTS = ("name", "status", "status_since", "checked_at", "window_deadline")
+ORDERS = ("asc", "desc")
+CAPABILITIES = ("sending", "receiving")
+STATUSES = (
+    "not_started",
+    "pending",
+    "verified",
+    "partially_verified",
+    "partially_failed",
+    "failed",
+    "temporary_failure",
+)
+
+
+def _list_filters(parser: argparse.ArgumentParser) -> None:
+    """What `status` and `domains list` share with the API's list: sort and filters (each
+    filter repeatable: any of its values; different filters all apply)."""
+    parser.add_argument("--sort", choices=SORTS, default="name", help="the order (default name)")
+    parser.add_argument("--order", choices=ORDERS, default="asc")
+    parser.add_argument("--status", action="append", default=[], choices=STATUSES)
+    parser.add_argument("--capability", action="append", default=[], choices=CAPABILITIES)
+    parser.add_argument("--source", choices=("config", "api"), help="where the domain is managed")
+    parser.add_argument("--finding", action="append", default=[], help="a finding code (docs/checks.md)")
+
+
 def _domains(commands: Commands, common: argparse.ArgumentParser) -> None:
     client = _client(common)
     domains = commands.add_parser("domains", help="manage domains through a running daemon's API")
@@ -229,9 +257,9 @@ def _domains(commands: Commands, common: argparse.ArgumentParser) -> None:
     formats = argparse.ArgumentParser(add_help=False)
     formats.add_argument("--format", choices=("table", "json"), default="table")
     listing = sub.add_parser("list", parents=[client, formats], help="list domains and their statuses")
-    listing.add_argument("--status", help="only domains in this status")
+    _list_filters(listing)
     listing.add_argument("--query", help="only names containing this")
-    listing.add_argument("--limit", type=int, default=1000, help="at most this many (1-10000)")
+    listing.add_argument("--limit", type=int, default=1000, help="at most this many (1-1000)")
     get = sub.add_parser("get", parents=[client], help="a domain's statuses, records and every fix")
     get.add_argument("name")
     get.add_argument(

@@ -21,6 +21,8 @@ from domainwatch.daemon.sharding import owns
 from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_chunks, domain_row, history_row
 from domainwatch.present.views import domain_view
 from domainwatch.runtime import aio
+from domainwatch.service.filters import EVERY_DOMAIN, DomainFilter, Key, sort_key
+from domainwatch.state.domain import DomainTrack
 from domainwatch.state.rules import Status, settled
 from domainwatch.store.base import Store, StoreError
 from domainwatch.store.opening import open_store
@@ -30,7 +32,7 @@ def run_status(args: argparse.Namespace) -> int:
     config = load_config(args.config, args)
     if config is None:
         return EXIT_USAGE
-    return aio.run(print_status(config, args.format))
+    return aio.run(print_status(config, args.format, _filters(args)))
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -40,19 +42,39 @@ def run_export(args: argparse.Namespace) -> int:
     return aio.run(export_csv(config, args.what, args.since, sys.stdout))
 
 
-async def status_document(config: Config, store: Store) -> dict[str, Any]:
-    """The stored state of every domain, from the config and the API (never-seen ones as
-    not_started)."""
+def _filters(args: argparse.Namespace) -> tuple[DomainFilter, str, str]:
+    wanted = DomainFilter(
+        statuses=frozenset(Status(s) for s in args.status),
+        source=args.source,
+        capabilities=frozenset(args.capability),
+        findings=frozenset(args.finding),
+    )
+    return wanted, args.sort, args.order
+
+
+async def status_document(
+    config: Config, store: Store, shown: tuple[DomainFilter, str, str] = (EVERY_DOMAIN, "name", "asc")
+) -> dict[str, Any]:
+    """The stored state of every domain the filter admits, from the config and the API
+    (never-seen ones as not_started), in the order asked."""
+    wanted, sort, order = shown
     tracks = await store.load()
-    domains: list[dict[str, Any]] = []
+    keyed: list[tuple[Key, dict[str, Any]]] = []
     for domain, source in await watched(config, store):
         plan = DomainPlan.of(domain, config.defaults, source, config.probes.implied)
         track = tracks.get(domain.name)
-        if track is None:
-            domains.append({"name": domain.name, "status": "not_started", "records": [], "checked_at": None})
+        results = await store.results(domain.name) if track is not None else {}
+        seen = track or DomainTrack(domain.name)
+        if not wanted.admits(domain.name, seen, plan, facts_of(results)):
             continue
-        domains.append(domain_view(track, plan, await store.results(domain.name)))
-    return {"domains": domains}
+        view = (
+            domain_view(track, plan, results)
+            if track is not None
+            else {"name": domain.name, "status": "not_started", "records": [], "checked_at": None}
+        )
+        keyed.append((sort_key(sort, domain.name, seen, plan), view))
+    keyed.sort(key=lambda entry: entry[0], reverse=order == "desc")
+    return {"domains": [view for _, view in keyed]}
 
 
 async def watched(config: Config, store: Store) -> list[tuple[DomainConfig, Source]]:
@@ -75,13 +97,13 @@ async def open_readonly(config: Config) -> Store | None:
         return None
 
 
-async def print_status(config: Config, fmt: str) -> int:
-    """`domainwatch status`: 0 when every domain is verified (or not verified on purpose)."""
+async def print_status(config: Config, fmt: str, shown: tuple[DomainFilter, str, str]) -> int:
+    """`domainwatch status`: 0 when every domain shown is verified (or not verified on purpose)."""
     store = await open_readonly(config)
     if store is None:
         return 2
     try:
-        document = await status_document(config, store)
+        document = await status_document(config, store, shown)
     finally:
         await store.close()
     if fmt == "json":

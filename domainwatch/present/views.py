@@ -39,6 +39,22 @@ def event_view(event: Event) -> dict[str, Any]:
     }
 
 
+def summary_view(track: DomainTrack, plan: DomainPlan) -> dict[str, Any]:
+    """A domain in a row of the overview: its statuses and times, not its records (a page of
+    them is read without a result each)."""
+    return {
+        "name": track.name,
+        "source": plan.source,
+        "labels": dict(plan.config.labels),
+        "status": track.status.value,
+        "status_since": iso(track.since),
+        "window_deadline": iso(window_deadline(track, plan.specs, plan.rules)),
+        "stale": is_stale(track, plan.specs),
+        "checked_at": iso(track.checked_at),
+        "capabilities": {name: status.value for name, status in track.capabilities.items()},
+    }
+
+
 def domain_view(
     track: DomainTrack, plan: DomainPlan, results: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:

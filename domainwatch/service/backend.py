@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from domainwatch.service.domains import Domains
 from domainwatch.service.errors import Caller, ServiceError
-from domainwatch.service.filters import DomainFilter
+from domainwatch.service.filters import DomainFilter, Page
 from domainwatch.state.rules import Status
 
 Json = dict[str, Any]
@@ -44,7 +44,9 @@ class LocalBackend:
         self.domains, self.caller = domains, caller
 
     async def list_domains(self, status: str | None, query: str | None, limit: int) -> Json:
-        return await self.domains.listing(DomainFilter(status=status_of(status), query=query), limit, 0)
+        found = status_of(status)
+        statuses = frozenset() if found is None else frozenset({found})
+        return await self.domains.listing(DomainFilter(statuses=statuses, query=query), Page(limit=limit))
 
     async def get_domain(self, name: str) -> Json:
         return await self.domains.view(self.domains.known(name))

@@ -65,8 +65,15 @@ class ApiClient:
             raise ServiceError(0, "unreachable", f"cannot reach the daemon at {self.url}: {reason}") from None
 
     # -- the operations -------------------------------------------------------------------------
-    def list_domains(self, status: str | None = None, query: str | None = None, limit: int = 1000) -> Json:
-        params = {k: v for k, v in {"status": status, "q": query, "limit": str(limit)}.items() if v}
+    def list_domains(
+        self, status: str | None = None, query: str | None = None, limit: int = 1000, **more: Any
+    ) -> Json:
+        """`more`: the list's other parameters (sort, order, capability, finding, source...);
+        a list value repeats its parameter."""
+        params = [(k, v) for k, v in {"status": status, "q": query, "limit": str(limit)}.items() if v]
+        for key, value in more.items():
+            name = "status" if key == "statuses" else key  # (several; `status` is the one above)
+            params += [(name, str(v)) for v in (value if isinstance(value, list | tuple) else [value]) if v]
         answer: Json = self.call("GET", f"/api/v1/domains?{urllib.parse.urlencode(params)}")[0]
         return answer
 

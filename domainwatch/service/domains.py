@@ -32,9 +32,9 @@ from domainwatch.config.floors import below, schedule_floors
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.daemon.membership import Action
 from domainwatch.daemon.sharding import owns, shard_of
-from domainwatch.present.views import event_view
+from domainwatch.present.views import event_view, summary_view
 from domainwatch.service.errors import Caller, ServiceError
-from domainwatch.service.filters import EVERY_DOMAIN, DomainFilter
+from domainwatch.service.filters import EVERY_DOMAIN, DomainFilter, Page, cursor_of, key_of, page_of
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts
 from domainwatch.store.base import StoredAnswer, StoredDocument
@@ -75,8 +75,24 @@ class Domains:
         fleet = self.fleet
         for name in sorted(fleet.plans):
             track = fleet.tracks.get(name)
-            if track is not None and wanted.admits(name, track, fleet.plans[name]):
+            if track is not None and wanted.admits(name, track, fleet.plans[name], fleet.facts.get(name)):
                 yield name
+
+    def page(self, wanted: DomainFilter, page: Page) -> tuple[list[str], int, str | None]:
+        """One page of the admitted domains in the page's order: their names, how many were
+        admitted in all, and the cursor of the next page (None on the last)."""
+        fleet, key, tracks = self.fleet, key_of(page.sort), self.fleet.tracks
+        if wanted == EVERY_DOMAIN:  # the usual ask: no filter to run on each domain
+            keys = [key(n, tracks[n], p) for n, p in fleet.plans.items() if n in tracks]
+        else:
+            facts = fleet.facts
+            keys = [
+                key(n, tracks[n], p)
+                for n, p in fleet.plans.items()
+                if n in tracks and wanted.admits(n, tracks[n], p, facts.get(n))
+            ]
+        names, last = page_of(keys, page)
+        return names, len(keys), cursor_of(page, last) if last is not None else None
 
     async def view(self, name: str) -> dict[str, Any]:
         return await self.daemon.view(name)
@@ -85,6 +101,15 @@ class Domains:
         """This replica's domains by status."""
         fleet = self.fleet
         return Counter(track.status.value for name, track in fleet.tracks.items() if name in fleet.plans)
+
+    def summary(self, name: str) -> dict[str, Any]:
+        """The domain as a row of the overview shows it, with what is wrong with it."""
+        fleet = self.fleet
+        return {**summary_view(fleet.tracks[name], fleet.plans[name]), "problem": self.problem(name)}
+
+    def problem(self, name: str) -> str:
+        """The domain's first error finding, "code: text" ("" without one)."""
+        return self.fleet.facts.get(name, DomainFacts()).problem
 
     def findings(self, name: str) -> Mapping[str, int]:
         return self.fleet.facts.get(name, DomainFacts()).findings
@@ -96,14 +121,14 @@ class Domains:
     def watched(self, name: str) -> bool:
         return name in self.fleet.plans
 
-    async def listing(self, wanted: DomainFilter, limit: int, offset: int) -> dict[str, Any]:
-        names = list(self.names(wanted))
-        page = names[offset : offset + limit]
-        more = offset + limit < len(names)
+    async def listing(self, wanted: DomainFilter, page: Page) -> dict[str, Any]:
+        names, total, cursor = self.page(wanted, page)
+        more = cursor is not None
         return {
-            "domains": [await self.view(n) for n in page],
-            "total": len(names),
-            "next_offset": offset + limit if more else None,
+            "domains": [await self.view(n) for n in names],
+            "total": total,
+            "next_cursor": cursor,
+            "next_offset": page.offset + page.limit if more and page.after is None else None,
         }
 
     def known(self, raw_name: str, *, writing: bool = False) -> str:

@@ -7,6 +7,7 @@ stored beside the domain's state, so a restart reads these instead of every resu
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,10 @@ class DomainFacts:
     findings: Mapping[str, int] = field(default_factory=dict)  # severity -> count
     # record id -> the facts its kind exports (spf_dns_lookups, dkim_key_bits, dmarc_policy, ...)
     records: Mapping[str, Mapping[str, FactValue]] = field(default_factory=dict)
+    # The codes of its error and warning findings (the list's `finding=` filter), and its first
+    # error as "code: text" (the overview's "what is wrong"), short.
+    codes: tuple[str, ...] = ()
+    problem: str = ""
 
     def fact(self, record: str, name: str) -> FactValue | None:
         return self.records.get(record, {}).get(name)
@@ -27,7 +32,10 @@ class DomainFacts:
 
 def facts_json(facts: DomainFacts) -> str:
     """The stored form: a restart reads these few numbers instead of every result."""
-    return json.dumps({"findings": dict(facts.findings), "records": facts.records}, sort_keys=True)
+    kept: dict[str, Any] = {"findings": dict(facts.findings), "records": facts.records}
+    if facts.codes:
+        kept |= {"codes": list(facts.codes), "problem": facts.problem}
+    return json.dumps(kept, sort_keys=True)
 
 
 def facts_from_json(text: str) -> DomainFacts:
@@ -36,7 +44,8 @@ def facts_from_json(text: str) -> DomainFacts:
     findings = {str(k): int(v) for k, v in (data.get("findings") or {}).items()}
     if "records" in data:
         records = {str(r): {str(k): _value(v) for k, v in f.items()} for r, f in data["records"].items()}
-        return DomainFacts(findings, records)
+        codes = tuple(sys.intern(str(c)) for c in data.get("codes") or ())
+        return DomainFacts(findings, records, codes, str(data.get("problem") or ""))
     return DomainFacts(findings, _from_fixed_fields(data))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
-from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -16,85 +15,19 @@ from domainwatch.present.csv import DOMAIN_COLUMNS, HISTORY_COLUMNS, csv_block, 
 from domainwatch.present.zone import zone_block
 from domainwatch.service.domains import MAX_LIMIT, Domains
 from domainwatch.service.errors import ServiceError
-from domainwatch.service.filters import DomainFilter
-from domainwatch.state.rules import Status
-from domainwatch.values import parse_label_filter, parse_time
 from domainwatch.web.auth import CALLER, requires
+from domainwatch.web.params import (
+    filter_params,
+    int_param,
+    page_params,
+    query_param,
+    source_param,
+    status_param,
+    time_param,
+)
 from domainwatch.web.server import read_body
 
-SOURCES = ("config", "api")
 CSV_BATCH = 500  # rows per write of a CSV download
-
-
-def int_param(request: web.Request, key: str, default: int, low: int, high: int) -> int:
-    text = request.query.get(key)
-    if text is None:
-        return default
-    if not (text.isascii() and text.isdecimal() and len(text) <= 12) or not low <= int(text) <= high:
-        raise ServiceError(400, "bad_parameter", f"{key} must be an integer from {low} to {high}")
-    return int(text)
-
-
-def status_param(request: web.Request) -> Status | None:
-    text = request.query.get("status")
-    if text is None:
-        return None
-    try:
-        return Status(text)
-    except ValueError:
-        raise ServiceError(
-            400, "bad_parameter", f"status must be one of {', '.join(s.value for s in Status)}"
-        ) from None
-
-
-def source_param(request: web.Request) -> str | None:
-    text = request.query.get("source")
-    if text is not None and text not in SOURCES:
-        raise ServiceError(400, "bad_parameter", f"source must be one of {', '.join(SOURCES)}")
-    return text
-
-
-def query_param(request: web.Request) -> str | None:
-    return request.query.get("q", "")[:253] or None
-
-
-MAX_LABEL_FILTERS = 16
-
-
-def labels_param(request: web.Request) -> dict[str, frozenset[str]]:
-    """`label=key=value`, repeatable: values of one key are alternatives, keys all must hold."""
-    texts = [text for text in request.query.getall("label", []) if text]  # a form's blank field
-    if len(texts) > MAX_LABEL_FILTERS:
-        raise ServiceError(400, "bad_parameter", f"label: at most {MAX_LABEL_FILTERS} filters")
-    wanted: dict[str, frozenset[str]] = {}
-    for text in texts:
-        try:
-            key, value = parse_label_filter(text)
-        except ValueError as exc:
-            raise ServiceError(400, "bad_parameter", f"label: {exc}") from None
-        wanted[key] = wanted.get(key, frozenset()) | {value}
-    return wanted
-
-
-def filter_params(request: web.Request, *, since: bool = False) -> DomainFilter:
-    """The domain filters a request names (status, q, source, label, and `since` for exports)."""
-    return DomainFilter(
-        status=status_param(request),
-        query=query_param(request),
-        source=source_param(request),
-        since=time_param(request, "since") if since else None,
-        labels=labels_param(request),
-    )
-
-
-def time_param(request: web.Request, key: str) -> datetime | None:
-    text = request.query.get(key)
-    if text is None:
-        return None
-    try:
-        return parse_time(text)
-    except ValueError as exc:
-        raise ServiceError(400, "bad_parameter", f"{key}: {exc}") from None
 
 
 async def json_body(request: web.Request) -> Any:
@@ -122,9 +55,7 @@ def routes(domains: Domains) -> web.RouteTableDef:
 
     @table.get("/api/v1/domains")
     async def list_domains(request: web.Request) -> web.Response:
-        limit = int_param(request, "limit", 1000, 1, MAX_LIMIT)
-        offset = int_param(request, "offset", 0, 0, 10**9)
-        listing = await domains.listing(filter_params(request), limit, offset)
+        listing = await domains.listing(filter_params(request), page_params(request))
         return web.json_response(listing)
 
     @table.post("/api/v1/domains")

@@ -7,6 +7,7 @@ no value is ever marked safe.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 import jinja2
@@ -17,8 +18,9 @@ from domainwatch.present.report import remove_lines, zone_line
 from domainwatch.present.views import iso
 from domainwatch.service.domains import Domains
 from domainwatch.service.errors import ServiceError
+from domainwatch.service.filters import Page
 from domainwatch.state.rules import Status
-from domainwatch.web.api import filter_params
+from domainwatch.web.params import filter_params, int_param, page_params
 from domainwatch.webhooks.worker import WebhookWorker
 
 ENV = jinja2.Environment(
@@ -72,25 +74,65 @@ def webhook_problems(worker: WebhookWorker | None) -> list[str]:
     return problems
 
 
+PAGE_ROWS = 100  # domains on one page of the overview (`limit` takes up to 1000)
+
+
+def _with(request: web.Request, **changes: str | None) -> str:
+    """This page's URL with some parameters replaced (None: removed)."""
+    query = [(k, v) for k, v in request.query.items() if k not in changes]
+    query += [(k, v) for k, v in changes.items() if v is not None]
+    return str(request.rel_url.with_query(query))
+
+
+def _flip(page: Page, sort: str) -> str:
+    """The order a column's header link asks: the other one when that column is the sort."""
+    return "desc" if page.sort == sort and page.order == "asc" else "asc"
+
+
+def ago(moment: str | None, now: str) -> str:
+    """An RFC 3339 time as people read it on a status page: "12 min ago", "in 3 h"."""
+    if not moment:
+        return ""
+    seconds = (datetime.fromisoformat(now) - datetime.fromisoformat(moment)).total_seconds()
+    span = abs(seconds)
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if span >= size:
+            text = f"{int(span // size)} {unit}"
+            break
+    else:
+        return "just now"
+    return f"{text} ago" if seconds >= 0 else f"in {text}"
+
+
+ENV.filters["ago"] = ago
+
+
 def routes(domains: Domains, worker: WebhookWorker | None = None) -> web.RouteTableDef:
     table = web.RouteTableDef()
     daemon = domains.daemon
 
     @table.get("/")
     async def index(request: web.Request) -> web.Response:
-        wanted = filter_params(request)
+        wanted, page = filter_params(request), page_params(request, default_limit=PAGE_ROWS)
+        refresh = int_param(request, "refresh", 0, 10, 3600) if "refresh" in request.query else None
         query = (wanted.query or "").strip().lower()
         counts = domains.counts()
-        shown = list(domains.names(wanted))
-        views = [await domains.view(n) for n in shown[:1000]]
+        names, matching, cursor = domains.page(wanted, page)
+        views = [domains.summary(n) for n in names]
         return render(
             "index.html",
             domains=views,
             counts=counts,
             statuses=STATUSES,
             total=sum(counts.values()),
-            matching=len(shown),
-            wanted=wanted.status.value if wanted.status else "",
+            matching=matching,
+            page=page,
+            refresh=refresh,
+            next_url=_with(request, cursor=cursor, offset=None) if cursor else None,
+            sort_url=lambda sort: _with(
+                request, sort=sort, order=_flip(page, sort), cursor=None, offset=None
+            ),
+            wanted=next(iter(wanted.statuses)).value if len(wanted.statuses) == 1 else "",
             labels=sorted(f"{k}={v}" for k, values in wanted.labels.items() for v in values),
             query=query,
             now=iso(daemon.clock()),

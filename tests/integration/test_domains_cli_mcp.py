@@ -69,6 +69,15 @@ async def test_cli_round_trip(daemon: ApiDaemon, dns_server: DnsTestServer, tmp_
     assert shown.out.startswith(f"{name}  verified  (api;")
     listed = await run_cli("domains", "list", "--format", "json", *client)
     assert {CONFIG_DOMAIN, name} == {d["name"] for d in json.loads(listed.out)["domains"]}
+    only = await run_cli(
+        "domains", "list", "--format", "json", "--status", "verified", "--source", "api",
+        "--sort", "status_since", "--capability", "sending", *client,
+    )  # fmt: skip
+    assert [name] == [d["name"] for d in json.loads(only.out)["domains"]]
+    none = await run_cli(
+        "domains", "list", "--format", "json", "--finding", "spf_missing", "--source", "api", *client
+    )
+    assert [] == json.loads(none.out)["domains"]
     patch = tmp_path / "patch.yaml"
     patch.write_text("interval: 10m\n")
     updated = await run_cli("domains", "update", name, "--file", str(patch), "--format", "json", *client)

@@ -15,6 +15,7 @@ from domainwatch.config.schema import Config
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.service.domains import Domains
 from domainwatch.service.errors import Caller
+from domainwatch.state.rules import Status
 from domainwatch.store.base import Store
 from domainwatch.store.holder import holding
 from domainwatch.store.postgres import PostgresStore
@@ -102,6 +103,11 @@ async def test_a_sqlite_store_moves_to_postgresql_whole(tmp_path: Path, postgres
     status = await run_cli("status", "-c", str(settings), "--format", "json")
     shown = {d["name"]: d["status"] for d in json.loads(status.out)["domains"]}
     assert {"api.example.org": statuses["api.example.org"]} == shown, status.err
+    other = next(s.value for s in Status if s is not statuses["api.example.org"])
+    filtered = await run_cli(
+        "status", "-c", str(settings), "--format", "json", "--status", other, "--sort", "status"
+    )
+    assert (0, []) == (filtered.code, json.loads(filtered.out)["domains"])
     again = await Daemon.open(config(f"{{url: '{url}'}}"), target, resolver=ZONE, clock=clock)
     assert statuses == {name: track.status for name, track in again.fleet.tracks.items()}
     assert "api.example.org" in again.fleet.plans  # the API document came along

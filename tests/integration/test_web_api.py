@@ -232,3 +232,37 @@ async def test_domain_of_another_shard_names_its_owner(tmp_path: Path, aiohttp_c
     assert f"shard {shard_of(foreign, 3)} of 3" in body["error"]["message"]
     scrape = await (await client.get("/metrics")).text()
     assert 'domainwatch_shard_info{shard="0",total_shards="3"} 1.0' in scrape
+
+
+async def test_the_list_sorts_filters_and_pages_by_cursor(tmp_path: Path, aiohttp_client: MakeClient) -> None:
+    """sort, order, status (repeatable), capability and finding filters; cursor pages that end;
+    an unknown value is a 400 naming its parameter."""
+    daemon, exposition = await make_daemon(tmp_path)
+    client = await aiohttp_client(create_app(daemon, exposition))
+
+    async def names(query: str) -> tuple[list[str], Any]:
+        body = await (await client.get(f"/api/v1/domains?{query}")).json()
+        return [d["name"] for d in body["domains"]], body
+
+    assert ["evil.example.com", "good.example.com", "idle.example.com"] == (await names(""))[0]
+    assert ["idle.example.com", "good.example.com", "evil.example.com"] == (await names("order=desc"))[0]
+    by_status, _ = await names("sort=status")
+    assert "idle.example.com" == by_status[0]  # not_started comes first in the status order
+    assert {"good.example.com", "idle.example.com"} == set((await names("capability=receiving"))[0])
+    assert ["good.example.com", "idle.example.com"] == (await names("status=verified&status=not_started"))[0]
+    view = await (await client.get("/api/v1/domains/evil.example.com")).json()
+    code = next(f["code"] for r in view["records"] for f in r["findings"] if f["severity"] == "error")
+    assert ["evil.example.com"] == (await names(f"finding={code}&finding=dkim_missing"))[0]
+    walked, cursor = [], None
+    for _ in range(5):
+        page, body = await names("sort=status_since&limit=1" + (f"&cursor={cursor}" if cursor else ""))
+        walked += page
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(walked) == ["evil.example.com", "good.example.com", "idle.example.com"]
+    refused = ["sort=size", "order=up", "capability=both", "finding=nope", "limit=1001", "cursor=zzz"]
+    for bad, key in [(text, text.partition("=")[0]) for text in refused]:
+        answer = await client.get(f"/api/v1/domains?{bad}")
+        assert 400 == answer.status, bad
+        assert key in (await answer.json())["error"]["message"]

@@ -99,3 +99,26 @@ async def test_pages_need_a_token_when_tokens_are_configured(
     response = await client.get("/")
     assert (401, "text/html") == (response.status, response.content_type)
     assert 200 == (await client.get("/", headers={"Authorization": f"Bearer {VIEWER}"})).status
+
+
+async def test_the_overview_pages_sorts_refreshes_and_says_what_is_wrong(client: Client) -> None:
+    """The first error of each domain, relative times with UTC in the title, a refresh on
+    request (10 to 3600 s), sortable columns and a next link that walks every domain."""
+    html = await (await client.get("/?refresh=30&sort=name")).text()
+    assert '<meta http-equiv="refresh" content="30">' in html
+    assert "<code>spf_" in html  # evil.example.com's first error
+    assert 'title="20' in html  # the UTC time behind "... ago"
+    assert 'href="/?sort=status&amp;order=asc"' in html or "sort=status" in html
+    assert 400 == (await client.get("/?refresh=5")).status
+    seen: list[str] = []
+    url = "/?limit=1"
+    for _ in range(5):
+        page = await (await client.get(url)).text()
+        seen += [
+            n for n in ("evil.example.com", "good.example.com", "idle.example.com") if f">{n}</a>" in page
+        ]
+        marker = page.find('id="next" href="')
+        if marker < 0:
+            break
+        url = page[marker + len('id="next" href="') :].split('"', 1)[0].replace("&amp;", "&")
+    assert ["evil.example.com", "good.example.com", "idle.example.com"] == seen
