@@ -282,8 +282,8 @@ async def test_the_status_page_shows_the_source_and_what_to_publish(daemon: ApiD
     assert "Managed over the API." in page
     assert f"send.{NAME}. 3600 IN TXT &#34;v=spf1 include:provider.example.net ~all&#34;" in page
     index = (await daemon.call("GET", "/", token=VIEWER)).body
-    assert "<td>api</td>" in index
-    assert "<td>config</td>" in index
+    assert '<td class="narrow-hide">api</td>' in index
+    assert '<td class="narrow-hide">config</td>' in index
     config_page = (await daemon.call("GET", f"/domains/{CONFIG_DOMAIN}", token=VIEWER)).body
     assert "Managed by the config file." in config_page
 
