@@ -18,7 +18,7 @@ from domainwatch.config.domains import DomainConfig
 from domainwatch.config.plan import DomainPlan
 from domainwatch.model import DomainReport
 from domainwatch.present.views import domain_view
-from domainwatch.state.domain import Change, DomainTrack, apply_report
+from domainwatch.state.domain import Change, DomainTrack, apply_report, stale_change
 from domainwatch.state.events import number
 from domainwatch.state.facts import DomainFacts
 from domainwatch.state.fleet import FleetListener
@@ -75,7 +75,11 @@ class Fleet:
         """One check's report (of the DNS part or the probed part) as the domain's new state.
         `observed`: (this check, the one before it); `other`: the other part's results."""
         current, previous = observed
-        track, changes = apply_report(self.tracks[name], plan.specs, report, plan.rules, now)
+        before = self.tracks[name]
+        track, changes = apply_report(before, plan.specs, report, plan.rules, now)
+        stale = stale_change(before, track, plan.specs, now)
+        if stale is not None:
+            changes = [*changes, stale]
         if current is not None:
             (self.observed_probes if probing else self.observed)[name] = current
         if current is not None and current is previous:

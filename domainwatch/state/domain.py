@@ -268,3 +268,28 @@ def window_deadline(track: DomainTrack, specs: Sequence[RecordSpec], rules: Rule
 def is_stale(track: DomainTrack, specs: Sequence[RecordSpec]) -> bool:
     """The last observation of some required record was a lookup error."""
     return any(track.records[s.record].stale for s in specs if s.capability and s.record in track.records)
+
+
+STALE = "stale"  # the Event.kind of a stale period's start (`entered`) and end (`left`)
+
+
+def stale_change(
+    before: DomainTrack, after: DomainTrack, specs: Sequence[RecordSpec], now: datetime
+) -> Change | None:
+    """A stale period starting or ending with this check, as history (never a webhook): the
+    statuses stand, so only this says when lookups failed. None when nothing flipped."""
+    was, now_stale = is_stale(before, specs), is_stale(after, specs)
+    if was == now_stale:
+        return None
+    failing = [
+        s.record
+        for s in specs
+        if s.capability and s.record in after.records and after.records[s.record].stale
+    ]
+    if now_stale:
+        reason = f"lookups of {', '.join(failing)} failed: statuses hold until a conclusive answer"
+        return Change(
+            after.name, STALE, "entered", after.status, after.status, now, reason, {"records": failing}
+        )
+    reason = "conclusive answers again"
+    return Change(after.name, STALE, "left", after.status, after.status, now, reason, {})

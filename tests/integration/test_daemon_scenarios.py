@@ -120,20 +120,28 @@ async def test_full_cycle_pending_verified_temporary_failure_verified(
 
 
 async def test_servfail_storm_changes_nothing(tmp_path: Path, stores: StoreMaker) -> None:
-    """Hours of SERVFAIL on every name: no status change, no event, only staleness."""
+    """Hours of SERVFAIL on every name: no status change, only staleness, which the history
+    tells as one stale period (entered, then left), numbered in the domain's sequence."""
     resolver = published()
     daemon, clock, store = await make(tmp_path, resolver, stores)
     await advance(daemon, clock, clock.now)
-    events_before = len(await store.history())
+    before = await store.history()
     good = dict(resolver.data)
     for query in resolver.data:
         resolver.data[query] = Outcome.SERVFAIL
     await advance(daemon, clock, clock.now + timedelta(hours=100))
-    assert ("verified", events_before) == (statuses(daemon)[0], len(await store.history()))
+    assert "verified" == statuses(daemon)[0]
     assert daemon.fleet.tracks["shop.example.com"].records["spf"].stale
     resolver.data.update(good)
     await advance(daemon, clock, clock.now + timedelta(minutes=6))
     assert not daemon.fleet.tracks["shop.example.com"].records["spf"].stale
+    after = await store.history()
+    new = sorted((e for e in after if e.id not in {b.id for b in before}), key=lambda e: e.sequence)
+    assert [("stale", "entered"), ("stale", "left")] == [(e.kind, e.subject) for e in new]
+    assert "spf" in new[0].reason
+    assert [e.status for e in new] == ["verified", "verified"]
+    assert new[0].sequence == max(e.sequence for e in before) + 1
+    assert new[1].sequence == new[0].sequence + 1
 
 
 async def test_restart_continues_windows_from_stored_times(tmp_path: Path, stores: StoreMaker) -> None:

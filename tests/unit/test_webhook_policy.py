@@ -155,6 +155,7 @@ def test_record_payload_carries_one_record_and_capabilities_none() -> None:
     assert payload is not None
     assert ("spf", ["spf"]) == (payload["data"]["record"], [r["record"] for r in payload["data"]["records"]])
     assert event_payload(event("capability", "sending", "failed"), VIEW) is None
+    assert event_payload(event("stale", "entered", "verified"), VIEW) is None  # history only
 
 
 def test_signatures_verify_with_every_secret() -> None:
