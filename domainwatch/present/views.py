@@ -108,6 +108,7 @@ def record_view(
         "type": result.get("type", publish[0].type if publish else kind_of(spec.record).rdtype),
         "expected": result.get("expected", _expected(publish)),
         "zone_line": "\n".join(zone_line(fix.as_dict()) for fix in publish) or None,
+        "publish": [fix.as_dict() for fix in publish],
         "value_from_provider": any(fix.from_provider for fix in publish),
         "remove": removals(result.get("findings", [])),
         "found": result.get("found", []),
@@ -119,6 +120,9 @@ def record_view(
         "stale": record.stale,
         "checked_at": iso(record.checked_at),
     }
+    zone = (result.get("facts") or {}).get("zone")
+    if isinstance(zone, str) and zone:  # a missing record's zone, as its negative answer named it
+        view["zone"] = zone
     if "nameservers" in result:
         view["nameservers"] = result["nameservers"]
     if "addresses" in result:  # a probed record: each address's outcome

@@ -22,3 +22,49 @@ def zone_block(view: Mapping[str, Any]) -> str:
     out += [f"; remove: {line}" for line in dict.fromkeys(removals)]
     out += list(dict.fromkeys(lines))
     return "\n".join(out) + "\n"
+
+
+def publish_rows(view: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The records to publish as a DNS provider's form asks them, each once: the host relative
+    to its zone (the closest enclosing zone a check saw: a negative answer's SOA; else the
+    domain), type, value (an MX with its priority; TXT unquoted) and TTL."""
+    records = view.get("records") or []
+    zones = {r["zone"] for r in records if r.get("zone")}
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for record in records:
+        for fix in record.get("publish") or ():
+            if fix["type"] == "HTTPS":
+                continue  # a file to serve, not a record
+            zone = max(
+                (z for z in zones if fix["name"] == z or fix["name"].endswith("." + z)), key=len, default=None
+            )
+            zone = zone or view["name"]
+            for value in fix.get("records") or [_form_value(fix)]:
+                key = (fix["name"], fix["type"], value)
+                rows.setdefault(
+                    key,
+                    {
+                        "host": _relative(fix["name"], zone),
+                        "zone": zone,
+                        "type": fix["type"],
+                        "value": value,
+                        "ttl": TTL,
+                        "from_provider": bool(fix.get("value_from_provider")),
+                    },
+                )
+    return list(rows.values())
+
+
+TTL = 3600  # as the zone-file lines say
+
+
+def _form_value(fix: Mapping[str, Any]) -> str:
+    if fix["type"] == "MX":
+        return f"{fix.get('priority') or 0} {fix['value']}"
+    return str(fix["value"])
+
+
+def _relative(name: str, zone: str) -> str:
+    if name == zone:
+        return "@"
+    return name[: -len(zone) - 1] if name.endswith("." + zone) else name

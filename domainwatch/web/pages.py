@@ -16,6 +16,7 @@ from aiohttp import web
 from domainwatch.checks.diagnoses.mistakes import MISTAKES
 from domainwatch.present.report import remove_lines, zone_line
 from domainwatch.present.views import iso
+from domainwatch.present.zone import publish_rows, zone_block
 from domainwatch.service.domains import Domains
 from domainwatch.service.errors import ServiceError
 from domainwatch.service.filters import Page
@@ -147,6 +148,13 @@ def routes(domains: Domains, worker: WebhookWorker | None = None) -> web.RouteTa
             return error_page(404, exc.message)
         history = (await domains.history(name, 200))["history"]
         view = await domains.view(name)
-        return render("domain.html", domain=view, history=history, now=iso(daemon.clock()))
+        return render(
+            "domain.html",
+            domain=view,
+            history=history,
+            now=iso(daemon.clock()),
+            zone_text=zone_block(view),
+            publish_rows=publish_rows(view),
+        )
 
     return table

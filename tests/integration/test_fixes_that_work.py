@@ -11,6 +11,7 @@ import asyncio
 import ipaddress
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,9 +25,15 @@ from domainwatch.checks.kinds.spf.kind import SpfExpectation
 from domainwatch.checks.kinds.tls_rpt import TlsRptExpectation
 from domainwatch.checks.kinds.tracking import TrackingExpectation
 from domainwatch.checks.running.runner import check_records
+from domainwatch.config.document import parse_document
+from domainwatch.config.domains import Defaults
+from domainwatch.config.plan import DomainPlan
 from domainwatch.dns.fast.transport import FastResolver
 from domainwatch.dns.resolver import Nameserver, normalize_name
 from domainwatch.model import RecordResult, RecordState, Remediation, Severity
+from domainwatch.present.views import domain_view
+from domainwatch.present.zone import publish_rows, zone_block
+from domainwatch.state.domain import reconcile
 from domainwatch.testing import DnsTestServer
 from domainwatch.testing.dns_server import serve_in_thread
 from tests.examples import examples
@@ -283,3 +290,28 @@ def test_tls_rpt_fixes_work(dns: DnsTestServer, published: list[str]) -> None:
     expect = TlsRptExpectation("tls_rpt", f"_smtp._tls.{DOMAIN}", True, (f"mailto:tls@{DOMAIN}",))
     dns.set(expect.name, "TXT", published)
     round_trip(dns, expect)
+
+
+def test_the_publish_block_published_as_given_verifies(dns: DnsTestServer) -> None:
+    """The domain page's block: its zone-file lines, pasted, make every record pass; its form
+    rows give each host relative to the zone the negative answers named."""
+    provider_zone(dns)
+    dns.set("fix.test", "SOA", ["ns.fix.test. admin.fix.test. 1 3600 600 86400 300"])
+    key = rsa_key(2048)
+    document = {
+        "name": DOMAIN,
+        "sending": {"spf": {"include": [PROVIDER]}, "mx": {"host": "feedback.fix.test"},
+                    "dkim": [{"selector": "s1", "public_key": key}]},
+        "receiving": {"mx": [{"host": "mx1.fix.test", "priority": 10}]},
+    }  # fmt: skip
+    _, domain = parse_document(document)
+    plan = DomainPlan.of(domain, Defaults())
+    before = {r.record: r.as_dict() for r in (check(dns, e) for e in plan.expectations)}
+    track, _ = reconcile(None, DOMAIN, True, plan.specs, datetime.now(UTC))
+    view = domain_view(track, plan, before)
+    rows = {(row["host"], row["type"]) for row in publish_rows(view)}
+    assert {("send.shop", "TXT"), ("send.shop", "MX"), ("s1._domainkey.shop", "TXT"), ("shop", "MX")} <= rows
+    assert {"fix.test"} == {row["zone"] for row in publish_rows(view)}
+    dns.publish(zone_block(view))
+    after = [check(dns, e) for e in plan.expectations if e.required]
+    assert [RecordState.PRESENT] * len(after) == [r.state for r in after]

@@ -101,6 +101,7 @@ async def _resolve_and_evaluate(
         for index, (kind, expect) in enumerate(zip(kinds, expectations, strict=True))
     ]
     await _diagnose(kinds, expectations, results, answers, resolver)
+    results = [_with_zone(r, e, answers) for e, r in zip(expectations, results, strict=True)]
     if settings is not None and settings.mode == "recursive":
         await second_look(
             expectations, results, answers, resolver=resolver, settings=settings, check=check_record
@@ -118,6 +119,15 @@ async def _resolve_and_evaluate(
             for expect, result in zip(expectations, results, strict=True)
         ]
     return answers, tuple(relieve(expectations, results, answers))
+
+
+def _with_zone(result: RecordResult, expect: Expectation, answers: Answers) -> RecordResult:
+    """A missing or wrong record's zone, as its negative answer named it (the SOA's owner): the
+    publish block gives hosts relative to it, as a DNS provider's form wants them."""
+    if result.state not in (RecordState.MISSING, RecordState.WRONG):
+        return result
+    zones = [lookup.zone for lookup in own_lookups(expect, answers) if lookup.outcome.is_void and lookup.zone]
+    return dataclasses.replace(result, facts={**result.facts, "zone": zones[0]}) if zones else result
 
 
 async def _diagnose(
