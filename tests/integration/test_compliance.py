@@ -122,10 +122,10 @@ async def test_the_page_shows_the_verdicts(dns_server: DnsTestServer, tmp_path: 
     publish(dns_server, "ok.compliance.test", dmarc=True)
     publish(dns_server, "nodmarc.compliance.test", dmarc=False)
     view = (await judged(dns_server, tmp_path, IPS[:1]))["views"]["nodmarc.compliance.test"]
-    html = render(
+    page = render(
         "domain.html", domain=view, history=[], now="2026-12-07T00:00:00Z", zone_text="", publish_rows=[]
     )
-    html = html.text or ""
+    html = page.text or ""
     assert 'id="compliance"' in html
     assert "<td>dmarc</td>" in html
     assert "not in DNS" in html
