@@ -15,6 +15,7 @@ from aiohttp import web
 
 from domainwatch.checks.diagnoses.mistakes import MISTAKES
 from domainwatch.present.report import remove_lines, zone_line
+from domainwatch.present.timeline import LANE, TOP, WIDTH, timeline
 from domainwatch.present.views import iso
 from domainwatch.present.zone import publish_rows, zone_block
 from domainwatch.service.domains import Domains
@@ -75,6 +76,7 @@ def webhook_problems(worker: WebhookWorker | None) -> list[str]:
     return problems
 
 
+HISTORY_ROWS = 1000  # of a domain's history read for its page and timeline (newest first)
 PAGE_ROWS = 100  # domains on one page of the overview (`limit` takes up to 1000)
 
 
@@ -146,14 +148,19 @@ def routes(domains: Domains, worker: WebhookWorker | None = None) -> web.RouteTa
             name = domains.known(request.match_info["name"])
         except ServiceError as exc:
             return error_page(404, exc.message)
-        history = (await domains.history(name, 200))["history"]
+        history = (await domains.history(name, HISTORY_ROWS))["history"]
         view = await domains.view(name)
+        now = daemon.clock()
         return render(
             "domain.html",
             domain=view,
             history=history,
-            now=iso(daemon.clock()),
+            now=iso(now),
             zone_text=zone_block(view),
+            t=timeline(view, history, now),
+            width=WIDTH,
+            top=TOP,
+            lane_height=LANE,
             publish_rows=publish_rows(view),
         )
 

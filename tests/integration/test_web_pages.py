@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from aiohttp import web
@@ -122,3 +123,26 @@ async def test_the_overview_pages_sorts_refreshes_and_says_what_is_wrong(client:
             break
         url = page[marker + len('id="next" href="') :].split('"', 1)[0].replace("&amp;", "&")
     assert ["evil.example.com", "good.example.com", "idle.example.com"] == seen
+
+
+async def test_the_domain_page_draws_its_timeline_as_svg(client: Client) -> None:
+    """Inline SVG that parses as XML: a lane for the domain, each capability and each record,
+    coloured by status classes (no style attribute), each change linking to its history row,
+    and the same data as a table."""
+    html = await (await client.get("/domains/good.example.com")).text()
+    svg_text = html[html.index("<svg") : html.index("</svg>") + len("</svg>")]
+    svg = ElementTree.fromstring(svg_text)
+    ns = "{http://www.w3.org/2000/svg}"
+    lanes = svg.findall(f"{ns}g")
+    view = await (await client.get("/api/v1/domains/good.example.com")).json()
+    assert 1 + len(view["capabilities"]) + len(view["records"]) == len(lanes)
+    statuses = {"not_started", "pending", "verified", "partially_verified", "partially_failed", "failed",
+                "temporary_failure"}  # fmt: skip
+    assert {rect.get("class") for lane in lanes for rect in lane.findall(f"{ns}rect")} <= statuses | {"stale"}
+    assert "style" not in svg_text
+    links = [a.get("href") or "" for a in svg.iter(f"{ns}a")]
+    assert links
+    assert all(f'id="{link.removeprefix("#")}"' in html for link in links)
+    assert svg.find(f"{ns}title") is not None
+    assert svg.find(f"{ns}desc") is not None
+    assert "The timeline as a table" in html
