@@ -29,6 +29,7 @@ from domainwatch.config.loader import ConfigError, load
 from domainwatch.config.plan import DomainPlan, inspect_plan
 from domainwatch.config.schema import Config
 from domainwatch.daemon.announce import announce
+from domainwatch.daemon.housekeeping import Housekeeping
 from domainwatch.daemon.membership import Action, Membership
 from domainwatch.daemon.schedule import Schedule, shared_cache_age
 from domainwatch.daemon.scheduling import Scheduler
@@ -53,8 +54,6 @@ from domainwatch.store.rows import EPOCH, MILLISECOND
 
 log = structlog.get_logger("domainwatch")
 SHUTDOWN_GRACE = 10.0  # seconds in-flight checks may finish after SIGTERM
-PURGE_EVERY = timedelta(hours=1)
-KEEP_ANSWERS = timedelta(hours=24)  # how long a create's answer is kept for Idempotency-Key retries
 
 
 class Daemon:
@@ -225,6 +224,11 @@ class Daemon:
         async for event in self.store.iter_history(since):
             yield event
 
+    async def day_counts(self, days: int) -> dict[str, dict[str, int]]:
+        """The fleet's domains by status per day, the last `days` days (today's as last counted)."""
+        since = (self.clock() - timedelta(days=days - 1)).strftime("%Y-%m-%d")
+        return await self.store.day_counts(since)
+
     async def kept_answer(self, key: str) -> StoredAnswer | None:
         """The answer kept for an Idempotency-Key."""
         return await self.store.answer(key)
@@ -350,11 +354,9 @@ class Daemon:
     # -- the loop -----------------------------------------------------------------------------
     async def serve(self) -> None:
         """Check domains as they fall due until stop() is called."""
-        purged = self.clock()
+        chores = Housekeeping(self.store, self.fleet, lambda: self.config, self.metrics, self.clock())
         while not self._stopping.is_set():
-            if self.clock() - purged > PURGE_EVERY:  # retention: nothing grows without bound
-                purged = self.clock()
-                await self._purge(purged)
+            await chores.tick(self.clock())  # retention, and the day's counts
             # A task only for what can run now: at start-up every domain is due at once, and a
             # task each (100,000 of them) would cost memory and keep the loop from its requests.
             room = self.config.max_concurrent_checks - len(self._inflight)
@@ -367,19 +369,6 @@ class Daemon:
                 else:
                     self._inflight[name] = asyncio.create_task(self._check_logged(name))
             await self._sleep_until_due()
-
-    async def _purge(self, now: datetime) -> None:
-        """Forget what retention lets go; a store that refuses is logged and counted, and tried
-        again an hour later (checking goes on)."""
-        storage = self.config.storage
-        try:
-            await self.store.purge_history(now - storage.history_retention)
-            await self.store.purge_removed(now - storage.retention)
-            await self.store.purge_answers(now - KEEP_ANSWERS)
-        except Exception:
-            log.exception("store_purge_failed")
-            if self.metrics is not None:
-                self.metrics.observe_store_error("purge")
 
     async def _check_logged(self, name: str) -> None:
         try:

@@ -100,7 +100,7 @@ class Metrics:
             ["operation"],
             registry=r,
         )
-        for operation in ("save", "purge", "deliveries"):  # each at 0 from the start, so
+        for operation in ("save", "purge", "counts", "deliveries"):  # each at 0 from the start, so
             self.store_errors.labels(operation)  # increase() sees the first error
         self.probe_duration = Histogram(
             "domainwatch_probe_duration_seconds",

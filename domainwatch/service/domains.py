@@ -107,6 +107,17 @@ class Domains:
         fleet = self.fleet
         return {**summary_view(fleet.tracks[name], fleet.plans[name]), "problem": self.problem(name)}
 
+    async def day_counts(self, days: int) -> dict[str, dict[str, int]]:
+        """The fleet's domains by status per day, the last `days` days."""
+        return await self.daemon.day_counts(days)
+
+    def top_findings(self, limit: int) -> list[tuple[str, int]]:
+        """The finding codes (errors and warnings) most domains have now, with how many."""
+        tally: Counter[str] = Counter()
+        for facts in self.fleet.facts.values():
+            tally.update(facts.codes)
+        return tally.most_common(limit)
+
     def problem(self, name: str) -> str:
         """The domain's first error finding, "code: text" ("" without one)."""
         return self.fleet.facts.get(name, DomainFacts()).problem

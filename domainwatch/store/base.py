@@ -165,7 +165,14 @@ class HistoryStore(Protocol):
         """Every event since `since`, oldest first, in constant memory."""
 
     async def purge_history(self, before: datetime) -> int:
-        """Forget events older than `before`, except those still to be delivered."""
+        """Forget events older than `before`, except those still to be delivered (and the day
+        counts of days before it)."""
+
+    async def save_day_counts(self, day: str, counts: Mapping[str, int]) -> None:
+        """The fleet's domains by status on `day` (YYYY-MM-DD, UTC), replacing that day's."""
+
+    async def day_counts(self, since: str) -> dict[str, dict[str, int]]:
+        """day -> status -> domains, for the days from `since` on."""
 
 
 class DeliveryStore(Protocol):

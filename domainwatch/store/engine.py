@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -56,6 +56,8 @@ class Engine(Protocol):
     def purge_removed(self, before: datetime) -> list[str]: ...
     def history(self, domain: str | None = None, *, limit: int = 1000) -> list[Event]: ...
     def purge_history(self, before: datetime) -> int: ...
+    def save_day_counts(self, day: str, counts: Mapping[str, int]) -> None: ...
+    def day_counts(self, since: str) -> dict[str, dict[str, int]]: ...
     def outbox(self, limit: int = 1000) -> list[OutboxEntry]: ...
     def fan_out(self, fanned: Sequence[tuple[OutboxEntry, Sequence[NewDelivery]]], now: datetime) -> None: ...
     def due(self, endpoint: str, now: datetime, limit: int = 100) -> list[Delivery]: ...
@@ -148,6 +150,12 @@ class EngineStore:
 
     async def purge_history(self, before: datetime) -> int:
         return await self._call(self.engine.purge_history, before)
+
+    async def save_day_counts(self, day: str, counts: Mapping[str, int]) -> None:
+        return await self._call(self.engine.save_day_counts, day, counts)
+
+    async def day_counts(self, since: str) -> dict[str, dict[str, int]]:
+        return await self._call(self.engine.day_counts, since)
 
     async def outbox(self, limit: int = 1000) -> list[OutboxEntry]:
         return await self._call(self.engine.outbox, limit)

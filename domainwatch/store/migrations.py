@@ -119,4 +119,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE domains ADD COLUMN verified_at INTEGER;
     UPDATE domains SET verified_at = checked_at WHERE status = 'verified';
     """,
+    # 7: the fleet's domains by status, per day (UTC): the overview's chart reads these few rows,
+    # never the history. The daemon writes today's counts every few minutes.
+    """
+    CREATE TABLE day_counts (
+        day TEXT NOT NULL,
+        status TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (day, status)
+    );
+    """,
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -256,7 +256,27 @@ class PostgresStore(DeliveryQueue):
                 " AND id NOT IN (SELECT event_id FROM deliveries WHERE state != 'delivered')",
                 (to_micros(before),),
             )
+            await conn.execute("DELETE FROM day_counts WHERE day < %s", (before.strftime("%Y-%m-%d"),))
             return cursor.rowcount
+
+    async def save_day_counts(self, day: str, counts: Mapping[str, int]) -> None:
+        async with self.transaction() as conn:
+            await conn.execute("DELETE FROM day_counts WHERE day = %s", (day,))
+            async with conn.cursor() as cursor:
+                await cursor.executemany(
+                    "INSERT INTO day_counts (day, status, count) VALUES (%s, %s, %s)",
+                    [(day, status, count) for status, count in counts.items()],
+                )
+
+    async def day_counts(self, since: str) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT day, status, count FROM day_counts WHERE day >= %s ORDER BY day", (since,)
+            )
+            for day, status, count in await cursor.fetchall():
+                out.setdefault(day, {})[status] = count
+        return out
 
     async def purge_answers(self, before: datetime) -> int:
         async with self.transaction() as conn:

@@ -103,6 +103,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE domains ADD COLUMN verified_at BIGINT;
     UPDATE domains SET verified_at = checked_at WHERE status = 'verified';
     """,
+    # 3: SQLite's 7, the fleet's domains by status per day (the overview's chart).
+    """
+    CREATE TABLE day_counts (
+        day TEXT NOT NULL,
+        status TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (day, status)
+    );
+    """,
 )
 
 
@@ -124,6 +133,7 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
             " last_attempt_at last_status last_error created_at finished_at",
         ),
         ("endpoints", "name url disabled_at reason"),
+        ("day_counts", "day status count"),
         ("documents", "name body created_at updated_at"),
         ("answers", "key request status body created_at"),
     )

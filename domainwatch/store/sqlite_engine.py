@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -329,7 +329,24 @@ class SqliteEngine(DeliveryQueue):
                 " AND id NOT IN (SELECT event_id FROM deliveries WHERE state != 'delivered')",
                 (to_micros(before),),
             )
+            self.db.execute("DELETE FROM day_counts WHERE day < ?", (before.strftime("%Y-%m-%d"),))
         return cursor.rowcount
+
+    def save_day_counts(self, day: str, counts: Mapping[str, int]) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM day_counts WHERE day = ?", (day,))
+            self.db.executemany(
+                "INSERT INTO day_counts (day, status, count) VALUES (?,?,?)",
+                [(day, status, count) for status, count in counts.items()],
+            )
+
+    def day_counts(self, since: str) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for day, status, count in self.db.execute(
+            "SELECT day, status, count FROM day_counts WHERE day >= ? ORDER BY day", (since,)
+        ):
+            out.setdefault(day, {})[status] = count
+        return out
 
     def mark_removed(self, names: Sequence[str], now: datetime) -> None:
         with self.transaction():

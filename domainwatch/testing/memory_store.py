@@ -5,7 +5,7 @@ process. The engine is synchronous; MemoryStore runs its calls inline behind the
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -51,6 +51,7 @@ class MemoryEngine:
         self._endpoints: dict[str, tuple[str, str | None]] = {}  # name -> (url, disabled reason)
         self._documents: dict[str, StoredDocument] = {}
         self._answers: dict[str, StoredAnswer] = {}
+        self._days: dict[str, dict[str, int]] = {}  # day -> status -> domains
         self._open = True
 
     @property
@@ -155,7 +156,15 @@ class MemoryEngine:
         events = [e for e in self._history.values() if since is None or e.at >= since]
         yield from sorted(events, key=lambda e: (e.at, e.domain, e.sequence))
 
+    def save_day_counts(self, day: str, counts: Mapping[str, int]) -> None:
+        self._days[day] = dict(counts)
+
+    def day_counts(self, since: str) -> dict[str, dict[str, int]]:
+        return {day: dict(counts) for day, counts in sorted(self._days.items()) if day >= since}
+
     def purge_history(self, before: datetime) -> int:
+        cutoff = before.strftime("%Y-%m-%d")
+        self._days = {day: counts for day, counts in self._days.items() if day >= cutoff}
         keep = set(self._outbox) | {k[1] for k, q in self._queue.items() if q.delivery.state != "delivered"}
         gone = [k for k, e in self._history.items() if e.at < before and k not in keep]
         for key in gone:

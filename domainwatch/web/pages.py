@@ -14,6 +14,8 @@ import jinja2
 from aiohttp import web
 
 from domainwatch.checks.diagnoses.mistakes import MISTAKES
+from domainwatch.present.fleet_chart import DAYS as FLEET_DAYS
+from domainwatch.present.fleet_chart import fleet_chart
 from domainwatch.present.report import remove_lines, zone_line
 from domainwatch.present.timeline import LANE, TOP, WIDTH, timeline
 from domainwatch.present.views import iso
@@ -122,6 +124,7 @@ def routes(domains: Domains, worker: WebhookWorker | None = None) -> web.RouteTa
         counts = domains.counts()
         names, matching, cursor = domains.page(wanted, page)
         views = [domains.summary(n) for n in names]
+        chart = fleet_chart(await domains.day_counts(FLEET_DAYS), daemon.clock())
         return render(
             "index.html",
             domains=views,
@@ -131,6 +134,8 @@ def routes(domains: Domains, worker: WebhookWorker | None = None) -> web.RouteTa
             matching=matching,
             page=page,
             refresh=refresh,
+            chart=chart,
+            top_findings=domains.top_findings(5),
             next_url=_with(request, cursor=cursor, offset=None) if cursor else None,
             sort_url=lambda sort: _with(
                 request, sort=sort, order=_flip(page, sort), cursor=None, offset=None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -146,3 +147,29 @@ async def test_the_domain_page_draws_its_timeline_as_svg(client: Client) -> None
     assert svg.find(f"{ns}title") is not None
     assert svg.find(f"{ns}desc") is not None
     assert "The timeline as a table" in html
+
+
+async def test_the_overview_charts_the_fleet_from_the_day_counts(
+    tmp_path: Path, aiohttp_client: MakeClient
+) -> None:
+    """30 days of stacked bars from the stored day counts (an empty slot for a day without),
+    today's top finding codes linking to the filtered list, and the same numbers as a table."""
+    daemon, exposition = await make_daemon(tmp_path)
+    today = daemon.clock()
+    await daemon.store.save_day_counts(
+        (today - timedelta(days=2)).strftime("%Y-%m-%d"), {"verified": 2, "pending": 1}
+    )
+    await daemon.store.save_day_counts(today.strftime("%Y-%m-%d"), {"verified": 1, "failed": 2})
+    client = await aiohttp_client(create_app(daemon, exposition))
+    html = await (await client.get("/")).text()
+    start = html.index('<svg class="fleet-chart"')
+    svg = ElementTree.fromstring(html[start : html.index("</svg>", start) + len("</svg>")])
+    ns = "{http://www.w3.org/2000/svg}"
+    days = svg.findall(f"{ns}g")
+    assert 30 == len(days)
+    bars = [[rect.get("class") for rect in day.findall(f"{ns}rect")] for day in days]
+    assert ["verified", "failed"] == bars[-1]  # stacked in the badges' order
+    assert ["pending", "verified"] == bars[-3]
+    assert [] == bars[-2]  # no counts that day: an empty slot
+    assert "/?finding=" in html  # today's top findings (evil.example.com has errors)
+    assert html.count("<tr><td>20") >= 2  # the table: a row for each day with counts

@@ -337,3 +337,15 @@ async def test_any_text_a_receiver_or_a_socket_says_is_stored(store: Store) -> N
     assert dead.last_error is not None
     assert dead.last_error.replace("\ufffd", "\x00") == "refused\x00 by\x00 peer"
     assert (await store.disabled())["ops"].replace("\ufffd", "\x00") == "gone\x00"
+
+
+async def test_day_counts_replace_the_days_and_go_with_the_history(store: Store) -> None:
+    """The overview chart's rows: a day's counts replace that day's, read from a day on, and are
+    forgotten with the history of their days."""
+    await store.save_day_counts("2026-11-30", {"verified": 3, "pending": 1})
+    await store.save_day_counts("2026-12-01", {"verified": 2})
+    await store.save_day_counts("2026-12-01", {"verified": 4, "failed": 1})
+    assert {"2026-12-01": {"verified": 4, "failed": 1}} == await store.day_counts("2026-12-01")
+    assert ["2026-11-30", "2026-12-01"] == list(await store.day_counts("2026-11-01"))
+    await store.purge_history(datetime(2026, 12, 1, tzinfo=UTC))
+    assert ["2026-12-01"] == list(await store.day_counts("2026-11-01"))
