@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-unit lint lock format bench soak dashboards rules release image clean
+.PHONY: demo test test-unit lint lock format bench soak dashboards rules release image clean screenshots
 
 UV := $(BIN)/uv
 # uv installs into this venv, never downloads a Python, and takes the lock as it is (--frozen).
@@ -60,6 +60,12 @@ lint: $(STAMP)
 
 dashboards: $(STAMP)
 	$(BIN)/python dashboards/generate.py
+
+# The README's pictures: the status page at 10,000 domains in Chromium (full pages stay in
+# build/screenshots/).
+screenshots: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:randomly tests/integration/test_browser_fleet.py
+	mkdir -p docs/images && cp build/screenshots/*-top.png docs/images/
 
 # The alert rules and their promtool tests, from deploy/prometheus/parameters.yaml.
 rules: $(STAMP)

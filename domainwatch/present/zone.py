@@ -13,12 +13,20 @@ from collections.abc import Mapping
 from typing import Any
 
 
+def to_publish(view: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The records still to publish: not checked yet, missing or wrong. One in place is left
+    out: pasting it again would add a second record where one must stand alone (DMARC, SPF)."""
+    return [r for r in view.get("records") or [] if r.get("state") in (None, "missing", "wrong")]
+
+
 def zone_block(view: Mapping[str, Any]) -> str:
     """The block for a domain view (present/views.py): a header, removals, then the lines."""
-    records = view.get("records") or []
+    records = to_publish(view)
     removals = [line for record in records for line in record.get("remove") or []]
     lines = [line for record in records for line in (record.get("zone_line") or "").splitlines()]
-    out = [f"; domainwatch: the records {view['name']} publishes ({view['status']})"]
+    if not records:
+        return f"; domainwatch: every record of {view['name']} is in place ({view['status']})\n"
+    out = [f"; domainwatch: the records {view['name']} must still publish ({view['status']})"]
     out += [f"; remove: {line}" for line in dict.fromkeys(removals)]
     out += list(dict.fromkeys(lines))
     return "\n".join(out) + "\n"
@@ -28,8 +36,8 @@ def publish_rows(view: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The records to publish as a DNS provider's form asks them, each once: the host relative
     to its zone (the closest enclosing zone a check saw: a negative answer's SOA; else the
     domain), type, value (an MX with its priority; TXT unquoted) and TTL."""
-    records = view.get("records") or []
-    zones = {r["zone"] for r in records if r.get("zone")}
+    records = to_publish(view)
+    zones = {r["zone"] for r in view.get("records") or [] if r.get("zone")}
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for record in records:
         for fix in record.get("publish") or ():

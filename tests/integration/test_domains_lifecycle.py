@@ -299,7 +299,7 @@ async def test_the_zone_block_published_as_given_makes_the_domain_verify(
     assert 200 == answer.status
     assert answer.headers["content-type"].startswith("text/dns")
     block = answer.body
-    assert block.startswith(f"; domainwatch: the records {name} publishes")
+    assert block.startswith(f"; domainwatch: the records {name} must still publish")
     token = tmp_path / "viewer"
     token.write_text(VIEWER)
     printed = await run_cli(
@@ -308,6 +308,8 @@ async def test_the_zone_block_published_as_given_makes_the_domain_verify(
     assert (0, block) == (printed.code, printed.out)
     dns_server.publish(block)
     await daemon.status(name, "verified")
+    done = (await daemon.call("GET", f"/api/v1/domains/{name}/zone", token=VIEWER)).body
+    assert done.startswith(f"; domainwatch: every record of {name} is in place")  # nothing to paste twice
     assert 404 == (await daemon.call("GET", "/api/v1/domains/unknown.example.org/zone", token=VIEWER)).status
 
 
