@@ -80,10 +80,10 @@ async def fleet(tmp_path: Path) -> Daemon:
     domains: list[dict[str, Any]] = [
         {"name": SHOP, "preset": "resend", "region": "us-east-1", "labels": {"team": "billing"}}
     ]
-    domains += [{"name": f"d{n:05}.example.net", "verify": False, "sending": {"spf": {"include": ["a.example"]}}}
-                for n in range(FLEET - 1)]  # fmt: skip
-    config = parse(json.dumps({"defaults": {"interval": "10m", "pending_interval": "2m", "recheck_interval": "2m",
-                                            "confirm_missing": 1, "window": "72h"}, "domains": domains}))  # fmt: skip
+    idle = {"verify": False, "sending": {"spf": {"include": ["a.example"]}}}
+    domains += [{"name": f"d{n:05}.example.net", **idle} for n in range(FLEET - 1)]
+    defaults = {"interval": "10m", "pending_interval": "2m", "recheck_interval": "2m", "window": "72h"}
+    config = parse(json.dumps({"defaults": {**defaults, "confirm_missing": 1}, "domains": domains}))
     clock, resolver = FakeClock(), zone()
     daemon = await Daemon.open(config, MemoryStore(), resolver=resolver, clock=clock, rng=random.Random(5))
     await scripted(daemon, clock, resolver)
