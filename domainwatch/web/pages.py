@@ -112,6 +112,22 @@ def ago(moment: str | None, now: str) -> str:
 ENV.filters["ago"] = ago
 
 
+def domain_page(view: dict[str, Any], history: list[dict[str, Any]], now: datetime) -> web.Response:
+    """A domain's page: what to publish, its records, verdicts, timeline and history."""
+    return render(
+        "domain.html",
+        domain=view,
+        history=history,
+        now=iso(now),
+        zone_text=zone_block(view),
+        publish_rows=publish_rows(view),
+        t=timeline(view, history, now),
+        width=WIDTH,
+        top=TOP,
+        lane_height=LANE,
+    )
+
+
 def routes(domains: Domains, worker: WebhookWorker | None = None) -> web.RouteTableDef:
     table = web.RouteTableDef()
     daemon = domains.daemon
@@ -156,17 +172,6 @@ def routes(domains: Domains, worker: WebhookWorker | None = None) -> web.RouteTa
         history = (await domains.history(name, HISTORY_ROWS))["history"]
         view = await domains.view(name)
         now = daemon.clock()
-        return render(
-            "domain.html",
-            domain=view,
-            history=history,
-            now=iso(now),
-            zone_text=zone_block(view),
-            t=timeline(view, history, now),
-            width=WIDTH,
-            top=TOP,
-            lane_height=LANE,
-            publish_rows=publish_rows(view),
-        )
+        return domain_page(view, history, now)
 
     return table

@@ -6,6 +6,7 @@ missing or does not resolve back. The API's verdicts and the metric agree."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from domainwatch.daemon.daemon import Daemon
 from domainwatch.metrics.domain_text import domain_lines
 from domainwatch.store.sqlite import SqliteStore
 from domainwatch.testing import DnsTestServer
-from domainwatch.web.pages import render
+from domainwatch.web.pages import domain_page
 from tests.keys import rsa_key
 
 KEY = rsa_key(2048)
@@ -122,9 +123,7 @@ async def test_the_page_shows_the_verdicts(dns_server: DnsTestServer, tmp_path: 
     publish(dns_server, "ok.compliance.test", dmarc=True)
     publish(dns_server, "nodmarc.compliance.test", dmarc=False)
     view = (await judged(dns_server, tmp_path, IPS[:1]))["views"]["nodmarc.compliance.test"]
-    page = render(
-        "domain.html", domain=view, history=[], now="2026-12-07T00:00:00Z", zone_text="", publish_rows=[]
-    )
+    page = domain_page(view, [], datetime(2026, 12, 7, tzinfo=UTC))
     html = page.text or ""
     assert 'id="compliance"' in html
     assert "<td>dmarc</td>" in html
