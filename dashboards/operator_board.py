@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from grafana_foundation_sdk.builders import dashboard, stat
-from panels import DATASOURCE, JOB, TAGS, at, query, series, variables, with_panels
+from grafana_foundation_sdk.builders import dashboard
+from panels import JOB, TAGS, at, figure, query, series, variables, with_panels
 
 
 def _rate(metric: str, by: str) -> str:
@@ -20,27 +20,21 @@ def _p95(histogram: str, by: str = "le") -> str:
 
 def _health_row() -> list[Any]:
     return [
-        stat.Panel()
-        .title("Ready replicas")
-        .datasource(DATASOURCE)
-        .grid_pos(at(0, 0, 6, 4))
-        .with_target(query(f"sum(domainwatch_ready{{{JOB}}})", "ready")),
-        stat.Panel()
-        .title("Checks due, not started")
-        .datasource(DATASOURCE)
-        .grid_pos(at(6, 0, 6, 4))
-        .with_target(query(f"sum(domainwatch_checks_due{{{JOB}}})", "due")),
-        stat.Panel()
-        .title("Scheduler lag")
-        .datasource(DATASOURCE)
-        .grid_pos(at(12, 0, 6, 4))
-        .unit("s")
-        .with_target(query(f"max(domainwatch_scheduler_lag_seconds{{{JOB}}})", "lag")),
-        stat.Panel()
-        .title("Config reload")
-        .datasource(DATASOURCE)
-        .grid_pos(at(18, 0, 6, 4))
-        .with_target(query(f"min(domainwatch_config_last_reload_successful{{{JOB}}})", "ok")),
+        figure("Ready replicas", at(0, 0, 6, 4), query(f"sum(domainwatch_ready{{{JOB}}})", "ready")),
+        figure(
+            "Checks due, not started", at(6, 0, 6, 4), query(f"sum(domainwatch_checks_due{{{JOB}}})", "due")
+        ),
+        figure(
+            "Scheduler lag",
+            at(12, 0, 6, 4),
+            query(f"max(domainwatch_scheduler_lag_seconds{{{JOB}}})", "lag"),
+            "s",
+        ),
+        figure(
+            "Config reload",
+            at(18, 0, 6, 4),
+            query(f"min(domainwatch_config_last_reload_successful{{{JOB}}})", "ok"),
+        ),
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grafana_foundation_sdk.builders import dashboard, prometheus, timeseries
+from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeseries
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos
 
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
@@ -58,3 +58,9 @@ def with_panels(board: dashboard.Dashboard, panels: list[Any]) -> dashboard.Dash
     for number, panel in enumerate(panels, start=1):
         board = board.with_panel(panel.id(number))
     return board
+
+
+def figure(title: str, pos: GridPos, target: prometheus.Dataquery, unit: str = "") -> stat.Panel:
+    """One number (a stat panel)."""
+    panel = stat.Panel().title(title).datasource(DATASOURCE).grid_pos(pos).with_target(target)
+    return panel.unit(unit) if unit else panel

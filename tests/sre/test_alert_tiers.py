@@ -29,7 +29,16 @@ from domainwatch.testing import DnsTestServer
 from domainwatch.testing.dns_server import Behaviour
 from tests.integration.daemons import free_port
 from tests.keys import rsa_key
-from tests.sre.test_end_to_end import BIN, ROOT, eventually, get_json, require_binaries, spawn, stop_all
+from tests.sre.test_end_to_end import (
+    BIN,
+    ROOT,
+    eventually,
+    get_json,
+    listen,
+    require_binaries,
+    spawn,
+    stop_all,
+)
 
 FLEET, BULK = 500, 100  # domains, and those that include the provider that breaks
 ZONE = "tiers.test"
@@ -143,11 +152,7 @@ async def fleet(dns_server: DnsTestServer, tmp_path: Path) -> AsyncIterator[dict
     require_binaries()
     publish(dns_server)
     channels = Channels()
-    app = web.Application()
-    app.router.add_post("/{receiver}", channels.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", channels.port).start()
+    runner = await listen("/{receiver}", channels.handle, channels.port)
     dw, prom, am = free_port(), free_port(), free_port()
     (tmp_path / "domainwatch.yaml").write_text(daemon_config(dns_server, tmp_path, dw))
     (tmp_path / "rules.yaml").write_text(generated_rules())

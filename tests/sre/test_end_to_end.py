@@ -73,6 +73,16 @@ class Alerts:
         )
 
 
+async def listen(path: str, handle: Callable[[web.Request], Any], port: int) -> web.AppRunner:
+    """A webhook receiver for Alertmanager on loopback: POSTs to `path` go to `handle`."""
+    app = web.Application()
+    app.router.add_post(path, handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
 async def spawn(*args: str, log: Path) -> asyncio.subprocess.Process:
     with log.open("wb") as out:
         return await asyncio.create_subprocess_exec(*args, stdout=out, stderr=out)
@@ -128,11 +138,7 @@ async def stack(dns_server: DnsTestServer, tmp_path: Path) -> AsyncIterator[dict
 async def _stack(dns_server: DnsTestServer, tmp_path: Path, probes: str) -> AsyncIterator[dict[str, Any]]:
     receiver = await Receiver([new_secret()]).start()
     alerts = Alerts()
-    app = web.Application()
-    app.router.add_post("/alerts", alerts.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", alerts.port).start()
+    runner = await listen("/alerts", alerts.handle, alerts.port)
     dw, prom, am = free_port(), free_port(), free_port()
     hook = {"name": "ops", "url": receiver.url, "secrets": receiver.secrets}
     (tmp_path / "domainwatch.yaml").write_text(f"""
