@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from domainwatch.cli.progress import Progress
 from domainwatch.config.loader import ConfigError, read_mapping
 from domainwatch.present.report import remove_lines, safe_text, zone_line
 from domainwatch.present.zone import zone_block
@@ -40,25 +41,32 @@ def run(args: argparse.Namespace) -> int:
 
 
 def list_domains(client: ApiClient, args: argparse.Namespace) -> int:
-    listing = client.list_domains(
-        None,
-        args.query,
-        args.limit,
-        statuses=args.status,
-        sort=args.sort,
-        order=args.order,
-        capability=args.capability,
-        source=args.source,
-        finding=args.finding,
-    )
+    """One page, or with --all every page by cursor (a progress bar on a terminal)."""
+    filters = {
+        "statuses": args.status,
+        "sort": args.sort,
+        "order": args.order,
+        "capability": args.capability,
+        "source": args.source,
+        "finding": args.finding,
+    }
+    listing = client.list_domains(None, args.query, args.limit, **filters)
+    if args.all:
+        progress = Progress(listing["total"], "domain", enabled=not args.quiet)
+        progress.advance(len(listing["domains"]))
+        while listing.get("next_cursor"):
+            page = client.list_domains(None, args.query, args.limit, cursor=listing["next_cursor"], **filters)
+            progress.advance(len(page["domains"]))
+            listing = {**page, "domains": listing["domains"] + page["domains"]}
+        progress.close()
     if args.format == "json":
         print(json.dumps(listing, indent=2))
         return EXIT_OK
     print(f"{'DOMAIN':<40} {'STATUS':<19} {'SOURCE':<7} CHECKED")
     for view in listing["domains"]:
         print(f"{view['name']:<40} {view['status']:<19} {view['source']:<7} {view.get('checked_at') or '-'}")
-    if listing.get("next_offset") is not None:
-        print(f"... {listing['total']} in all; raise --limit to see more")
+    if listing.get("next_cursor") is not None:
+        print(f"... {listing['total']} in all; --all for every page")
     return EXIT_OK
 
 

@@ -172,6 +172,7 @@ def _daemon(commands: Commands, common: argparse.ArgumentParser, sharded: argpar
         default=None,
         help="history since: a duration back from now (24h) or an RFC 3339 time",
     )
+    export.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def _store(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -259,7 +260,9 @@ def _domains(commands: Commands, common: argparse.ArgumentParser) -> None:
     listing = sub.add_parser("list", parents=[client, formats], help="list domains and their statuses")
     _list_filters(listing)
     listing.add_argument("--query", help="only names containing this")
-    listing.add_argument("--limit", type=int, default=1000, help="at most this many (1-1000)")
+    listing.add_argument("--limit", type=int, default=1000, help="a page of at most this many (1-1000)")
+    listing.add_argument("--all", action="store_true", help="every page, following the cursors")
+    listing.add_argument("--quiet", action="store_true", help="no progress on stderr")
     get = sub.add_parser("get", parents=[client], help="a domain's statuses, records and every fix")
     get.add_argument("name")
     get.add_argument(

@@ -18,9 +18,10 @@ NOTICE_SECONDS = 10.0  # a pass at least this long at max_qps is announced
 
 
 class Progress:
-    """A bar of `total` steps on stderr when it is a terminal and `enabled`; else nothing."""
+    """A bar of `total` steps on stderr when it is a terminal and `enabled`; else nothing. No
+    total (a history of unknown length): a running count."""
 
-    def __init__(self, total: int, unit: str, *, enabled: bool, stream: TextIO | None = None) -> None:
+    def __init__(self, total: int | None, unit: str, *, enabled: bool, stream: TextIO | None = None) -> None:
         stream = stream or sys.stderr
         self._bar = None
         if enabled and stream.isatty():

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from domainwatch.checks.registry import facts_of
 from domainwatch.cli.common import EXIT_USAGE, load_config
+from domainwatch.cli.progress import Progress
 from domainwatch.config.document import DocumentError, parse_document
 from domainwatch.config.domains import DomainConfig
 from domainwatch.config.plan import DomainPlan, Source
@@ -39,7 +40,7 @@ def run_export(args: argparse.Namespace) -> int:
     config = load_config(args.config, args)
     if config is None:
         return EXIT_USAGE
-    return aio.run(export_csv(config, args.what, args.since, sys.stdout))
+    return aio.run(export_csv(config, args.what, args.since, sys.stdout, quiet=args.quiet))
 
 
 def _filters(args: argparse.Namespace) -> tuple[DomainFilter, str, str]:
@@ -130,23 +131,32 @@ def status_table(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def export_csv(config: Config, what: str, since: datetime | None, out: TextIO) -> int:
-    """`domainwatch export`: the same CSV as the API's exports, from the store, offline."""
+async def export_csv(
+    config: Config, what: str, since: datetime | None, out: TextIO, *, quiet: bool = True
+) -> int:
+    """`domainwatch export`: the same CSV as the API's exports, from the store, offline (a
+    progress bar on stderr on a terminal, unless quiet)."""
     store = await open_readonly(config)
     if store is None:
         return 2
     try:
         if what == "history":
             header: Sequence[str] = HISTORY_COLUMNS
-            rows = [history_row(e) async for e in store.iter_history(since)]
+            progress = Progress(None, "event", enabled=not quiet)
+            rows = []
+            async for e in store.iter_history(since):
+                rows.append(history_row(e))
+                progress.advance()
         else:
             views = (await status_document(config, store))["domains"]
             header = DOMAIN_COLUMNS
-            rows = [
-                domain_row(v, facts_of(await store.results(v["name"])).findings)
-                for v in views
-                if v.get("records")
-            ]
+            progress = Progress(len(views), "domain", enabled=not quiet)
+            rows = []
+            for v in views:
+                progress.advance()
+                if v.get("records"):
+                    rows.append(domain_row(v, facts_of(await store.results(v["name"])).findings))
+        progress.close()
         for chunk in csv_chunks(header, rows):
             out.write(chunk)
     finally:

@@ -16,6 +16,7 @@ import pytest
 
 from domainwatch.testing import DnsTestServer
 from domainwatch.testing.dns_server import serve_in_thread
+from tests.integration.web_fixtures import config_text, make_daemon
 
 RUNS = 20
 BATCH = 5  # runs at a time: each waits on its slow reader more than it works
@@ -168,3 +169,26 @@ async def test_check_shows_progress_and_a_summary_on_a_terminal_and_only_the_sum
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert (1, b"") == (await quiet.wait(), await quiet.stderr.read() if quiet.stderr else b"")
+
+
+async def test_export_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    """`export` on a TTY shows a bar over the domains (a count over the history); on a pipe or
+    with --quiet, nothing on stderr and the CSV whole on stdout."""
+    daemon, _ = await make_daemon(tmp_path)
+    await daemon.shutdown()
+    config = tmp_path / "config.yaml"
+    config.write_text(config_text(tmp_path, False))
+    code, terminal = await stderr_through_pty("export", "-c", str(config), "--what", "domains")
+    assert 0 == code
+    assert b"%|" in terminal
+    assert b"domain" in terminal
+    code, counted = await stderr_through_pty("export", "-c", str(config), "--what", "history")
+    assert (0, True) == (code, b"event" in counted)
+    piped = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "domainwatch", "export", "-c", str(config), "--what", "domains",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await piped.communicate()
+    assert (b"", 4) == (err, len(out.decode().splitlines()))  # the header and the three domains
+    quiet_code, quiet = await stderr_through_pty("export", "-c", str(config), "--what", "domains", "--quiet")
+    assert (0, b"") == (quiet_code, quiet)

@@ -74,6 +74,8 @@ async def test_cli_round_trip(daemon: ApiDaemon, dns_server: DnsTestServer, tmp_
         "--sort", "status_since", "--capability", "sending", *client,
     )  # fmt: skip
     assert [name] == [d["name"] for d in json.loads(only.out)["domains"]]
+    every = await run_cli("domains", "list", "--format", "json", "--limit", "1", "--all", *client)
+    assert sorted([CONFIG_DOMAIN, name]) == [d["name"] for d in json.loads(every.out)["domains"]]
     none = await run_cli(
         "domains", "list", "--format", "json", "--finding", "spf_missing", "--source", "api", *client
     )
