@@ -22,7 +22,7 @@ from domainwatch.web.params import (
     page_params,
     query_param,
     source_param,
-    status_param,
+    statuses_param,
     time_param,
 )
 from domainwatch.web.server import read_body
@@ -126,12 +126,13 @@ def routes(domains: Domains) -> web.RouteTableDef:
     @table.get("/api/v1/export/history.csv")
     @requires("admin")
     async def export_history(request: web.Request) -> web.StreamResponse:
-        wanted, part = status_param(request), query_param(request) or ""
+        wanted = {status.value for status in statuses_param(request)}  # any of them; none: all
+        part = query_param(request) or ""
         source = source_param(request)
         rows = (
             history_row(e)
             async for e in domains.events_since(time_param(request, "since"))
-            if (wanted is None or e.status == wanted.value)
+            if (not wanted or e.status in wanted)
             and part.lower() in e.domain
             and (source is None or domains.source(e.domain) == source)
         )

@@ -27,12 +27,6 @@ def int_param(request: web.Request, key: str, default: int, low: int, high: int)
     return int(text)
 
 
-def status_param(request: web.Request) -> Status | None:
-    """One status (the history export's)."""
-    statuses = statuses_param(request)
-    return next(iter(statuses)) if len(statuses) == 1 else None
-
-
 def repeated(request: web.Request, key: str, known: tuple[str, ...] | frozenset[str]) -> frozenset[str]:
     """A repeatable parameter's values, each one of `known` (blank ones, a form's, ignored)."""
     values = [text for text in request.query.getall(key, []) if text]
