@@ -5,7 +5,6 @@ the next turn; checking goes on."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -14,6 +13,7 @@ import structlog
 from domainwatch.config.schema import Config
 from domainwatch.fleet.fleet import Fleet
 from domainwatch.metrics.instruments import Metrics
+from domainwatch.state.fleet import status_counts
 from domainwatch.store.base import Store
 
 log = structlog.get_logger("domainwatch")
@@ -21,12 +21,6 @@ log = structlog.get_logger("domainwatch")
 PURGE_EVERY = timedelta(hours=1)
 COUNT_EVERY = timedelta(minutes=10)
 KEEP_ANSWERS = timedelta(hours=24)  # how long a create's answer is kept for Idempotency-Key retries
-
-
-def day_counts(fleet: Fleet) -> dict[str, int]:
-    """This replica's domains by status (pure)."""
-    plans = fleet.plans
-    return dict(Counter(track.status.value for name, track in fleet.tracks.items() if name in plans))
 
 
 class Housekeeping:
@@ -44,7 +38,7 @@ class Housekeeping:
         if self.counted is None or now - self.counted > COUNT_EVERY:
             self.counted = now
             await self._guarded(
-                "counts", self.store.save_day_counts(now.strftime("%Y-%m-%d"), day_counts(self.fleet))
+                "counts", self.store.save_day_counts(now.strftime("%Y-%m-%d"), status_counts(self.fleet))
             )
 
     async def _purge(self, now: datetime) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter as Tally
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,7 +23,7 @@ from domainwatch.config.schema import Config
 from domainwatch.metrics.deflated import deflate, gzip_stream, plain
 from domainwatch.metrics.domain_text import DomainText
 from domainwatch.metrics.selection import Selection
-from domainwatch.state.fleet import FleetView
+from domainwatch.state.fleet import FleetView, status_counts
 from domainwatch.state.rules import Status
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -130,8 +129,7 @@ class FleetCollector(Collector):
         self.fleet = fleet
 
     def collect(self) -> Iterator[Metric]:
-        plans = self.fleet.plans
-        counts = Tally(track.status.value for name, track in self.fleet.tracks.items() if name in plans)
+        counts = status_counts(self.fleet)
         domains = GaugeMetricFamily("domainwatch_domains", "Domains by current status", labels=["status"])
         for value in Status:
             domains.add_metric([value.value], counts.get(value.value, 0))

@@ -37,6 +37,7 @@ from domainwatch.service.errors import Caller, ServiceError
 from domainwatch.service.filters import EVERY_DOMAIN, DomainFilter, Page, cursor_of, key_of, page_of
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts
+from domainwatch.state.fleet import status_counts
 from domainwatch.store.base import StoredAnswer, StoredDocument
 from domainwatch.values import check_selector
 
@@ -99,8 +100,7 @@ class Domains:
 
     def counts(self) -> Counter[str]:
         """This replica's domains by status."""
-        fleet = self.fleet
-        return Counter(track.status.value for name, track in fleet.tracks.items() if name in fleet.plans)
+        return status_counts(self.fleet)
 
     def summary(self, name: str) -> dict[str, Any]:
         """The domain as a row of the overview shows it, with what is wrong with it."""

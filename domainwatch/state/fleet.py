@@ -3,6 +3,7 @@ owner of that state (the daemon) tells of each change, so readers keep no scan o
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
@@ -57,3 +58,10 @@ class FleetListener(Protocol):
 
     def fleet_changed(self) -> None:
         """Domains came, went or moved: read everything again."""
+
+
+def status_counts(fleet: FleetView) -> Counter[str]:
+    """The domains this replica exports (a track and a plan) by current status: what the
+    overview counts, /metrics exports and the day's counts keep."""
+    plans = fleet.plans
+    return Counter(track.status.value for name, track in fleet.tracks.items() if name in plans)
