@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from domainwatch.checks.diagnoses.mistakes import relative
+
 
 def to_publish(view: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The records still to publish: not checked yet, missing or wrong. One in place is left
@@ -52,7 +54,7 @@ def publish_rows(view: Mapping[str, Any]) -> list[dict[str, Any]]:
                 rows.setdefault(
                     key,
                     {
-                        "host": _relative(fix["name"], zone),
+                        "host": relative(fix["name"], zone),
                         "zone": zone,
                         "type": fix["type"],
                         "value": value,
@@ -70,9 +72,3 @@ def _form_value(fix: Mapping[str, Any]) -> str:
     if fix["type"] == "MX":
         return f"{fix.get('priority') or 0} {fix['value']}"
     return str(fix["value"])
-
-
-def _relative(name: str, zone: str) -> str:
-    if name == zone:
-        return "@"
-    return name[: -len(zone) - 1] if name.endswith("." + zone) else name
