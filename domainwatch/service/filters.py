@@ -38,10 +38,15 @@ class DomainFilter:
     capabilities: frozenset[str] = frozenset()
     findings: frozenset[str] = frozenset()  # error or warning finding codes
 
+    def __post_init__(self) -> None:
+        # Normalised once, not for each of the fleet's domains it is matched against.
+        if self.query is not None:
+            object.__setattr__(self, "query", self.query.strip().rstrip(".").lower() or None)
+
     def admits(self, name: str, track: DomainTrack, plan: DomainPlan, facts: DomainFacts | None) -> bool:
         if self.statuses and track.status not in self.statuses:
             return False
-        if self.query and self.query.strip().rstrip(".").lower() not in name:
+        if self.query and self.query not in name:
             return False
         if self.source is not None and plan.source != self.source:
             return False
