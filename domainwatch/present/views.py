@@ -41,7 +41,7 @@ def event_view(event: Event) -> dict[str, Any]:
 
 def summary_view(track: DomainTrack, plan: DomainPlan) -> dict[str, Any]:
     """A domain in a row of the overview: its statuses and times, not its records (a page of
-    them is read without a result each)."""
+    them is read without a result each); the domain view adds the records."""
     return {
         "name": track.name,
         "source": plan.source,
@@ -63,15 +63,7 @@ def domain_view(
     specs = plan.specs
     publish = plan.to_publish()
     view: dict[str, Any] = {
-        "name": track.name,
-        "source": plan.source,
-        "labels": dict(plan.config.labels),
-        "status": track.status.value,
-        "status_since": iso(track.since),
-        "window_deadline": iso(window_deadline(track, specs, plan.rules)),
-        "stale": is_stale(track, specs),
-        "checked_at": iso(track.checked_at),
-        "capabilities": {name: status.value for name, status in track.capabilities.items()},
+        **summary_view(track, plan),
         "records": [
             record_view(
                 spec,
