@@ -85,8 +85,16 @@ def _variables(name: str, preset: Raw, domain: Raw) -> tuple[dict[str, Any], Pro
     return variables, errors
 
 
+@functools.cache
+def _needs_region(name: str) -> bool:
+    """Whether a preset names {region} or lists its regions (worked out once per preset, not
+    for each of a large fleet's domains at start-up)."""
+    preset = presets()[name]
+    return "{region}" in yaml.safe_dump(preset) or "regions" in preset
+
+
 def _region_errors(name: str, preset: Raw, region: object) -> Problems:
-    if "{region}" not in yaml.safe_dump(preset) and "regions" not in preset:
+    if not _needs_region(name):
         return []
     if region is None:
         return [("region", f"required by preset {name}")]
