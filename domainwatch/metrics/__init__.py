@@ -1,3 +1,3 @@
 """Prometheus metrics: instruments.py (counters the daemon and the webhook worker write to) and
 exposition.py (collectors reading a read-only fleet view at scrape time; the per-domain
-families are written by domain_text.py)."""
+families are listed in families.py and kept between scrapes by domain_text.py)."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from domainwatch.config.loader import parse
 from domainwatch.daemon.daemon import Daemon
-from domainwatch.metrics.domain_text import domain_lines
+from domainwatch.metrics.families import domain_lines
 from domainwatch.store.sqlite import SqliteStore
 from domainwatch.testing import DnsTestServer
 from domainwatch.web.pages import domain_page

@@ -28,8 +28,9 @@ from domainwatch.daemon.daemon import Daemon
 from domainwatch.dns.resolver import Query
 from domainwatch.metrics import domain_text as domain_text_module
 from domainwatch.metrics.deflated import plain
-from domainwatch.metrics.domain_text import FAMILIES as TEXT_FAMILIES
-from domainwatch.metrics.domain_text import DomainText, escape
+from domainwatch.metrics.domain_text import DomainText
+from domainwatch.metrics.families import FAMILIES as TEXT_FAMILIES
+from domainwatch.metrics.families import escape
 from domainwatch.state.domain import DomainTrack
 from domainwatch.state.facts import DomainFacts
 from domainwatch.state.fleet import Shape

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from domainwatch.config.loader import parse
 from domainwatch.config.plan import DomainPlan
-from domainwatch.metrics.domain_text import FAMILIES, domain_lines
+from domainwatch.metrics.families import FAMILIES, domain_lines
 from domainwatch.metrics.selection import LARGE_FLEET_DENY, Selection
 from domainwatch.state.domain import reconcile
 from domainwatch.state.facts import DomainFacts
