@@ -27,11 +27,17 @@ def int_param(request: web.Request, key: str, default: int, low: int, high: int)
     return int(text)
 
 
-def repeated(request: web.Request, key: str, known: tuple[str, ...] | frozenset[str]) -> frozenset[str]:
-    """A repeatable parameter's values, each one of `known` (blank ones, a form's, ignored)."""
+def _given(request: web.Request, key: str, what: str = "values") -> list[str]:
+    """A repeatable parameter's values, at most MAX_REPEATS (blank ones, a form's, ignored)."""
     values = [text for text in request.query.getall(key, []) if text]
     if len(values) > MAX_REPEATS:
-        raise ServiceError(400, "bad_parameter", f"{key}: at most {MAX_REPEATS} values")
+        raise ServiceError(400, "bad_parameter", f"{key}: at most {MAX_REPEATS} {what}")
+    return values
+
+
+def repeated(request: web.Request, key: str, known: tuple[str, ...] | frozenset[str]) -> frozenset[str]:
+    """A repeatable parameter's values, each one of `known`."""
+    values = _given(request, key)
     for value in values:
         if value not in known:
             shown = ", ".join(sorted(known)) if len(known) <= 12 else "a finding code (docs/checks.md)"
@@ -56,9 +62,7 @@ def query_param(request: web.Request) -> str | None:
 
 def labels_param(request: web.Request) -> dict[str, frozenset[str]]:
     """`label=key=value`, repeatable: values of one key are alternatives, keys all must hold."""
-    texts = [text for text in request.query.getall("label", []) if text]  # a form's blank field
-    if len(texts) > MAX_REPEATS:
-        raise ServiceError(400, "bad_parameter", f"label: at most {MAX_REPEATS} filters")
+    texts = _given(request, "label", "filters")
     wanted: dict[str, frozenset[str]] = {}
     for text in texts:
         try:
