@@ -120,6 +120,23 @@ def overview() -> dashboard.Dashboard:
             at(16, 30, 8, 8),
             query(f"sum by (endpoint) (domainwatch_webhook_dead_letters{{{JOB}}})", "{{endpoint}}"),
         ),
+        series(
+            "Record changes by direction (record.changed)",
+            at(0, 38, 12, 8),
+            query(
+                f"sum by (direction) (increase(domainwatch_record_changes_total{{{JOB}}}[$__rate_interval]))",
+                "{{direction}}",
+            ),
+        ),
+        series(
+            "Records weakened in the last day (DomainwatchRecordWeakened)",
+            at(12, 38, 12, 8),
+            query(
+                f"count(time() - domainwatch_record_weakened_timestamp_seconds{{{JOB}}} < 86400)"
+                " or vector(0)",
+                "weakened records",
+            ),
+        ),
     ]
     return with_panels(board, panels)
 

@@ -57,5 +57,8 @@ Listen = Annotated[str, Strict(), AfterValidator(check_listen)]
 WebhookUrl = Annotated[str, Strict(), AfterValidator(check_webhook_url)]
 LabelKey = Annotated[str, Strict(), AfterValidator(check_label_key)]
 LabelValue = Annotated[str, Strict(), AfterValidator(check_label_value)]
+# A record id as the API and metrics name it (spf, dkim:<selector>, dmarc, ...): what `pins` lists.
+RecordId = Annotated[str, Strict(), Field(pattern=r"^[a-z_]{2,32}(:[A-Za-z0-9._-]{1,253})?$")]
+Pins = Annotated[tuple[RecordId, ...], Field(max_length=64, strict=False)]
 # A domain's owner labels (team, customer, plan...): routed on by alerts, filtered on by views.
 Labels = Annotated[dict[LabelKey, LabelValue], Field(max_length=MAX_LABELS)]

@@ -36,6 +36,8 @@ class CommonCode(enum.StrEnum):
     RESULT_TRUNCATED = "result_truncated"  # the record's result was cut to a bounded size
     # A probe's host resolves to an address not on the public internet: not connected to.
     PROBE_ADDRESS_NOT_GLOBAL = "probe_address_not_global"
+    # A pinned record no longer publishes what it was pinned to (fleet/drift.py).
+    RECORD_PINNED_CHANGED = "record_pinned_changed"
 
 
 @dataclass(frozen=True, slots=True)

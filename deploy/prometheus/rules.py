@@ -57,7 +57,7 @@ class Rule:
 def minutes(duration: str) -> int:
     """A `for:` duration in whole minutes (the tests evaluate a minute apart)."""
     number, unit = int(duration[:-1]), duration[-1]
-    return number * {"s": 1, "m": 60, "h": 3600}[unit] // 60
+    return number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit] // 60
 
 
 def pages(p: dict[str, Any]) -> list[Rule]:
@@ -218,6 +218,15 @@ def _tickets(p: dict[str, Any]) -> list[Rule]:
                    f'domainwatch_mta_sts_mode{{{JOB},domain="a.example.com",mode="enforce"}}': "1x60"},
                   minutes(p["mta_sts_unreachable_for"]) - 1, minutes(p["mta_sts_unreachable_for"]) + 1,
                   {"job": "domainwatch", "domain": "a.example.com"})),
+        Rule("DomainwatchRecordWeakened", "ticket",
+             f"time() - domainwatch_record_weakened_timestamp_seconds < {minutes(p['record_weakened_window']) * 60}",
+             "0m", "{{ $labels.domain }}: {{ $labels.record }} was weakened",
+             "What {{ $labels.record }} of {{ $labels.domain }} publishes changed for the weaker (a lower"
+             " DMARC policy, a wider SPF, a shorter DKIM key, ...): the record.changed event and the domain's"
+             f" history say how. The ticket clears {p['record_weakened_window']} after the change.",
+             Case({f'domainwatch_record_weakened_timestamp_seconds{{{JOB},domain="a.example.com",record="dmarc"}}': "_x10 600x20",
+                   f'domainwatch_record_weakened_timestamp_seconds{{{JOB},domain="b.example.com",record="spf"}}': "-900000x30"},
+                  5, 11, {"job": "domainwatch", "domain": "a.example.com", "record": "dmarc"})),
         Rule("DomainwatchConfigReloadFailed", "ticket", "domainwatch_config_last_reload_successful == 0", p["ticket_for"],
              "domainwatch could not reload its configuration",
              "The running configuration is the previous one; the daemon logged every error.",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 from domainwatch.dns.resolver import Lookup, Query
 from domainwatch.model import CommonCode, Finding, RecordResult, Remediation, Severity
@@ -32,6 +32,12 @@ class Expectation:
     record: str  # the record id: spf, dkim:<selector>, return_path_mx, ...
     name: str  # the owner name to query
     required: bool
+
+    @property
+    def counts(self) -> bool:
+        """Whether the record counts toward its capability's status (a DKIM `next` or
+        `retiring` key is required to be published, yet advisory)."""
+        return self.required
 
 
 class Section(enum.StrEnum):
@@ -82,6 +88,38 @@ class Diagnosis:
         return Diagnosis(self.queries | other.queries, self.findings + other.findings)
 
 
+class Reason(NamedTuple):
+    """Why a published record changed (checks/drift.py lists the codes); `tag` names the DMARC
+    tag a policy reason is about (p, sp or np)."""
+
+    code: str
+    tag: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "tag": self.tag} if self.tag else {"code": self.code}
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What a record publishes, as drift compares it: its values as a sorted set, the facts its
+    kind says measure its strength, and per authoritative nameserver what each serves."""
+
+    type: str
+    values: tuple[str, ...]
+    facts: Mapping[str, str | int]
+    servers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DriftRules:
+    """How a kind judges a change of what its records publish (checks/drift.py)."""
+
+    reasons: Callable[[Published, Published], Sequence[Reason]]
+    facts: tuple[str, ...] = ()  # result facts a change of which is a change of the record
+    # The values compared, when not the result's `found` (MTA-STS adds its policy's lines).
+    values: Callable[[RecordResult], tuple[str, ...]] | None = None
+
+
 E = TypeVar("E", bound=Expectation)  # a kind's expectation
 C = TypeVar("C")  # the value of a kind's key in a domain's document (its config model)
 
@@ -127,6 +165,8 @@ class RecordKind(Generic[E, C]):
     # The code a record gets when DNSSEC validation is what fails its own lookup (the runner's
     # bogus look, checks/running/dnssec.py); `dnssec_bogus` when not given.
     bogus_code: enum.StrEnum | None = None
+    # How a change of what its records publish is judged (None: every change is value_changed).
+    drift: DriftRules | None = None
     # Whether its key alone makes a section (`sending` needs spf, dkim or mx; listing the
     # sending IPs does not make one).
     enables: bool = True

@@ -70,7 +70,8 @@ _layouts: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] =
 
 
 def _layout_of(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
-    names = tuple(sorted(f.name for f in dataclasses.fields(cls)))
+    # A field marked `metadata={"fingerprint": False}` (a DKIM key's role) is no expectation.
+    names = tuple(sorted(f.name for f in dataclasses.fields(cls) if f.metadata.get("fingerprint", True)))
     getter = operator.attrgetter(*names)
     values = getter if len(names) > 1 else lambda item: (getter(item),)
     _layouts[cls] = layout = (tuple(f"{_string(name)}:" for name in names), values)

@@ -1,4 +1,4 @@
-"""`domainwatch domains list|get|add|update|remove|verify`: a client of a running daemon's API.
+"""`domainwatch domains list|get|add|update|remove|verify|acknowledge`: a client of a running daemon's API.
 
 Exit codes: 0 done; 1 the daemon refused (its message is printed: not found, a config domain,
 an invalid document with each problem's path, ...); 2 a usage error (arguments, an unreadable
@@ -96,6 +96,16 @@ def verify_domain(client: ApiClient, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def acknowledge_record(client: ApiClient, args: argparse.Namespace) -> int:
+    answer = client.acknowledge_record(args.name, args.record)
+    if args.format == "json":
+        print(json.dumps(answer, indent=2))
+    else:
+        record = answer["record"]
+        print(f"acknowledged {args.record} of {args.name}: {record['status']} (checked again now)")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[ApiClient, argparse.Namespace], int]] = {
     "list": list_domains,
     "get": get_domain,
@@ -103,6 +113,7 @@ COMMANDS: dict[str, Callable[[ApiClient, argparse.Namespace], int]] = {
     "update": update_domain,
     "remove": remove_domain,
     "verify": verify_domain,
+    "acknowledge": acknowledge_record,
 }
 
 

@@ -288,6 +288,11 @@ def _domains(commands: Commands, common: argparse.ArgumentParser) -> None:
     )
     update.add_argument("name")
     update.add_argument("--file", required=True, help="a JSON Merge Patch (YAML or JSON; - for stdin)")
+    acknowledge = sub.add_parser(
+        "acknowledge", parents=[client, formats], help="accept a pinned record's change (admin)"
+    )
+    acknowledge.add_argument("name")
+    acknowledge.add_argument("record", help="the record id: spf, dmarc, dkim:<selector>, ...")
 
     commands.add_parser("mcp", parents=[client], help="the MCP server on stdio (for desktop assistants)")
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 from pydantic import BaseModel, Discriminator, Field, Tag
 from pydantic.dataclasses import dataclass as schema
 
-from domainwatch.checks.base import Section
+from domainwatch.checks.base import Expectation, Section
 from domainwatch.checks.registry import KINDS
 from domainwatch.config.compliance import Provider
 from domainwatch.fields import (
@@ -33,6 +33,7 @@ from domainwatch.fields import (
     Flag,
     Labels,
     Number,
+    Pins,
     Region,
     ReturnPathLabel,
     Text,
@@ -58,6 +59,10 @@ class Defaults(BaseModel):
     # Bulk-sender rule sets a domain is judged against (config/compliance.yaml): their records
     # become required, and each rule gets a verdict.
     compliance: Annotated[tuple[Provider, ...], Field(strict=False)] = ()
+    # DKIM rotation (fleet/drift.py): how long a `retiring` key stays published, and the age
+    # from which a key is due for rotation.
+    dkim_retire_overlap: Duration = timedelta(days=7)
+    dkim_max_key_age: Duration = timedelta(days=365)
 
 
 def _kind_fields(section: Section) -> list[tuple[str, Any, Any]]:
@@ -109,9 +114,30 @@ def _settings(self: Any, defaults: Defaults) -> Defaults:
     return defaults.model_copy(update=own) if own else defaults  # most domains: the defaults
 
 
-def _has_a_capability(self: Any) -> None:
+def _domain_checks(self: Any) -> None:
     if self.verify and self.sending is None and self.receiving is None:
         raise ValueError("enable sending or receiving (or set verify: false)")
+    if self.pins:
+        planned = {e.record for e in plan(self)}
+        unknown = [p for p in self.pins if p not in planned]
+        if unknown:
+            raise ValueError(f"pins: {', '.join(unknown)} is not a record of this domain")
+
+
+def plan(domain: Any, implied: frozenset[str] = frozenset()) -> list[Expectation]:
+    """The records of one configured domain, in the registry's order (`configured`, inlined:
+    start-up plans every domain of the fleet). `implied`: keys `probes.default` turns on for a
+    domain whose section does not set them (the kind's `implied` value: advisory)."""
+    out: list[Expectation] = []
+    holders = {Section.SENDING: domain.sending, Section.RECEIVING: domain.receiving, Section.DOMAIN: domain}
+    for kind in KINDS:
+        holder = holders[kind.section]
+        own = None if holder is None else getattr(holder, kind.key)
+        if own is None and implied and holder is not None and kind.key in implied:
+            own = kind.implied if kind.needs is None or getattr(holder, kind.needs) else None
+        if own is not None:
+            out += kind.plan(domain, own)
+    return out
 
 
 def _domain_fields() -> list[tuple[str, Any, Any]]:
@@ -124,6 +150,7 @@ def _domain_fields() -> list[tuple[str, Any, Any]]:
         ("sending", _SENDING | None, None),
         ("receiving", _RECEIVING | None, None),
         ("labels", Labels, Field(default_factory=lambda: NO_LABELS)),
+        ("pins", Pins, ()),
         *_kind_fields(Section.DOMAIN),
         ("interval", Duration | None, None),
         ("window", Duration | None, None),
@@ -132,6 +159,8 @@ def _domain_fields() -> list[tuple[str, Any, Any]]:
         ("recheck_interval", Duration | None, None),
         ("failed_interval", Duration | None, None),
         ("compliance", tuple[Provider, ...] | None, None),
+        ("dkim_retire_overlap", Duration | None, None),
+        ("dkim_max_key_age", Duration | None, None),
     ]
 
 
@@ -164,9 +193,7 @@ def _sending_checks(self: Any) -> None:
 
 _SENDING = _section("SendingConfig", Section.SENDING, [("return_path", ReturnPath, "send")], _sending_checks)
 _RECEIVING = _section("ReceivingConfig", Section.RECEIVING)
-_DOMAIN = _compose(
-    "DomainConfig", _domain_fields(), {"__post_init__": _has_a_capability, "settings": _settings}
-)
+_DOMAIN = _compose("DomainConfig", _domain_fields(), {"__post_init__": _domain_checks, "settings": _settings})
 
 if TYPE_CHECKING:
 
@@ -180,6 +207,7 @@ if TYPE_CHECKING:
         sending: Any
         receiving: Any
         labels: Mapping[str, str]
+        pins: tuple[str, ...]
 
         def settings(self, defaults: Defaults) -> Defaults: ...
 

@@ -6,29 +6,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from domainwatch.checks.base import Expectation, Section
+from domainwatch.checks.base import Expectation
 from domainwatch.checks.fingerprints import LEGACY, fingerprint, legacy_fingerprint
 from domainwatch.checks.registry import KINDS, kind_of
-from domainwatch.config.domains import Defaults, DomainConfig
+from domainwatch.config.domains import Defaults, DomainConfig, plan
+
+__all__ = [
+    "COMPLIANCE_RECORDS",
+    "DomainPlan",
+    "adopt_legacy_fingerprints",
+    "inspect_plan",
+    "plan",
+    "spec_of",
+    "specs",
+    "tls_inspect_plan",
+]
 from domainwatch.model import Remediation
 from domainwatch.state.domain import DomainTrack, RecordSpec
 from domainwatch.state.rules import Rules
-
-
-def plan(domain: DomainConfig, implied: frozenset[str] = frozenset()) -> list[Expectation]:
-    """The records of one configured domain, in the registry's order (`configured`, inlined:
-    start-up plans every domain of the fleet). `implied`: keys `probes.default` turns on for a
-    domain whose section does not set them (the kind's `implied` value: advisory)."""
-    out: list[Expectation] = []
-    holders = {Section.SENDING: domain.sending, Section.RECEIVING: domain.receiving, Section.DOMAIN: domain}
-    for kind in KINDS:
-        holder = holders[kind.section]
-        own = None if holder is None else getattr(holder, kind.key)
-        if own is None and implied and holder is not None and kind.key in implied:
-            own = kind.implied if kind.needs is None or getattr(holder, kind.needs) else None
-        if own is not None:
-            out += kind.plan(domain, own)
-    return out
 
 
 def inspect_plan(name: str, selectors: Sequence[str]) -> list[Expectation]:
@@ -44,7 +39,7 @@ def tls_inspect_plan(name: str, mx_hosts: Sequence[str]) -> list[Expectation]:
 def spec_of(expect: Expectation) -> RecordSpec:
     """What the state rules need of a record: the capability a required record counts toward."""
     kind = kind_of(expect.record)
-    capability = kind.capability if expect.required else None
+    capability = kind.capability if expect.counts else None
     return RecordSpec(expect.record, capability, fingerprint(kind.name, expect))
 
 

@@ -76,7 +76,7 @@ class ServerConfig(_Model):
         return tokens
 
 
-EventType = Literal["domain.status_changed", "record.status_changed", "domain.deleted"]
+EventType = Literal["domain.status_changed", "record.status_changed", "domain.deleted", "record.changed"]
 # An endpoint that names no events gets a domain's status changes and its deletion.
 DEFAULT_EVENTS: tuple[EventType, ...] = ("domain.status_changed", "domain.deleted")
 

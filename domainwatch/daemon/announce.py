@@ -9,6 +9,7 @@ from collections import Counter
 import structlog
 
 from domainwatch.metrics.instruments import Metrics
+from domainwatch.state.drift import CHANGE
 from domainwatch.state.events import Event
 
 log = structlog.get_logger("domainwatch")
@@ -18,6 +19,8 @@ def announce(
     events: list[Event], metrics: Metrics | None, tally: Counter[tuple[str, str, str]] | None
 ) -> None:
     for event in events:
+        if event.kind == CHANGE and metrics is not None:
+            metrics.observe_record_change(event.subject, str(event.observations.get("direction")))
         if event.kind == "domain" and metrics is not None:
             metrics.observe_domain_change(event.status)
             if event.previous == "verified" and event.status != "verified":

@@ -29,6 +29,7 @@ from domainwatch.config.loader import ConfigError, load
 from domainwatch.config.plan import DomainPlan, inspect_plan
 from domainwatch.config.schema import Config
 from domainwatch.daemon.announce import announce
+from domainwatch.daemon.drift_desk import DriftDesk
 from domainwatch.daemon.housekeeping import Housekeeping
 from domainwatch.daemon.membership import Action, Membership
 from domainwatch.daemon.schedule import Schedule, shared_cache_age
@@ -85,6 +86,7 @@ class Daemon:
         jitter = rng or random.Random()  # noqa: S311 (jitter, not security)
         self.scheduler = Scheduler(self.fleet, self.schedule, jitter, self._inflight, self._wake.set)
         self.members = Membership(self.fleet, store, self.writes, self.scheduler, clock)
+        self.drift = DriftDesk(store, self.fleet)  # maintenance windows, history's value lists
         # Hooks for the webhook worker: told of new events, and of every config swap.
         self.on_events: list[Callable[[list[Event]], None]] = []
         self.on_config: list[Callable[[Config], None]] = []
@@ -106,6 +108,7 @@ class Daemon:
             daemon.fleet.tracks.update(await store.load())
             daemon.fleet.facts.update(await store.facts(facts_of))
             await daemon.members.load_documents()
+            await daemon.drift.load()
             stored = len(daemon.fleet.tracks)
             log.info("store_loaded", domains=stored, seconds=round(time.monotonic() - started, 2))
             await daemon.apply_config(config)
@@ -206,6 +209,11 @@ class Daemon:
         self._wake.set()
         return events
 
+    async def acknowledge(self, name: str, record: str, by: str) -> list[Event]:
+        events = await self.members.acknowledge(name, record, by)
+        self._wake.set()
+        return events
+
     # -- the API's reads ----------------------------------------------------------------------
     async def results(self, name: str) -> Results:
         """The domain's latest results: as this replica saw them, else as stored."""
@@ -218,11 +226,10 @@ class Daemon:
         return domain_view(self.fleet.tracks[name], self.fleet.plans[name], results)
 
     async def history(self, name: str | None, limit: int) -> list[Event]:
-        return await self.store.history(name, limit=limit)
+        return await self.drift.with_values(await self.store.history(name, limit=limit))
 
-    async def history_since(self, since: datetime | None) -> AsyncIterator[Event]:
-        async for event in self.store.iter_history(since):
-            yield event
+    def history_since(self, since: datetime | None) -> AsyncIterator[Event]:
+        return self.drift.stream_with_values(self.store.iter_history(since))
 
     async def day_counts(self, days: int) -> dict[str, dict[str, int]]:
         """The fleet's domains by status per day, the last `days` days (today's as last counted)."""
@@ -316,11 +323,20 @@ class Daemon:
                 name, expectations, self._resolver_for(name, probing=probing), self.config.resolver, previous
             )
         other = await self._other_results(name, domain_plan, probing)
+        # A change's `before`, after a restart (none when the results are the last check's own).
+        wanted = self.fleet.sets_wanted(name, report) if observed is not previous else []
+        stored_sets = await self.store.value_sets(wanted) if wanted else None
         if self.fleet.plans.get(name) is not domain_plan:
             return None
-        fleet = self.fleet
-        save = fleet.record_check(
-            name, domain_plan, report, self.clock(), (observed, previous), probing=probing, other=other
+        save = self.fleet.record_check(
+            name,
+            domain_plan,
+            report,
+            self.clock(),
+            (observed, previous),
+            probing=probing,
+            other=other,
+            stored_sets=stored_sets,
         )
         if save is not None:
             self.writes.add(save)

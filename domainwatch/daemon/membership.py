@@ -26,6 +26,7 @@ from domainwatch.config.domains import DomainConfig
 from domainwatch.config.plan import DomainPlan, Source, adopt_legacy_fingerprints
 from domainwatch.config.schema import Config
 from domainwatch.daemon.sharding import owns
+from domainwatch.fleet.drift import acknowledged
 from domainwatch.fleet.fleet import Fleet
 from domainwatch.present.views import domain_view
 from domainwatch.runtime.clock import Clock
@@ -251,6 +252,16 @@ class Membership:
             results = None if fleet.known_results(name) is not None else await self.store.results(name)
             track, changes = request_verification(fleet.tracks[name], domain_plan.specs, self.clock())
             events = await self._commit(track, changes, stored=results)
+            self.scheduling.schedule_check(name, self.clock(), immediately=True)
+            return events
+
+    async def acknowledge(self, name: str, record: str, by: str) -> list[Event]:
+        """A pinned record's change accepted: what it publishes now is its pin's new baseline;
+        checked at once, so the finding clears."""
+        async with self.lock:
+            track = self.fleet.tracks[name]
+            track, change = acknowledged(track, record, by, self.clock())
+            events = await self._commit(track, [change])
             self.scheduling.schedule_check(name, self.clock(), immediately=True)
             return events
 

@@ -9,21 +9,29 @@ the fleet through state.fleet.FleetView and are told of each change (FleetListen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from domainwatch.checks.base import Observed
 from domainwatch.checks.registry import facts_of
 from domainwatch.config.domains import DomainConfig
 from domainwatch.config.plan import DomainPlan
+from domainwatch.fleet import drift
+from domainwatch.fleet.drift import DriftSettings
 from domainwatch.model import DomainReport
 from domainwatch.present.views import domain_view
 from domainwatch.state.domain import Change, DomainTrack, apply_report, stale_change
+from domainwatch.state.drift import ACTIVE
 from domainwatch.state.events import number
 from domainwatch.state.facts import DomainFacts
 from domainwatch.state.fleet import FleetListener
+from domainwatch.state.windows import MaintenanceWindow, covering
 from domainwatch.store.base import DocumentWrite, Results, Save, StoredDocument
 from domainwatch.webhooks.payloads import event_payload, sends_webhook
+
+RECENT_SETS = 10_000  # value sets kept for changes' `before` until the store has them
 
 
 class Fleet:
@@ -46,6 +54,10 @@ class Fleet:
         self.webhooks = False  # whether events get webhook bodies (any endpoint configured)
         self.shard = (0, 1)
         self.last_reload_ok, self.last_reload_success_at = True, now
+        self.windows: list[MaintenanceWindow] = []  # maintenance windows, as stored
+        # Value sets this replica made lately (digest -> body): a change's `before` until the
+        # store has it, and without asking it. Bounded: the store keeps them all.
+        self.recent_sets: dict[str, str] = {}
 
     # -- reading ------------------------------------------------------------------------------
     def known_results(self, name: str) -> Results | None:
@@ -55,6 +67,30 @@ class Fleet:
         if not parts:
             return None
         return {r.record: r.as_dict() for part in parts for r in part.results}
+
+    def drift_settings(self, plan: DomainPlan, now: datetime) -> DriftSettings:
+        settings = plan.settings
+        roles = {e.record: role for e in plan.expectations if (role := getattr(e, "role", ACTIVE)) != ACTIVE}
+        windows = covering(self.windows, plan.config.name, now) if self.windows else ()
+        overlap, max_age = settings.dkim_retire_overlap, settings.dkim_max_key_age
+        return DriftSettings(frozenset(plan.config.pins), roles, overlap, max_age, windows)
+
+    def sets_wanted(self, name: str, report: DomainReport) -> list[str]:
+        """The stored value sets a check's changes need as their `before` and this replica does
+        not hold: ask the store for them before record_check (rare: only changed records)."""
+        track = self.tracks.get(name)
+        if track is None or not track.drift:
+            return []
+        wanted = []
+        for record, seen in drift.digests(report).items():
+            known = track.drift.get(record)
+            if (
+                known is not None
+                and known.published not in (None, seen)
+                and known.published not in self.recent_sets
+            ):
+                wanted.append(known.published)
+        return wanted
 
     def needs_stored_results(self, name: str) -> bool:
         """Whether a commit of this domain may need its stored results for a webhook body."""
@@ -71,24 +107,52 @@ class Fleet:
         *,
         probing: bool,
         other: Results,
+        stored_sets: Mapping[str, str] | None = None,
     ) -> Save | None:
         """One check's report (of the DNS part or the probed part) as the domain's new state.
-        `observed`: (this check, the one before it); `other`: the other part's results."""
+        `observed`: (this check, the one before it); `other`: the other part's results;
+        `stored_sets`: the value sets sets_wanted named, from the store."""
         current, previous = observed
         before = self.tracks[name]
+        stored_sets = stored_sets or {}
+
+        def body_of(digest: str) -> str | None:
+            return stored_sets.get(digest) or self.recent_sets.get(digest)
+
+        settings = self.drift_settings(plan, now)
+        if current is not None and current is previous and not settings.asks_more:
+            # The very results of the last check, which drift saw: nothing can have changed.
+            seen = drift.DriftOutcome(report, before.drift, [], {})
+        else:
+            seen = drift.observe(before, report, sets=body_of, settings=settings, now=now)
+        report = seen.report
         track, changes = apply_report(before, plan.specs, report, plan.rules, now)
+        changes = [*seen.changes, *changes]
+        if seen.drift != before.drift:
+            track = replace(track, drift=seen.drift)
         stale = stale_change(before, track, plan.specs, now)
         if stale is not None:
             changes = [*changes, stale]
+        self._remember(seen.value_sets)
+        values = drift.change_values(seen.changes, body_of) if seen.changes else None
+        if current is not None and report.records != current.results:
+            current = dataclasses.replace(current, results=report.records)  # with drift's findings
         if current is not None:
             (self.observed_probes if probing else self.observed)[name] = current
-        if current is not None and current is previous:
-            return self.commit(track, changes)  # the same results as last time: stored already
+        if current is not None and current is previous:  # the same results as last time: stored already
+            return self.commit(track, changes, value_sets=seen.value_sets, values=values)
         results = {r.record: r.as_dict() for r in report.records}  # what is stored; facts' source
         facts = facts_of({**other, **results})
         if facts != self.facts.get(name):
             self.facts[name] = facts
-        return self.commit(track, changes, results=results, facts=facts)
+        return self.commit(
+            track, changes, results=results, facts=facts, value_sets=seen.value_sets, values=values
+        )
+
+    def _remember(self, value_sets: Mapping[str, str]) -> None:
+        if len(self.recent_sets) + len(value_sets) > RECENT_SETS:
+            self.recent_sets.clear()
+        self.recent_sets.update(value_sets)
 
     def commit(
         self,
@@ -100,10 +164,14 @@ class Fleet:
         write: DocumentWrite | None = None,
         plan: DomainPlan | None = None,
         stored: Results | None = None,
+        value_sets: Mapping[str, str] | None = None,
+        values: Mapping[str, Sequence[str]] | None = None,
     ) -> Save | None:
         """Make `track` the domain's state: the Save to write, or None when nothing changed.
         `plan`: the domain's plan when it is not (yet) the fleet's (an API create); `stored`:
-        its stored results, for webhook bodies, when this replica has not seen them."""
+        its stored results, for webhook bodies, when this replica has not seen them;
+        `value_sets`: sets first seen (stored with the save); `values`: the value lists change
+        events name, by digest, for their webhook bodies."""
         before = self.tracks.get(track.name)  # what is stored once the queued writes are done
         if before == track and not changes and results is None and write is None:
             if before is not None and before is not track:
@@ -115,10 +183,10 @@ class Fleet:
             plan = plan or self.plans.get(track.name)
             known = {**(stored or {}), **(self.known_results(track.name) or {}), **(results or {})}
             view = domain_view(track, plan, known) if plan is not None else None
-            bodies = {e.id: event_payload(e, view) for e in events} if view is not None else {}
+            bodies = {e.id: event_payload(e, view, values or {}) for e in events} if view is not None else {}
             payloads = {event_id: body for event_id, body in bodies.items() if body is not None}
         self.replace(track)
-        return Save(track, events, results, payloads, facts, before, write)
+        return Save(track, events, results, payloads, facts, before, write, value_sets or None)
 
     def replace(self, track: DomainTrack) -> None:
         self.tracks[track.name] = track

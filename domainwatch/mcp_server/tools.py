@@ -149,6 +149,17 @@ def build(backend_for: BackendFor) -> MCPServer:
         data = await attempt(backend_for(ctx).verify_domain(name))
         return answer(data, "verification requested: " + domain_summary(data["domain"]))
 
+    async def acknowledge_record(
+        ctx: Context,
+        name: Name,
+        record: Annotated[
+            str, Field(max_length=300, description="the record id: spf, dmarc, dkim:<selector>")
+        ],
+    ) -> CallToolResult:
+        """Accept a pinned record's change (admin): what it publishes now is its new baseline."""
+        data = await attempt(backend_for(ctx).acknowledge_record(name, record))
+        return answer(data, f"acknowledged {record} of {name}: {data['record']['status']}")
+
     for tool, hints in (
         (list_domains, READ),
         (get_domain, READ),
@@ -158,6 +169,7 @@ def build(backend_for: BackendFor) -> MCPServer:
         (update_domain, CHANGE),
         (remove_domain, REMOVE),
         (verify_domain, CHANGE),
+        (acknowledge_record, CHANGE),
     ):
         server.add_tool(tool, name=tool.__name__, annotations=hints, structured_output=False)
     return server

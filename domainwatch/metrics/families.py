@@ -140,6 +140,27 @@ def _signatures_expire(d: _Domain) -> str:
     )
 
 
+def _weakened(d: _Domain) -> str:
+    """When each record's last weakening change was seen (records that never weakened: none)."""
+    name = "domainwatch_record_weakened_timestamp_seconds"
+    return "".join(
+        f'{name}{{{d.label},record="{escape(rid)}"}} {_number(drift.weakened_at.timestamp())}\n'
+        for rid, drift in d.track.drift.items()
+        if drift.weakened_at is not None
+    )
+
+
+def _key_first_seen(d: _Domain) -> str:
+    """When each published DKIM key (one with a known size) was first seen."""
+    name = "domainwatch_dkim_key_first_seen_timestamp_seconds"
+    held = d.facts.records if d.facts is not None else {}
+    return "".join(
+        f'{name}{{{d.label},selector="{escape(rid.partition(":")[2])}"}} {_number(drift.since.timestamp())}\n'
+        for rid, drift in d.track.drift.items()
+        if drift.since is not None and rid.startswith("dkim:") and "dkim_key_bits" in held.get(rid, {})
+    )
+
+
 def _fact_family(kind: str, metric: FactMetric) -> Family:
     """A kind's fact as a family: one sample per record of the kind holding the fact."""
 
@@ -222,6 +243,18 @@ FAMILIES: tuple[Family, ...] = (
         "domainwatch_domain_signatures_expire_timestamp_seconds",
         "The earliest expiry of the DNSSEC signatures on the domain's records (signed zones only)",
         _signatures_expire,
+    ),
+    Family(
+        "domainwatch_record_weakened_timestamp_seconds",
+        "When the record's last weakening change was seen (record.changed, direction weakening or mixed)",
+        _weakened,
+        timely=True,
+    ),
+    Family(
+        "domainwatch_dkim_key_first_seen_timestamp_seconds",
+        "When the DKIM key now published at the selector was first seen",
+        _key_first_seen,
+        timely=True,
     ),
     *(_fact_family(kind.name, metric) for kind in KINDS for metric in kind.metrics),
 )

@@ -14,6 +14,8 @@ from prometheus_client import (
 )
 
 from domainwatch import __version__, revision
+from domainwatch.checks.drift import DIRECTIONS
+from domainwatch.checks.registry import KINDS
 from domainwatch.dns.resolver import Nameserver, Outcome
 from domainwatch.metrics.dns_stats import DnsStats
 from domainwatch.model import CommonCode, DomainReport
@@ -57,6 +59,15 @@ class Metrics:
         self.status_changes = Counter(
             "domainwatch_status_changes", "Domain status changes, by new status", ["status"], registry=r
         )
+        self.record_changes = Counter(
+            "domainwatch_record_changes",
+            "Changes of what watched records publish (record.changed), by record kind and direction",
+            ["kind", "direction"],
+            registry=r,
+        )
+        for kind in KINDS:  # at 0 from the start, so increase() sees the first change
+            for direction in DIRECTIONS:
+                self.record_changes.labels(kind.name, direction)
         self.deliveries = Counter(
             "domainwatch_webhook_deliveries",
             "Webhook delivery attempts, by endpoint and outcome (success, retry, dead, gone)",
@@ -146,6 +157,10 @@ class Metrics:
 
     def observe_domain_change(self, status: str) -> None:
         self.status_changes.labels(status).inc()
+
+    def observe_record_change(self, record: str, direction: str) -> None:
+        if direction in DIRECTIONS:
+            self.record_changes.labels(record.partition(":")[0], direction).inc()
 
     def observe_verified_lost(self, code: str) -> None:
         self.verified_lost.labels(code).inc()

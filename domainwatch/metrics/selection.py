@@ -39,5 +39,6 @@ LARGE_FLEET_DENY = (
     "domainwatch_record_status",
     "domainwatch_domain_last_check_timestamp_seconds",
     "domainwatch_compliance_rule",
+    "domainwatch_dkim_key_first_seen_timestamp_seconds",
     *(metric.name for kind in KINDS for metric in kind.metrics),
 )

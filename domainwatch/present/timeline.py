@@ -1,6 +1,7 @@
 """A domain's status over time (pure): a lane for the domain, each capability and each record
 over the last 7 days (or since its first event), as segments of one status each, the stale
-periods, each change (a link to its history row) and the window deadline. The page draws it
+periods, each change (a link to its history row), each change of what a record publishes (a
+diamond, by direction) and the window deadline. The page draws it
 as inline SVG (templates/timeline.html); the same data is its table for screen readers."""
 
 from __future__ import annotations
@@ -32,11 +33,23 @@ class Change:
     x: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """A change of what the lane's record publishes (a `change` event: drift)."""
+
+    at: datetime
+    event_id: str
+    direction: str  # weakening | strengthening | mixed | neutral
+    reason: str
+    x: float = 0.0
+
+
 @dataclass(slots=True)
 class Lane:
     label: str
     segments: list[Segment] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
     y: float = 0.0
 
 
@@ -102,6 +115,11 @@ def _lane(
         moment, held = at, event["status"]
     if now > moment:
         lane.segments.append(Segment(moment, now, held))
+    lane.edits = [
+        Edit(_at(e), e["id"], str(e.get("observations", {}).get("direction", "neutral")), str(e["reason"]))
+        for e in events
+        if e["kind"] == "change" and e["subject"] == label and start <= _at(e) <= now
+    ]
     return lane
 
 
@@ -135,6 +153,7 @@ def _placed(drawn: Timeline) -> Timeline:
             for s in lane.segments
         ]
         lane.changes = [Change(c.at, c.event_id, c.previous, c.status, x(c.at)) for c in lane.changes]
+        lane.edits = [Edit(e.at, e.event_id, e.direction, e.reason, x(e.at)) for e in lane.edits]
     drawn.stale = [
         Segment(s.start, s.end, s.status, x(s.start), max(x(s.end) - x(s.start), 0.5)) for s in drawn.stale
     ]

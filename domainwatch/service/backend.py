@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from domainwatch.service.domains import Domains
+from domainwatch.service.drift import Drift
 from domainwatch.service.errors import Caller, ServiceError
 from domainwatch.service.filters import DomainFilter, Page
 from domainwatch.state.rules import Status
@@ -25,6 +26,7 @@ class DomainsBackend(Protocol):
     async def update_domain(self, name: str, patch: Json) -> Json: ...
     async def remove_domain(self, name: str) -> Json: ...
     async def verify_domain(self, name: str) -> Json: ...
+    async def acknowledge_record(self, name: str, record: str) -> Json: ...
 
 
 def status_of(text: str | None) -> Status | None:
@@ -70,3 +72,6 @@ class LocalBackend:
 
     async def verify_domain(self, name: str) -> Json:
         return await self.domains.verify(name, self.caller)
+
+    async def acknowledge_record(self, name: str, record: str) -> Json:
+        return await Drift(self.domains).acknowledge(name, record, self.caller)

@@ -107,6 +107,11 @@ class ApiClient:
         answer: Json = self.call("POST", f"/api/v1/domains/{_quoted(name)}/verify")[0]
         return answer
 
+    def acknowledge_record(self, name: str, record: str) -> Json:
+        path = f"/api/v1/domains/{_quoted(name)}/records/{_quoted(record)}/acknowledge"
+        answer: Json = self.call("POST", path)[0]
+        return answer
+
 
 class HttpBackend:
     """The MCP tools' backend over the API (the stdio server): each call in a worker thread."""
@@ -137,6 +142,9 @@ class HttpBackend:
 
     async def verify_domain(self, name: str) -> Json:
         return await asyncio.to_thread(self.client.verify_domain, name)
+
+    async def acknowledge_record(self, name: str, record: str) -> Json:
+        return await asyncio.to_thread(self.client.acknowledge_record, name, record)
 
 
 def check_url(url: str) -> str:

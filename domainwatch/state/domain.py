@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from domainwatch.model import DomainReport, RecordResult
+from domainwatch.state.drift import RecordDrift
 from domainwatch.state.rules import (
     Observation,
     RecordTrack,
@@ -49,6 +50,8 @@ class DomainTrack:
     checked_at: datetime | None = None
     sequence: int = 0  # the number of the domain's last event (events.number)
     verified_at: datetime | None = None  # the last moment its status was verified; None: never
+    # What drift remembers of each record (fleet/drift.py); a record not in it: nothing yet.
+    drift: Mapping[str, RecordDrift] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from domainwatch.state.domain import DomainTrack
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts
+from domainwatch.state.windows import MaintenanceWindow
 
 Results = Mapping[str, Mapping[str, Any]]  # record id -> RecordResult.as_dict()
 
@@ -82,6 +83,8 @@ class Save:
     # not be written again, and only a record it has and the new state lacks needs deleting.
     stored: DomainTrack | None = None
     write: DocumentWrite | None = None  # an API create, update or delete, or a config takeover
+    # Value sets (fleet/drift.py) first seen by this save, digest -> body; kept once each.
+    value_sets: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +159,18 @@ class StateStore(Protocol):
     async def purge_removed(self, before: datetime) -> list[str]:
         """Forget domains removed before `before`, with their history and deliveries."""
 
+    async def value_sets(self, digests: Sequence[str]) -> dict[str, str]:
+        """The stored value sets of these digests (those known), digest -> body."""
+
+    async def windows(self) -> list[MaintenanceWindow]:
+        """Every stored maintenance window, by when it ends."""
+
+    async def save_window(self, window: MaintenanceWindow) -> None:
+        """Keep a maintenance window (at most MAX_WINDOWS: StoreError beyond)."""
+
+    async def delete_window(self, window_id: str) -> bool:
+        """Forget a window; whether there was one."""
+
 
 class HistoryStore(Protocol):
     async def history(self, domain: str | None = None, *, limit: int = 1000) -> list[Event]:
@@ -166,7 +181,8 @@ class HistoryStore(Protocol):
 
     async def purge_history(self, before: datetime) -> int:
         """Forget events older than `before`, except those still to be delivered (and the day
-        counts of days before it)."""
+        counts of days before it, the windows that ended before it, and the value sets nothing
+        names any more)."""
 
     async def save_day_counts(self, day: str, counts: Mapping[str, int]) -> None:
         """The fleet's domains by status on `day` (YYYY-MM-DD, UTC), replacing that day's."""

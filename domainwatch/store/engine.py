@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 from domainwatch.state.domain import DomainTrack
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts
+from domainwatch.state.windows import MaintenanceWindow
 from domainwatch.store.base import (
     Delivery,
     NewDelivery,
@@ -54,6 +55,10 @@ class Engine(Protocol):
     def save_many(self, saves: Sequence[Save]) -> None: ...
     def mark_removed(self, names: Sequence[str], now: datetime) -> None: ...
     def purge_removed(self, before: datetime) -> list[str]: ...
+    def value_sets(self, digests: Sequence[str]) -> dict[str, str]: ...
+    def windows(self) -> list[MaintenanceWindow]: ...
+    def save_window(self, window: MaintenanceWindow) -> None: ...
+    def delete_window(self, window_id: str) -> bool: ...
     def history(self, domain: str | None = None, *, limit: int = 1000) -> list[Event]: ...
     def purge_history(self, before: datetime) -> int: ...
     def save_day_counts(self, day: str, counts: Mapping[str, int]) -> None: ...
@@ -147,6 +152,18 @@ class EngineStore:
 
     async def history(self, domain: str | None = None, *, limit: int = 1000) -> list[Event]:
         return await self._call(self.engine.history, domain, limit=limit)
+
+    async def value_sets(self, digests: Sequence[str]) -> dict[str, str]:
+        return await self._call(self.engine.value_sets, digests)
+
+    async def windows(self) -> list[MaintenanceWindow]:
+        return await self._call(self.engine.windows)
+
+    async def save_window(self, window: MaintenanceWindow) -> None:
+        return await self._call(self.engine.save_window, window)
+
+    async def delete_window(self, window_id: str) -> bool:
+        return await self._call(self.engine.delete_window, window_id)
 
     async def purge_history(self, before: datetime) -> int:
         return await self._call(self.engine.purge_history, before)

@@ -129,4 +129,23 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (day, status)
     );
     """,
+    # 8: drift (fleet/drift.py). Each record's drift state; the value sets that change events
+    # and drift states name, stored once per distinct set; maintenance windows. A DKIM key
+    # stored before this was first seen at its record's earliest stored event, else now.
+    """
+    ALTER TABLE records ADD COLUMN drift TEXT;
+    UPDATE records SET drift = json_object('since', COALESCE(
+        (SELECT MIN(h.at) FROM history h WHERE h.domain = records.domain AND h.subject = records.record),
+        CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)))
+    WHERE record LIKE 'dkim:%' AND last_observation IS NOT NULL;
+    CREATE TABLE value_sets (
+        digest TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE maintenance_windows (
+        id TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        ends_at INTEGER NOT NULL
+    );
+    """,
 )

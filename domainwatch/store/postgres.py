@@ -22,18 +22,15 @@ from psycopg_pool import AsyncConnectionPool
 from domainwatch.state.domain import DomainTrack
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts, facts_from_json
-from domainwatch.state.rules import RecordTrack
 from domainwatch.store.base import Results, Save, StoredAnswer, StoredDocument, StoreError, check_schema
-from domainwatch.store.postgres_deliveries import DeliveryQueue
+from domainwatch.store.postgres_drift import UNNAMED_SETS, DriftTables
 from domainwatch.store.postgres_schema import MIGRATIONS
 from domainwatch.store.postgres_writes import rounds, write_round
 from domainwatch.store.rows import (
     DOMAIN_COLUMNS,
-    Moments,
-    domain_from_row,
+    RecordRows,
     event_from_row,
     moment,
-    record_from_row,
     to_micros,
 )
 from domainwatch.store.urls import StoreLocation
@@ -46,12 +43,12 @@ OPEN_TIMEOUT = 10.0  # seconds to reach the server at start-up
 _RECORDS_FROM = (
     "SELECT domain, record, fingerprint, r.status, r.since, started_at, missing_since, misses, stale,"
     " last_observation, CASE WHEN r.checked_at IS NULL OR d.checked_at IS NULL THEN r.checked_at"
-    " ELSE GREATEST(r.checked_at, d.checked_at) END"
+    " ELSE GREATEST(r.checked_at, d.checked_at) END, r.drift"
     " FROM records r JOIN domains d ON d.name = r.domain WHERE (d.removed_at IS NULL OR %s)"
 )
 
 
-class PostgresStore(DeliveryQueue):
+class PostgresStore(DriftTables):
     def __init__(self, pool: AsyncConnectionPool, shown: str) -> None:
         self.pool, self.shown = pool, shown
         self._holder: psycopg.AsyncConnection[Any] | None = None
@@ -137,38 +134,26 @@ class PostgresStore(DeliveryQueue):
 
     # -- reading ------------------------------------------------------------------------------
     async def load(self, *, include_removed: bool = False) -> dict[str, DomainTrack]:
-        moments = Moments()
-        records, prints = await self._records(include_removed, moments)
+        read = await self._records(include_removed)
         rows = await self._rows(
             f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE removed_at IS NULL OR %s",  # noqa: S608
             (include_removed,),
         )
-        return {r[0]: domain_from_row(r, records.get(r[0], {}), prints.get(r[0], {}), moments) for r in rows}
+        return {r[0]: read.domain(r) for r in rows}
 
     async def track(self, name: str) -> DomainTrack | None:
-        moments = Moments()
-        records, prints = await self._records(True, moments, name)
+        read = await self._records(True, name)
         rows = await self._rows(f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE name = %s", (name,))  # noqa: S608
-        if not rows:
-            return None
-        return domain_from_row(rows[0], records.get(name, {}), prints.get(name, {}), moments)
+        return read.domain(rows[0]) if rows else None
 
-    async def _records(
-        self, include_removed: bool, moments: Moments, only: str | None = None
-    ) -> tuple[dict[str, dict[str, RecordTrack]], dict[str, dict[str, str]]]:
-        records: dict[str, dict[str, RecordTrack]] = {}
-        prints: dict[str, dict[str, str]] = {}
+    async def _records(self, include_removed: bool, only: str | None = None) -> RecordRows:
+        read = RecordRows()
         query, args = _RECORDS_FROM, [include_removed]
         if only is not None:
             query, args = query + " AND d.name = %s", [include_removed, only]  # type: ignore[list-item]
-        alike: dict[tuple[Any, ...], RecordTrack] = {}  # a fleet's records share a few states
         for row in await self._rows(query + " ORDER BY domain, record", args):
-            state = alike.get(row[3:])
-            if state is None:
-                state = alike[row[3:]] = record_from_row(row, moments)
-            records.setdefault(row[0], {})[row[1]] = state
-            prints.setdefault(row[0], {})[row[1]] = row[2]
-        return records, prints
+            read.add(row)
+        return read
 
     async def facts(self, distill: Callable[[Results], DomainFacts]) -> dict[str, DomainFacts]:
         rows = await self._rows("SELECT name, facts FROM domains WHERE removed_at IS NULL")
@@ -257,6 +242,8 @@ class PostgresStore(DeliveryQueue):
                 (to_micros(before),),
             )
             await conn.execute("DELETE FROM day_counts WHERE day < %s", (before.strftime("%Y-%m-%d"),))
+            await conn.execute("DELETE FROM maintenance_windows WHERE ends_at < %s", (to_micros(before),))
+            await conn.execute(UNNAMED_SETS)
             return cursor.rowcount
 
     async def save_day_counts(self, day: str, counts: Mapping[str, int]) -> None:

@@ -112,6 +112,23 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (day, status)
     );
     """,
+    # 4: SQLite's 8, drift: record drift states, value sets, maintenance windows.
+    """
+    ALTER TABLE records ADD COLUMN drift TEXT;
+    UPDATE records SET drift = json_build_object('since', COALESCE(
+        (SELECT MIN(h.at) FROM history h WHERE h.domain = records.domain AND h.subject = records.record),
+        (extract(epoch from now()) * 1000000)::bigint))::text
+    WHERE record LIKE 'dkim:%' AND last_observation IS NOT NULL;
+    CREATE TABLE value_sets (
+        digest TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE maintenance_windows (
+        id TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        ends_at BIGINT NOT NULL
+    );
+    """,
 )
 
 
@@ -123,8 +140,10 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
         (
             "records",
             "domain record fingerprint status since started_at missing_since misses stale last_observation"
-            " checked_at result",
+            " checked_at result drift",
         ),
+        ("value_sets", "digest body"),
+        ("maintenance_windows", "id body ends_at"),
         ("history", "id domain sequence kind subject previous status at reason observations"),
         ("outbox", "event_id domain created_at payload"),
         (

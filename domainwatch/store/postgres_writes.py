@@ -28,6 +28,13 @@ def rounds(saves: Sequence[Save]) -> list[list[Save]]:
 
 
 async def write_round(conn: psycopg.AsyncConnection[Any], saves: Sequence[Save]) -> None:
+    sets = {digest: text for save in saves for digest, text in (save.value_sets or {}).items()}
+    if sets:
+        await conn.execute(
+            "INSERT INTO value_sets (digest, body) SELECT * FROM unnest(%s::text[], %s::text[])"
+            " ON CONFLICT (digest) DO NOTHING",
+            (list(sets), list(sets.values())),
+        )
     await conn.execute(
         "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, facts, sequence,"
         " verified_at) SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::bigint[], %s::text[],"
@@ -50,15 +57,16 @@ async def write_round(conn: psycopg.AsyncConnection[Any], saves: Sequence[Save])
     if records:
         await conn.execute(
             "INSERT INTO records (domain, record, fingerprint, status, since, started_at, missing_since,"
-            " misses, stale, last_observation, checked_at, result)"
+            " misses, stale, last_observation, checked_at, result, drift)"
             " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[],"
-            " %s::bigint[], %s::bigint[], %s::int[], %s::int[], %s::text[], %s::bigint[], %s::text[])"
+            " %s::bigint[], %s::bigint[], %s::int[], %s::int[], %s::text[], %s::bigint[], %s::text[],"
+            " %s::text[])"
             " ON CONFLICT (domain, record) DO UPDATE SET fingerprint = excluded.fingerprint,"
             " status = excluded.status, since = excluded.since, started_at = excluded.started_at,"
             " missing_since = excluded.missing_since, misses = excluded.misses, stale = excluded.stale,"
             " last_observation = excluded.last_observation, checked_at = excluded.checked_at,"
-            " result = COALESCE(excluded.result, records.result)",
-            _columns(records, 12),
+            " result = COALESCE(excluded.result, records.result), drift = excluded.drift",
+            _columns(records, 13),
         )
     for save in saves:
         if save.write is not None:

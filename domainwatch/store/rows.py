@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domainwatch.state.domain import DomainTrack
+from domainwatch.state.drift import NO_DRIFT, RecordDrift, drift_from_json, drift_json
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts, facts_json
 from domainwatch.state.rules import Observation, RecordTrack, Status, same_but_time
+from domainwatch.state.windows import MaintenanceWindow
 from domainwatch.store.base import Save
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -46,6 +49,7 @@ def row_holds(stored: DomainTrack | None, track: DomainTrack, record_id: str) ->
         and new.checked_at == track.checked_at
         and same_but_time(old, new)
         and stored.fingerprints.get(record_id) == track.fingerprints.get(record_id)
+        and stored.drift.get(record_id) == track.drift.get(record_id)
     )
 
 
@@ -64,7 +68,11 @@ class Moments(dict[int | None, datetime | None]):
 
 
 def domain_from_row(
-    row: tuple[Any, ...], records: dict[str, RecordTrack], fingerprints: dict[str, str], at: Moments
+    row: tuple[Any, ...],
+    records: dict[str, RecordTrack],
+    fingerprints: dict[str, str],
+    at: Moments,
+    drift: Mapping[str, RecordDrift] | None = None,
 ) -> DomainTrack:
     name, verify, status, since, capabilities, checked_at, sequence, verified_at = row
     return DomainTrack(
@@ -78,6 +86,7 @@ def domain_from_row(
         at[checked_at],
         sequence,
         at[verified_at],
+        drift or {},
     )
 
 
@@ -89,7 +98,9 @@ def _capabilities(text: str) -> Mapping[str, Status]:
 
 
 def record_from_row(row: tuple[Any, ...], at: Moments) -> RecordTrack:
-    status, since, started, missing, misses, stale, observation, checked = row[3:]
+    """A record's state from the columns after domain, record and fingerprint (its drift, the
+    column after them, is read alone: drift_from_json)."""
+    status, since, started, missing, misses, stale, observation, checked = row[3:11]
     return RecordTrack(
         _STATUSES[status],
         at[since],
@@ -100,6 +111,38 @@ def record_from_row(row: tuple[Any, ...], at: Moments) -> RecordTrack:
         _OBSERVATIONS[observation] if observation else None,
         at[checked],
     )
+
+
+class RecordRows:
+    """Each domain's record states, fingerprints and drift, read from record rows (domain,
+    record, fingerprint, the state's columns, drift), and the domains made from them. A
+    domain's records usually share one state (verified by the same checks): one immutable
+    object for them all."""
+
+    def __init__(self) -> None:
+        self.at = Moments()
+        self.records: dict[str, dict[str, RecordTrack]] = {}
+        self.prints: dict[str, dict[str, str]] = {}
+        self.drift: dict[str, dict[str, RecordDrift]] = {}
+        self._alike: dict[tuple[Any, ...], RecordTrack] = {}
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        key = row[3:11]
+        state = self._alike.get(key)
+        if state is None:
+            if len(self._alike) > 4096:
+                self._alike.clear()
+            state = self._alike[key] = record_from_row(row, self.at)
+        domain, record = row[0], sys.intern(row[1])  # a handful of ids, half a million rows
+        self.records.setdefault(domain, {})[record] = state
+        self.prints.setdefault(domain, {})[record] = row[2]
+        if row[11] is not None:
+            self.drift.setdefault(domain, {})[record] = drift_from_json(row[11])
+
+    def domain(self, row: tuple[Any, ...]) -> DomainTrack:
+        name = row[0]
+        records, prints = self.records.get(name, {}), self.prints.get(name, {})
+        return domain_from_row(row, records, prints, self.at, self.drift.get(name))
 
 
 # -- values written (both stores' columns, in their order) -------------------------------------
@@ -121,7 +164,7 @@ def domain_values(track: DomainTrack, facts: DomainFacts | None) -> tuple[Any, .
 def record_values(save: Save) -> list[tuple[Any, ...]]:
     """The record rows a save writes (those whose stored row no longer holds, and those with
     new results): domain, record, fingerprint, status, since, started_at, missing_since, misses,
-    stale, last_observation, checked_at, result."""
+    stale, last_observation, checked_at, result, drift."""
     track, results = save.track, save.results or {}
     return [
         (
@@ -137,6 +180,7 @@ def record_values(save: Save) -> list[tuple[Any, ...]]:
             record.last_observation.value if record.last_observation else None,
             to_micros(record.checked_at),
             json.dumps(result) if (result := results.get(record_id)) else None,
+            drift_json(track.drift.get(record_id, NO_DRIFT)),
         )
         for record_id, record in track.records.items()
         if record_id in results or not row_holds(save.stored, track, record_id)
@@ -156,6 +200,27 @@ def event_values(event: Event) -> tuple[Any, ...]:
         to_micros(event.at),
         event.reason,
         json.dumps(event.observations, sort_keys=True),
+    )
+
+
+def window_values(window: MaintenanceWindow) -> tuple[str, str, int | None]:
+    """id, body, ends_at."""
+    body = window.as_dict() | {
+        "created_at": to_micros(window.created_at),
+        "ends_at": to_micros(window.ends_at),
+    }
+    return window.id, json.dumps(body, sort_keys=True), to_micros(window.ends_at)
+
+
+def window_from_row(body: str) -> MaintenanceWindow:
+    kept = json.loads(body)
+    return MaintenanceWindow(
+        kept["id"],
+        kept["domains"],
+        tuple(kept["records"]),
+        moment(kept["ends_at"]),
+        kept.get("comment", ""),
+        moment(kept["created_at"]),
     )
 
 

@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import sqlite3
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 from domainwatch.state.domain import DomainTrack
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts, facts_from_json
-from domainwatch.state.rules import RecordTrack
+from domainwatch.state.windows import MAX_WINDOWS, MaintenanceWindow
 from domainwatch.store.base import (
     DocumentWrite,
     Results,
@@ -34,23 +33,35 @@ from domainwatch.store.base import (
 from domainwatch.store.migrations import MIGRATIONS
 from domainwatch.store.rows import (
     DOMAIN_COLUMNS,
-    Moments,
-    domain_from_row,
+    RecordRows,
     domain_values,
     event_from_row,
     event_values,
     moment,
-    record_from_row,
     record_values,
     to_micros,
+    window_from_row,
+    window_values,
 )
 from domainwatch.store.sqlite_deliveries import DeliveryQueue
 
+# Value sets no record's drift and no change event names any more (purge_history).
+_UNNAMED_SETS = (
+    "DELETE FROM value_sets WHERE digest NOT IN ("
+    " SELECT json_extract(drift, '$.published') FROM records"
+    "  WHERE json_extract(drift, '$.published') IS NOT NULL"
+    " UNION SELECT json_extract(drift, '$.pinned') FROM records"
+    "  WHERE json_extract(drift, '$.pinned') IS NOT NULL"
+    " UNION SELECT json_extract(observations, '$.before_set') FROM history"
+    "  WHERE kind = 'change' AND json_extract(observations, '$.before_set') IS NOT NULL"
+    " UNION SELECT json_extract(observations, '$.after_set') FROM history"
+    "  WHERE kind = 'change' AND json_extract(observations, '$.after_set') IS NOT NULL)"
+)
 # Every current (or every) domain's records, read back as rows.row_holds describes.
 _RECORDS_FROM = (
     "SELECT domain, record, fingerprint, r.status, r.since, started_at, missing_since, misses, stale,"
     " last_observation, CASE WHEN r.checked_at IS NULL OR d.checked_at IS NULL THEN r.checked_at"
-    " ELSE MAX(r.checked_at, d.checked_at) END"
+    " ELSE MAX(r.checked_at, d.checked_at) END, r.drift"
     " FROM records r JOIN domains d ON d.name = r.domain WHERE (d.removed_at IS NULL OR ?)"
 )
 _RECORDS = _RECORDS_FROM + " ORDER BY domain, record"
@@ -129,27 +140,20 @@ class SqliteEngine(DeliveryQueue):
 
     # -- reading ------------------------------------------------------------------------------
     def load(self, *, include_removed: bool = False) -> dict[str, DomainTrack]:
-        moments = Moments()
-        records, fingerprints = self._records(include_removed, moments)
+        read = self._records(include_removed)
         rows = self.db.execute(
             f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE removed_at IS NULL OR ?",  # noqa: S608
             (include_removed,),
         )
-        return {
-            row[0]: domain_from_row(row, records.get(row[0], {}), fingerprints.get(row[0], {}), moments)
-            for row in rows
-        }
+        return {row[0]: read.domain(row) for row in rows}
 
     def track(self, name: str) -> DomainTrack | None:
-        moments = Moments()
-        records, fingerprints = self._records(True, moments, name)
+        read = self._records(True, name)
         row = self.db.execute(
             f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE name = ?",  # noqa: S608
             (name,),
         ).fetchone()
-        if row is None:
-            return None
-        return domain_from_row(row, records.get(name, {}), fingerprints.get(name, {}), moments)
+        return None if row is None else read.domain(row)
 
     def documents(self) -> dict[str, StoredDocument]:
         rows = self.db.execute("SELECT name, body, created_at, updated_at FROM documents")
@@ -169,28 +173,14 @@ class SqliteEngine(DeliveryQueue):
             cursor = self.db.execute("DELETE FROM answers WHERE created_at < ?", (to_micros(before),))
         return cursor.rowcount
 
-    def _records(
-        self, include_removed: bool, moments: Moments, only: str | None = None
-    ) -> tuple[dict[str, dict[str, RecordTrack]], dict[str, dict[str, str]]]:
-        """Each domain's record states and fingerprints, by record id (of one domain, if `only`)."""
-        records: dict[str, dict[str, RecordTrack]] = {}
-        fingerprints: dict[str, dict[str, str]] = {}
-        domain, alike, own, prints = None, dict[tuple[Any, ...], RecordTrack](), {}, {}
+    def _records(self, include_removed: bool, only: str | None = None) -> RecordRows:
+        """Every current (or every) domain's records, or one domain's (`only`)."""
+        read = RecordRows()
         query = _RECORDS_OF_ONE if only is not None else _RECORDS
         args = (include_removed, only) if only is not None else (include_removed,)
         for row in self.db.execute(query, args):
-            if row[0] != domain:  # rows come ordered by domain
-                domain, alike = row[0], {}
-                own = records[domain] = {}
-                prints = fingerprints[domain] = {}
-            # A domain's records usually share one state (verified by the same checks): one
-            # immutable object for them all.
-            state = alike.get(row[3:])
-            if state is None:
-                state = alike[row[3:]] = record_from_row(row, moments)
-            record = sys.intern(row[1])  # a handful of ids, half a million rows
-            own[record], prints[record] = state, row[2]
-        return records, fingerprints
+            read.add(row)
+        return read
 
     def facts(self, distill: Callable[[Results], DomainFacts]) -> dict[str, DomainFacts]:
         rows = self.db.execute("SELECT name, facts FROM domains WHERE removed_at IS NULL").fetchall()
@@ -245,6 +235,11 @@ class SqliteEngine(DeliveryQueue):
                 self._save_one(save)
 
     def _save_one(self, save: Save) -> None:
+        if save.value_sets:
+            self.db.executemany(
+                "INSERT INTO value_sets (digest, body) VALUES (?,?) ON CONFLICT(digest) DO NOTHING",
+                list(save.value_sets.items()),
+            )
         self._upsert_domain(save)
         self._replace_records(save)
         if save.write is not None:
@@ -279,12 +274,12 @@ class SqliteEngine(DeliveryQueue):
             )
         self.db.executemany(
             "INSERT INTO records (domain, record, fingerprint, status, since, started_at, missing_since,"
-            " misses, stale, last_observation, checked_at, result) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            " misses, stale, last_observation, checked_at, result, drift) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT(domain, record) DO UPDATE SET fingerprint=excluded.fingerprint,"
             " status=excluded.status, since=excluded.since, started_at=excluded.started_at,"
             " missing_since=excluded.missing_since, misses=excluded.misses, stale=excluded.stale,"
             " last_observation=excluded.last_observation, checked_at=excluded.checked_at,"
-            " result=COALESCE(excluded.result, records.result)",
+            " result=COALESCE(excluded.result, records.result), drift=excluded.drift",
             record_values(save),
         )
 
@@ -330,7 +325,34 @@ class SqliteEngine(DeliveryQueue):
                 (to_micros(before),),
             )
             self.db.execute("DELETE FROM day_counts WHERE day < ?", (before.strftime("%Y-%m-%d"),))
+            self.db.execute("DELETE FROM maintenance_windows WHERE ends_at < ?", (to_micros(before),))
+            self.db.execute(_UNNAMED_SETS)
         return cursor.rowcount
+
+    def value_sets(self, digests: Sequence[str]) -> dict[str, str]:
+        rows = self.db.execute(
+            "SELECT digest, body FROM value_sets WHERE digest IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(digests)),),
+        )
+        return dict(rows)
+
+    def windows(self) -> list[MaintenanceWindow]:
+        rows = self.db.execute("SELECT body FROM maintenance_windows ORDER BY ends_at, id")
+        return [window_from_row(body) for (body,) in rows]
+
+    def save_window(self, window: MaintenanceWindow) -> None:
+        with self.transaction():
+            (count,) = self.db.execute("SELECT COUNT(*) FROM maintenance_windows").fetchone()
+            if count >= MAX_WINDOWS:
+                raise StoreError(f"at most {MAX_WINDOWS} maintenance windows are kept")
+            self.db.execute(
+                "INSERT INTO maintenance_windows (id, body, ends_at) VALUES (?,?,?)", window_values(window)
+            )
+
+    def delete_window(self, window_id: str) -> bool:
+        with self.transaction():
+            cursor = self.db.execute("DELETE FROM maintenance_windows WHERE id = ?", (window_id,))
+        return cursor.rowcount > 0
 
     def save_day_counts(self, day: str, counts: Mapping[str, int]) -> None:
         with self.transaction():

@@ -13,6 +13,7 @@ from typing import Any
 from domainwatch.state.domain import DomainTrack
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts
+from domainwatch.state.windows import MAX_WINDOWS, MaintenanceWindow
 from domainwatch.store.base import (
     Delivery,
     DocumentWrite,
@@ -23,8 +24,11 @@ from domainwatch.store.base import (
     Save,
     StoredAnswer,
     StoredDocument,
+    StoreError,
 )
 from domainwatch.store.engine import EngineStore
+
+_SET_KEYS = ("before_set", "after_set")
 
 
 @dataclass
@@ -52,6 +56,8 @@ class MemoryEngine:
         self._documents: dict[str, StoredDocument] = {}
         self._answers: dict[str, StoredAnswer] = {}
         self._days: dict[str, dict[str, int]] = {}  # day -> status -> domains
+        self._sets: dict[str, str] = {}  # value sets, digest -> body
+        self._windows: dict[str, MaintenanceWindow] = {}
         self._open = True
 
     @property
@@ -99,15 +105,18 @@ class MemoryEngine:
             dict(self._outbox),
             dict(self._documents),
             dict(self._answers),
+            dict(self._sets),
         )
         try:
             for save in saves:
                 self._save(save)
         except BaseException:  # all or none
-            self._domains, self._history, self._outbox, self._documents, self._answers = before
+            self._domains, self._history, self._outbox, self._documents, self._answers, self._sets = before
             raise
 
     def _save(self, save: Save) -> None:
+        for digest, body in (save.value_sets or {}).items():
+            self._sets.setdefault(digest, body)
         old = self._domains.get(save.track.name)
         results = {k: v for k, v in (old.results or {}).items() if k in save.track.records} if old else {}
         results.update({k: copy.deepcopy(dict(v)) for k, v in (save.results or {}).items()})
@@ -169,7 +178,28 @@ class MemoryEngine:
         gone = [k for k, e in self._history.items() if e.at < before and k not in keep]
         for key in gone:
             del self._history[key]
+        self._windows = {k: w for k, w in self._windows.items() if w.ends_at >= before}
+        named = {d.published for s in self._domains.values() for d in s.track.drift.values()}
+        named |= {d.pinned for s in self._domains.values() for d in s.track.drift.values()}
+        named |= {
+            e.observations.get(k) for e in self._history.values() if e.kind == "change" for k in _SET_KEYS
+        }
+        self._sets = {k: v for k, v in self._sets.items() if k in named}
         return len(gone)
+
+    def value_sets(self, digests: Sequence[str]) -> dict[str, str]:
+        return {d: self._sets[d] for d in digests if d in self._sets}
+
+    def windows(self) -> list[MaintenanceWindow]:
+        return sorted(self._windows.values(), key=lambda w: (w.ends_at, w.id))
+
+    def save_window(self, window: MaintenanceWindow) -> None:
+        if len(self._windows) >= MAX_WINDOWS:
+            raise StoreError(f"at most {MAX_WINDOWS} maintenance windows are kept")
+        self._windows[window.id] = window
+
+    def delete_window(self, window_id: str) -> bool:
+        return self._windows.pop(window_id, None) is not None
 
     # -- deliveries ---------------------------------------------------------------------------
     def outbox(self, limit: int = 1000) -> list[OutboxEntry]:

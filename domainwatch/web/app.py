@@ -17,8 +17,9 @@ from domainwatch.config.schema import ServerConfig
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.metrics.exposition import Exposition
 from domainwatch.service.domains import Domains
+from domainwatch.service.drift import Drift
 from domainwatch.service.errors import ServiceError
-from domainwatch.web import api, mcp, pages, webhooks_api
+from domainwatch.web import api, drift_api, mcp, pages, webhooks_api
 from domainwatch.web.access import access_middleware
 from domainwatch.web.auth import Denied, Handler, auth_middleware, requires
 from domainwatch.web.guard import guard_middleware
@@ -48,6 +49,7 @@ def create_app(
     app.add_routes(probe_routes(daemon, exposition))
     domains = Domains(daemon)
     app.add_routes(api.routes(domains))
+    app.add_routes(drift_api.routes(Drift(domains)))
     app.add_routes(pages.routes(domains, webhooks))
     if webhooks is not None:
         app.add_routes(webhooks_api.routes(webhooks))

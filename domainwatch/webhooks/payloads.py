@@ -13,6 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from domainwatch import __version__
 from domainwatch.present.views import iso
 from domainwatch.state.domain import Change
+from domainwatch.state.drift import CHANGE
 from domainwatch.state.events import Event
 
 USER_AGENT = f"domainwatch/{__version__} (+https://github.com/domainwatch/domainwatch)"
@@ -34,15 +35,20 @@ def sends_webhook_change(change: Change) -> bool:
 
 
 def _sent(kind: str, subject: str) -> bool:
-    return kind in ("domain", "record") or (kind == "lifecycle" and subject == "deleted")
+    return kind in ("domain", "record", CHANGE) or (kind == "lifecycle" and subject == "deleted")
 
 
-def event_payload(event: Event, view: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The standard body of an event, from the domain's view right after it (None: not sent)."""
+def event_payload(
+    event: Event, view: Mapping[str, Any], values: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any] | None:
+    """The standard body of an event, from the domain's view right after it (None: not sent);
+    `values`: the value lists of a change's sets, by digest."""
     if not sends_webhook(event):
         return None
     if event.kind == "lifecycle":
         return deleted_payload(event, view)
+    if event.kind == CHANGE:
+        return changed_payload(event, view, values or {})
     if event.kind == "domain":
         kind, records = "domain.status_changed", list(view["records"])
     else:
@@ -78,6 +84,25 @@ def deleted_payload(event: Event, view: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "domain.deleted", "timestamp": iso(event.at), "data": data}
 
 
+def changed_payload(
+    event: Event, view: Mapping[str, Any], values: Mapping[str, Sequence[str]]
+) -> dict[str, Any]:
+    """record.changed: what a record publishes changed (before and after, and why)."""
+    seen = event.observations
+    data = {
+        "domain": event.domain,
+        "record": event.subject,
+        "before": list(values.get(str(seen.get("before_set")), [])),
+        "after": list(values.get(str(seen.get("after_set")), [])),
+        "direction": seen.get("direction"),
+        "reasons": list(seen.get("reasons", [])),
+        "in_window": bool(seen.get("in_window")),
+        "labels": dict(view.get("labels", {})),
+        "sequence": event.sequence,
+    }
+    return {"type": "record.changed", "timestamp": iso(event.at), "data": data}
+
+
 def _record(view: Mapping[str, Any]) -> dict[str, Any]:
     out = {key: view.get(key) for key in _RECORD_FIELDS}
     out["found"] = list(view.get("found") or []) or None
@@ -91,7 +116,10 @@ def standard_body(payload: Mapping[str, Any]) -> str:
 
 def alertmanager_body(payload: Mapping[str, Any], receiver: str, external_url: str) -> str | None:
     """The Alertmanager webhook (version 4) form: firing on failures, resolved on verified; a
-    deletion resolves the domain's alert and its records' (nothing is left to alert on)."""
+    deletion resolves the domain's alert and its records' (nothing is left to alert on). A
+    record change is no alert: None."""
+    if payload["type"] == "record.changed":
+        return None
     data = payload["data"]
     domain, at = data["domain"], payload["timestamp"]
     url = f"{external_url.rstrip('/')}/domains/{domain}"

@@ -33,6 +33,7 @@ TOOLS = {
     "update_domain": (False, False, True),
     "remove_domain": (False, True, True),
     "verify_domain": (False, False, True),
+    "acknowledge_record": (False, False, True),
 }
 
 
@@ -81,11 +82,18 @@ async def test_cli_round_trip(daemon: ApiDaemon, dns_server: DnsTestServer, tmp_
     )
     assert [] == json.loads(none.out)["domains"]
     patch = tmp_path / "patch.yaml"
-    patch.write_text("interval: 10m\n")
+    patch.write_text("interval: 10m\npins: [spf]\n")
     updated = await run_cli("domains", "update", name, "--file", str(patch), "--format", "json", *client)
     assert 0 == updated.code, updated.err
     assert "verified" == json.loads(updated.out)["status"]
     assert 0 == (await run_cli("domains", "verify", name, *client)).code
+    acknowledged = await run_cli("domains", "acknowledge", name, "spf", *client)
+    assert (0, f"acknowledged spf of {name}: verified (checked again now)\n") == (
+        acknowledged.code,
+        acknowledged.out,
+    )
+    unpinned = await run_cli("domains", "acknowledge", name, "dkim:resend", *client)
+    assert (1, "not_pinned") == (unpinned.code, unpinned.err.split(": ")[1])
     removed = await run_cli("domains", "remove", name, *client)
     assert (0, f"deleted {name}\n") == (removed.code, removed.out)
     missing = await run_cli("domains", "get", name, *client)
@@ -167,7 +175,8 @@ async def test_mcp_tools_over_both_transports(
             ("get_domain", {"name": name}),
             ("domain_history", {"name": name, "limit": 5}),
             ("diagnose", {"name": name, "dkim_selectors": ["s1"]}),
-            ("update_domain", {"name": name, "patch": {"interval": "10m"}}),
+            ("update_domain", {"name": name, "patch": {"interval": "10m", "pins": ["dkim:s1"]}}),
+            ("acknowledge_record", {"name": name, "record": "dkim:s1"}),
             ("verify_domain", {"name": name}),
             ("remove_domain", {"name": name}),
         ]
@@ -196,6 +205,7 @@ async def test_mcp_viewer_reads_but_write_tools_fail(
             ("add_domain", {"document": {"name": "v.example.org", "verify": False}}),
             ("remove_domain", {"name": CONFIG_DOMAIN}),
             ("verify_domain", {"name": CONFIG_DOMAIN}),
+            ("acknowledge_record", {"name": CONFIG_DOMAIN, "record": "spf"}),
         ):
             result = await client.call_tool(tool, arguments)
             assert result.is_error, tool

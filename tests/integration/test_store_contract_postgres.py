@@ -11,6 +11,7 @@ from domainwatch.store.base import Store
 from domainwatch.store.postgres import PostgresStore
 from tests.integration.postgres_stores import postgres, postgres_url
 from tests.unit.test_store_contract import *  # noqa: F403 (the suite's tests, collected here too)
+from tests.unit.test_store_drift_contract import *  # noqa: F403
 
 __all__ = ["postgres", "postgres_url"]
 

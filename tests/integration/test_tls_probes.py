@@ -164,7 +164,13 @@ async def test_a_valid_policy_is_present(world: Lab, dns: Resolver) -> None:
     await serve_policy(world, web.Response(text=policy_text("enforce", list(MX)), content_type="text/plain"))
     (result,) = await check(world, dns, mta_sts())
     assert (RecordState.PRESENT, []) == (result.state, codes(result))
-    assert {"mta_sts_mode": "enforce", "mta_sts_policy_fetched": 1} == result.facts
+    assert {
+        "mta_sts_mode": "enforce",
+        "mta_sts_policy_fetched": 1,
+        "mta_sts_max_age": 604800,
+        "mta_sts_mx": "mx1.tls.test mx2.tls.test",
+        "mta_sts_uncovered": 0,
+    } == result.facts
 
 
 def plain(text: str, content_type: str = "text/plain") -> web.Response:

@@ -34,6 +34,7 @@ TICKETS = {
     "DomainwatchDKIMWeakKey",
     "DomainwatchSPFTooManyLookups",
     "DomainwatchMTASTSPolicyUnreachable",
+    "DomainwatchRecordWeakened",
     "DomainwatchConfigReloadFailed",
 }
 REQUIRED = PAGES | TICKETS

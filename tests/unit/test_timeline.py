@@ -79,3 +79,17 @@ def test_a_domain_without_history_holds_its_status() -> None:
     drawn = timeline({"name": "b.example", "status": "verified", "records": []}, [], NOW)
     assert [["verified"]] == [[s.status for s in lane.segments] for lane in drawn.lanes]
     assert NOW - timedelta(days=7) == drawn.start
+
+
+def test_changes_of_what_a_record_publishes_are_diamonds_on_its_lane() -> None:
+    """A `change` event (drift) marks its record's lane, by direction; the statuses stand."""
+    drift = event(13, 0.5, "change", "dkim:s1", "verified>verified") | {
+        "reason": "weakening: dkim_key_shorter",
+        "observations": {"direction": "weakening"},
+    }
+    drawn = timeline(VIEW, [*HISTORY, drift], NOW)
+    lanes = {lane.label: lane for lane in drawn.lanes}
+    assert [("e13", "weakening")] == [(e.event_id, e.direction) for e in lanes["dkim:s1"].edits]
+    assert ["verified"] == [s.status for s in lanes["dkim:s1"].segments]
+    assert lanes["dkim:s1"].edits[0].x > lanes["spf"].changes[-1].x  # placed in time
+    assert not lanes["spf"].edits

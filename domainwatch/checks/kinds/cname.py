@@ -6,7 +6,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from domainwatch.checks.base import Answers, Diagnosis, Expectation, lookup_error, same_host
+from domainwatch.checks.base import (
+    Answers,
+    Diagnosis,
+    DriftRules,
+    Expectation,
+    Published,
+    Reason,
+    lookup_error,
+    same_host,
+)
 from domainwatch.checks.diagnoses import mistakes
 from domainwatch.dns.resolver import Query
 from domainwatch.model import Finding, RecordResult, RecordState, Remediation, Severity
@@ -70,3 +79,12 @@ def diagnose(expect: CnameExpectation, answers: Answers, result: RecordResult) -
 
 def publish(expect: CnameExpectation) -> tuple[Remediation, ...]:
     return (Remediation(expect.name, "CNAME", expect.cname),)
+
+
+def _drift_reasons(before: Published, after: Published) -> list[Reason]:
+    """Another target (or none): a change of where the name leads, neither weaker nor stronger."""
+    targets = [{v.rstrip(".").lower() for v in s.values} for s in (before, after)]
+    return [Reason("cname_target_changed")] if targets[0] != targets[1] else []
+
+
+DRIFT = DriftRules(_drift_reasons)

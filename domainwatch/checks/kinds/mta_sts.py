@@ -11,7 +11,7 @@ import enum
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic.dataclasses import dataclass as schema
@@ -19,9 +19,12 @@ from pydantic.dataclasses import dataclass as schema
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
+    DriftRules,
     Expectation,
     FactMetric,
     PlannedDomain,
+    Published,
+    Reason,
     RecordKind,
     Section,
     lookup_error,
@@ -146,7 +149,56 @@ def evaluate(expect: MtaStsExpectation, answers: Answers) -> RecordResult:
     findings, mode = _policy_findings(expect, facts, hosts, wanted)
     findings = refused + findings
     state = RecordState.WRONG if any(f.severity is Severity.ERROR for f in findings) else RecordState.PRESENT
-    return _result(expect, state, tuple(records), findings, mode, fetched=True)
+    result = _result(expect, state, tuple(records), findings, mode, fetched=True)
+    return replace(result, facts={**result.facts, **_policy_facts(facts, findings)})
+
+
+def _policy_facts(facts: dict[str, Any], findings: list[Finding]) -> dict[str, str | int]:
+    """What drift compares of a fetched policy: its max_age, its mx patterns, and how many
+    MX hosts it leaves uncovered (0 or 1: some or none)."""
+    policy = facts.get("policy")
+    policy = policy if isinstance(policy, dict) else {}
+    out: dict[str, str | int] = {}
+    max_age = str(policy.get("max_age", ""))  # as the policy spells it (probes/policy.py)
+    if max_age.isascii() and max_age.isdigit() and len(max_age) <= 10:
+        out["mta_sts_max_age"] = int(max_age)
+    listed = policy.get("mx")
+    if isinstance(listed, list):
+        out["mta_sts_mx"] = " ".join(sorted(str(p).lower() for p in listed[:100]))
+    out["mta_sts_uncovered"] = int(any(f.code is Code.MTA_STS_MX_NOT_COVERED for f in findings))
+    return out
+
+
+def _drift_values(result: RecordResult) -> tuple[str, ...]:
+    """The record and, once fetched, its policy's lines: a policy changes without its record."""
+    facts = result.facts
+    lines = [f"policy mode: {facts['mta_sts_mode']}"] if "mta_sts_mode" in facts else []
+    lines += [f"policy max_age: {facts['mta_sts_max_age']}"] if "mta_sts_max_age" in facts else []
+    lines += [f"policy mx: {p}" for p in str(facts.get("mta_sts_mx", "")).split()]
+    return (*result.found, *lines)
+
+
+def _mode_rank(snapshot: Published) -> int:
+    """No record at all ranks below mode none."""
+    return _RANK.get(str(snapshot.facts.get("mta_sts_mode", "none")), 0) if snapshot.values else -1
+
+
+def _drift_reasons(before: Published, after: Published) -> list[Reason]:
+    out: list[Reason] = []
+    was, now = (
+        _RANK.get(str(s.facts.get("mta_sts_mode", "none")), 0) if s.values else -1 for s in (before, after)
+    )
+    if now != was:
+        out.append(Reason("mta_sts_mode_lowered" if now < was else "mta_sts_mode_raised"))
+    ages = before.facts.get("mta_sts_max_age"), after.facts.get("mta_sts_max_age")
+    if isinstance(ages[0], int) and isinstance(ages[1], int) and ages[0] != ages[1]:
+        out.append(Reason("mta_sts_max_age_lowered" if ages[1] < ages[0] else "mta_sts_max_age_raised"))
+    uncovered = before.facts.get("mta_sts_uncovered"), after.facts.get("mta_sts_uncovered")
+    if uncovered == (0, 1):
+        out.append(Reason("mta_sts_mx_uncovered"))
+    elif uncovered == (1, 0):
+        out.append(Reason("mta_sts_mx_covered"))
+    return out
 
 
 def _record_problem(records: list[str]) -> str | None:
@@ -300,4 +352,7 @@ KIND = RecordKind(
     probes=True,
     inspect_tls=inspect_tls,
     implied=MtaStsConfig(),
+    drift=DriftRules(
+        _drift_reasons, ("mta_sts_mode", "mta_sts_max_age", "mta_sts_mx", "mta_sts_uncovered"), _drift_values
+    ),
 )

@@ -15,8 +15,11 @@ from pydantic.dataclasses import dataclass as schema
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
+    DriftRules,
     Expectation,
     PlannedDomain,
+    Published,
+    Reason,
     RecordKind,
     Section,
     lookup_error,
@@ -59,6 +62,19 @@ class MxExpectation(Expectation):
     @property
     def expected(self) -> str | None:
         return ", ".join(f"{p} {h}" for h, p in self.hosts) or None
+
+
+def _drift_reasons(before: Published, after: Published) -> list[Reason]:
+    """Hosts added or removed (a priority changed alone is value_changed)."""
+    old, new = ({parse_mx(v)[1].rstrip(".").lower() for v in s.values} for s in (before, after))
+    return [
+        Reason(code)
+        for code, hosts in (("mx_host_added", new - old), ("mx_host_removed", old - new))
+        if hosts
+    ]
+
+
+DRIFT = DriftRules(_drift_reasons)
 
 
 def parse_mx(value: str) -> tuple[int, str]:
@@ -293,6 +309,7 @@ RETURN_PATH_KIND = RecordKind(
     codes=Code,
     diagnose=diagnose,
     publish=publish,
+    drift=DRIFT,
 )
 RECEIVING_KIND = RecordKind(
     name="receiving_mx",
@@ -311,4 +328,5 @@ RECEIVING_KIND = RecordKind(
     diagnose=diagnose,
     publish=publish,
     inspect=inspect,
+    drift=DRIFT,
 )

@@ -14,8 +14,11 @@ from pydantic.dataclasses import dataclass as schema
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
+    DriftRules,
     Expectation,
     PlannedDomain,
+    Published,
+    Reason,
     RecordKind,
     Section,
     lookup_error,
@@ -101,6 +104,12 @@ def _result(
     )
 
 
+def _drift_reasons(before: Published, after: Published) -> list[Reason]:
+    if before.values and not after.values:
+        return [Reason("tls_rpt_removed")]
+    return [Reason("tls_rpt_added")] if after.values and not before.values else []
+
+
 def diagnose(expect: TlsRptExpectation, answers: Answers, result: RecordResult) -> Diagnosis:
     """Not verifying? A quoted or padded record, or the record with the zone appended again."""
     return mistakes.txt_record(expect.name, answers, result.state is RecordState.MISSING, _is_tlsrpt)
@@ -141,4 +150,5 @@ KIND = RecordKind(
     publish=publish,
     inspect_tls=inspect_tls,
     implied=TlsRptConfig(),
+    drift=DriftRules(_drift_reasons),
 )

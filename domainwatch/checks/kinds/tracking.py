@@ -54,4 +54,5 @@ KIND = RecordKind(
     codes=Code,
     diagnose=cname.diagnose,
     publish=cname.publish,
+    drift=cname.DRIFT,
 )

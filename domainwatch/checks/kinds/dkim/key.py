@@ -43,6 +43,12 @@ class Code(enum.StrEnum):
     DKIM_KEY_TOO_WEAK = "dkim_key_too_weak"
     DKIM_KEY_SHORT = "dkim_key_short"
     DKIM_KEY_MISMATCH = "dkim_key_mismatch"
+    # Rotation (fleet/drift.py): judged from the key's history and role, not its text.
+    DKIM_NEXT_NOT_READY = "dkim_next_not_ready"
+    DKIM_NEXT_READY = "dkim_next_ready"
+    DKIM_RETIRING_SAFE_TO_REMOVE = "dkim_retiring_safe_to_remove"
+    DKIM_RETIRING_REMOVED_EARLY = "dkim_retiring_removed_early"
+    DKIM_KEY_TOO_OLD = "dkim_key_too_old"
 
 
 def key_record(public_key: str) -> str:

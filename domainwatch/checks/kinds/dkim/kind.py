@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
 from pydantic import Field, Strict, model_validator
 from pydantic.dataclasses import dataclass as schema
@@ -12,6 +12,7 @@ from pydantic.dataclasses import dataclass as schema
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
+    DriftRules,
     Expectation,
     FactMetric,
     PlannedDomain,
@@ -22,6 +23,7 @@ from domainwatch.checks.base import (
     shared,
 )
 from domainwatch.checks.diagnoses import mistakes
+from domainwatch.checks.kinds.dkim import drift
 from domainwatch.checks.kinds.dkim.key import Code, diagnose_key, key_bits, key_facts, key_record
 from domainwatch.dns.resolver import Lookup, Query
 from domainwatch.fields import SECTION_CONFIG, DomainName, Selector, Text
@@ -38,6 +40,9 @@ class DkimConfig:
     selector: Selector
     public_key: Text | None = None
     cname: DomainName | None = None
+    # Rotation (fleet/drift.py): `next` is the key being published before signing switches to
+    # it, `retiring` the one signing switched away from. Both are advisory.
+    role: Literal["active", "next", "retiring"] = "active"
 
     @model_validator(mode="after")
     def _one_source(self) -> DkimConfig:
@@ -51,6 +56,13 @@ class DkimExpectation(Expectation):
     selector: str = ""
     public_key: str | None = None
     cname: str | None = None
+    # Not part of the fingerprint: a role change is not an expectation change (no restart).
+    role: str = field(default="active", metadata={"fingerprint": False})
+
+    @property
+    def counts(self) -> bool:
+        """Whether the record counts toward its capability: a required `active` key."""
+        return self.required and self.role == "active"
 
     @property
     def expected(self) -> str | None:
@@ -96,6 +108,8 @@ def evaluate(expect: DkimExpectation, answers: Answers) -> RecordResult:
         return _result(expect, RecordState.MISSING, (), [finding])
     findings = _key_findings(expect, lookup.records)
     facts = key_facts(lookup.records[0]) if len(lookup.records) == 1 else {}
+    if lookup.ttl:  # how long resolvers may keep the key (a `next` key's readiness, fleet/drift.py)
+        facts["dkim_ttl"] = lookup.ttl
     return _result(expect, state_of(findings), lookup.records, findings, facts)
 
 
@@ -155,7 +169,7 @@ def _result(
         expect.name,
         rtype,
         state,
-        expect.required,
+        expect.counts,
         expect.expected,
         found,
         tuple(findings),
@@ -218,6 +232,7 @@ def plan(domain: PlannedDomain, own: list[DkimConfig]) -> list[Expectation]:
             key.selector,
             key.public_key,
             key.cname,
+            key.role,
         )
         for key in own
     ]
@@ -260,4 +275,5 @@ KIND = RecordKind(
         ),
     ),
     inspect=inspect,
+    drift=DriftRules(drift.reasons, ("dkim_key_bits",)),
 )

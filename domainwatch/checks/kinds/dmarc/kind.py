@@ -19,6 +19,7 @@ from pydantic.dataclasses import dataclass as schema
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
+    DriftRules,
     Expectation,
     FactMetric,
     PlannedDomain,
@@ -27,6 +28,7 @@ from domainwatch.checks.base import (
     lookup_error,
 )
 from domainwatch.checks.diagnoses import mistakes
+from domainwatch.checks.kinds.dmarc import drift
 from domainwatch.checks.kinds.dmarc.record import POLICIES, Code, DmarcRecord, applied, fixed, is_dmarc, read
 from domainwatch.checks.kinds.dmarc.report import report_findings, report_queries
 from domainwatch.dns.resolver import Lookup, Query
@@ -379,4 +381,5 @@ KIND = RecordKind(
         ),
     ),
     inspect=inspect,
+    drift=DriftRules(drift.reasons, ("dmarc_policy",)),
 )

@@ -20,6 +20,7 @@ from pydantic.dataclasses import dataclass as schema
 from domainwatch.checks.base import (
     Answers,
     Diagnosis,
+    DriftRules,
     Expectation,
     FactMetric,
     PlannedDomain,
@@ -29,6 +30,7 @@ from domainwatch.checks.base import (
     return_path_host,
 )
 from domainwatch.checks.diagnoses import mistakes
+from domainwatch.checks.kinds.spf import drift
 from domainwatch.checks.kinds.spf.findings import (
     Code,
     policy_findings,
@@ -366,4 +368,5 @@ KIND = RecordKind(
         ),
     ),
     inspect=inspect,
+    drift=DriftRules(drift.reasons, ("spf_dns_lookups",)),
 )
