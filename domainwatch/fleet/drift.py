@@ -82,7 +82,7 @@ def observe(
 ) -> DriftOutcome:
     """One check's drift. `sets`: a stored value set's body by its digest (a change's `before`)."""
     name, previous = track.name, track.drift
-    drift = dict(previous)
+    drift = {record: held for record, held in previous.items() if record in track.records}  # planned ones
     changes: list[Change] = []
     new_sets: dict[str, str] = {}
     results = []

@@ -6,7 +6,6 @@ rotation from `next` to `retiring`."""
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,15 +16,13 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from domainwatch.config.loader import parse
-from domainwatch.daemon.daemon import Daemon
-from domainwatch.metrics.exposition import Exposition
 from domainwatch.metrics.instruments import Metrics
 from domainwatch.store.sqlite import SqliteStore
 from domainwatch.testing import DnsTestServer, FakeClock
 from domainwatch.testing.dns_server import Behaviour
 from domainwatch.web.app import create_app
-from domainwatch.webhooks.worker import WebhookWorker
 from tests.integration.receiver import Receiver, new_secret
+from tests.integration.test_webhooks import Harness as WebhookHarness
 from tests.keys import rsa_key
 from tests.unit.test_drift_reasons import CHANGES
 
@@ -74,25 +71,22 @@ def publish_base(dns: DnsTestServer) -> None:
     dns.set(PINNED, "TXT", ["v=spf1 include:p.example.net -all"])
 
 
-class Harness:
+class Harness(WebhookHarness):
+    """test_webhooks' harness, its resolver the daemon's own (real DNS to the test server)."""
+
     def __init__(self, tmp_path: Path, dns: DnsTestServer, text: str) -> None:
         self.clock = FakeClock(datetime.now(UTC))  # near real time: the receiver checks signature age
         self.config = parse(text)
         self.store = SqliteStore(self.config.storage.location.target)
         self.metrics = Metrics()
+        self.resolver = None  # type: ignore[assignment]
         self.dns = dns
 
-    async def start(self) -> Harness:
-        self.daemon = await Daemon.open(
-            self.config, self.store, clock=self.clock, rng=random.Random(1), metrics=self.metrics
-        )
-        self.worker = WebhookWorker(
-            self.config, self.store, clock=self.clock, rng=random.Random(2), metrics=self.metrics
-        )
-        self.exposition = Exposition(self.metrics.registry, self.daemon.fleet, self.worker)
-        self.daemon.fleet.listeners.append(self.exposition)
-        await self.worker.start()
-        return self
+    @classmethod
+    async def started(cls, tmp_path: Path, dns: DnsTestServer, text: str) -> Harness:
+        harness = cls(tmp_path, dns, text)
+        await harness.start()
+        return harness
 
     async def stop(self) -> None:
         await self.daemon.shutdown()
@@ -142,9 +136,8 @@ async def test_a_table_of_changes_agrees_in_history_webhooks_and_metrics(
     tmp_path: Path, dns_server: DnsTestServer, receiver: Receiver, harnesses: list[Harness]
 ) -> None:
     publish_base(dns_server)
-    harness = await Harness(
-        tmp_path, dns_server, config_text(tmp_path, dns_server, hooks(receiver)) + DOMAINS
-    ).start()
+    text = config_text(tmp_path, dns_server, hooks(receiver)) + DOMAINS
+    harness = await Harness.started(tmp_path, dns_server, text)
     harnesses.append(harness)
     names = {
         "dmarc": f"_dmarc.{DOMAIN}",
@@ -213,7 +206,7 @@ async def test_a_pin_is_acknowledged_and_a_window_keeps_changes_from_findings(
     tmp_path: Path, dns_server: DnsTestServer, aiohttp_client: MakeClient, harnesses: list[Harness]
 ) -> None:
     publish_base(dns_server)
-    harness = await Harness(tmp_path, dns_server, config_text(tmp_path, dns_server) + DOMAINS).start()
+    harness = await Harness.started(tmp_path, dns_server, config_text(tmp_path, dns_server) + DOMAINS)
     harnesses.append(harness)
     client = await aiohttp_client(create_app(harness.daemon, harness.exposition))
     await harness.step()
@@ -295,7 +288,7 @@ async def test_a_dkim_rotation_keeps_the_domain_verified(
     dns_server.set("rot.example.com", "TXT", ["v=spf1 include:p.example.net -all"])
     dns_server.set("p.example.net", "TXT", ["v=spf1 -all"])
     dns_server.set("a._domainkey.rot.example.com", "TXT", [key_a])
-    harness = await Harness(tmp_path, dns_server, config_text(tmp_path, dns_server) + "domains: []\n").start()
+    harness = await Harness.started(tmp_path, dns_server, config_text(tmp_path, dns_server) + "domains: []\n")
     harnesses.append(harness)
     client = await aiohttp_client(create_app(harness.daemon, harness.exposition))
     document = {
@@ -358,11 +351,11 @@ async def test_a_change_while_stopped_is_judged_from_the_stored_values(
     """After a restart the last values come from the store (value sets), not from memory."""
     publish_base(dns_server)
     text = config_text(tmp_path, dns_server) + DOMAINS
-    first = await Harness(tmp_path, dns_server, text).start()
+    first = await Harness.started(tmp_path, dns_server, text)
     await first.step()
     await first.daemon.shutdown()
     dns_server.set(f"_dmarc.{DOMAIN}", "TXT", ["v=DMARC1; p=quarantine; rua=mailto:d@example.com"])
-    harness = await Harness(tmp_path, dns_server, text).start()
+    harness = await Harness.started(tmp_path, dns_server, text)
     harnesses.append(harness)
     harness.clock.now = first.clock.now
     assert harness.daemon.fleet.recent_sets == {}
