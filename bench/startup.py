@@ -1,5 +1,7 @@
-"""Start-up on a large SQLite store: `domainwatch run` from launch to /readyz 200, medians of
---runs, for each source tree given (this one by default), the trees taking turns in one run.
+"""Start-up on a large SQLite store: `domainwatch run` from launch to /readyz 200, its RSS then,
+and the share of a core it uses over the --after seconds that follow (every domain's check
+fell due while it was stopped: the first minute after a restart), medians of --runs, for each
+source tree given (this one by default), the trees taking turns in one run.
 
 The store is made once, by this tree: N domains (an SPF and a DMARC record each), checked once
 against a resolver that knows nothing, so every record has a stored state and result. Each
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import statistics
@@ -64,7 +67,21 @@ async def make_store(count: int, store: Path) -> float:
     return time.perf_counter() - started
 
 
-def ready_seconds(tree: Path, config: Path) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def after_ready(tree: Path, config: Path, after: float) -> tuple[float, float, float]:
+    """(seconds to ready, RSS at ready in MB, CPU share over the `after` seconds following)."""
     code = "import sys; from domainwatch.cli.main import main; sys.exit(main(sys.argv[1:]))"
     pin = ["taskset", "-c", "1"] if shutil.which("taskset") else []
     command = [*pin, sys.executable, "-c", code, "run", "-c", str(config), "--log-level", "error"]
@@ -75,7 +92,10 @@ def ready_seconds(tree: Path, config: Path) -> float:
             try:
                 with urllib.request.urlopen(f"http://{LISTEN}/readyz", timeout=5) as response:
                     if response.status == 200:
-                        return time.perf_counter() - started
+                        ready, rss = time.perf_counter() - started, _rss_mb(process.pid)
+                        cpu = _cpu_seconds(process.pid)
+                        time.sleep(after)
+                        return ready, rss, (_cpu_seconds(process.pid) - cpu) / after
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.05)
@@ -92,6 +112,7 @@ def main() -> None:
     parser.add_argument("--domains", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tree", action="append", type=Path, default=[], help="another checkout to compare")
+    parser.add_argument("--after", type=float, default=60.0, help="seconds of CPU measured after ready")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # errors only
     trees = [ROOT, *args.tree]
@@ -99,7 +120,7 @@ def main() -> None:
         directory = Path(work)
         made = asyncio.run(make_store(args.domains, directory / "made.db"))
         print(f"store of {args.domains} domains made in {made:.1f}s")
-        seconds: dict[Path, list[float]] = {tree: [] for tree in trees}
+        seen: dict[Path, list[tuple[float, float, float]]] = {tree: [] for tree in trees}
         for _ in range(args.runs):
             for tree in trees:  # taking turns: a noisy minute hits every tree alike
                 store = directory / "run.db"
@@ -107,13 +128,15 @@ def main() -> None:
                 shutil.copy(directory / "made.db", store)
                 config = directory / "config.json"
                 config.write_text(config_text(args.domains, store))
-                seconds[tree].append(ready_seconds(tree, config))
-        base = statistics.median(seconds[ROOT])
-        for tree, runs in seconds.items():
-            median = statistics.median(runs)
+                seen[tree].append(after_ready(tree, config, args.after))
+        base = statistics.median(r[0] for r in seen[ROOT])
+        for tree, runs in seen.items():
+            ready, rss, cpu = (statistics.median(r[i] for r in runs) for i in range(3))
             print(
-                f"{tree!s:<40} ready after launch: median {median:.2f}s "
-                f"({', '.join(f'{s:.2f}' for s in runs)}); {median / base:.2f}x this tree"
+                f"{tree!s:<40} ready after launch: median {ready:.2f}s "
+                f"({', '.join(f'{r[0]:.2f}' for r in runs)}); {ready / base:.2f}x this tree; "
+                f"RSS at ready {rss:.0f} MB; CPU share over the {args.after:.0f}s after ready "
+                f"{cpu:.0%} ({', '.join(f'{r[2]:.0%}' for r in runs)})"
             )
 
 

@@ -21,6 +21,21 @@ def jittered(interval: timedelta, rng: random.Random) -> timedelta:
     return interval * rng.uniform(1 - JITTER, 1 + JITTER)
 
 
+MAX_CATCH_UP = timedelta(minutes=5)  # checks that fell due while stopped: spread over at most this
+
+
+def resumed_due(
+    checked_at: datetime, interval: timedelta, catch_up: timedelta, now: datetime, rng: random.Random
+) -> datetime:
+    """When a domain loaded from the store is next due: an interval after its last check, as if
+    the daemon had not stopped; one that fell due meanwhile at a random moment of the next
+    `catch_up` (a restart after an hour would otherwise check the whole fleet at once)."""
+    due = min(checked_at + jittered(interval, rng), now + interval)  # a clock set back
+    if due > now:
+        return due
+    return now + catch_up * rng.random()
+
+
 class Schedule:
     """Due times of domains; stale heap entries are skipped lazily when popped."""
 

@@ -7,9 +7,10 @@ import random
 from collections.abc import Callable, Container
 from datetime import datetime, timedelta
 
-from domainwatch.daemon.schedule import Schedule, jittered
+from domainwatch.daemon.schedule import MAX_CATCH_UP, Schedule, jittered, resumed_due
 from domainwatch.fleet.fleet import Fleet
 from domainwatch.state.intervals import interval_for
+from domainwatch.state.rules import Status
 
 
 class Scheduler:
@@ -32,12 +33,18 @@ class Scheduler:
 
     def resume_check(self, name: str, checked_at: datetime, now: datetime) -> None:
         """Schedule a domain loaded from the store as if the daemon had not stopped: due an
-        interval after its last check (now, if that has passed). A restart of a large fleet then
-        spreads its checks as before instead of re-checking every domain at once."""
+        interval after its last check. One that fell due meanwhile is spread over min(interval,
+        5 m), or a pending or temporarily failing one over its recheck interval: a restart of a
+        large fleet spreads its checks as before instead of re-checking every domain at once."""
         interval = self._interval(name)
-        if interval is not None:
-            due = min(checked_at + jittered(interval, self.rng), now + interval)  # a clock set back
-            self.schedule.put(name, max(due, now))
+        if interval is None:
+            return
+        track, settings = self.fleet.tracks[name], self.fleet.plans[name].settings
+        if track.status in (Status.PENDING, Status.TEMPORARY_FAILURE):
+            catch_up = settings.recheck_interval
+        else:
+            catch_up = min(interval, MAX_CATCH_UP)
+        self.schedule.put(name, resumed_due(checked_at, interval, catch_up, now, self.rng))
 
     def unschedule(self, name: str) -> None:
         self.schedule.discard(name)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domainwatch.config.domains import Defaults
-from domainwatch.daemon.schedule import Schedule, jittered
+from domainwatch.daemon.schedule import MAX_CATCH_UP, Schedule, jittered, resumed_due
 from domainwatch.state.domain import DomainTrack, RecordSpec
 from domainwatch.state.intervals import interval_for
 from domainwatch.state.rules import RecordTrack, Status
@@ -87,3 +87,18 @@ def test_the_backlog_is_what_is_due_and_how_late_the_oldest_is() -> None:
     assert (1, 0.0) == schedule.backlog(now)
     schedule.put("due.example.com", now + timedelta(minutes=5))  # rescheduled: no longer due
     assert (0, 0.0) == schedule.backlog(now)
+
+
+def test_checks_that_fell_due_while_stopped_are_spread_over_the_catch_up() -> None:
+    """After an hour down, a fleet checked five minutes apart comes due over the next five
+    minutes (uniformly), not at once; a domain not yet due keeps its moment."""
+    rng, now = random.Random(5), T0 + timedelta(hours=1)
+    dues = [resumed_due(T0, timedelta(minutes=5), MAX_CATCH_UP, now, rng) for _ in range(10_000)]
+    assert all(now <= due < now + MAX_CATCH_UP for due in dues)
+    per_minute = [
+        sum(1 for d in dues if now + timedelta(minutes=m) <= d < now + timedelta(minutes=m + 1))
+        for m in range(5)
+    ]
+    assert all(1800 < count < 2200 for count in per_minute), per_minute
+    later = resumed_due(now - timedelta(minutes=1), timedelta(minutes=5), MAX_CATCH_UP, now, rng)
+    assert now + timedelta(minutes=3) < later < now + timedelta(minutes=5)  # as if never stopped
