@@ -17,6 +17,7 @@ from typing import Any
 from domainwatch.checks.base import Published, Reason
 from domainwatch.checks.registry import kind_of
 from domainwatch.model import RecordResult, RecordState
+from domainwatch.state.drift import DIGEST_BYTES
 
 # Each weakening code and the strengthening code that undoes it.
 _PAIRS = {
@@ -100,7 +101,7 @@ def body(snapshot: Published) -> str:
 
 
 def digest(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+    return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).hexdigest()
 
 
 def from_body(text: str) -> Published | None:

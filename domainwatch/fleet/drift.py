@@ -20,7 +20,7 @@ from domainwatch.checks.drift import body, digest, direction, from_body, publish
 from domainwatch.checks.kinds.dkim.key import Code as Dkim
 from domainwatch.model import CommonCode, DomainReport, Finding, RecordResult, RecordState, Severity
 from domainwatch.state.domain import Change, DomainTrack
-from domainwatch.state.drift import ACKNOWLEDGED, ACTIVE, CHANGE, NO_DRIFT, RecordDrift
+from domainwatch.state.drift import ACKNOWLEDGED, ACTIVE, CHANGE, NO_DRIFT, RecordDrift, packed
 from domainwatch.state.rules import Status, state_of
 from domainwatch.state.windows import MaintenanceWindow
 
@@ -106,7 +106,7 @@ def observe(
         drift[result.record] = after
         added = _pin_findings(result, after, settings) + _rotation_findings(result, after, settings, now)
         results.append(_amended(result, added, raw))
-    return DriftOutcome(DomainReport(report.name, tuple(results)), drift, changes, new_sets)
+    return DriftOutcome(DomainReport(report.name, tuple(results)), packed(drift), changes, new_sets)
 
 
 def _compared(  # noqa: PLR0917 (one record's step: each argument is its own)
@@ -258,7 +258,7 @@ def acknowledged(track: DomainTrack, record: str, by: str, now: datetime) -> tup
     name, drift = track.name, track.drift.get(record, NO_DRIFT)
     held = track.records.get(record)
     status = held.status if held is not None else Status.NOT_STARTED
-    after = replace(track, drift={**track.drift, record: replace(drift, pinned=drift.published)})
+    after = replace(track, drift=packed({**track.drift, record: replace(drift, pinned=drift.published)}))
     observations = {"record": record, "pinned_set": drift.published, "previous_set": drift.pinned, "by": by}
     change = Change(name, ACKNOWLEDGED, record, status, status, now, f"acknowledged by {by}", observations)
     return after, change

@@ -97,13 +97,38 @@ class DomainText:
 
     def render(self, fleet: FleetView) -> list[Segment]:
         """The families' text for every domain the fleet exports, as segments in order."""
-        dirty, self._dirty = self._dirty, set()
-        if any(n not in self._position and n in fleet.plans for n in dirty):
-            self._stale = True  # a domain to add: laid out anew
-        if not self._stale:
-            self._refresh(dirty, fleet)
-        while not self.warm(fleet, len(self._names) + self._size):
+        while not self.settle(fleet, len(self._names) + len(self._dirty) + self._size):
             pass  # until laid out for this fleet and formatted whole
+        return self.gather()
+
+    def settle(self, fleet: FleetView, domains: int) -> bool:
+        """About `domains` domains' worth of the formatting still to do: the changed domains
+        spliced in, then any block not formatted (after a start, a reload, a domain added).
+        True once nothing is left."""
+        if self._dirty and not self._stale:
+            if any(n not in self._position and n in fleet.plans for n in self._dirty):
+                self._stale = True  # a domain to add: laid out anew, which formats every one
+            else:
+                batch = [self._dirty.pop() for _ in range(min(domains, len(self._dirty)))]
+                self._refresh(batch, fleet)
+                if self._dirty:
+                    return False
+        if self._stale:
+            self._dirty.clear()  # every domain is formatted from the state of its moment
+        return self.warm(fleet, domains)
+
+    @property
+    def settled(self) -> bool:
+        """Every exported domain's text is its current one."""
+        return not self._dirty and self.complete
+
+    @property
+    def complete(self) -> bool:
+        """Every exported domain has its text (some may be a few changes behind)."""
+        return not self._stale and all(blocks is not None for blocks in self._blocks)
+
+    def gather(self) -> list[Segment]:
+        """The text as it stands, as segments in export order (complete only when `complete`)."""
         out = []
         for f, (header, on) in enumerate(zip(self._headers, self._on, strict=True)):
             if on:

@@ -20,7 +20,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
 from domainwatch.config.schema import Config
-from domainwatch.metrics.deflated import deflate, gzip_stream, plain
+from domainwatch.metrics.deflated import Segment, deflate, gzip_stream, plain
 from domainwatch.metrics.domain_text import DomainText
 from domainwatch.metrics.selection import Selection
 from domainwatch.state.fleet import FleetView, status_counts
@@ -30,6 +30,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Domains formatted between two turns of the event loop while warming up: about 40 ms of work,
 # so requests and checks are not held up for longer.
 WARM_SLICE = 512
+# Domains a scrape formats itself before it serves the last complete text instead (about 0.2 s).
+SCRAPE_SLICE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,9 @@ class Exposition:
         self.selection = Selection()
         self.domain_text = DomainText()
         self.warm = False  # every domain's series formatted (warm_up): a scrape only gathers them
+        # The domains' text of the last complete gathering, served while more is formatted.
+        self._complete: list[Segment] | None = None
+        self._settling: asyncio.Task[None] | None = None
         registry.register(FleetCollector(fleet))
         if deliveries is not None:
             registry.register(WebhookCollector(deliveries))
@@ -99,14 +104,43 @@ class Exposition:
         while not formatted:
             formatted = self.domain_text.warm(self.fleet, WARM_SLICE)
             await asyncio.sleep(0)  # requests and checks run between two slices
-        self.domain_text.render(self.fleet)
+        self._complete = self.domain_text.render(self.fleet)
         self.warm = True
         return time.perf_counter() - started
 
     def render(self, accept_encoding: str = "") -> tuple[bytes, dict[str, str]]:
-        """The exposition, gzipped when the scraper accepts it."""
-        segments = [deflate(generate_latest(_Selected(self.registry, self.selection)))]
-        segments += self.domain_text.render(self.fleet)
+        """The exposition, every domain formatted now, gzipped when the scraper accepts it."""
+        return self._encoded(self.domain_text.render(self.fleet), accept_encoding)
+
+    async def scrape(self, accept_encoding: str = "") -> tuple[bytes, dict[str, str]]:
+        """What a scrape gets, always complete and without holding up the loop for long: the
+        formatting left is done for up to SCRAPE_SLICE domains; when more is left (the first
+        round, a reload, a domain added) the domains' text is the last complete one, at most as
+        old as the formatting takes, which goes on between the loop's other work."""
+        text = self.domain_text
+        if text.settle(self.fleet, SCRAPE_SLICE) or text.complete:
+            self._complete = text.gather()
+        if not text.settled:
+            self._settle_later()
+        if self._complete is None:  # nothing whole to serve yet: wait for the formatting
+            assert self._settling is not None
+            await asyncio.shield(self._settling)
+        assert self._complete is not None
+        return self._encoded(self._complete, accept_encoding)
+
+    def _settle_later(self) -> None:
+        if self._settling is None or self._settling.done():
+            self._settling = asyncio.get_running_loop().create_task(self._settle())
+
+    async def _settle(self) -> None:
+        settled = False
+        while not settled:
+            settled = self.domain_text.settle(self.fleet, WARM_SLICE)
+            await asyncio.sleep(0)  # requests and checks run between two slices
+        self._complete = self.domain_text.gather()
+
+    def _encoded(self, domains: list[Segment], accept_encoding: str) -> tuple[bytes, dict[str, str]]:
+        segments = [deflate(generate_latest(_Selected(self.registry, self.selection))), *domains]
         if "gzip" in accept_encoding:
             return gzip_stream(segments), {"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"}
         return plain(segments), {"Content-Type": CONTENT_TYPE}

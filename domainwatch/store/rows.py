@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domainwatch.state.domain import DomainTrack
-from domainwatch.state.drift import NO_DRIFT, RecordDrift, drift_from_json, drift_json
+from domainwatch.state.drift import NO_DRIFT, RecordDrift, drift_from_json, drift_json, packed
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts, facts_json
 from domainwatch.state.rules import Observation, RecordTrack, Status, same_but_time
@@ -142,7 +142,8 @@ class RecordRows:
     def domain(self, row: tuple[Any, ...]) -> DomainTrack:
         name = row[0]
         records, prints = self.records.get(name, {}), self.prints.get(name, {})
-        return domain_from_row(row, records, prints, self.at, self.drift.get(name))
+        drift = self.drift.get(name)
+        return domain_from_row(row, records, prints, self.at, packed(drift) if drift else None)
 
 
 # -- values written (both stores' columns, in their order) -------------------------------------

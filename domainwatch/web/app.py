@@ -133,7 +133,7 @@ def probe_routes(daemon: Daemon, exposition: Exposition) -> web.RouteTableDef:
 
     @table.get("/metrics")
     async def scrape(request: web.Request) -> web.Response:
-        body, headers = exposition.render(request.headers.get("Accept-Encoding", ""))
+        body, headers = await exposition.scrape(request.headers.get("Accept-Encoding", ""))
         return web.Response(body=body, headers=headers)
 
     @table.post("/-/reload")

@@ -27,6 +27,7 @@ from domainwatch.config.schema import MetricsConfig
 from domainwatch.daemon.daemon import Daemon
 from domainwatch.dns.resolver import Query
 from domainwatch.metrics import domain_text as domain_text_module
+from domainwatch.metrics import exposition as exposition_module
 from domainwatch.metrics.deflated import plain
 from domainwatch.metrics.domain_text import DomainText
 from domainwatch.metrics.families import FAMILIES as TEXT_FAMILIES
@@ -430,3 +431,46 @@ async def test_owner_labels_are_exported_for_the_allowed_keys_only(
     await daemon.apply_config(labelled("platform"))
     text = await (await client.get("/metrics")).text()
     assert 'domainwatch_domain_labels{domain="good.example.com",label_team="platform"} 1.0' in text
+
+
+async def test_a_scrape_is_always_complete_and_formats_little_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scrape formats at most SCRAPE_SLICE domains; when more is left (a reload lays the text
+    out anew) it serves the last complete text, every domain in it, and the rest is formatted
+    between the loop's other work: the next scrape has it."""
+    daemon, exposition = await make_daemon(tmp_path)
+    exposition.domain_text = DomainText(block=1)  # a block a domain: the work comes in slices
+    monkeypatch.setattr(exposition_module, "SCRAPE_SLICE", 1)
+    names = sorted(daemon.fleet.plans)
+
+    def shown(body: bytes) -> dict[str, str]:
+        return {
+            labels["domain"]: labels["status"]
+            for labels, value in samples(body.decode())["domainwatch_domain_status"]
+            if value == 1
+        }
+
+    first, _ = await exposition.scrape()  # nothing complete yet: it waits for the formatting
+    assert names == sorted(shown(first))
+    formatted: list[str] = []
+    real = domain_text_module.domain_lines
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> tuple[bytes, ...]:
+        formatted.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(domain_text_module, "domain_lines", counting)
+    name = "good.example.com"
+    daemon.fleet.tracks[name] = replace(daemon.fleet.tracks[name], status=Status.FAILED)
+    exposition.domains_changed([name])
+    exposition.fleet_changed()  # a reload: every domain formatted again
+    quick, _ = await exposition.scrape()
+    assert len(formatted) <= 1
+    assert shown(quick) == shown(first)  # the last complete text: every domain, as it was
+    assert exposition._settling is not None
+    await exposition._settling
+    latest, _ = await exposition.scrape()
+    assert shown(latest)[name] == "failed"
+    assert names == sorted(shown(latest))
+    await daemon.shutdown()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from domainwatch.fleet.drift import DriftOutcome, DriftSettings, observe
 from domainwatch.model import DomainReport, RecordResult, RecordState
 from domainwatch.state.domain import DomainTrack, RecordSpec, reconcile
+from domainwatch.state.drift import DriftTable, RecordDrift, packed
 from domainwatch.state.windows import MaintenanceWindow
 from tests.keys import rsa_key
 
@@ -103,3 +104,21 @@ def test_an_old_key_is_due_for_rotation_and_a_removed_record_is_forgotten() -> N
     ]
     checks.track = replace(checks.track, records={"dmarc": checks.track.records["dmarc"]})
     assert "dkim:b" not in checks.check(result("dmarc", "v=DMARC1; p=reject")).drift
+
+
+def test_a_packed_table_reads_as_the_mapping_it_packs() -> None:
+    """DriftTable: digests in one bytes object, the rarer fields kept whole; equal as mappings."""
+    plain = {
+        "spf": RecordDrift("ab" * 12, T0),
+        "dmarc": RecordDrift(None, None),
+        "dkim:a": RecordDrift("cd" * 12, T0, pinned="cd" * 12, role="retiring", role_since=T0),
+        "odd": RecordDrift("not-a-digest", T0),
+    }
+    table = packed(plain)
+    assert isinstance(table, DriftTable)
+    assert dict(table.items()) == plain
+    assert table == plain
+    assert table == packed(dict(plain))
+    assert table != packed({**plain, "spf": RecordDrift("ef" * 12, T0)})
+    assert table.get("missing") is None
+    assert len(table) == 4
