@@ -28,6 +28,7 @@ from domainwatch.daemon.daemon import Daemon
 from domainwatch.dns.resolver import Query
 from domainwatch.metrics import domain_text as domain_text_module
 from domainwatch.metrics import exposition as exposition_module
+from domainwatch.metrics import families
 from domainwatch.metrics.deflated import plain
 from domainwatch.metrics.domain_text import DomainText
 from domainwatch.metrics.families import FAMILIES as TEXT_FAMILIES
@@ -454,7 +455,7 @@ async def test_a_scrape_is_always_complete_and_formats_little_itself(
     first, _ = await exposition.scrape()  # nothing complete yet: it waits for the formatting
     assert names == sorted(shown(first))
     formatted: list[str] = []
-    real = domain_text_module.domain_lines
+    real = families.domain_lines
 
     def counting(name: str, *args: Any, **kwargs: Any) -> tuple[bytes, ...]:
         formatted.append(name)
