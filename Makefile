@@ -80,6 +80,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/transports.py --domains $${DOMAINS:-10000} --loop asyncio
 	$(BIN)/python bench/fleet.py --domains $${DOMAINS:-10000} --runs $${RUNS:-3}
 	$(BIN)/python bench/page.py --domains $${STARTUP_DOMAINS:-100000} --runs 20
+	$(BIN)/python bench/scrape.py --domains $${STARTUP_DOMAINS:-100000} --runs 3
 	$(BIN)/python bench/startup.py --domains $${STARTUP_DOMAINS:-100000} --runs $${RUNS:-3} $(if $(BEFORE),--tree $(BEFORE))
 
 # Memory under a resolver outage, 30 minutes (MINUTES=... to change): RSS must stay flat.
