@@ -76,13 +76,8 @@ class DriftTable(Mapping[str, RecordDrift]):
         return len(self._ids) + len(self._extra or ())
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, DriftTable):
-            return (self._ids, self._digests, self._since, self._extra) == (
-                other._ids,
-                other._digests,
-                other._since,
-                other._extra,
-            )
+        if isinstance(other, DriftTable) and self._ids is other._ids:  # the same records, in order
+            return (self._digests, self._since, self._extra) == (other._digests, other._since, other._extra)
         return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
 
     __hash__ = None  # type: ignore[assignment]

@@ -119,6 +119,7 @@ def test_a_packed_table_reads_as_the_mapping_it_packs() -> None:
     assert dict(table.items()) == plain
     assert table == plain
     assert table == packed(dict(plain))
+    assert table == packed(dict(reversed(plain.items())))  # a mapping: the order is no difference
     assert table != packed({**plain, "spf": RecordDrift("ef" * 12, T0)})
     assert table.get("missing") is None
     assert len(table) == 4
