@@ -91,7 +91,7 @@ def observe(
         before = previous.get(result.record, NO_DRIFT)
         role = settings.roles.get(result.record, ACTIVE)
         if role != before.role or (role != ACTIVE and before.role_since is None):
-            before = replace(before, role=role, role_since=now)
+            before = replace(before, role=role, role_since=None if role == ACTIVE else now)
         snapshot = published(result)
         after, change = before, None
         if snapshot is not None:

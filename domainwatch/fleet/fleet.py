@@ -23,7 +23,7 @@ from domainwatch.fleet.drift import DriftSettings
 from domainwatch.model import DomainReport
 from domainwatch.present.views import domain_view
 from domainwatch.state.domain import Change, DomainTrack, apply_report, stale_change
-from domainwatch.state.drift import ACTIVE
+from domainwatch.state.drift import ACTIVE, remembers_more
 from domainwatch.state.events import number
 from domainwatch.state.facts import DomainFacts
 from domainwatch.state.fleet import FleetListener
@@ -120,8 +120,13 @@ class Fleet:
             return stored_sets.get(digest) or self.recent_sets.get(digest)
 
         settings = self.drift_settings(plan, now)
-        if current is not None and current is previous and not settings.asks_more:
-            # The very results of the last check, which drift saw: nothing can have changed.
+        if (
+            current is not None
+            and current is previous
+            and not (settings.asks_more or remembers_more(before.drift))
+        ):
+            # The very results of the last check, which drift saw, and nothing in them depends on
+            # the time or the config (a pin, a role, a window): nothing can have changed.
             seen = drift.DriftOutcome(report, before.drift, [], {})
         else:
             seen = drift.observe(before, report, sets=body_of, settings=settings, now=now)

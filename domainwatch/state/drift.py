@@ -86,6 +86,14 @@ class DriftTable(Mapping[str, RecordDrift]):
         return f"DriftTable({dict(self.items())!r})"
 
 
+def remembers_more(drift: Mapping[str, RecordDrift]) -> bool:
+    """Whether some record holds more than its digest and time (a pin, a role, a weakening):
+    its findings then depend on the config and the time, not only on the answers."""
+    if isinstance(drift, DriftTable):
+        return drift._extra is not None
+    return any(not _packable(d) for d in drift.values())
+
+
 def _packable(drift: RecordDrift) -> bool:
     """Only a digest and a time: what nearly every record holds."""
     if drift.pinned is not None or drift.role != ACTIVE or drift.role_since or drift.weakened_at:

@@ -343,6 +343,24 @@ async def test_a_dkim_rotation_keeps_the_domain_verified(
     assert "dkim_retiring_removed_early" not in [
         f["code"] for f in harness.record("rot.example.com", "dkim:a")["findings"]
     ]
+    # A pin dropped: its finding goes with it.
+    assert (
+        await client.patch("/api/v1/domains/rot.example.com", json={"pins": ["spf"]}, headers=AUTH)
+    ).status == 200
+    await check()
+    dns_server.set("rot.example.com", "TXT", ["v=spf1 include:p.example.net ~all"])
+    await harness.step()
+    assert "record_pinned_changed" in [
+        f["code"] for f in harness.record("rot.example.com", "spf")["findings"]
+    ]
+    assert (
+        await client.patch("/api/v1/domains/rot.example.com", json={"pins": []}, headers=AUTH)
+    ).status == 200
+    await harness.step()
+    await harness.step()
+    assert "record_pinned_changed" not in [
+        f["code"] for f in harness.record("rot.example.com", "spf")["findings"]
+    ]
 
 
 async def test_a_change_while_stopped_is_judged_from_the_stored_values(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from domainwatch.fleet.drift import DriftOutcome, DriftSettings, observe
 from domainwatch.model import DomainReport, RecordResult, RecordState
 from domainwatch.state.domain import DomainTrack, RecordSpec, reconcile
-from domainwatch.state.drift import DriftTable, RecordDrift, packed
+from domainwatch.state.drift import DriftTable, RecordDrift, packed, remembers_more
 from domainwatch.state.windows import MaintenanceWindow
 from tests.keys import rsa_key
 
@@ -123,3 +123,12 @@ def test_a_packed_table_reads_as_the_mapping_it_packs() -> None:
     assert table != packed({**plain, "spf": RecordDrift("ef" * 12, T0)})
     assert table.get("missing") is None
     assert len(table) == 4
+
+
+def test_a_table_says_when_a_record_remembers_more_than_its_values() -> None:
+    """A pin, a role or a weakening: the findings then depend on the config and the time, so
+    results kept from the last check are judged again."""
+    plain = {"spf": RecordDrift("ab" * 12, T0)}
+    assert not remembers_more(packed(plain))
+    assert remembers_more(packed({**plain, "dmarc": RecordDrift("cd" * 12, T0, weakened_at=T0)}))
+    assert remembers_more({"dkim:a": RecordDrift(None, None, role="next")})

@@ -130,3 +130,42 @@ async def test_a_domain_verified_at_the_upgrade_was_last_verified_at_its_last_ch
     tracks = await store.load()
     assert (T0, None) == (tracks["ok.example.com"].verified_at, tracks["new.example.com"].verified_at)
     await store.close()
+
+
+async def test_a_dkim_key_stored_before_drift_was_first_seen_at_its_earliest_event(tmp_path: Path) -> None:
+    """Migration 8: a DKIM record gets its first-seen time from its earliest stored event, else
+    the migration's time; other records, and records never observed, get none."""
+    path = tmp_path / "state.db"
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:7]:
+        db.executescript(script)
+    db.execute("PRAGMA user_version=7")
+    at = to_micros(T0)
+    db.execute(
+        "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, sequence) VALUES"
+        " ('a.example.com', 1, 'verified', ?, '{}', ?, 2)",
+        (at, at),
+    )
+    rows = [("dkim:old", "found"), ("dkim:new", "found"), ("dkim:never", None), ("spf", "found")]
+    db.executemany(
+        "INSERT INTO records (domain, record, fingerprint, status, misses, stale, last_observation)"
+        " VALUES ('a.example.com', ?, 'f', 'verified', 0, 0, ?)",
+        rows,
+    )
+    db.execute(
+        "INSERT INTO history (id, domain, sequence, kind, subject, previous, status, at, reason,"
+        " observations) VALUES ('e1', 'a.example.com', 1, 'record', 'dkim:old', 'pending', 'verified', ?,"
+        " 'found', '{}')",
+        (at - 3_600_000_000,),
+    )
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+    drift = (await store.load())["a.example.com"].drift
+    assert drift["dkim:old"].since == from_micros(at - 3_600_000_000)
+    migrated = drift["dkim:new"].since
+    assert migrated is not None
+    assert migrated > T0  # the migration's own time (now)
+    assert drift["dkim:old"].published is None  # no values known yet: the next check's are the baseline
+    assert {"dkim:old", "dkim:new"} == set(drift)
+    await store.close()
