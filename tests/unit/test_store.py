@@ -141,6 +141,7 @@ async def test_a_dkim_key_stored_before_drift_was_first_seen_at_its_earliest_eve
         db.executescript(script)
     db.execute("PRAGMA user_version=7")
     at = to_micros(T0)
+    assert at is not None
     db.execute(
         "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, sequence) VALUES"
         " ('a.example.com', 1, 'verified', ?, '{}', ?, 2)",
