@@ -26,6 +26,7 @@ import re
 import resource
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -274,7 +275,10 @@ async def daemon_round(count: int, directory: Path) -> dict[str, Any]:
     again = await Daemon.open(config, SqliteStore(store_path), rng=random.Random(1))
     startup = time.perf_counter() - restart
     await again.shutdown()
+    tables = store_tables(store_path)
     return {
+        "store_bytes": sum(tables.values()),
+        "store_tables": tables,
         "store": str(store_path),
         "setup": setup,
         "round": round_seconds,
@@ -290,6 +294,19 @@ async def daemon_round(count: int, directory: Path) -> dict[str, Any]:
         "metrics_gzip": gzipped,
         "startup": startup,
     }
+
+
+def store_tables(path: Path) -> dict[str, int]:
+    """Bytes on disk per table and index of a SQLite store (its pages, from dbstat), after a
+    checkpoint; the file's size as one entry where dbstat is not compiled in."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return dict(db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"))
+    except sqlite3.OperationalError:
+        return {"(file)": path.stat().st_size}
+    finally:
+        db.close()
 
 
 def daemon_process(count: int, directory: Path, store_path: Path, *, small: bool = False) -> dict[str, float]:
@@ -478,6 +495,7 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
         "startup",
         "render_small",
         "metrics_bytes_small",
+        "store_bytes",
     ]
     med = {k: statistics.median(r[k] for r in rounds) for k in keys}
     med |= {k: statistics.median(p[k] for p in processes) for k in processes[0]}
@@ -486,6 +504,11 @@ def run_benchmark(args: argparse.Namespace, directory: Path) -> None:
         f"start-up with the store {med['startup']:.2f}s; /metrics {med['render'] * 1000:.0f} ms (again, nothing changed: "
         f"{med['render_again'] * 1000:.0f} ms, gzipped {med['render_gzip_again'] * 1000:.0f} ms), "
         f"{med['metrics_bytes'] / 1e6:.1f} MB ({med['metrics_gzip'] / 1e6:.2f} MB gzip); peak RSS {rss_mb:.0f} MB"
+    )
+    biggest = sorted(rounds[0]["store_tables"].items(), key=lambda kv: -kv[1])[:5]
+    print(
+        f"store after the rounds (SQLite): {med['store_bytes'] / n:.0f} bytes a domain; largest: "
+        + ", ".join(f"{name} {size / n:.0f}" for name, size in biggest)
     )
     print(
         f"daemon steady state: a round with nothing changed {med['steady']:.2f}s, {med['steady_cpu']:.2f} CPU s "
