@@ -33,19 +33,15 @@ class DriftDesk:
         return deleted
 
     async def with_values(self, events: Sequence[Event]) -> list[Event]:
-        """The events, each change with its before and after value lists beside their digests."""
-        wanted = {
-            str(e.observations[key])
-            for e in events
-            if e.kind == CHANGE
-            for key in _SETS
-            if e.observations.get(key)
-        }
+        """The events with the values their observations name by value set: each change's
+        before and after lists, each record summary's found values (fleet/history.py)."""
+        wanted = {name for e in events for name in _named(e)}
         if not wanted:
             return list(events)
         known = {d: self.fleet.recent_sets[d] for d in wanted if d in self.fleet.recent_sets}
         known |= await self.store.value_sets([d for d in wanted if d not in known])
-        return [_resolved(e, known) if e.kind == CHANGE else e for e in events]
+        values = {d: list(p.values) for d, text in known.items() if (p := from_body(text)) is not None}
+        return [_resolved(e, values) if _named(e) else e for e in events]
 
     async def stream_with_values(
         self, events: AsyncIterator[Event], batch: int = 500
@@ -61,10 +57,20 @@ class DriftDesk:
             yield resolved
 
 
-def _resolved(event: Event, bodies: dict[str, str]) -> Event:
+def _named(event: Event) -> list[str]:
+    seen = event.observations
+    if event.kind == CHANGE:
+        return [str(seen[key]) for key in _SETS if seen.get(key)]
+    return [str(s["found_set"]) for s in seen.values() if isinstance(s, dict) and s.get("found_set")]
+
+
+def _resolved(event: Event, values: dict[str, list[str]]) -> Event:
     seen = dict(event.observations)
-    for key, shown in _SETS.items():
-        text = bodies.get(str(seen.get(key)))
-        snapshot = from_body(text) if text is not None else None
-        seen[shown] = list(snapshot.values) if snapshot is not None else None
+    if event.kind == CHANGE:
+        for key, shown in _SETS.items():
+            seen[shown] = values.get(str(seen.get(key)))
+        return replace(event, observations=seen)
+    for record, summary in seen.items():
+        if isinstance(summary, dict) and summary.get("found_set"):
+            seen[record] = {**summary, "found": values.get(str(summary["found_set"]), [])}
     return replace(event, observations=seen)

@@ -18,7 +18,7 @@ from domainwatch.checks.base import Observed
 from domainwatch.checks.registry import facts_of
 from domainwatch.config.domains import DomainConfig
 from domainwatch.config.plan import DomainPlan
-from domainwatch.fleet import drift
+from domainwatch.fleet import drift, history
 from domainwatch.fleet.drift import DriftSettings
 from domainwatch.model import DomainReport
 from domainwatch.present.views import domain_view
@@ -191,7 +191,9 @@ class Fleet:
             bodies = {e.id: event_payload(e, view, values or {}) for e in events} if view is not None else {}
             payloads = {event_id: body for event_id, body in bodies.items() if body is not None}
         self.replace(track)
-        return Save(track, events, results, payloads, facts, before, write, value_sets or None)
+        events, found = history.compact(events)  # after the bodies: those show the values
+        sets = {**(value_sets or {}), **found}
+        return Save(track, events, results, payloads, facts, before, write, sets or None)
 
     def replace(self, track: DomainTrack) -> None:
         self.tracks[track.name] = track

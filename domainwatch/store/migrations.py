@@ -148,4 +148,11 @@ MIGRATIONS: tuple[str, ...] = (
         ends_at INTEGER NOT NULL
     );
     """,
+    # 9: history's observations name their found values as value sets too; a set is kept while
+    # the history that may name it is (when it was last written), or while a record's drift does.
+    """
+    ALTER TABLE value_sets ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0;
+    UPDATE value_sets SET used_at = CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER);
+    CREATE INDEX value_sets_used ON value_sets (used_at);
+    """,
 )

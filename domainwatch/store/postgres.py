@@ -243,7 +243,7 @@ class PostgresStore(DriftTables):
             )
             await conn.execute("DELETE FROM day_counts WHERE day < %s", (before.strftime("%Y-%m-%d"),))
             await conn.execute("DELETE FROM maintenance_windows WHERE ends_at < %s", (to_micros(before),))
-            await conn.execute(UNNAMED_SETS)
+            await conn.execute(UNNAMED_SETS, (to_micros(before),))
             return cursor.rowcount
 
     async def save_day_counts(self, day: str, counts: Mapping[str, int]) -> None:

@@ -10,15 +10,11 @@ from domainwatch.store.base import StoreError
 from domainwatch.store.postgres_deliveries import DeliveryQueue
 from domainwatch.store.rows import window_from_row, window_values
 
-# Value sets no record's drift and no change event names any more (purge_history).
+# Value sets last written before the history's cutoff that no record's drift names (purge_history).
 UNNAMED_SETS = (
-    "DELETE FROM value_sets WHERE digest NOT IN ("
+    "DELETE FROM value_sets WHERE used_at < %s AND digest NOT IN ("
     " SELECT drift::jsonb->>'published' FROM records WHERE drift::jsonb->>'published' IS NOT NULL"
-    " UNION SELECT drift::jsonb->>'pinned' FROM records WHERE drift::jsonb->>'pinned' IS NOT NULL"
-    " UNION SELECT observations::jsonb->>'before_set' FROM history"
-    "  WHERE kind = 'change' AND observations::jsonb->>'before_set' IS NOT NULL"
-    " UNION SELECT observations::jsonb->>'after_set' FROM history"
-    "  WHERE kind = 'change' AND observations::jsonb->>'after_set' IS NOT NULL)"
+    " UNION SELECT drift::jsonb->>'pinned' FROM records WHERE drift::jsonb->>'pinned' IS NOT NULL)"
 )
 
 

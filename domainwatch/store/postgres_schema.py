@@ -129,6 +129,12 @@ MIGRATIONS: tuple[str, ...] = (
         ends_at BIGINT NOT NULL
     );
     """,
+    # 5: SQLite's 9, when each value set was last written.
+    """
+    ALTER TABLE value_sets ADD COLUMN used_at BIGINT NOT NULL DEFAULT 0;
+    UPDATE value_sets SET used_at = (extract(epoch from now()) * 1000000)::bigint;
+    CREATE INDEX value_sets_used ON value_sets (used_at);
+    """,
 )
 
 
@@ -142,7 +148,7 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
             "domain record fingerprint status since started_at missing_since misses stale last_observation"
             " checked_at result drift",
         ),
-        ("value_sets", "digest body"),
+        ("value_sets", "digest body used_at"),
         ("maintenance_windows", "id body ends_at"),
         ("history", "id domain sequence kind subject previous status at reason observations"),
         ("outbox", "event_id domain created_at payload"),

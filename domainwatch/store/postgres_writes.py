@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from domainwatch.store.base import DocumentWrite, Save
-from domainwatch.store.rows import domain_values, event_values, record_values, to_micros
+from domainwatch.store.rows import domain_values, event_values, record_values, set_values, to_micros
 
 
 def rounds(saves: Sequence[Save]) -> list[list[Save]]:
@@ -28,12 +28,16 @@ def rounds(saves: Sequence[Save]) -> list[list[Save]]:
 
 
 async def write_round(conn: psycopg.AsyncConnection[Any], saves: Sequence[Save]) -> None:
-    sets = {digest: text for save in saves for digest, text in (save.value_sets or {}).items()}
+    sets: dict[str, tuple[str, int]] = {}
+    for save in saves:
+        for digest, body, used in set_values(save):
+            sets[digest] = (body, max(used, sets.get(digest, ("", 0))[1]))
     if sets:
         await conn.execute(
-            "INSERT INTO value_sets (digest, body) SELECT * FROM unnest(%s::text[], %s::text[])"
-            " ON CONFLICT (digest) DO NOTHING",
-            (list(sets), list(sets.values())),
+            "INSERT INTO value_sets (digest, body, used_at)"
+            " SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[])"
+            " ON CONFLICT (digest) DO UPDATE SET used_at = GREATEST(value_sets.used_at, excluded.used_at)",
+            (list(sets), [b for b, _ in sets.values()], [u for _, u in sets.values()]),
         )
     await conn.execute(
         "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, facts, sequence,"

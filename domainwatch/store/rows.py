@@ -204,6 +204,14 @@ def event_values(event: Event) -> tuple[Any, ...]:
     )
 
 
+def set_values(save: Save) -> list[tuple[str, str, int]]:
+    """digest, body, used_at of the value sets a save writes: used when its events happened (or
+    the domain was checked), so a set outlives the history that names it."""
+    moments = [e.at for e in save.events] or [save.track.checked_at or EPOCH]
+    used = to_micros(max(moments)) or 0
+    return [(digest, body, used) for digest, body in (save.value_sets or {}).items()]
+
+
 def window_values(window: MaintenanceWindow) -> tuple[str, str, int | None]:
     """id, body, ends_at."""
     body = window.as_dict() | {

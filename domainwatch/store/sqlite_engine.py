@@ -39,23 +39,20 @@ from domainwatch.store.rows import (
     event_values,
     moment,
     record_values,
+    set_values,
     to_micros,
     window_from_row,
     window_values,
 )
 from domainwatch.store.sqlite_deliveries import DeliveryQueue
 
-# Value sets no record's drift and no change event names any more (purge_history).
+# Value sets last written before the history's cutoff that no record's drift names (purge_history).
 _UNNAMED_SETS = (
-    "DELETE FROM value_sets WHERE digest NOT IN ("
+    "DELETE FROM value_sets WHERE used_at < ? AND digest NOT IN ("
     " SELECT json_extract(drift, '$.published') FROM records"
     "  WHERE json_extract(drift, '$.published') IS NOT NULL"
     " UNION SELECT json_extract(drift, '$.pinned') FROM records"
-    "  WHERE json_extract(drift, '$.pinned') IS NOT NULL"
-    " UNION SELECT json_extract(observations, '$.before_set') FROM history"
-    "  WHERE kind = 'change' AND json_extract(observations, '$.before_set') IS NOT NULL"
-    " UNION SELECT json_extract(observations, '$.after_set') FROM history"
-    "  WHERE kind = 'change' AND json_extract(observations, '$.after_set') IS NOT NULL)"
+    "  WHERE json_extract(drift, '$.pinned') IS NOT NULL)"
 )
 # Every current (or every) domain's records, read back as rows.row_holds describes.
 _RECORDS_FROM = (
@@ -237,8 +234,9 @@ class SqliteEngine(DeliveryQueue):
     def _save_one(self, save: Save) -> None:
         if save.value_sets:
             self.db.executemany(
-                "INSERT INTO value_sets (digest, body) VALUES (?,?) ON CONFLICT(digest) DO NOTHING",
-                list(save.value_sets.items()),
+                "INSERT INTO value_sets (digest, body, used_at) VALUES (?,?,?) ON CONFLICT(digest)"
+                " DO UPDATE SET used_at = MAX(used_at, excluded.used_at)",
+                set_values(save),
             )
         self._upsert_domain(save)
         self._replace_records(save)
@@ -326,7 +324,7 @@ class SqliteEngine(DeliveryQueue):
             )
             self.db.execute("DELETE FROM day_counts WHERE day < ?", (before.strftime("%Y-%m-%d"),))
             self.db.execute("DELETE FROM maintenance_windows WHERE ends_at < ?", (to_micros(before),))
-            self.db.execute(_UNNAMED_SETS)
+            self.db.execute(_UNNAMED_SETS, (to_micros(before),))
         return cursor.rowcount
 
     def value_sets(self, digests: Sequence[str]) -> dict[str, str]:

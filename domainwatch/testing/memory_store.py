@@ -27,8 +27,7 @@ from domainwatch.store.base import (
     StoreError,
 )
 from domainwatch.store.engine import EngineStore
-
-_SET_KEYS = ("before_set", "after_set")
+from domainwatch.store.rows import set_values, to_micros
 
 
 @dataclass
@@ -56,7 +55,7 @@ class MemoryEngine:
         self._documents: dict[str, StoredDocument] = {}
         self._answers: dict[str, StoredAnswer] = {}
         self._days: dict[str, dict[str, int]] = {}  # day -> status -> domains
-        self._sets: dict[str, str] = {}  # value sets, digest -> body
+        self._sets: dict[str, tuple[str, int]] = {}  # value sets, digest -> (body, used_at)
         self._windows: dict[str, MaintenanceWindow] = {}
         self._open = True
 
@@ -115,8 +114,9 @@ class MemoryEngine:
             raise
 
     def _save(self, save: Save) -> None:
-        for digest, body in (save.value_sets or {}).items():
-            self._sets.setdefault(digest, body)
+        for digest, body, used in set_values(save):
+            kept = self._sets.get(digest)
+            self._sets[digest] = (kept[0] if kept else body, max(used, kept[1] if kept else 0))
         old = self._domains.get(save.track.name)
         results = {k: v for k, v in (old.results or {}).items() if k in save.track.records} if old else {}
         results.update({k: copy.deepcopy(dict(v)) for k, v in (save.results or {}).items()})
@@ -181,14 +181,12 @@ class MemoryEngine:
         self._windows = {k: w for k, w in self._windows.items() if w.ends_at >= before}
         named = {d.published for s in self._domains.values() for d in s.track.drift.values()}
         named |= {d.pinned for s in self._domains.values() for d in s.track.drift.values()}
-        named |= {
-            e.observations.get(k) for e in self._history.values() if e.kind == "change" for k in _SET_KEYS
-        }
-        self._sets = {k: v for k, v in self._sets.items() if k in named}
+        used = to_micros(before) or 0
+        self._sets = {k: v for k, v in self._sets.items() if k in named or v[1] >= used}
         return len(gone)
 
     def value_sets(self, digests: Sequence[str]) -> dict[str, str]:
-        return {d: self._sets[d] for d in digests if d in self._sets}
+        return {d: self._sets[d][0] for d in digests if d in self._sets}
 
     def windows(self) -> list[MaintenanceWindow]:
         return sorted(self._windows.values(), key=lambda w: (w.ends_at, w.id))

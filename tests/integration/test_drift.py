@@ -179,6 +179,16 @@ async def test_a_table_of_changes_agrees_in_history_webhooks_and_metrics(
         assert match, (record, before, after)
         got = [r["code"] + (f":{r['tag']}" if "tag" in r else "") for r in match[-1]["reasons"]]
         assert (got, match[-1]["direction"]) == (reasons, direction)
+    # The history names found values by value set; its readers see them again.
+    stored = [e for e in await harness.store.history(DOMAIN) if e.kind == "domain"]
+    shown = [e for e in await harness.daemon.history(DOMAIN, 1000) if e.kind == "domain"]
+    assert stored
+    assert all(
+        "found" not in s and "found_set" in s
+        for s in stored[0].observations.values()
+        if s.get("state") == "present"
+    )
+    assert all(isinstance(s["found"], list) for e in shown for s in e.observations.values())
     # Webhooks: one signed record.changed per change, in the domain's sequence, same data.
     bodies = [r.body["data"] for r in receiver.received if r.body["type"] == "record.changed"]
     mine = [b for b in bodies if b["domain"] == DOMAIN]
