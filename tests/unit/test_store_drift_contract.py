@@ -49,7 +49,10 @@ async def test_drift_states_round_trip_and_change_with_the_record(store: Store) 
     }
 
 
-async def test_a_value_set_is_stored_once_and_purged_when_nothing_names_it(store: Store) -> None:
+async def test_a_value_set_is_stored_once_and_kept_as_long_as_the_history_that_names_it(
+    store: Store,
+) -> None:
+    """Purged once last written before the history's cutoff, unless a record's drift names it."""
     track = tracked()
     sets = {"set-a": "a", "set-old": "old", "set-new": "new"}
     change = Event(
