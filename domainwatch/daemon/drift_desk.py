@@ -1,5 +1,6 @@
-"""The daemon's drift chores: maintenance windows (stored, and held by the fleet) and the value
-lists history shows for change events (stored once per distinct set, resolved when read)."""
+"""The daemon's drift chores: maintenance windows (stored, and held by the fleet), and the value
+lists the history names by value set (a change's before and after, each record's found values:
+stored once per distinct list, resolved when read)."""
 
 from __future__ import annotations
 
