@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from domainwatch.store.base import DocumentWrite, Save
-from domainwatch.store.rows import domain_values, event_values, record_values, set_values, to_micros
+from domainwatch.store.rows import COMPACT, domain_values, event_values, record_values, set_values, to_micros
 
 
 def rounds(saves: Sequence[Save]) -> list[list[Save]]:
@@ -84,7 +84,7 @@ async def write_round(conn: psycopg.AsyncConnection[Any], saves: Sequence[Save])
             _columns([event_values(e) for e in events], 10),
         )
     outbox = [
-        (e.id, e.domain, to_micros(e.at), json.dumps(payload, sort_keys=True))
+        (e.id, e.domain, to_micros(e.at), json.dumps(payload, sort_keys=True, separators=COMPACT))
         for save in saves
         for e in save.events
         if (payload := (save.payloads or {}).get(e.id)) is not None

@@ -21,6 +21,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A domain's row as domain_from_row reads it (both stores).
 DOMAIN_COLUMNS = "name, verify, status, since, capabilities, checked_at, sequence, verified_at"
 MICROSECOND = timedelta(microseconds=1)
+COMPACT = (",", ":")  # JSON without the spaces json.dumps puts after each separator by default
 MILLISECOND = timedelta(milliseconds=1)
 
 
@@ -180,7 +181,7 @@ def record_values(save: Save) -> list[tuple[Any, ...]]:
             int(record.stale),
             record.last_observation.value if record.last_observation else None,
             to_micros(record.checked_at),
-            json.dumps(result) if (result := results.get(record_id)) else None,
+            json.dumps(result, separators=COMPACT) if (result := results.get(record_id)) else None,
             drift_json(track.drift.get(record_id, NO_DRIFT)),
         )
         for record_id, record in track.records.items()
@@ -200,7 +201,7 @@ def event_values(event: Event) -> tuple[Any, ...]:
         event.status,
         to_micros(event.at),
         event.reason,
-        json.dumps(event.observations, sort_keys=True),
+        json.dumps(event.observations, sort_keys=True, separators=COMPACT),
     )
 
 

@@ -32,6 +32,7 @@ from domainwatch.store.base import (
 )
 from domainwatch.store.migrations import MIGRATIONS
 from domainwatch.store.rows import (
+    COMPACT,
     DOMAIN_COLUMNS,
     RecordRows,
     domain_values,
@@ -249,7 +250,12 @@ class SqliteEngine(DeliveryQueue):
             if payload is not None:
                 self.db.execute(
                     "INSERT INTO outbox (event_id, domain, created_at, payload) VALUES (?,?,?,?)",
-                    (event.id, event.domain, to_micros(event.at), json.dumps(payload, sort_keys=True)),
+                    (
+                        event.id,
+                        event.domain,
+                        to_micros(event.at),
+                        json.dumps(payload, sort_keys=True, separators=COMPACT),
+                    ),
                 )
 
     def _upsert_domain(self, save: Save) -> None:
