@@ -33,7 +33,7 @@ from domainwatch.daemon.daemon import Daemon
 from domainwatch.daemon.membership import Action
 from domainwatch.daemon.sharding import owns, shard_of
 from domainwatch.present.views import event_view, summary_view
-from domainwatch.service.errors import Caller, ServiceError
+from domainwatch.service.errors import Caller, ServiceError, require_admin
 from domainwatch.service.filters import EVERY_DOMAIN, DomainFilter, Page, cursor_of, key_of, page_of
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts
@@ -46,12 +46,13 @@ MAX_IDEMPOTENCY_KEY = 255
 MAX_SELECTORS = 20  # a diagnosis asks about each: bounded
 
 
-def invalid(problems: Sequence[Problem]) -> ServiceError:
+def invalid(
+    problems: Sequence[Problem], code: str = "invalid_domain", what: str = "the domain document"
+) -> ServiceError:
+    """A 422 naming each problem at its path (`what`: the whole, when a problem has no path)."""
     errors = [{"path": p.path, "message": p.message} for p in problems]
-    summary = "; ".join(f"{p.path or 'document'}: {p.message}" for p in problems)
-    return ServiceError(
-        422, "invalid_domain", f"the domain document is invalid: {summary}", {"errors": errors}
-    )
+    summary = "; ".join(f"{p.path or what.rsplit(maxsplit=1)[-1]}: {p.message}" for p in problems)
+    return ServiceError(422, code, f"{what} is invalid: {summary}", {"errors": errors})
 
 
 def _readable(raw: object) -> object:
@@ -207,7 +208,7 @@ class Domains:
         self, raw: object, caller: Caller, idempotency_key: str | None = None
     ) -> tuple[int, str]:
         """POST: the answer's status and JSON body (201 and the domain, or a kept answer)."""
-        self._admin(caller)
+        require_admin(caller)
         scoped, request = self._idempotency(caller, idempotency_key, raw)
         if scoped is not None:
             kept = await self.daemon.kept_answer(scoped)
@@ -245,7 +246,7 @@ class Domains:
     ) -> dict[str, Any]:
         """PATCH: a JSON Merge Patch of the domain's document; records whose expectation changes
         restart at pending, the rest keep their state."""
-        self._admin(caller)
+        require_admin(caller)
         name = self._writable(raw_name, if_match)
         stored = self.fleet.documents[name]
         try:
@@ -260,13 +261,13 @@ class Domains:
 
     async def delete(self, raw_name: str, caller: Caller, if_match: str | None) -> str:
         """DELETE: checking stops now; the name deleted."""
-        self._admin(caller)
+        require_admin(caller)
         name = self._writable(raw_name, if_match)
         await self.daemon.delete_domain(name, caller.name)
         return name
 
     async def verify(self, raw_name: str, caller: Caller) -> dict[str, Any]:
-        self._admin(caller)
+        require_admin(caller)
         name = self.known(raw_name)
         events = await self.daemon.verify(name, caller.name)
         return {"domain": await self.view(name), "events": [event_view(e) for e in events]}
@@ -303,11 +304,6 @@ class Domains:
             owner = shard_of(name, sharding.total_shards)
             message = f"{name!r} belongs to shard {owner} of {sharding.total_shards}; send this write there"
             raise ServiceError(421, "other_shard", message, {"shard": owner})
-
-    @staticmethod
-    def _admin(caller: Caller) -> None:
-        if not caller.is_admin:
-            raise ServiceError(403, "forbidden", f"{caller.name} has role viewer; this needs admin")
 
     @staticmethod
     def _idempotency(caller: Caller, key: str | None, raw: object) -> tuple[str | None, str | None]:

@@ -13,8 +13,8 @@ from typing import Any
 
 from domainwatch.config.document import Problem
 from domainwatch.present.views import event_view
-from domainwatch.service.domains import Domains
-from domainwatch.service.errors import Caller, ServiceError
+from domainwatch.service.domains import Domains, invalid
+from domainwatch.service.errors import Caller, ServiceError, require_admin
 from domainwatch.state.windows import MAX_LENGTH, MaintenanceWindow, glob_problem
 from domainwatch.store.base import StoreError
 
@@ -28,7 +28,7 @@ class Drift:
 
     async def acknowledge(self, raw_name: str, record: str, caller: Caller) -> dict[str, Any]:
         """A pinned record's current values become its pin's baseline: 200 with the record."""
-        _admin(caller)
+        require_admin(caller)
         name = self.domains.known(raw_name, writing=True)
         plan = self.daemon.fleet.plans[name]
         if record not in {spec.record for spec in plan.specs}:
@@ -45,7 +45,7 @@ class Drift:
         return {"windows": [w.as_dict() for w in self.daemon.fleet.windows]}
 
     async def add_window(self, raw: object, caller: Caller) -> dict[str, Any]:
-        _admin(caller)
+        require_admin(caller)
         window = window_of(raw, self.daemon.clock(), secrets.token_hex(8))
         try:
             await self.daemon.drift.add_window(window)
@@ -54,14 +54,9 @@ class Drift:
         return window.as_dict()
 
     async def delete_window(self, window_id: str, caller: Caller) -> None:
-        _admin(caller)
+        require_admin(caller)
         if not await self.daemon.drift.delete_window(window_id[:64]):
             raise ServiceError(404, "not_found", f"no maintenance window {window_id[:64]!r}")
-
-
-def _admin(caller: Caller) -> None:
-    if not caller.is_admin:
-        raise ServiceError(403, "forbidden", f"{caller.name} has role viewer; this needs admin")
 
 
 def window_of(raw: object, now: datetime, window_id: str) -> MaintenanceWindow:
@@ -103,8 +98,4 @@ def _ends_at(value: object, now: datetime, problems: list[Problem]) -> datetime 
 
 
 def _invalid(problems: list[Problem]) -> ServiceError:
-    errors = [{"path": p.path, "message": p.message} for p in problems]
-    summary = "; ".join(f"{p.path or 'window'}: {p.message}" for p in problems)
-    return ServiceError(
-        422, "invalid_window", f"the maintenance window is invalid: {summary}", {"errors": errors}
-    )
+    return invalid(problems, "invalid_window", "the maintenance window")

@@ -40,3 +40,9 @@ class ServiceError(Exception):
 
     def as_json(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, **self.details}}
+
+
+def require_admin(caller: Caller) -> None:
+    """A write: 403 for a viewer."""
+    if not caller.is_admin:
+        raise ServiceError(403, "forbidden", f"{caller.name} has role viewer; this needs admin")
