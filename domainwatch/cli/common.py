@@ -42,4 +42,11 @@ def load_config(path: str, args: argparse.Namespace | None = None) -> Config | N
     except ValueError as exc:
         print(f"domainwatch: --shard/--total-shards: {exc}", file=sys.stderr)
         return None
+    if config.clustered and sharding.total_shards > 1:
+        print(
+            "domainwatch: --shard/--total-shards: a PostgreSQL store is shared by every replica,"
+            " which split the fleet between them (cluster:); shard only with SQLite",
+            file=sys.stderr,
+        )
+        return None
     return config.model_copy(update={"sharding": sharding})

@@ -16,6 +16,7 @@ from domainwatch.daemon.daemon import Daemon
 from domainwatch.daemon.startup import report_start
 from domainwatch.daemon.watch import ConfigWatch
 from domainwatch.dns.resolver import Resolver
+from domainwatch.fleet.owned import OwnedView
 from domainwatch.metrics.exposition import Exposition
 from domainwatch.metrics.instruments import Metrics
 from domainwatch.runtime import aio, gctune
@@ -52,10 +53,14 @@ async def _serve(config: Config, store: Store, config_path: str | None, resolver
     metrics = Metrics()
     daemon = await Daemon.open(config, store, config_path=config_path, metrics=metrics, resolver=resolver)
     worker = WebhookWorker(config, store, clock=daemon.clock, metrics=metrics)
+    if daemon.replica is not None:  # its slots' events only, each attempt under the slot's lease
+        leases = daemon.replica.leases
+        worker.slots, worker.fence = lambda: list(leases.held), leases.fence
+        daemon.on_slots.append(worker.take_over)
     await worker.start()
     daemon.on_events.append(lambda _: worker.wake())
     daemon.on_config.append(worker.apply_config)
-    exposition = Exposition(metrics.registry, daemon.fleet, worker, daemon)
+    exposition = Exposition(metrics.registry, OwnedView(daemon.fleet), worker, daemon)
     exposition.apply_config(config)
     daemon.on_config.append(exposition.apply_config)
     daemon.fleet.listeners.append(exposition)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -11,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validato
 from domainwatch.checks.registry import KINDS
 from domainwatch.config.domains import Defaults, DomainConfig
 from domainwatch.fields import MODEL_CONFIG, Duration, LabelKey, Listen, NameserverField, WebhookUrl
-from domainwatch.store.urls import DEFAULT_PATH, StoreLocation, parse_store_url, sqlite_at
+from domainwatch.store.urls import DEFAULT_PATH, POSTGRESQL, StoreLocation, parse_store_url, sqlite_at
 from domainwatch.values import check_webhook_secret
 
 
@@ -118,6 +119,28 @@ class ShardingConfig(_Model):
         if self.shard >= self.total_shards:
             raise ValueError("shard must be less than total_shards (shards are numbered from 0)")
         return self
+
+
+class ClusterConfig(_Model):
+    """Replicas sharing one PostgreSQL store (docs/ha.md): the fleet's 1,024 slots are held under
+    leases of `lease_ttl`, renewed every `renew_interval`; `replica_id` names this replica in the
+    leases (default: host name and pid, unique per process)."""
+
+    lease_ttl: Duration = timedelta(seconds=15)
+    renew_interval: Duration = timedelta(seconds=5)
+    replica_id: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+
+    @model_validator(mode="after")
+    def _renewed_in_time(self) -> ClusterConfig:
+        if self.lease_ttl < timedelta(seconds=3):
+            raise ValueError("lease_ttl must be at least 3s")
+        if not timedelta(0) < self.renew_interval * 2 < self.lease_ttl:
+            raise ValueError("renew_interval must be more than 0s and less than half of lease_ttl")
+        return self
+
+    @property
+    def replica(self) -> str:
+        return self.replica_id or f"{socket.gethostname()}-{os.getpid()}"
 
 
 if TYPE_CHECKING:
@@ -227,6 +250,7 @@ class Config(_Model):
     storage: StorageConfig = StorageConfig()
     server: ServerConfig = ServerConfig()
     sharding: ShardingConfig = ShardingConfig()
+    cluster: ClusterConfig = ClusterConfig()
     probes: ProbesConfig = ProbesConfig()
     metrics: MetricsConfig = MetricsConfig()
     limits: LimitsConfig = LimitsConfig()
@@ -245,6 +269,20 @@ class Config(_Model):
         if len(set(names)) != len(names):
             raise ValueError("webhook names must be unique")
         return hooks
+
+    @model_validator(mode="after")
+    def _one_way_to_split(self) -> Config:
+        if self.clustered and self.sharding.total_shards > 1:
+            raise ValueError(
+                "sharding: a PostgreSQL store is shared by every replica, which split the fleet"
+                " between them (cluster:); set total_shards only with SQLite"
+            )
+        return self
+
+    @property
+    def clustered(self) -> bool:
+        """Replicas on one shared store (PostgreSQL) that split the fleet by leases."""
+        return self.storage.location.kind == POSTGRESQL
 
     def domain(self, name: str) -> DomainConfig | None:
         wanted = name.rstrip(".").lower()

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
@@ -29,9 +31,12 @@ from domainwatch.config.loader import ConfigError, load
 from domainwatch.config.plan import DomainPlan, inspect_plan
 from domainwatch.config.schema import Config
 from domainwatch.daemon.announce import announce
+from domainwatch.daemon.cluster import NOT_HELD
 from domainwatch.daemon.drift_desk import DriftDesk
+from domainwatch.daemon.handoff import Command, events_json, events_of, put_command, put_of
 from domainwatch.daemon.housekeeping import Housekeeping
 from domainwatch.daemon.membership import Action, Membership
+from domainwatch.daemon.replica import ClusterStore, Replica
 from domainwatch.daemon.schedule import Schedule, shared_cache_age
 from domainwatch.daemon.scheduling import Scheduler
 from domainwatch.daemon.startup import FirstRound
@@ -39,6 +44,7 @@ from domainwatch.dns.cache import SharedLookups
 from domainwatch.dns.factory import close, resolver_from
 from domainwatch.dns.resolver import Resolver
 from domainwatch.fleet.fleet import Fleet
+from domainwatch.metrics.cluster import ClusterMetrics
 from domainwatch.metrics.instruments import Metrics
 from domainwatch.model import DomainReport
 from domainwatch.present.views import domain_view
@@ -95,6 +101,9 @@ class Daemon:
         self._stopping = asyncio.Event()
         self.first_round = FirstRound()
         self.started = time.monotonic()  # when start-up began (the `ready` event's seconds)
+        # Clustered (a PostgreSQL store): the replica's leases, followers and handoff.
+        self.replica: Replica | None = None
+        self.on_slots: list[Callable[[Collection[int]], Awaitable[None]]] = []  # slots taken over
 
     @classmethod
     async def open(cls, config: Config, store: Store, **options: Any) -> Daemon:
@@ -104,6 +113,10 @@ class Daemon:
         log.info("startup_loading", domains=len(config.domains), store=config.storage.location.shown)
         # Start-up builds the fleet's state, plans and schedule: large and acyclic, so the
         # collector would only scan it again and again (seconds at 100,000 domains).
+        if config.clustered:
+            cluster = ClusterMetrics(daemon.metrics.registry) if daemon.metrics else None
+            daemon.replica = Replica(daemon, cast("ClusterStore", store), cluster)
+            await daemon.replica.mark()
         with gc_paused():
             daemon.fleet.tracks.update(await store.load())
             daemon.fleet.facts.update(await store.facts(facts_of))
@@ -112,6 +125,8 @@ class Daemon:
             stored = len(daemon.fleet.tracks)
             log.info("store_loaded", domains=stored, seconds=round(time.monotonic() - started, 2))
             await daemon.apply_config(config)
+            if daemon.replica is not None:  # its share of the slots, taken over as any later
+                await daemon.replica.join()
         # Ready (for /readyz) once every domain has a status backed by an observation: checked
         # since start-up, or before it (the store keeps when). A restart on a large store is
         # ready as soon as it is loaded, not a whole round later.
@@ -124,6 +139,14 @@ class Daemon:
     @property
     def ready(self) -> bool:
         return self.first_round.done
+
+    @property
+    def store_reachable(self) -> bool:
+        """Clustered: the last lease renewal reached the store and its leases still run."""
+        return self.replica is None or self.replica.leases.reachable
+
+    def wake(self) -> None:
+        self._wake.set()
 
     def _new_resolver(self, config: Config) -> Resolver:
         return resolver_from(config.resolver, self.metrics.observe_dns if self.metrics else None)
@@ -195,24 +218,57 @@ class Daemon:
         log.info("config_reloaded", path=str(self.config_path), domains=len(config.domains), **changes)
         return []
 
-    # -- the API's writes ---------------------------------------------------------------------
+    # -- the API's writes (clustered: by the replica holding the domain; daemon/handoff.py) ---
     async def put_domain(self, document: StoredDocument, domain: DomainConfig, action: Action) -> list[Event]:
+        if self._elsewhere(domain.name):
+            return await self._hand_off(domain.name, put_command(document, action), action)
         events = await self.members.put_domain(document, domain, action)
         self._wake.set()
         return events
 
     async def delete_domain(self, name: str, by: str) -> list[Event]:
+        if self._elsewhere(name):
+            return await self._hand_off(name, {"op": "delete", "name": name, "by": by})
         return await self.members.delete_domain(name, by)
 
     async def verify(self, name: str, by: str = "api") -> list[Event]:
+        if self._elsewhere(name):
+            return await self._hand_off(name, {"op": "verify", "name": name, "by": by})
         events = await self.members.verify(name, by)
         self._wake.set()
         return events
 
     async def acknowledge(self, name: str, record: str, by: str) -> list[Event]:
+        if self._elsewhere(name):
+            return await self._hand_off(name, {"op": "acknowledge", "name": name, "record": record, "by": by})
         events = await self.members.acknowledge(name, record, by)
         self._wake.set()
         return events
+
+    def _elsewhere(self, name: str) -> bool:
+        return self.replica is not None and not self.replica.holds(name)
+
+    async def _hand_off(self, name: str, command: Command, action: Action | None = None) -> list[Event]:
+        assert self.replica is not None
+        answer = await self.replica.hand_off(name, command)
+        if action is not None and action.answer is not None and answer.get("answer") is not None:
+            action.answer(json.loads(answer["answer"]))  # the view the holder answered (and kept)
+        return events_of(answer["events"])
+
+    async def execute(self, command: Command) -> Command:
+        """A write another replica handed to this one (the domain's holder)."""
+        op, by = command["op"], command["by"]
+        kept: list[str] = []
+        if op == "put":
+            document, domain, action = put_of(command, self.clock(), kept)
+            events = await self.put_domain(document, domain, action)
+        elif op == "delete":
+            events = await self.delete_domain(command["name"], by)
+        elif op == "verify":
+            events = await self.verify(command["name"], by)
+        else:
+            events = await self.acknowledge(command["name"], command["record"], by)
+        return {"events": events_json(events), "answer": kept[0] if kept else None}
 
     # -- the API's reads ----------------------------------------------------------------------
     async def results(self, name: str) -> Results:
@@ -288,12 +344,18 @@ class Daemon:
         domain_plan = self.fleet.plans.get(name)
         if domain_plan is None:
             return
+        fence = None
+        if self.replica is not None:  # the lease this check's writes are made under
+            fence = self.replica.leases.fence(name)
+            if fence == NOT_HELD:  # its lease may have run out: another replica may hold it
+                self.scheduler.schedule_check(name, self.clock())  # (dropped if the slot moves)
+                return
         started = self.clock()
         last = self.fleet.tracks[name].checked_at if name in self.fleet.tracks else None
         # The DNS records first, stored at once; then the probed ones (DomainPlan.dns_part).
-        report = await self._check_part(name, domain_plan, probing=False)
+        report = await self._check_part(name, domain_plan, probing=False, fence=fence)
         if report is not None and domain_plan.probe_part:
-            probed = await self._check_part(name, domain_plan, probing=True)
+            probed = await self._check_part(name, domain_plan, probing=True, fence=fence)
             report = None if probed is None else DomainReport(name, report.records + probed.records)
         if report is None:
             return  # the config changed while we were checking; the new plan is already scheduled
@@ -312,7 +374,9 @@ class Daemon:
         )
         self.scheduler.schedule_check(name, now)
 
-    async def _check_part(self, name: str, domain_plan: DomainPlan, *, probing: bool) -> DomainReport | None:
+    async def _check_part(
+        self, name: str, domain_plan: DomainPlan, *, probing: bool, fence: int | None = None
+    ) -> DomainReport | None:
         """Check the domain's DNS records (or its probed ones) and queue what they change; None
         when the plan changed meanwhile."""
         expectations = domain_plan.probe_part if probing else domain_plan.dns_part
@@ -339,7 +403,7 @@ class Daemon:
             stored_sets=stored_sets,
         )
         if save is not None:
-            self.writes.add(save)
+            self.writes.add(save if fence is None else replace(save, fence=fence))
         self.writes.flush_soon()
         return report
 
@@ -370,6 +434,8 @@ class Daemon:
     # -- the loop -----------------------------------------------------------------------------
     async def serve(self) -> None:
         """Check domains as they fall due until stop() is called."""
+        if self.replica is not None:
+            self.replica.start()
         chores = Housekeeping(self.store, self.fleet, lambda: self.config, self.metrics, self.clock())
         while not self._stopping.is_set():
             await chores.tick(self.clock())  # retention, and the day's counts
@@ -424,5 +490,7 @@ class Daemon:
             await self.writes.flush()
         except Exception:
             log.exception("state_write_failed")
+        if self.replica is not None:  # after the last writes: then the slots go to the others
+            await self.replica.stop()
         await close(self.resolver)
         await self.store.close()

@@ -14,7 +14,7 @@ schedule (the Scheduling it is given) to check, resume or drop a domain.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -32,7 +32,7 @@ from domainwatch.present.views import domain_view
 from domainwatch.runtime.clock import Clock
 from domainwatch.state.domain import Change, DomainTrack, reconcile, request_verification
 from domainwatch.state.events import Event
-from domainwatch.store.base import DocumentWrite, Save, Store, StoredAnswer, StoredDocument
+from domainwatch.store.base import Changed, DocumentWrite, Save, Store, StoredAnswer, StoredDocument
 from domainwatch.store.batched import BatchedWrites
 from domainwatch.values import refused_name
 from domainwatch.webhooks.payloads import sends_webhook_change
@@ -49,13 +49,18 @@ class Action:
     verify_now: bool = False  # the verify action: not_started and failed records restart
     # The answer a retry with the same Idempotency-Key gets, made from the domain's new view.
     answer: Callable[[Mapping[str, Any]], StoredAnswer | None] | None = None
+    # That key (scoped to the caller) and its request's digest, for a write handed to another
+    # replica (daemon/handoff.py), which makes and keeps the answer there.
+    idempotency: tuple[str, str] | None = None
 
 
 class Scheduling(Protocol):
     """What membership asks of the daemon's schedule."""
 
     def schedule_check(self, name: str, now: datetime, *, immediately: bool = False) -> None: ...
-    def resume_check(self, name: str, checked_at: datetime, now: datetime) -> None: ...
+    def resume_check(
+        self, name: str, checked_at: datetime, now: datetime, *, takeover: bool = False
+    ) -> None: ...
     def unschedule(self, name: str) -> None: ...
     def is_pending(self, name: str) -> bool: ...  # scheduled, or being checked
 
@@ -72,6 +77,10 @@ class Membership:
             clock,
         )
         self.config: Config | None = None
+        # Clustered (daemon/cluster.py): which domains this replica holds, and the lease epoch
+        # each write of one carries. None: it holds every domain, unfenced.
+        self.owns: Callable[[str], bool] | None = None
+        self.fence: Callable[[str], int] | None = None
         # API writes, and the config's application, one at a time: each reads a domain's state
         # (and may wait on the store) before it writes the next one.
         self.lock = asyncio.Lock()
@@ -109,7 +118,13 @@ class Membership:
             await self.store.load(include_removed=True) if set(fleet.plans) - set(fleet.tracks) else {}
         )
         for name, domain_plan in list(fleet.plans.items()):
-            await self._adopt(name, domain_plan, old_plans.get(name), returning.get(name), now)
+            if self.owns is None or self.owns(name):
+                await self._adopt(name, domain_plan, old_plans.get(name), returning.get(name), now)
+            elif name not in fleet.tracks:  # another replica's, not written by it yet: shown as new
+                previous = returning.get(name)
+                fleet.tracks[name] = reconcile(
+                    previous, name, domain_plan.config.verify, domain_plan.specs, now
+                )[0]
         await self.writes.flush()
         await self.store.purge_removed(now - config.storage.retention)
         await self.store.purge_history(now - config.storage.history_retention)
@@ -144,8 +159,11 @@ class Membership:
         old_plan: DomainPlan | None,
         returning: DomainTrack | None,
         now: datetime,
+        *,
+        takeover: bool = False,
     ) -> None:
-        """Bring one domain's state in line with its plan, and schedule it."""
+        """Bring one domain's state in line with its plan, and schedule it (from when it was
+        last checked, after a restart or a slot's `takeover`)."""
 
         def reconciled() -> tuple[DomainTrack | None, DomainTrack, list[Change]]:
             previous = self.fleet.tracks.get(name) or returning
@@ -161,7 +179,8 @@ class Membership:
             previous, track, changes = reconciled()  # again: a check may have landed meanwhile
         self._queue(self.fleet.commit(track, changes, stored=stored))
         if old_plan is None and not changes and track.checked_at is not None:
-            self.scheduling.resume_check(name, track.checked_at, now)  # a restart: carry on where it stopped
+            # a restart, or a slot taken over: carry on where it stopped
+            self.scheduling.resume_check(name, track.checked_at, now, takeover=takeover)
         elif old_plan is not domain_plan or not self.scheduling.is_pending(name):
             self.scheduling.schedule_check(name, now, immediately=True)
 
@@ -265,10 +284,75 @@ class Membership:
             self.scheduling.schedule_check(name, self.clock(), immediately=True)
             return events
 
+    # -- slots coming and going (clustered) ---------------------------------------------------
+    async def gain(self, names: Collection[str]) -> None:
+        """Domains whose slot this replica now holds: their state as stored (the last holder's
+        writes ended with its lease), brought in line with their plans and scheduled from when
+        they were last checked."""
+        async with self.lock:
+            fleet, now = self.fleet, self.clock()
+            stored = await self.store.load_named(list(names)) if names else {}  # type: ignore[attr-defined]
+            for name in names:
+                fleet.forget_observed(name)
+                if name in stored:
+                    fleet.tracks[name] = stored[name]
+                else:
+                    fleet.tracks.pop(name, None)
+            for name in names:
+                domain_plan = fleet.plans.get(name)
+                if domain_plan is not None:
+                    await self._adopt(name, domain_plan, None, None, now, takeover=True)
+            await self.writes.flush()
+
+    def follow(self, changed: Changed) -> None:
+        """Other replicas' writes (clustered): the state, facts and documents of the domains
+        this replica does not hold, as they stored them, so its pages and API show the fleet."""
+        fleet, owns = self.fleet, self.owns
+        names = [n for n in {*changed.tracks, *changed.removed} if owns is None or not owns(n)]
+        for name in names:
+            if name in changed.documents:
+                self._follow_document(name, changed.documents[name])
+            if name in changed.removed:
+                if name not in fleet.plans:
+                    fleet.forget(name)
+                continue
+            fleet.tracks[name] = changed.tracks[name]
+            if name in changed.facts:
+                fleet.facts[name] = changed.facts[name]
+        if names:
+            fleet.changed(*names)
+
+    def _follow_document(self, name: str, document: StoredDocument | None) -> None:
+        fleet, config = self.fleet, self.config
+        if config is None or config.domain(name) is not None or fleet.documents.get(name) == document:
+            return
+        if document is None:  # deleted by its owner
+            fleet.documents.pop(name, None)
+            fleet.api_domains.pop(name, None)
+            fleet.plans.pop(name, None)
+            return
+        try:
+            domain = parse_document(dict(document.body), stored=True)[1]
+        except DocumentError as exc:
+            log.error("stored_document_invalid", domain=name, problems=str(exc))  # noqa: TRY400
+            return
+        fleet.documents[name], fleet.api_domains[name] = document, domain
+        fleet.plans[name] = DomainPlan.of(domain, config.defaults, "api", config.probes.implied)
+
+    def lose(self, names: Collection[str]) -> None:
+        """Domains whose slot another replica holds now: no new check (those in flight finish,
+        and the store refuses their writes); their state is read from the store from now on."""
+        for name in names:
+            self.scheduling.unschedule(name)
+            self.fleet.forget_observed(name)
+
     # -- writing ------------------------------------------------------------------------------
+    def _fenced(self, save: Save) -> Save:
+        return save if self.fence is None else replace(save, fence=self.fence(save.track.name))
+
     def _queue(self, save: Save | None) -> None:
         if save is not None:
-            self.writes.add(save)
+            self.writes.add(self._fenced(save))
 
     async def _commit(
         self,
@@ -284,7 +368,7 @@ class Membership:
         if save is None:
             await self.writes.flush()
             return []
-        self.writes.add(save)
+        self.writes.add(self._fenced(save))
         written = await self.writes.flush()
         return written[-1] if written else []
 

@@ -31,7 +31,7 @@ class Scheduler:
             self.schedule.put(name, now if immediately else now + jittered(interval, self.rng))
             self.wake()
 
-    def resume_check(self, name: str, checked_at: datetime, now: datetime) -> None:
+    def resume_check(self, name: str, checked_at: datetime, now: datetime, *, takeover: bool = False) -> None:
         """Schedule a domain loaded from the store as if the daemon had not stopped: due an
         interval after its last check. One that fell due meanwhile is spread over min(interval,
         5 m), or a pending or temporarily failing one over its recheck interval: a restart of a
@@ -44,6 +44,9 @@ class Scheduler:
             catch_up = settings.recheck_interval
         else:
             catch_up = min(interval, MAX_CATCH_UP)
+        if takeover:  # a slot taken over (clustered): no later than it has been overdue, so a
+            # dead replica's domains are checked again within a lease TTL of when they were due
+            catch_up = min(catch_up, max(now - checked_at - interval, timedelta(0)))
         self.schedule.put(name, resumed_due(checked_at, interval, catch_up, now, self.rng))
 
     def unschedule(self, name: str) -> None:

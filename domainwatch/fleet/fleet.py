@@ -58,6 +58,9 @@ class Fleet:
         # Value sets this replica made lately (digest -> body): a change's `before` until the
         # store has it, and without asking it. Bounded: the store keeps them all.
         self.recent_sets: dict[str, str] = {}
+        # Clustered: whether this replica holds a domain's slot (it holds every domain's state,
+        # for the pages and the API, but checks and exports only its own). None: all its own.
+        self.owns: Callable[[str], bool] | None = None
 
     # -- reading ------------------------------------------------------------------------------
     def known_results(self, name: str) -> Results | None:

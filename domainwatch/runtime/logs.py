@@ -10,6 +10,7 @@ import logging
 import sys
 
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 
 
 def configure_logging(fmt: str = "console", level: str = "info") -> None:
@@ -19,6 +20,10 @@ def configure_logging(fmt: str = "console", level: str = "info") -> None:
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
     stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+    # A JSON line carries its exception's traceback as data (the console renderer prints it).
+    # No local variables: they may hold secrets (a token, a store URL's password).
+    as_data = structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False))
+    tracebacks: list[structlog.types.Processor] = [as_data] if fmt == "json" else []
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
@@ -34,6 +39,7 @@ def configure_logging(fmt: str = "console", level: str = "info") -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             stamp,
+            *tracebacks,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),

@@ -33,7 +33,7 @@ from domainwatch.daemon.daemon import Daemon
 from domainwatch.daemon.membership import Action
 from domainwatch.daemon.sharding import owns, shard_of
 from domainwatch.present.views import event_view, summary_view
-from domainwatch.service.errors import Caller, ServiceError, require_admin
+from domainwatch.service.errors import Caller, ServiceError, by_holder, require_admin
 from domainwatch.service.filters import EVERY_DOMAIN, DomainFilter, Page, cursor_of, key_of, page_of
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts
@@ -238,7 +238,9 @@ class Domains:
             return StoredAnswer(scoped, request, 201, bodies[0], now)
 
         stored = StoredDocument(name, document, now, now)
-        await self.daemon.put_domain(stored, domain, Action(caller.name, answer=answer))
+        key = (scoped, request) if scoped is not None and request is not None else None
+        with by_holder():
+            await self.daemon.put_domain(stored, domain, Action(caller.name, answer=answer, idempotency=key))
         return 201, bodies[0]
 
     async def update(
@@ -256,20 +258,23 @@ class Domains:
         self._floors(domain)
         if document != stored.body or name not in self.fleet.plans:
             changed = replace(stored, body=document, updated_at=self.daemon.clock())
-            await self.daemon.put_domain(changed, domain, Action(caller.name))
+            with by_holder():
+                await self.daemon.put_domain(changed, domain, Action(caller.name))
         return await self.view(name)
 
     async def delete(self, raw_name: str, caller: Caller, if_match: str | None) -> str:
         """DELETE: checking stops now; the name deleted."""
         require_admin(caller)
         name = self._writable(raw_name, if_match)
-        await self.daemon.delete_domain(name, caller.name)
+        with by_holder():
+            await self.daemon.delete_domain(name, caller.name)
         return name
 
     async def verify(self, raw_name: str, caller: Caller) -> dict[str, Any]:
         require_admin(caller)
         name = self.known(raw_name)
-        events = await self.daemon.verify(name, caller.name)
+        with by_holder():
+            events = await self.daemon.verify(name, caller.name)
         return {"domain": await self.view(name), "events": [event_view(e) for e in events]}
 
     # -- rules --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 from domainwatch.config.document import Problem
 from domainwatch.present.views import event_view
 from domainwatch.service.domains import Domains, invalid
-from domainwatch.service.errors import Caller, ServiceError, require_admin
+from domainwatch.service.errors import Caller, ServiceError, by_holder, require_admin
 from domainwatch.state.windows import MAX_LENGTH, MaintenanceWindow, glob_problem
 from domainwatch.store.base import StoreError
 
@@ -36,7 +36,8 @@ class Drift:
         if record not in plan.config.pins:
             message = f"{record} of {name!r} is not pinned: there is nothing to acknowledge"
             raise ServiceError(409, "not_pinned", message)
-        events = await self.daemon.acknowledge(name, record, caller.name)
+        with by_holder():
+            events = await self.daemon.acknowledge(name, record, caller.name)
         view = await self.domains.view(name)
         shown = next(r for r in view["records"] if r["record"] == record)
         return {"record": shown, "events": [event_view(e) for e in events]}

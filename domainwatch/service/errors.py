@@ -3,9 +3,12 @@ message on stderr."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from domainwatch.daemon.handoff import HandoffError
 
 Role = Literal["viewer", "admin"]
 
@@ -40,6 +43,16 @@ class ServiceError(Exception):
 
     def as_json(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, **self.details}}
+
+
+@contextlib.contextmanager
+def by_holder() -> Iterator[None]:
+    """A write a clustered replica hands to the domain's holder (daemon/handoff.py): 503 when
+    none did it in time (a takeover under way); the caller retries."""
+    try:
+        yield
+    except HandoffError as exc:
+        raise ServiceError(503, "holder_unavailable", str(exc)) from None
 
 
 def require_admin(caller: Caller) -> None:

@@ -12,7 +12,7 @@ committed before the next (so a crash re-sends a delivery rather than losing it)
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -85,6 +85,30 @@ class Save:
     write: DocumentWrite | None = None  # an API create, update or delete, or a config takeover
     # Value sets (fleet/drift.py) first seen by this save, digest -> body; kept once each.
     value_sets: Mapping[str, str] | None = None
+    # The lease epoch of the domain's slot this state was made under (a clustered replica's
+    # writes): the store refuses the save when the slot has another epoch now (docs/ha.md).
+    fence: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRound:
+    """What one renewal left this replica holding: slot -> epoch, and the live replicas."""
+
+    held: dict[int, int]
+    live: tuple[str, ...]
+    released: tuple[int, ...] = ()  # given up to replicas below their share
+
+
+@dataclass(slots=True)
+class Changed:
+    """Domains whose rows changed since a time: their state, facts and documents (None: none
+    any more), and the newest change time seen (where the next look starts)."""
+
+    tracks: dict[str, DomainTrack] = field(default_factory=dict)
+    facts: dict[str, DomainFacts] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+    documents: dict[str, StoredDocument | None] = field(default_factory=dict)
+    newest: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +174,9 @@ class StateStore(Protocol):
     async def purge_answers(self, before: datetime) -> int:
         """Forget answers kept since before `before`."""
 
-    async def save_many(self, saves: Sequence[Save]) -> None:
-        """Write the saves in order, all or none."""
+    async def save_many(self, saves: Sequence[Save]) -> Sequence[Save]:
+        """Write the saves in order, all or none, except the fenced ones: a save whose `fence`
+        is not its slot's lease epoch now is refused, unwritten. The refused saves."""
 
     async def mark_removed(self, names: Sequence[str], now: datetime) -> None:
         """Stop treating these domains as current (their state is kept until purged)."""
@@ -194,8 +219,9 @@ class HistoryStore(Protocol):
 class DeliveryStore(Protocol):
     """The webhook queue: the outbox of new events, and per endpoint their deliveries."""
 
-    async def outbox(self, limit: int = 1000) -> list[OutboxEntry]:
-        """Events waiting to be fanned out, oldest first."""
+    async def outbox(self, limit: int = 1000, slots: Sequence[int] | None = None) -> list[OutboxEntry]:
+        """Events waiting to be fanned out, oldest first (of the domains in `slots`, when
+        given: a clustered replica's; state/slots.py)."""
 
     async def fan_out(
         self, fanned: Sequence[tuple[OutboxEntry, Sequence[NewDelivery]]], now: datetime
@@ -203,14 +229,18 @@ class DeliveryStore(Protocol):
         """Queue each event's deliveries and take it off the outbox, all atomically (an
         endpoint's existing delivery of an event is kept)."""
 
-    async def due(self, endpoint: str, now: datetime, limit: int = 100) -> list[Delivery]:
+    async def due(
+        self, endpoint: str, now: datetime, limit: int = 100, slots: Sequence[int] | None = None
+    ) -> list[Delivery]:
         """Deliveries to attempt now: of each domain only its oldest pending one."""
 
-    async def next_due(self, endpoints: Sequence[str]) -> datetime | None:
+    async def next_due(self, endpoints: Sequence[str], slots: Sequence[int] | None = None) -> datetime | None:
         """When the next attemptable delivery falls due (heads of line only)."""
 
-    async def start_attempt(self, delivery: Delivery, now: datetime) -> None:
-        """Mark in flight and count the attempt (committed before the request is sent)."""
+    async def start_attempt(self, delivery: Delivery, now: datetime, fence: int | None = None) -> bool:
+        """Mark in flight and count the attempt (committed before the request is sent); False
+        (nothing marked) when `fence` is not the domain's slot's lease epoch any more, or
+        another replica has it in flight."""
 
     async def settle(
         self,
@@ -224,8 +254,12 @@ class DeliveryStore(Protocol):
     ) -> None:
         """Record an attempt's result: delivered, pending again (at next_at), or dead."""
 
-    async def recover(self, now: datetime) -> int:
-        """After a crash: deliveries left in flight are due again now (same event id)."""
+    async def recover(
+        self, now: datetime, slots: Sequence[int] | None = None, started_before: datetime | None = None
+    ) -> int:
+        """After a crash: deliveries left in flight are due again now (same event id). A
+        clustered replica's share (`slots`), and only attempts started before `started_before`
+        (abandoned by a replica that died)."""
 
     async def replay(self, event_id: str, now: datetime) -> int:
         """Send an event again to every endpoint it went to (dead-lettered or delivered)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import structlog
 
@@ -40,6 +40,7 @@ class BatchedWrites:
     ) -> None:
         self.store, self.on_written, self.on_failed = store, on_written, on_failed
         self.observe = observe  # (seconds, failed=...) of each batch written: the metrics
+        self.on_fenced: Callable[[Sequence[Save]], None] | None = None  # saves the store refused
         self.max_batch, self.delay = max_batch, delay
         self._pending: list[Save] = []
         self._timer: asyncio.TimerHandle | None = None
@@ -79,7 +80,7 @@ class BatchedWrites:
             self._in_flight = batch
             started = time.perf_counter()
             try:
-                await self.store.save_many(batch)
+                refused = await self.store.save_many(batch)
             except BaseException:
                 self._observe(started, failed=True)
                 self.on_failed(batch)
@@ -87,7 +88,12 @@ class BatchedWrites:
             finally:
                 self._in_flight = []
             self._observe(started, failed=False)
-        written = [list(save.events) for save in batch]
+        if refused:  # fenced: another replica holds these domains' slots now (docs/ha.md)
+            self.on_failed(list(refused))
+            if self.on_fenced is not None:
+                self.on_fenced(refused)
+        unwritten = {id(save) for save in refused}
+        written = [[] if id(save) in unwritten else list(save.events) for save in batch]
         for events in written:
             if events:
                 self.on_written(events)

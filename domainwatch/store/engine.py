@@ -141,8 +141,9 @@ class EngineStore:
     async def purge_answers(self, before: datetime) -> int:
         return await self._call(self.engine.purge_answers, before)
 
-    async def save_many(self, saves: Sequence[Save]) -> None:
-        return await self._call(self.engine.save_many, saves)
+    async def save_many(self, saves: Sequence[Save]) -> Sequence[Save]:
+        await self._call(self.engine.save_many, saves)
+        return ()  # one daemon per file: no leases to fence
 
     async def mark_removed(self, names: Sequence[str], now: datetime) -> None:
         return await self._call(self.engine.mark_removed, names, now)
@@ -174,7 +175,8 @@ class EngineStore:
     async def day_counts(self, since: str) -> dict[str, dict[str, int]]:
         return await self._call(self.engine.day_counts, since)
 
-    async def outbox(self, limit: int = 1000) -> list[OutboxEntry]:
+    # `slots` and `fence` scope a clustered replica's work (PostgreSQL); a file has one daemon.
+    async def outbox(self, limit: int = 1000, slots: Sequence[int] | None = None) -> list[OutboxEntry]:
         return await self._call(self.engine.outbox, limit)
 
     async def fan_out(
@@ -182,14 +184,17 @@ class EngineStore:
     ) -> None:
         return await self._call(self.engine.fan_out, fanned, now)
 
-    async def due(self, endpoint: str, now: datetime, limit: int = 100) -> list[Delivery]:
+    async def due(
+        self, endpoint: str, now: datetime, limit: int = 100, slots: Sequence[int] | None = None
+    ) -> list[Delivery]:
         return await self._call(self.engine.due, endpoint, now, limit)
 
-    async def next_due(self, endpoints: Sequence[str]) -> datetime | None:
+    async def next_due(self, endpoints: Sequence[str], slots: Sequence[int] | None = None) -> datetime | None:
         return await self._call(self.engine.next_due, endpoints)
 
-    async def start_attempt(self, delivery: Delivery, now: datetime) -> None:
-        return await self._call(self.engine.start_attempt, delivery, now)
+    async def start_attempt(self, delivery: Delivery, now: datetime, fence: int | None = None) -> bool:
+        await self._call(self.engine.start_attempt, delivery, now)
+        return True
 
     async def settle(
         self,
@@ -205,7 +210,9 @@ class EngineStore:
             self.engine.settle, delivery, state, now, next_at=next_at, status=status, error=error
         )
 
-    async def recover(self, now: datetime) -> int:
+    async def recover(
+        self, now: datetime, slots: Sequence[int] | None = None, started_before: datetime | None = None
+    ) -> int:
         return await self._call(self.engine.recover, now)
 
     async def replay(self, event_id: str, now: datetime) -> int:

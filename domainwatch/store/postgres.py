@@ -23,8 +23,9 @@ from domainwatch.state.domain import DomainTrack
 from domainwatch.state.events import Event
 from domainwatch.state.facts import DomainFacts, facts_from_json
 from domainwatch.store.base import Results, Save, StoredAnswer, StoredDocument, StoreError, check_schema
-from domainwatch.store.postgres_drift import UNNAMED_SETS, DriftTables
-from domainwatch.store.postgres_schema import MIGRATIONS
+from domainwatch.store.postgres_cluster import ClusterTables, refused_saves
+from domainwatch.store.postgres_drift import UNNAMED_SETS
+from domainwatch.store.postgres_schema import DB_NOW, MIGRATIONS
 from domainwatch.store.postgres_writes import rounds, write_round
 from domainwatch.store.rows import (
     DOMAIN_COLUMNS,
@@ -48,9 +49,9 @@ _RECORDS_FROM = (
 )
 
 
-class PostgresStore(DriftTables):
-    def __init__(self, pool: AsyncConnectionPool, shown: str) -> None:
-        self.pool, self.shown = pool, shown
+class PostgresStore(ClusterTables):
+    def __init__(self, pool: AsyncConnectionPool, shown: str, url: str = "") -> None:
+        self.pool, self.shown, self.url = pool, shown, url
         self._holder: psycopg.AsyncConnection[Any] | None = None
         self._open = True
 
@@ -67,7 +68,7 @@ class PostgresStore(DriftTables):
         except Exception as exc:  # the pool's timeout, or psycopg's refusal
             await pool.close()
             raise StoreError(f"{shown}: cannot connect: {_reason(exc)}") from None
-        store = cls(pool, shown)
+        store = cls(pool, shown, url)
         try:
             await store._migrate(readonly)
             if hold:
@@ -82,9 +83,10 @@ class PostgresStore(DriftTables):
         return self._open
 
     async def close(self) -> None:
-        if self._holder is not None:
-            await self._holder.close()
-            self._holder = None
+        for session in (self._holder, self._listener):
+            if session is not None:
+                await session.close()
+        self._holder = self._listener = None
         await self.pool.close()
         self._open = False
 
@@ -102,14 +104,15 @@ class PostgresStore(DriftTables):
             await conn.execute("INSERT INTO domainwatch_schema VALUES (%s)", (len(MIGRATIONS),))
 
     async def _hold(self, url: str) -> None:
-        """The daemon's lock, on a session of its own for the store's life: it goes with the
-        session, however the process ends."""
+        """A replica's share of the daemons' lock, on a session of its own for the store's life
+        (it goes with the session, however the process ends): replicas share the database, and
+        offline commands that replace it (held()) see them."""
         conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
-        cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (HOLD_KEY,))
+        cur = await conn.execute("SELECT pg_try_advisory_lock_shared(%s)", (HOLD_KEY,))
         row = await cur.fetchone()
         if not row or not row[0]:
             await conn.close()
-            raise StoreError(f"{self.shown}: a domainwatch daemon holds this database")
+            raise StoreError(f"{self.shown}: the database is being replaced (store restore or copy)")
         self._holder = conn
 
     async def held(self) -> bool:
@@ -141,16 +144,28 @@ class PostgresStore(DriftTables):
         )
         return {r[0]: read.domain(r) for r in rows}
 
+    async def load_named(self, names: Sequence[str]) -> dict[str, DomainTrack]:
+        """These domains' stored state (current ones): what a replica taking over their slot
+        starts from."""
+        read = await self._records(False, names)
+        rows = await self._rows(
+            f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE removed_at IS NULL AND name = ANY(%s)",  # noqa: S608
+            (list(names),),
+        )
+        return {r[0]: read.domain(r) for r in rows}
+
     async def track(self, name: str) -> DomainTrack | None:
         read = await self._records(True, name)
         rows = await self._rows(f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE name = %s", (name,))  # noqa: S608
         return read.domain(rows[0]) if rows else None
 
-    async def _records(self, include_removed: bool, only: str | None = None) -> RecordRows:
+    async def _records(self, include_removed: bool, only: str | Sequence[str] | None = None) -> RecordRows:
         read = RecordRows()
         query, args = _RECORDS_FROM, [include_removed]
-        if only is not None:
+        if isinstance(only, str):
             query, args = query + " AND d.name = %s", [include_removed, only]  # type: ignore[list-item]
+        elif only is not None:
+            query, args = query + " AND d.name = ANY(%s)", [include_removed, list(only)]  # type: ignore[list-item]
         for row in await self._rows(query + " ORDER BY domain, record", args):
             read.add(row)
         return read
@@ -205,17 +220,23 @@ class PostgresStore(DriftTables):
             await cursor.close()
 
     # -- writing ------------------------------------------------------------------------------
-    async def save_many(self, saves: Sequence[Save]) -> None:
+    async def save_many(self, saves: Sequence[Save]) -> Sequence[Save]:
         """All the saves in one transaction, as a few multi-row statements per round (a round
-        holds each domain once: a batch may hold two saves of one domain, written in order)."""
+        holds each domain once: a batch may hold two saves of one domain, written in order),
+        but those made under a stale lease epoch (fencing: postgres_cluster.py)."""
         async with self.transaction() as conn:
-            for round_ in rounds(saves):
+            refused = await refused_saves(conn, saves)
+            unwritten = {id(s) for s in refused}
+            kept = [s for s in saves if id(s) not in unwritten] if refused else saves
+            for round_ in rounds(kept):
                 await write_round(conn, round_)
+        return refused
 
     async def mark_removed(self, names: Sequence[str], now: datetime) -> None:
         async with self.transaction() as conn:
             await conn.execute(
-                "UPDATE domains SET removed_at = %s WHERE name = ANY(%s) AND removed_at IS NULL",
+                f"UPDATE domains SET removed_at = %s, changed_at = {DB_NOW}"  # noqa: S608
+                " WHERE name = ANY(%s) AND removed_at IS NULL",
                 (to_micros(now), list(names)),
             )
 

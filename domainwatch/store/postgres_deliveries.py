@@ -25,6 +25,16 @@ _COLUMNS = (
 )
 
 
+_WITH_SLOT = "JOIN history h ON h.id = o.event_id WHERE o.payload IS NOT NULL"
+# A clustered replica's share: the rows of domains in its slots (no filter without slots).
+_IN_SLOTS = "AND (%s::int[] IS NULL OR domainwatch_slot({column}) = ANY(%s::int[]))"
+
+
+def _slot_args(slots: Sequence[int] | None) -> tuple[list[int] | None, list[int] | None]:
+    chosen = None if slots is None else list(slots)
+    return chosen, chosen
+
+
 def _text(value: str | None) -> str | None:
     """Free text (a receiver's or a socket's words) as PostgreSQL takes it: TEXT holds no NUL."""
     return None if value is None else value.replace("\x00", "\ufffd")
@@ -52,12 +62,11 @@ class DeliveryQueue:
             cursor = await conn.execute(query.encode(), args)
             return cursor.rowcount
 
-    async def outbox(self, limit: int = 1000) -> list[OutboxEntry]:
+    async def outbox(self, limit: int = 1000, slots: Sequence[int] | None = None) -> list[OutboxEntry]:
         rows = await self._rows(
-            "SELECT o.event_id, o.domain, h.sequence, o.payload"
-            " FROM outbox o JOIN history h ON h.id = o.event_id WHERE o.payload IS NOT NULL"
-            " ORDER BY o.created_at, h.sequence, o.event_id LIMIT %s",
-            (limit,),
+            f"SELECT o.event_id, o.domain, h.sequence, o.payload FROM outbox o {_WITH_SLOT}"  # noqa: S608
+            f" {_IN_SLOTS.format(column='o.domain')} ORDER BY o.created_at, h.sequence, o.event_id LIMIT %s",
+            (*_slot_args(slots), limit),
         )
         return [OutboxEntry(event_id, domain, seq, json.loads(text)) for event_id, domain, seq, text in rows]
 
@@ -84,26 +93,35 @@ class DeliveryQueue:
                 "DELETE FROM outbox WHERE event_id = ANY(%s)", ([e.event_id for e, _ in fanned],)
             )
 
-    async def due(self, endpoint: str, now: datetime, limit: int = 100) -> list[Delivery]:
+    async def due(
+        self, endpoint: str, now: datetime, limit: int = 100, slots: Sequence[int] | None = None
+    ) -> list[Delivery]:
         rows = await self._rows(
             f"SELECT {_COLUMNS} FROM deliveries d WHERE d.endpoint = %s AND {_HEAD}"  # noqa: S608
+            f" {_IN_SLOTS.format(column='d.domain')}"
             " AND d.next_attempt_at <= %s ORDER BY d.next_attempt_at, d.created_at LIMIT %s",
-            (endpoint, to_micros(now), limit),
+            (endpoint, *_slot_args(slots), to_micros(now), limit),
         )
         return [_delivery(row) for row in rows]
 
-    async def next_due(self, endpoints: Sequence[str]) -> datetime | None:
+    async def next_due(self, endpoints: Sequence[str], slots: Sequence[int] | None = None) -> datetime | None:
         rows = await self._rows(
-            f"SELECT MIN(d.next_attempt_at) FROM deliveries d WHERE {_HEAD} AND d.endpoint = ANY(%s)",  # noqa: S608
-            (list(endpoints),),
+            f"SELECT MIN(d.next_attempt_at) FROM deliveries d WHERE {_HEAD} AND d.endpoint = ANY(%s)"  # noqa: S608
+            f" {_IN_SLOTS.format(column='d.domain')}",
+            (list(endpoints), *_slot_args(slots)),
         )
         return from_micros(rows[0][0])
 
-    async def start_attempt(self, delivery: Delivery, now: datetime) -> None:
-        await self._change(
-            "UPDATE deliveries SET in_flight = 1, attempts = attempts + 1, last_attempt_at = %s"
-            " WHERE endpoint = %s AND event_id = %s",
-            (to_micros(now), delivery.endpoint, delivery.event_id),
+    async def start_attempt(self, delivery: Delivery, now: datetime, fence: int | None = None) -> bool:
+        # In flight at most once, and (clustered) only under the slot's current lease.
+        return (
+            await self._change(
+                "UPDATE deliveries SET in_flight = 1, attempts = attempts + 1, last_attempt_at = %s"
+                " WHERE endpoint = %s AND event_id = %s AND in_flight = 0 AND (%s::bigint IS NULL OR"
+                " EXISTS (SELECT 1 FROM slot_leases WHERE slot = domainwatch_slot(domain) AND epoch = %s))",
+                (to_micros(now), delivery.endpoint, delivery.event_id, fence, fence),
+            )
+            > 0
         )
 
     async def settle(
@@ -124,9 +142,13 @@ class DeliveryQueue:
             (state, to_micros(next_at), status, _text(error), finished, delivery.endpoint, delivery.event_id),
         )
 
-    async def recover(self, now: datetime) -> int:
+    async def recover(
+        self, now: datetime, slots: Sequence[int] | None = None, started_before: datetime | None = None
+    ) -> int:
         return await self._change(
-            "UPDATE deliveries SET in_flight = 0, next_attempt_at = %s WHERE in_flight = 1", (to_micros(now),)
+            "UPDATE deliveries SET in_flight = 0, next_attempt_at = %s WHERE in_flight = 1"  # noqa: S608
+            f" {_IN_SLOTS.format(column='domain')} AND (%s::bigint IS NULL OR last_attempt_at < %s)",
+            (to_micros(now), *_slot_args(slots), to_micros(started_before), to_micros(started_before)),
         )
 
     async def replay(self, event_id: str, now: datetime) -> int:

@@ -135,7 +135,42 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE value_sets SET used_at = (extract(epoch from now()) * 1000000)::bigint;
     CREATE INDEX value_sets_used ON value_sets (used_at);
     """,
+    # 6: replicas sharing the store (docs/ha.md): slot leases with fencing epochs, the live
+    # replicas, when each domain's row last changed (by the database's clock, for the replicas
+    # that read it), and the API writes a replica hands to a domain's owner.
+    """
+    CREATE FUNCTION domainwatch_slot(name TEXT) RETURNS INTEGER LANGUAGE SQL IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT (get_byte(d, 14) & 3) * 256 + get_byte(d, 15)
+          FROM (SELECT decode(md5(lower(name)), 'hex') AS d) AS digest $$;
+    CREATE TABLE slot_leases (
+        slot INTEGER PRIMARY KEY,
+        holder TEXT,
+        epoch BIGINT NOT NULL DEFAULT 0,
+        expires_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+    );
+    INSERT INTO slot_leases (slot) SELECT generate_series(0, 1023);
+    CREATE TABLE replicas (
+        id TEXT PRIMARY KEY,
+        started_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+    );
+    ALTER TABLE domains ADD COLUMN changed_at BIGINT NOT NULL DEFAULT 0;
+    CREATE INDEX domains_changed ON domains (changed_at);
+    CREATE TABLE commands (
+        id BIGSERIAL PRIMARY KEY,
+        slot INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        claimed_by TEXT,
+        answer TEXT
+    );
+    CREATE INDEX deliveries_by_slot ON deliveries (domainwatch_slot(domain)) WHERE state = 'pending';
+    """,
 )
+
+# The database's clock in the stores' unit (microseconds since the epoch): what `changed_at`
+# holds, so every replica compares times from one clock.
+DB_NOW = "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
 
 
 # The tables `store copy` moves, parents first, with their columns in both stores' order.

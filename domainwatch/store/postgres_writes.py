@@ -10,7 +10,11 @@ from typing import Any
 import psycopg
 
 from domainwatch.store.base import DocumentWrite, Save
+from domainwatch.store.postgres_schema import DB_NOW
 from domainwatch.store.rows import COMPACT, domain_values, event_values, record_values, set_values, to_micros
+
+_DOMAIN_COLUMNS = "name verify status since capabilities checked_at facts sequence verified_at changed_at"
+_DOMAIN_ROW = f"domains ({', '.join(_DOMAIN_COLUMNS.split())})"
 
 
 def rounds(saves: Sequence[Save]) -> list[list[Save]]:
@@ -40,13 +44,12 @@ async def write_round(conn: psycopg.AsyncConnection[Any], saves: Sequence[Save])
             (list(sets), [b for b, _ in sets.values()], [u for _, u in sets.values()]),
         )
     await conn.execute(
-        "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, facts, sequence,"
-        " verified_at) SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::bigint[], %s::text[],"
-        " %s::bigint[], %s::text[], %s::int[], %s::bigint[])"
+        f"INSERT INTO {_DOMAIN_ROW} SELECT *, {DB_NOW} FROM unnest(%s::text[], %s::int[], %s::text[],"  # noqa: S608
+        " %s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::int[], %s::bigint[])"
         " ON CONFLICT (name) DO UPDATE SET verify = excluded.verify, status = excluded.status,"
         " since = excluded.since, capabilities = excluded.capabilities, checked_at = excluded.checked_at,"
         " facts = COALESCE(excluded.facts, domains.facts), sequence = excluded.sequence,"
-        " verified_at = excluded.verified_at, removed_at = NULL",
+        " verified_at = excluded.verified_at, removed_at = NULL, changed_at = excluded.changed_at",
         _columns([domain_values(save.track, save.facts) for save in saves], 9),
     )
     pruned = [s for s in saves if s.stored is None or not s.stored.records.keys() <= s.track.records.keys()]
@@ -109,7 +112,8 @@ async def write_document(conn: psycopg.AsyncConnection[Any], name: str, write: D
         )
     if write.removed_at is not None:
         await conn.execute(
-            "UPDATE domains SET removed_at = %s WHERE name = %s", (to_micros(write.removed_at), name)
+            f"UPDATE domains SET removed_at = %s, changed_at = {DB_NOW} WHERE name = %s",  # noqa: S608
+            (to_micros(write.removed_at), name),
         )
     answer = write.answer
     if answer is not None:  # a key already kept is a conflict: the whole save fails

@@ -120,7 +120,12 @@ def probe_routes(daemon: Daemon, exposition: Exposition) -> web.RouteTableDef:
     @table.get("/readyz")
     @requires("open")
     async def readyz(_: web.Request) -> web.Response:
-        checks = {"config_loaded": True, "store_open": daemon.store_open, "first_round_done": daemon.ready}
+        checks = {
+            "config_loaded": True,
+            "store_open": daemon.store_open,
+            "store_reachable": daemon.store_reachable,
+            "first_round_done": daemon.ready,
+        }
         ready = all(checks.values())
         # metrics_warm informs (a benchmark, an operator timing the first scrape); it gates nothing.
         body: dict[str, Any] = {

@@ -9,7 +9,7 @@ import contextlib
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -26,6 +26,7 @@ from domainwatch.webhooks.policy import Outcome, classify, next_attempt, parse_r
 
 log = structlog.get_logger("domainwatch.webhooks")
 PER_ENDPOINT = 8  # deliveries in flight per endpoint (each for a different domain)
+ABANDONED_AFTER = timedelta(seconds=5)  # beyond an endpoint's timeout: an attempt no one runs
 POLL = 2.0  # seconds: also picks up replays made by `domainwatch webhooks replay`
 PURGE_EVERY = timedelta(hours=1)
 
@@ -50,12 +51,34 @@ class WebhookWorker:
         self._stats: dict[str, QueueStats] = {}
         self._disabled: dict[str, str] = {}
         self._synced: Config | None = None  # the config whose endpoints the store knows
+        # Clustered (docs/ha.md): a replica delivers the events of the domains in its slots, each
+        # attempt started under the slot's lease epoch. None: every domain, unfenced.
+        self.slots: Callable[[], Sequence[int]] | None = None
+        self.fence: Callable[[str], int] | None = None
         self.apply_config(config)
 
     async def start(self) -> None:
-        """After a crash: deliveries left in flight are due again now (same event id)."""
-        await self.store.recover(self.clock())
+        """After a crash: deliveries left in flight are due again now (same event id). A
+        clustered replica recovers only abandoned ones, each round (_recover_abandoned)."""
+        if self.slots is None:
+            await self.store.recover(self.clock())
         await self.refresh()
+
+    async def take_over(self, slots: Collection[int]) -> None:
+        """Slots this replica now holds: deliver their events (daemon.on_slots)."""
+        self.wake()
+
+    async def _recover_abandoned(self, now: datetime) -> None:
+        """Clustered: an attempt in flight for longer than any endpoint's timeout (and a
+        margin) was abandoned by a replica that died or was cut off; due again, same event id.
+        An attempt still running is never started twice."""
+        if self.slots is None:
+            return
+        longest = max((w.timeout for w in self.config.webhooks), default=timedelta(0))
+        await self.store.recover(now, self._slots(), started_before=now - longest - ABANDONED_AFTER)
+
+    def _slots(self) -> list[int] | None:
+        return None if self.slots is None else list(self.slots())
 
     def apply_config(self, config: Config) -> None:
         """Swap in a config; the store learns its endpoints before the next round."""
@@ -112,7 +135,7 @@ class WebhookWorker:
 
     async def fan_out(self, now: datetime) -> int:
         """Turn new events into one delivery per subscribed endpoint; how many were queued."""
-        entries = await self.store.outbox()
+        entries = await self.store.outbox(slots=self._slots())
         fanned = [(e, deliveries_for(e, self.config.webhooks, self.external_url)) for e in entries]
         if fanned:
             await self.store.fan_out(fanned, now)
@@ -129,11 +152,14 @@ class WebhookWorker:
     async def _start_due(self, session: aiohttp.ClientSession) -> list[asyncio.Task[None]]:
         await self.refresh()
         now = self.clock()
+        await self._recover_abandoned(now)
         await self.fan_out(now)
-        tasks = []
+        tasks, slots = [], self._slots()
         for endpoint in self.enabled():
-            for delivery in await self.store.due(endpoint.name, now):
-                await self.store.start_attempt(delivery, now)  # committed before sending
+            for delivery in await self.store.due(endpoint.name, now, slots=slots):
+                fence = self.fence(delivery.domain) if self.fence is not None else None
+                if not await self.store.start_attempt(delivery, now, fence):  # committed before sending
+                    continue  # the slot moved on, or another replica has it in flight
                 task = asyncio.create_task(self._deliver(session, endpoint, delivery))
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)
@@ -207,7 +233,7 @@ class WebhookWorker:
 
     async def _sleep(self) -> None:
         names = [w.name for w in self.enabled()]
-        due = await self.store.next_due(names) if names else None
+        due = await self.store.next_due(names, slots=self._slots()) if names else None
         seconds = POLL if due is None else max(0.0, min(POLL, (due - self.clock()).total_seconds()))
         self._wake.clear()
         with contextlib.suppress(TimeoutError):

@@ -75,31 +75,72 @@ def postgres_server() -> Iterator[Postgres]:
 
 @contextmanager
 def _cluster(bin_dir: Path, directory: Path) -> Iterator[Postgres]:
-    data, sockets = directory / "data", directory / "sockets"
-    sockets.mkdir(parents=True)
-    if os.geteuid() == 0:
-        shutil.chown(directory, UNPRIVILEGED)
-        shutil.chown(sockets, UNPRIVILEGED)
-    initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "domainwatch", "--auth=trust", "-E", "UTF8"]
-    subprocess.run(_as_owner([*initdb, "--no-instructions"]), check=True, capture_output=True, cwd=directory)
-    port = free_port()
-    log = (directory / "postgres.log").open("ab")
-    # fsync off: a test cluster's durability is the test's lifetime.
-    settings = ["listen_addresses=127.0.0.1", "fsync=off", "full_page_writes=off"]
-    command = [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(sockets)]
-    command += [arg for setting in settings for arg in ("-c", setting)]
-    process = subprocess.Popen(_as_owner(command), stdout=log, stderr=log, cwd=directory)
+    server = Restartable(bin_dir, directory)
     try:
-        _wait_ready(port, process, time.monotonic() + 30)
-        yield Postgres(port, data.stat().st_uid)
+        server.start()
+        yield Postgres(server.port, (directory / "data").stat().st_uid)
     finally:
+        server.stop()
+
+
+class Restartable:
+    """A cluster that can be stopped and started again on the same port and data (the HA test
+    restarts PostgreSQL under load)."""
+
+    def __init__(self, bin_dir: Path, directory: Path) -> None:
+        self.bin_dir, self.directory = bin_dir, directory
+        data, sockets = directory / "data", directory / "sockets"
+        sockets.mkdir(parents=True)
+        if os.geteuid() == 0:
+            shutil.chown(directory, UNPRIVILEGED)
+            shutil.chown(sockets, UNPRIVILEGED)
+        initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "domainwatch", "--auth=trust", "-E", "UTF8"]
+        subprocess.run(
+            _as_owner([*initdb, "--no-instructions"]), check=True, capture_output=True, cwd=directory
+        )
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return Postgres(self.port, 0).url
+
+    def start(self) -> None:
+        log = (self.directory / "postgres.log").open("ab")
+        # fsync off: a test cluster's durability is the test's lifetime.
+        settings = ["listen_addresses=127.0.0.1", "fsync=off", "full_page_writes=off", "max_connections=200"]
+        data, sockets = self.directory / "data", self.directory / "sockets"
+        command = [str(self.bin_dir / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(sockets)]
+        command += [arg for setting in settings for arg in ("-c", setting)]
+        self.process = subprocess.Popen(_as_owner(command), stdout=log, stderr=log, cwd=self.directory)
+        log.close()
+        _wait_ready(self.port, self.process, time.monotonic() + 30)
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
         process.send_signal(signal.SIGINT)  # "fast" shutdown: disconnect clients, stop cleanly
         try:
             process.wait(15)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
-        log.close()
+
+
+@contextmanager
+def restartable_postgres() -> Iterator[Restartable]:
+    bin_dir = binaries()
+    directory = Path(tempfile.mkdtemp(prefix="domainwatch-postgres-"))
+    try:
+        server = Restartable(bin_dir, directory)
+        try:
+            server.start()
+            yield server
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _wait_ready(port: int, process: subprocess.Popen[bytes], deadline: float) -> None:
