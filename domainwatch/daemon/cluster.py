@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import replace
 from typing import Protocol
 
 import structlog
@@ -21,7 +20,7 @@ import structlog
 from domainwatch.config.schema import ClusterConfig
 from domainwatch.metrics.cluster import ClusterMetrics
 from domainwatch.state.slots import slot_of
-from domainwatch.store.base import LeaseRound, Save
+from domainwatch.store.base import LeaseRound
 
 log = structlog.get_logger("domainwatch")
 NOT_HELD = -1  # the fence of a write made without the slot's lease: never an epoch, always refused
@@ -30,7 +29,7 @@ SlotsChanged = Callable[[Collection[int]], Awaitable[None]]
 
 
 class LeaseStore(Protocol):
-    async def renew_leases(self, replica: str, ttl: float) -> LeaseRound: ...
+    async def renew_leases(self, replica: str, ttl: float, *, claim: bool = False) -> LeaseRound: ...
     async def release_leases(self, replica: str) -> None: ...
 
 
@@ -45,6 +44,8 @@ class Leases:
         self.gained: SlotsChanged | None = None
         self.lost: SlotsChanged | None = None
         self._slots: dict[str, int] = {}  # name -> slot, made once per name
+        self._moves: asyncio.Queue[tuple[list[int], list[int]]] = asyncio.Queue()
+        self._claim = True  # the next renewal gives the slots still held here new epochs
 
     # -- reading ------------------------------------------------------------------------------
     def slot(self, name: str) -> int:
@@ -64,53 +65,68 @@ class Leases:
             return NOT_HELD
         return self.held.get(self.slot(name), NOT_HELD)
 
-    def may_check(self, name: str) -> bool:
-        return self.fence(name) != NOT_HELD
-
     @property
     def reachable(self) -> bool:
         """The last renewal reached the store, and its leases have not run out."""
         return time.monotonic() < self.valid_until
-
-    def stamp(self, save: Save, fence: int | None = None) -> Save:
-        return replace(save, fence=self.fence(save.track.name) if fence is None else fence)
 
     # -- renewing -----------------------------------------------------------------------------
     async def renew(self) -> None:
         """One round: renew, take, release; tell the daemon which slots it lost and gained."""
         sent = time.monotonic()
         try:
-            renewed = await self.store.renew_leases(self.replica, self.ttl)
+            renewed = await self.store.renew_leases(self.replica, self.ttl, claim=self._claim)
         except Exception as exc:  # the store unreachable: keep what we hold until it runs out
             self._count("error")
             log.warning("lease_renewal_failed", error=" ".join(str(exc).split())[:300])
             if time.monotonic() >= self.valid_until and self.held:
-                await self._change({}, ())
+                self._change({})
             return
         before = self.held
         taken = [s for s, e in before.items() if renewed.held.get(s) != e and s not in renewed.released]
         self._count("lost" if taken else "ok")
         if taken:
             log.warning("slots_lost", slots=len(taken), first=min(taken))
-        self.valid_until = sent + self.ttl
+        self.valid_until, self._claim = sent + self.ttl, False
         self.live = renewed.live
-        await self._change(renewed.held, taken)
+        self._change(renewed.held)
 
-    async def _change(self, held: dict[int, int], taken: Sequence[int]) -> None:
+    def _change(self, held: dict[int, int]) -> None:
+        """Hold these leases from now on; what moved is told to the daemon in order (moves()),
+        apart from the renewals, which a takeover of many domains must never hold up."""
         before = self.held
+        if not held:  # everything let go here: whatever is still in flight must not land
+            self._claim = True
         lost = [s for s, e in before.items() if held.get(s) != e]
         gained = [s for s, e in held.items() if before.get(s) != e]
         self.held = dict(held)
         if self.metrics is not None:
             self.metrics.slots_owned.set(len(held))
+        if lost or gained:
+            self._moves.put_nowait((lost, gained))
+            moved = {"held": len(held), "lost": len(lost), "gained": len(gained)}
+            log.info("slots_moved", **moved, replicas=len(self.live))
+
+    def forget_all(self) -> None:
+        """Let every slot go here (the daemon could not take them over): the next renewal
+        finds them still this replica's and takes them over again."""
+        self._change({})
+
+    async def settle(self) -> None:
+        """Tell the daemon of every move so far (start-up: before the first round)."""
+        while not self._moves.empty():
+            await self._tell(*self._moves.get_nowait())
+
+    async def moves(self) -> None:
+        """Tell the daemon of each move as it comes, in order: lost slots before gained ones."""
+        while True:
+            await self._tell(*await self._moves.get())
+
+    async def _tell(self, lost: Sequence[int], gained: Sequence[int]) -> None:
         if lost and self.lost is not None:
             await self.lost(lost)
         if gained and self.gained is not None:
             await self.gained(gained)
-        if lost or gained:
-            log.info(
-                "slots_moved", held=len(held), lost=len(lost), gained=len(gained), replicas=len(self.live)
-            )
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Renew every renew_interval until `stopping`; then free the slots for the others."""

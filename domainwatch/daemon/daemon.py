@@ -15,7 +15,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -167,11 +167,8 @@ class Daemon:
             share = shared_cache_age(config, [p.settings for p in self.fleet.plans.values()])
             self.shared = SharedLookups(self.resolver, lambda: self.clock().timestamp(), share)
             self._new_prober(config)
-            self._tally = Counter()
-            try:
+            with self._tallying():
                 await self.members.settle(config, old_plans, now)
-            finally:
-                self._log_tally()
         for listener in self.on_config:
             listener(config)
         self.fleet.reshaped()
@@ -187,6 +184,21 @@ class Daemon:
         recheck = config.defaults.recheck_interval.total_seconds()
         observe = self.metrics.observe_probe if self.metrics else None
         self.prober = Prober(self.resolver, config.probes, lambda: self.clock().timestamp(), recheck, observe)
+
+    async def take_over(self, names: Collection[str]) -> None:
+        """Domains of slots this replica now holds (clustered): as stored, brought in line with
+        their plans, scheduled; their changes logged as counts, as a config's are."""
+        async with self.members.lock:
+            with self._tallying():
+                await self.members.gain(names)
+
+    @contextlib.contextmanager
+    def _tallying(self) -> Iterator[None]:
+        self._tally = Counter()
+        try:
+            yield
+        finally:
+            self._log_tally()
 
     def _log_tally(self) -> None:
         """The changes a config brought to the whole fleet, as counts: a new fleet's first start

@@ -21,6 +21,7 @@ import structlog
 
 from domainwatch.config.document import parse_document
 from domainwatch.config.domains import DomainConfig
+from domainwatch.daemon.errors import HandoffError
 from domainwatch.daemon.membership import Action
 from domainwatch.state.events import Event
 from domainwatch.store.base import StoredAnswer, StoredDocument
@@ -33,13 +34,10 @@ POLL = 0.05  # seconds between looks for the answer
 Command = dict[str, Any]
 
 
-class HandoffError(Exception):
-    """The domain's holder did not do the write (none answered in time, or it failed)."""
-
-
 class CommandStore(Protocol):
     async def send_command(self, slot: int, body: str) -> int: ...
     async def command_answer(self, command: int) -> str | None: ...
+    async def withdraw_command(self, command: int) -> bool: ...
     async def claim_commands(self, replica: str, slots: Collection[int]) -> list[tuple[int, str]]: ...
     async def answer_command(self, command: int, answer: str) -> None: ...
     async def wait_for_commands(self, seconds: float) -> None: ...
@@ -97,18 +95,33 @@ class Handoff:
         self.store, self.replica, self.slots, self.execute = store, replica, slots, execute
 
     async def send(self, slot: int, command: Command) -> Command:
-        """Hand a write to the holder of `slot` and wait for its answer."""
+        """Hand a write to the holder of `slot` and wait for its answer. Unclaimed after
+        TIMEOUT, it is withdrawn (nothing was written); claimed, its answer is awaited as long
+        again."""
         command_id = await self.store.send_command(slot, json.dumps(command))
+        answer = await self._answer(command_id)
+        if answer is None and await self.store.withdraw_command(command_id):
+            raise HandoffError(
+                f"no replica holding the domain answered within {TIMEOUT:.0f} s; nothing was written"
+            )
+        answer = answer or await self._answer(command_id)
+        if answer is None:
+            raise HandoffError(
+                "the replica holding the domain took the write but did not answer; GET it to see"
+            )
+        done: Command = json.loads(answer)
+        if "error" in done:
+            raise HandoffError(f"the replica holding the domain could not write it: {done['error']}")
+        return done
+
+    async def _answer(self, command_id: int) -> str | None:
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
             answer = await self.store.command_answer(command_id)
             if answer is not None:
-                done: Command = json.loads(answer)
-                if "error" in done:
-                    raise HandoffError(f"the replica holding the domain could not write it: {done['error']}")
-                return done
+                return answer
             await asyncio.sleep(POLL)
-        raise HandoffError(f"no replica holding the domain answered within {TIMEOUT:.0f} s; try again")
+        return None
 
     async def serve(self, stopping: asyncio.Event) -> None:
         """Do the writes handed to this replica's slots, until `stopping`."""

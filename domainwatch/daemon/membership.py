@@ -288,21 +288,20 @@ class Membership:
     async def gain(self, names: Collection[str]) -> None:
         """Domains whose slot this replica now holds: their state as stored (the last holder's
         writes ended with its lease), brought in line with their plans and scheduled from when
-        they were last checked."""
-        async with self.lock:
-            fleet, now = self.fleet, self.clock()
-            stored = await self.store.load_named(list(names)) if names else {}  # type: ignore[attr-defined]
-            for name in names:
-                fleet.forget_observed(name)
-                if name in stored:
-                    fleet.tracks[name] = stored[name]
-                else:
-                    fleet.tracks.pop(name, None)
-            for name in names:
-                domain_plan = fleet.plans.get(name)
-                if domain_plan is not None:
-                    await self._adopt(name, domain_plan, None, None, now, takeover=True)
-            await self.writes.flush()
+        they were last checked. Called with `lock` held."""
+        fleet, now = self.fleet, self.clock()
+        stored = await self.store.load_named(list(names)) if names else {}  # type: ignore[attr-defined]
+        for name in names:
+            fleet.forget_observed(name)
+            if name in stored:
+                fleet.tracks[name] = stored[name]
+            else:
+                fleet.tracks.pop(name, None)
+        for name in names:
+            domain_plan = fleet.plans.get(name)
+            if domain_plan is not None:
+                await self._adopt(name, domain_plan, None, None, now, takeover=True)
+        await self.writes.flush()
 
     def follow(self, changed: Changed) -> None:
         """Other replicas' writes (clustered): the state, facts and documents of the domains

@@ -28,11 +28,13 @@ log = structlog.get_logger("domainwatch")
 FOLLOW_EVERY = 1.0  # seconds between looks at the rows other replicas changed
 LOOKBACK = 5_000_000  # microseconds: a row's change time is set before its transaction commits
 WINDOWS_EVERY = 5  # follow rounds between reloads of the maintenance windows
+PURGE_EVERY = 600  # follow rounds between purges of answered handed-off writes (10 minutes)
 
 
 class ClusterStore(LeaseStore, CommandStore, Protocol):
     async def database_now(self) -> int: ...
     async def changed_since(self, since: int) -> Changed: ...
+    async def purge_commands(self) -> int: ...
 
 
 class Host(Protocol):
@@ -47,6 +49,7 @@ class Host(Protocol):
     on_slots: list[Callable[[Collection[int]], Awaitable[None]]]
 
     def wake(self) -> None: ...
+    async def take_over(self, names: Collection[str]) -> None: ...
     async def execute(self, command: Command) -> Command: ...
 
 
@@ -73,14 +76,26 @@ class Replica:
         """After the daemon applied its config (holding no slot, showing every domain as
         stored): a first share of the slots, taken over as any later one is."""
         await self.leases.renew()
+        await self.leases.settle()
         log.info("replica_joined", replica=self.leases.replica, slots=len(self.leases.held))
 
     def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self.leases.run(self._stopping)),
+            asyncio.create_task(self._moving()),
             asyncio.create_task(self._follow_loop()),
             asyncio.create_task(self.handoff.serve(self._stopping)),
         ]
+
+    async def _moving(self) -> None:
+        """Slots taken over and let go, in order; a failure (the store, while loading a slot's
+        domains) gives the slots up until the next renewal takes them again."""
+        while True:
+            try:
+                await self.leases.moves()
+            except Exception:
+                log.exception("slot_move_failed")
+                self.leases.forget_all()
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -107,7 +122,7 @@ class Replica:
         return [n for n in self.daemon.fleet.plans if self.leases.slot(n) in wanted]
 
     async def _gained(self, slots: Collection[int]) -> None:
-        await self.daemon.members.gain(self._names_in(slots))
+        await self.daemon.take_over(self._names_in(slots))
         for listener in self.daemon.on_slots:
             await listener(slots)
         self.daemon.fleet.reshaped()
@@ -144,6 +159,8 @@ class Replica:
                 self._rounds += 1
                 if self._rounds % WINDOWS_EVERY == 0:
                     await self.daemon.drift.load()
+                if self._rounds % PURGE_EVERY == 0:
+                    await self.store.purge_commands()
             except Exception as exc:  # the store unreachable: try again next round
                 log.warning("follow_failed", error=" ".join(str(exc).split())[:300])
             await asyncio.sleep(FOLLOW_EVERY)

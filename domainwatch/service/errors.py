@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from domainwatch.daemon.handoff import HandoffError
+from domainwatch.daemon.errors import HandoffError
 
 Role = Literal["viewer", "admin"]
 

@@ -33,10 +33,13 @@ class ClusterTables(DriftTables):
     async def _records(self, include_removed: bool, only: str | Sequence[str] | None = None) -> RecordRows:
         raise NotImplementedError
 
-    async def renew_leases(self, replica: str, ttl: float) -> LeaseRound:
+    async def renew_leases(self, replica: str, ttl: float, *, claim: bool = False) -> LeaseRound:
         """One lease round, in one transaction: say this replica is alive, keep its fair share of
         the slots (releasing the excess, taking free and expired ones) and renew what it keeps.
-        Lease rows are locked in slot order, as writes lock them (fenced): no deadlock."""
+        Lease rows are locked in slot order, as writes lock them (fenced): no deadlock. With
+        `claim` (a process's first round, or after it let its slots go), the slots still held
+        under its name are renewed with new epochs: whatever wrote under the old ones (an
+        earlier process of the same replica_id) is fenced."""
         async with self.transaction() as conn:
             await conn.execute(
                 f"INSERT INTO replicas (id, started_at, expires_at) VALUES (%s, now(), {_TTL})"  # noqa: S608
@@ -65,8 +68,9 @@ class ClusterTables(DriftTables):
             held = dict(
                 await _all(
                     conn,
-                    f"UPDATE slot_leases SET expires_at = {_TTL} WHERE holder = %s RETURNING slot, epoch",  # noqa: S608
-                    (ttl, replica),
+                    f"UPDATE slot_leases SET expires_at = {_TTL}, epoch = epoch + %s"  # noqa: S608
+                    " WHERE holder = %s RETURNING slot, epoch",
+                    (ttl, int(claim), replica),
                 )
             )
             wanted = share - len(held)
@@ -140,7 +144,7 @@ class ClusterTables(DriftTables):
                     conn,
                     "UPDATE commands SET claimed_by = %s WHERE id IN (SELECT id FROM commands"
                     " WHERE claimed_by IS NULL AND answer IS NULL AND slot = ANY(%s)"
-                    " AND created_at > now() - interval '1 minute' ORDER BY id LIMIT 20"
+                    " ORDER BY id LIMIT 20"
                     " FOR UPDATE SKIP LOCKED) RETURNING id, body",
                     (replica, list(slots)),
                 )
@@ -160,6 +164,10 @@ class ClusterTables(DriftTables):
         except psycopg.Error:
             await self._listener.close()
             raise
+
+    async def withdraw_command(self, command: int) -> bool:
+        """Take back a command no replica has claimed; whether it was (so none ever will)."""
+        return await self._change("DELETE FROM commands WHERE id = %s AND claimed_by IS NULL", (command,)) > 0
 
     async def command_answer(self, command: int) -> str | None:
         rows = await self._rows("SELECT answer FROM commands WHERE id = %s", (command,))

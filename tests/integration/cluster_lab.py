@@ -171,9 +171,9 @@ def owned_domains(samples: dict[str, float], *, verified: bool = False) -> set[s
     ones, if asked."""
     out = set()
     for series, value in samples.items():
-        if series.startswith("domainwatch_domain_status{") and 'status="verified"' in series:
-            if value == 1 or not verified:
-                out.add(series.split('domain="', 1)[1].split('"', 1)[0])
+        status_series = series.startswith("domainwatch_domain_status{") and 'status="verified"' in series
+        if status_series and (value == 1 or not verified):
+            out.add(series.split('domain="', 1)[1].split('"', 1)[0])
     return out
 
 

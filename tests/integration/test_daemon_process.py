@@ -45,7 +45,10 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The config's storage section: each daemon story runs on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         return f"storage: {{path: '{tmp_path / 'state.db'}'}}\n"
-    return f"storage: {{url: '{new_database(request.getfixturevalue('postgres'))}'}}\n"
+    # A stable replica_id: a replica restarted after kill -9 takes its slots back at once,
+    # under new epochs, rather than a lease TTL later (docs/ha.md).
+    url = new_database(request.getfixturevalue("postgres"))
+    return f"storage: {{url: '{url}'}}\ncluster: {{replica_id: story}}\n"
 
 
 def write_config(

@@ -353,9 +353,9 @@ async def test_many_checks_are_written_in_one_transaction(tmp_path: Path, stores
     transactions: list[list[Save]] = []
     save_many = store.save_many
 
-    async def counted(saves: Sequence[Save]) -> None:
+    async def counted(saves: Sequence[Save]) -> Sequence[Save]:
         transactions.append(list(saves))
-        await save_many(transactions[-1])
+        return await save_many(transactions[-1])
 
     store.save_many = counted  # type: ignore[method-assign]
     await daemon.run_once()

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from domainwatch.config.loader import load
+
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = ROOT / "deploy" / "kubernetes" / "overlays"
 
@@ -34,14 +36,16 @@ def test_every_overlay_renders_and_validates() -> None:
         check=False,
     )
     assert 0 == done.returncode, done.stderr
-    assert {"single", "sharded"} <= {line.split("/")[-1].split(":")[0] for line in done.stdout.splitlines()}
+    assert {"single", "sharded", "ha"} <= {
+        line.split("/")[-1].split(":")[0] for line in done.stdout.splitlines()
+    }
 
 
-@pytest.mark.parametrize("overlay", ["single", "sharded"])
+@pytest.mark.parametrize("overlay", ["single", "sharded", "ha"])
 def test_the_config_is_a_hashed_directory_mount_and_the_pod_is_hardened(overlay: str) -> None:
     manifests = render(overlay)
     (config,) = [name for name in manifests if name.startswith("ConfigMap/domainwatch-config-")]
-    workload = manifests["StatefulSet/domainwatch"]
+    workload = manifests["Deployment/domainwatch" if overlay == "ha" else "StatefulSet/domainwatch"]
     pod = workload["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     assert (
@@ -91,3 +95,34 @@ def test_a_changed_config_changes_the_name_the_pods_use(tmp_path: Path) -> None:
         )
 
     assert name(before) != name(after)
+
+
+def test_the_ha_overlay_runs_three_replicas_on_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Deployment of 3 (no volume, no StatefulSet), the store's URL from the Secret, egress to
+    PostgreSQL, and a config every replica loads as a cluster (docs/ha.md)."""
+    manifests = render("ha")
+    assert "StatefulSet/domainwatch" not in manifests
+    workload = manifests["Deployment/domainwatch"]
+    assert workload["spec"]["replicas"] == 3
+    assert "volumeClaimTemplates" not in workload["spec"]
+    assert manifests["PodDisruptionBudget/domainwatch"]["spec"]["maxUnavailable"] == 1
+    assert manifests["Secret/domainwatch-secrets"]["stringData"]["database_url"].startswith("postgresql://")
+    egress = {p["port"] for r in manifests["NetworkPolicy/domainwatch"]["spec"]["egress"] for p in r["ports"]}
+    assert 5432 in egress
+    (name,) = [n for n in manifests if n.startswith("ConfigMap/domainwatch-config-")]
+    text = manifests[name]["data"]["config.yaml"]
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for key, value in manifests["Secret/domainwatch-secrets"]["stringData"].items():
+        (secrets / key).write_text(value)
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(text.replace("/etc/domainwatch/secrets", str(secrets)))
+    pod = workload["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} in pod["env"]
+    monkeypatch.setenv("POD_NAME", "domainwatch-7c9f-abcde")
+    config = load(config_file)
+    assert config.cluster.replica == "domainwatch-7c9f-abcde"
+    assert config.clustered
+    assert config.cluster.lease_ttl.total_seconds() == 15

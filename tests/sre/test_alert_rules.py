@@ -24,6 +24,8 @@ PAGES = {
     "DomainwatchWebhookDeadLetters",
     "DomainwatchStoreErrors",
     "DomainwatchVerifiedDomainsDropping",
+    "DomainwatchNoReplicaUp",
+    "DomainwatchFleetNotFullyOwned",
 }
 TICKETS = {
     "DomainwatchDomainTemporaryFailure",
