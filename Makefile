@@ -82,6 +82,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/page.py --domains $${STARTUP_DOMAINS:-100000} --runs 20
 	$(BIN)/python bench/scrape.py --domains $${STARTUP_DOMAINS:-100000} --runs 3
 	$(BIN)/python bench/startup.py --domains $${STARTUP_DOMAINS:-100000} --runs $${RUNS:-3} $(if $(BEFORE),--tree $(BEFORE))
+	$(BIN)/python bench/stores.py --domains $${STARTUP_DOMAINS:-100000}
 
 # Memory under a resolver outage, 30 minutes (MINUTES=... to change): RSS must stay flat.
 soak: $(STAMP)

@@ -8,7 +8,7 @@ The daemon stays the one that checks; this is the shell around it that talks to 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, Protocol
 
 import structlog
@@ -33,7 +33,7 @@ PURGE_EVERY = 600  # follow rounds between purges of answered handed-off writes 
 
 class ClusterStore(LeaseStore, CommandStore, Protocol):
     async def database_now(self) -> int: ...
-    async def changed_since(self, since: int) -> Changed: ...
+    async def changed_since(self, since: int, seen: Mapping[str, int] | None = None) -> Changed: ...
     async def purge_commands(self) -> int: ...
 
 
@@ -60,6 +60,7 @@ class Replica:
         self.leases.gained, self.leases.lost = self._gained, self._lost
         self.handoff = Handoff(store, self.leases.replica, lambda: list(self.leases.held), daemon.execute)
         self._since = 0
+        self._seen: dict[str, int] = {}  # the rows last looked at -> their change time
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._rounds = 0
@@ -148,8 +149,11 @@ class Replica:
 
     # -- the other replicas' writes -----------------------------------------------------------
     async def follow(self) -> None:
-        changed = await self.store.changed_since(self._since)
+        """Read the rows the others changed lately: looking LOOKBACK back each time (a row's time
+        is set before its transaction commits), reading again only those changed since."""
+        changed = await self.store.changed_since(self._since, self._seen)
         self._since = max(self._since, changed.newest - LOOKBACK)
+        self._seen = changed.stamps
         self.daemon.members.follow(changed)
 
     async def _follow_loop(self) -> None:

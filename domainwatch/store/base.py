@@ -109,6 +109,7 @@ class Changed:
     removed: set[str] = field(default_factory=set)
     documents: dict[str, StoredDocument | None] = field(default_factory=dict)
     newest: int = 0
+    stamps: dict[str, int] = field(default_factory=dict)  # every name looked at -> its change time
 
 
 @dataclass(frozen=True, slots=True)

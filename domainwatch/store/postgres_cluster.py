@@ -8,7 +8,7 @@ their own clocks say.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -99,21 +99,25 @@ class ClusterTables(DriftTables):
         rows = await self._rows(f"SELECT {DB_NOW}")
         return int(rows[0][0])
 
-    async def changed_since(self, since: int) -> Changed:
-        """Every domain whose row changed at or after `since` (the database's microseconds)."""
+    async def changed_since(self, since: int, seen: Mapping[str, int] | None = None) -> Changed:
+        """Every domain whose row changed at or after `since` (the database's microseconds),
+        but those `seen` already at the same change time (only their times are read again)."""
         changed = Changed(newest=since)
+        stamps = await self._rows("SELECT name, changed_at FROM domains WHERE changed_at >= %s", (since,))
+        changed.stamps = dict(stamps)
+        changed.newest = max((c for _, c in stamps), default=since)
+        fresh = [n for n, c in stamps if (seen or {}).get(n) != c]
+        if not fresh:
+            return changed
         rows = await self._rows(
             f"SELECT {DOMAIN_COLUMNS}, facts, removed_at, changed_at FROM domains"  # noqa: S608
-            " WHERE changed_at >= %s ORDER BY changed_at LIMIT 100000",
-            (since,),
+            " WHERE name = ANY(%s)",
+            (fresh,),
         )
-        if not rows:
-            return changed
         names = [row[0] for row in rows]
         read = await self._records(True, names)
         for row in rows:
-            name, facts, removed_at, changed_at = row[0], row[8], row[9], row[10]
-            changed.newest = max(changed.newest, changed_at)
+            name, facts, removed_at = row[0], row[8], row[9]
             if removed_at is not None:
                 changed.removed.add(name)
                 continue

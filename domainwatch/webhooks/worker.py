@@ -233,7 +233,11 @@ class WebhookWorker:
 
     async def _sleep(self) -> None:
         names = [w.name for w in self.enabled()]
-        due = await self.store.next_due(names, slots=self._slots()) if names else None
+        try:
+            due = await self.store.next_due(names, slots=self._slots()) if names else None
+        except Exception:  # the store unreachable: look again after a poll, as after a failed round
+            log.warning("webhook_next_due_failed", exc_info=True)
+            due = None
         seconds = POLL if due is None else max(0.0, min(POLL, (due - self.clock()).total_seconds()))
         self._wake.clear()
         with contextlib.suppress(TimeoutError):

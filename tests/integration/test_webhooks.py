@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections.abc import AsyncIterator
@@ -335,3 +336,37 @@ async def test_unanswered_request_times_out_and_is_retried(
     receiver.hanging = False
     await harness.pump(session, 30)
     assert set(await harness.events("domain")) == set(receiver.ids())
+
+
+async def test_the_worker_outlives_a_store_that_fails_between_rounds(tmp_path: Path) -> None:
+    """PostgreSQL restarting, say: the look for the next due delivery fails; the worker logs it,
+    waits a poll, and carries on (it once ended there, and no webhook went out again)."""
+    config = parse(
+        "webhooks: [{name: ops, url: 'http://127.0.0.1:9/hook', secret: 'whsec_"
+        + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldC0x'}]\n"
+    )
+    store = SqliteStore(tmp_path / "state.db")
+    worker = WebhookWorker(config, store, clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    calls = 0
+    next_due = store.next_due
+
+    async def failing_once(endpoints: Any, slots: Any = None) -> datetime | None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OSError("connection refused")
+        return await next_due(endpoints)
+
+    store.next_due = failing_once  # type: ignore[method-assign]
+    await worker.start()
+    serving = asyncio.create_task(worker.serve())
+    for _ in range(100):
+        if calls >= 2:
+            break
+        worker.wake()
+        await asyncio.sleep(0.05)
+    assert calls >= 2
+    assert not serving.done()
+    worker.stop()
+    await serving
+    await store.close()

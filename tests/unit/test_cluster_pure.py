@@ -3,8 +3,10 @@ owned view /metrics reads, and when a domain taken over is checked."""
 
 from __future__ import annotations
 
+import argparse
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -111,3 +113,15 @@ def test_a_domain_taken_over_is_checked_no_later_than_it_was_overdue() -> None:
         assert now <= min(dues)
         assert max(dues) <= now + bound
         assert max(dues) > now + bound / 2  # spread, not all at once
+
+
+def test_shard_flags_are_refused_with_a_postgresql_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from domainwatch.cli.common import load_config  # noqa: PLC0415
+
+    path = tmp_path / "config.yaml"
+    path.write_text("storage: {url: 'postgresql://dw@db.example/dw'}\n")
+    assert load_config(str(path), argparse.Namespace(shard=0, total_shards=2)) is None
+    assert "shared by every replica" in capsys.readouterr().err
+    assert load_config(str(path), argparse.Namespace(shard=None, total_shards=None)) is not None
