@@ -64,6 +64,8 @@ def memory() -> tuple[float, float]:
 
 
 async def measure(count: int, storage: str) -> dict[str, Any]:
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    gctune.tune()  # as every `domainwatch` process does at start (runtime/process.py)
     config = parse(config_text(count, storage))
     metrics = Metrics()
     started = time.perf_counter()

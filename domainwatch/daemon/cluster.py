@@ -128,8 +128,12 @@ class Leases:
         if gained and self.gained is not None:
             await self.gained(gained)
 
-    async def run(self, stopping: asyncio.Event) -> None:
-        """Renew every renew_interval until `stopping`; then free the slots for the others."""
+    async def run(self, stopping: asyncio.Event, *, first_after: bool = False) -> None:
+        """Renew every renew_interval until `stopping` (the first one at once, or after an
+        interval when one was just made)."""
+        if first_after:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=self.interval)
         while not stopping.is_set():
             await self.renew()
             with contextlib.suppress(TimeoutError):

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,16 +25,16 @@ import structlog
 from domainwatch.checks.registry import facts_of
 from domainwatch.checks.running.runner import recheck_domain
 from domainwatch.config.changes import config_changes
-from domainwatch.config.domains import DomainConfig
 from domainwatch.config.loader import ConfigError, load
 from domainwatch.config.plan import DomainPlan, inspect_plan
 from domainwatch.config.schema import Config
 from domainwatch.daemon.announce import announce
+from domainwatch.daemon.api_reads import ApiReads
+from domainwatch.daemon.api_writes import ApiWrites
 from domainwatch.daemon.cluster import NOT_HELD
 from domainwatch.daemon.drift_desk import DriftDesk
-from domainwatch.daemon.handoff import Command, events_json, events_of, put_command, put_of
 from domainwatch.daemon.housekeeping import Housekeeping
-from domainwatch.daemon.membership import Action, Membership
+from domainwatch.daemon.membership import Membership
 from domainwatch.daemon.replica import ClusterStore, Replica
 from domainwatch.daemon.schedule import Schedule, shared_cache_age
 from domainwatch.daemon.scheduling import Scheduler
@@ -47,7 +46,6 @@ from domainwatch.fleet.fleet import Fleet
 from domainwatch.metrics.cluster import ClusterMetrics
 from domainwatch.metrics.instruments import Metrics
 from domainwatch.model import DomainReport
-from domainwatch.present.views import domain_view
 from domainwatch.probes.prober import Prober
 from domainwatch.probes.routing import ProbingResolver
 from domainwatch.runtime.clock import Clock, utcnow
@@ -55,7 +53,7 @@ from domainwatch.runtime.entropy import RandomPool
 from domainwatch.runtime.gctune import gc_paused
 from domainwatch.state.events import Event
 from domainwatch.state.rules import Status
-from domainwatch.store.base import Results, Store, StoredAnswer, StoredDocument
+from domainwatch.store.base import Results, Store
 from domainwatch.store.batched import BatchedWrites
 from domainwatch.store.rows import EPOCH, MILLISECOND
 
@@ -63,7 +61,7 @@ log = structlog.get_logger("domainwatch")
 SHUTDOWN_GRACE = 10.0  # seconds in-flight checks may finish after SIGTERM
 
 
-class Daemon:
+class Daemon(ApiReads, ApiWrites):
     def __init__(
         self,
         config: Config,
@@ -229,88 +227,6 @@ class Daemon:
         fleet.last_reload_ok, fleet.last_reload_success_at = True, self.clock()
         log.info("config_reloaded", path=str(self.config_path), domains=len(config.domains), **changes)
         return []
-
-    # -- the API's writes (clustered: by the replica holding the domain; daemon/handoff.py) ---
-    async def put_domain(self, document: StoredDocument, domain: DomainConfig, action: Action) -> list[Event]:
-        if self._elsewhere(domain.name):
-            return await self._hand_off(domain.name, put_command(document, action), action)
-        events = await self.members.put_domain(document, domain, action)
-        self._wake.set()
-        return events
-
-    async def delete_domain(self, name: str, by: str) -> list[Event]:
-        if self._elsewhere(name):
-            return await self._hand_off(name, {"op": "delete", "name": name, "by": by})
-        return await self.members.delete_domain(name, by)
-
-    async def verify(self, name: str, by: str = "api") -> list[Event]:
-        if self._elsewhere(name):
-            return await self._hand_off(name, {"op": "verify", "name": name, "by": by})
-        events = await self.members.verify(name, by)
-        self._wake.set()
-        return events
-
-    async def acknowledge(self, name: str, record: str, by: str) -> list[Event]:
-        if self._elsewhere(name):
-            return await self._hand_off(name, {"op": "acknowledge", "name": name, "record": record, "by": by})
-        events = await self.members.acknowledge(name, record, by)
-        self._wake.set()
-        return events
-
-    def _elsewhere(self, name: str) -> bool:
-        return self.replica is not None and not self.replica.holds(name)
-
-    async def _hand_off(self, name: str, command: Command, action: Action | None = None) -> list[Event]:
-        assert self.replica is not None
-        answer = await self.replica.hand_off(name, command)
-        if action is not None and action.answer is not None and answer.get("answer") is not None:
-            action.answer(json.loads(answer["answer"]))  # the view the holder answered (and kept)
-        return events_of(answer["events"])
-
-    async def execute(self, command: Command) -> Command:
-        """A write another replica handed to this one (the domain's holder)."""
-        op, by = command["op"], command["by"]
-        kept: list[str] = []
-        if op == "put":
-            document, domain, action = put_of(command, self.clock(), kept)
-            events = await self.put_domain(document, domain, action)
-        elif op == "delete":
-            events = await self.delete_domain(command["name"], by)
-        elif op == "verify":
-            events = await self.verify(command["name"], by)
-        else:
-            events = await self.acknowledge(command["name"], command["record"], by)
-        return {"events": events_json(events), "answer": kept[0] if kept else None}
-
-    # -- the API's reads ----------------------------------------------------------------------
-    async def results(self, name: str) -> Results:
-        """The domain's latest results: as this replica saw them, else as stored."""
-        known = self.fleet.known_results(name)
-        return known if known is not None else await self.store.results(name)
-
-    async def view(self, name: str) -> dict[str, Any]:
-        """The domain as the API and the pages show it."""
-        results = await self.results(name)
-        return domain_view(self.fleet.tracks[name], self.fleet.plans[name], results)
-
-    async def history(self, name: str | None, limit: int) -> list[Event]:
-        return await self.drift.with_values(await self.store.history(name, limit=limit))
-
-    def history_since(self, since: datetime | None) -> AsyncIterator[Event]:
-        return self.drift.stream_with_values(self.store.iter_history(since))
-
-    async def day_counts(self, days: int) -> dict[str, dict[str, int]]:
-        """The fleet's domains by status per day, the last `days` days (today's as last counted)."""
-        since = (self.clock() - timedelta(days=days - 1)).strftime("%Y-%m-%d")
-        return await self.store.day_counts(since)
-
-    async def kept_answer(self, key: str) -> StoredAnswer | None:
-        """The answer kept for an Idempotency-Key."""
-        return await self.store.answer(key)
-
-    @property
-    def store_open(self) -> bool:
-        return self.store.is_open
 
     # -- checking -----------------------------------------------------------------------------
     async def run_once(self, now: datetime | None = None) -> int:

@@ -77,12 +77,16 @@ class Replica:
         """After the daemon applied its config (holding no slot, showing every domain as
         stored): a first share of the slots, taken over as any later one is."""
         await self.leases.renew()
+        # Renewed from now on, while the takeover loads and plans its domains (at 100,000
+        # domains that takes longer than a lease TTL).
+        self._tasks = [asyncio.create_task(self.leases.run(self._stopping, first_after=True))]
         await self.leases.settle()
         log.info("replica_joined", replica=self.leases.replica, slots=len(self.leases.held))
 
     def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self.leases.run(self._stopping)),
+        if not self._tasks:  # (joined already: renewing)
+            self._tasks = [asyncio.create_task(self.leases.run(self._stopping))]
+        self._tasks += [
             asyncio.create_task(self._moving()),
             asyncio.create_task(self._follow_loop()),
             asyncio.create_task(self.handoff.serve(self._stopping)),
