@@ -8,7 +8,7 @@ The daemon stays the one that checks; this is the shell around it that talks to 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, Protocol
 
 import structlog
@@ -33,7 +33,9 @@ PURGE_EVERY = 600  # follow rounds between purges of answered handed-off writes 
 
 class ClusterStore(LeaseStore, CommandStore, Protocol):
     async def database_now(self) -> int: ...
-    async def changed_since(self, since: int, seen: Mapping[str, int] | None = None) -> Changed: ...
+    async def changed_since(
+        self, since: int, wanted: Callable[[str, int], bool] | None = None
+    ) -> Changed: ...
     async def purge_commands(self) -> int: ...
 
 
@@ -154,8 +156,10 @@ class Replica:
     # -- the other replicas' writes -----------------------------------------------------------
     async def follow(self) -> None:
         """Read the rows the others changed lately: looking LOOKBACK back each time (a row's time
-        is set before its transaction commits), reading again only those changed since."""
-        changed = await self.store.changed_since(self._since, self._seen)
+        is set before its transaction commits), reading again only those changed since, and
+        never this replica's own."""
+        seen, owns = self._seen, self.leases.owns
+        changed = await self.store.changed_since(self._since, lambda n, c: seen.get(n) != c and not owns(n))
         self._since = max(self._since, changed.newest - LOOKBACK)
         self._seen = changed.stamps
         self.daemon.members.follow(changed)

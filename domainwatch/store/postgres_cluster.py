@@ -8,7 +8,7 @@ their own clocks say.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import psycopg
@@ -36,10 +36,15 @@ class ClusterTables(DriftTables):
     async def renew_leases(self, replica: str, ttl: float, *, claim: bool = False) -> LeaseRound:
         """One lease round, in one transaction: say this replica is alive, keep its fair share of
         the slots (releasing the excess, taking free and expired ones) and renew what it keeps.
-        Lease rows are locked in slot order, as writes lock them (fenced): no deadlock. With
-        `claim` (a process's first round, or after it let its slots go), the slots still held
-        under its name are renewed with new epochs: whatever wrote under the old ones (an
-        earlier process of the same replica_id) is fenced."""
+        Lease rows are locked in slot order, as writes lock them (fenced): no deadlock.
+
+        Locks: a write holds its slots' rows FOR KEY SHARE, which only FOR UPDATE waits for.
+        Renewing (expiry only) takes FOR NO KEY UPDATE, so a stream of writes never holds up a
+        renewal; every epoch change (taking a slot, or `claim`) takes FOR UPDATE, so it waits
+        for, or skips, the writes made under the old epoch. With `claim` (a process's first
+        round, or after it let its slots go), the slots still held under its name are renewed
+        with new epochs: whatever wrote under the old ones (an earlier process of the same
+        replica_id) is fenced."""
         async with self.transaction() as conn:
             await conn.execute(
                 f"INSERT INTO replicas (id, started_at, expires_at) VALUES (%s, now(), {_TTL})"  # noqa: S608
@@ -54,7 +59,8 @@ class ClusterTables(DriftTables):
                 r[0]
                 for r in await _all(
                     conn,
-                    "SELECT slot FROM slot_leases WHERE holder = %s ORDER BY slot FOR UPDATE",
+                    "SELECT slot FROM slot_leases WHERE holder = %s ORDER BY slot"  # noqa: S608
+                    f" FOR {'UPDATE' if claim else 'NO KEY UPDATE'}",
                     (replica,),
                 )
             ]
@@ -99,14 +105,14 @@ class ClusterTables(DriftTables):
         rows = await self._rows(f"SELECT {DB_NOW}")
         return int(rows[0][0])
 
-    async def changed_since(self, since: int, seen: Mapping[str, int] | None = None) -> Changed:
-        """Every domain whose row changed at or after `since` (the database's microseconds),
-        but those `seen` already at the same change time (only their times are read again)."""
+    async def changed_since(self, since: int, wanted: Callable[[str, int], bool] | None = None) -> Changed:
+        """Every domain whose row changed at or after `since` (the database's microseconds):
+        the names and change times of all, the rows of those `wanted` (name, change time)."""
         changed = Changed(newest=since)
         stamps = await self._rows("SELECT name, changed_at FROM domains WHERE changed_at >= %s", (since,))
         changed.stamps = dict(stamps)
         changed.newest = max((c for _, c in stamps), default=since)
-        fresh = [n for n, c in stamps if (seen or {}).get(n) != c]
+        fresh = [n for n, c in stamps if wanted is None or wanted(n, c)]
         if not fresh:
             return changed
         rows = await self._rows(
@@ -183,15 +189,18 @@ class ClusterTables(DriftTables):
 
 async def refused_saves(conn: psycopg.AsyncConnection[Any], saves: Sequence[Save]) -> list[Save]:
     """The saves made under a lease epoch their slot no longer has (fencing). The slots' lease
-    rows stay share-locked until the caller's transaction ends: a takeover (which bumps the
-    epoch) waits for, or skips, them; so no write under an old epoch lands after a new one."""
+    rows stay locked (FOR KEY SHARE) until the caller's transaction ends: an epoch change (FOR
+    UPDATE) waits for, or skips, them; so no write under an old epoch lands after a new one,
+    while renewals (which change only the expiry) never wait for writes."""
     fenced = [s for s in saves if s.fence is not None]
     if not fenced:
         return []
     slots = sorted({slot_of(s.track.name) for s in fenced})
     epochs = dict(
         await _all(
-            conn, "SELECT slot, epoch FROM slot_leases WHERE slot = ANY(%s) ORDER BY slot FOR SHARE", (slots,)
+            conn,
+            "SELECT slot, epoch FROM slot_leases WHERE slot = ANY(%s) ORDER BY slot FOR KEY SHARE",
+            (slots,),
         )
     )
     return [s for s in fenced if epochs.get(slot_of(s.track.name)) != s.fence]
