@@ -76,7 +76,14 @@ class ApiDaemon:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        await self.until(self.ready, within=30)
+        try:
+            await self.until(self.ready, within=30)
+        except AssertionError:  # say why: its exit code and log, not only "timed out"
+            log = await self.stop(signal.SIGKILL)
+            code = self.process.returncode
+            raise AssertionError(
+                f"the daemon did not come up (exit {code}); its log ends:\n{log[-3000:]}"
+            ) from None
         return self
 
     async def ready(self) -> bool:
