@@ -35,7 +35,7 @@ from domainwatch.daemon.cluster import NOT_HELD
 from domainwatch.daemon.drift_desk import DriftDesk
 from domainwatch.daemon.housekeeping import Housekeeping
 from domainwatch.daemon.membership import Membership
-from domainwatch.daemon.replica import ClusterStore, Replica
+from domainwatch.daemon.replica import ClusterStore, Load, Replica
 from domainwatch.daemon.schedule import Schedule, shared_cache_age
 from domainwatch.daemon.scheduling import Scheduler
 from domainwatch.daemon.startup import FirstRound
@@ -183,12 +183,14 @@ class Daemon(ApiReads, ApiWrites):
         observe = self.metrics.observe_probe if self.metrics else None
         self.prober = Prober(self.resolver, config.probes, lambda: self.clock().timestamp(), recheck, observe)
 
-    async def take_over(self, names: Collection[str]) -> None:
-        """Domains of slots this replica now holds (clustered): as stored, brought in line with
-        their plans, scheduled; their changes logged as counts, as a config's are."""
+    async def take_over(self, names: Collection[str], load: Load) -> None:
+        """Domains of slots this replica now holds (clustered): as stored (read with `load`),
+        brought in line with their plans, scheduled; their changes logged as counts, as a
+        config's are."""
         async with self.members.lock:
+            stored = await load(list(names)) if names else {}
             with self._tallying():
-                await self.members.gain(names)
+                await self.members.gain(names, stored)
 
     @contextlib.contextmanager
     def _tallying(self) -> Iterator[None]:

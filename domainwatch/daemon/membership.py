@@ -285,12 +285,11 @@ class Membership:
             return events
 
     # -- slots coming and going (clustered) ---------------------------------------------------
-    async def gain(self, names: Collection[str]) -> None:
-        """Domains whose slot this replica now holds: their state as stored (the last holder's
+    async def gain(self, names: Collection[str], stored: Mapping[str, DomainTrack]) -> None:
+        """Domains whose slot this replica now holds: their state as `stored` (the last holder's
         writes ended with its lease), brought in line with their plans and scheduled from when
-        they were last checked. Called with `lock` held."""
+        they were last checked. Called with `lock` held, the state read under it."""
         fleet, now = self.fleet, self.clock()
-        stored = await self.store.load_named(list(names)) if names else {}  # type: ignore[attr-defined]
         for name in names:
             fleet.forget_observed(name)
             if name in stored:

@@ -8,8 +8,8 @@ The daemon stays the one that checks; this is the shell around it that talks to 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from typing import Protocol
 
 import structlog
 
@@ -21,6 +21,7 @@ from domainwatch.daemon.membership import Membership
 from domainwatch.daemon.startup import FirstRound
 from domainwatch.fleet.fleet import Fleet
 from domainwatch.metrics.cluster import ClusterMetrics
+from domainwatch.state.domain import DomainTrack
 from domainwatch.store.base import Changed, Save
 from domainwatch.store.batched import BatchedWrites
 
@@ -31,12 +32,16 @@ WINDOWS_EVERY = 5  # follow rounds between reloads of the maintenance windows
 PURGE_EVERY = 600  # follow rounds between purges of answered handed-off writes (10 minutes)
 
 
+Load = Callable[[Sequence[str]], Awaitable[dict[str, DomainTrack]]]  # these domains, as stored
+
+
 class ClusterStore(LeaseStore, CommandStore, Protocol):
     async def database_now(self) -> int: ...
     async def changed_since(
         self, since: int, wanted: Callable[[str, int], bool] | None = None
     ) -> Changed: ...
     async def purge_commands(self) -> int: ...
+    async def load_named(self, names: Sequence[str]) -> dict[str, DomainTrack]: ...
 
 
 class Host(Protocol):
@@ -51,7 +56,7 @@ class Host(Protocol):
     on_slots: list[Callable[[Collection[int]], Awaitable[None]]]
 
     def wake(self) -> None: ...
-    async def take_over(self, names: Collection[str]) -> None: ...
+    async def take_over(self, names: Collection[str], load: Load) -> None: ...
     async def execute(self, command: Command) -> Command: ...
 
 
@@ -111,9 +116,6 @@ class Replica:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.leases.step_down()
 
-    def slot(self, name: str) -> int:
-        return self.leases.slot(name)
-
     def holds(self, name: str) -> bool:
         return self.leases.owns(name)
 
@@ -129,7 +131,7 @@ class Replica:
         return [n for n in self.daemon.fleet.plans if self.leases.slot(n) in wanted]
 
     async def _gained(self, slots: Collection[int]) -> None:
-        await self.daemon.take_over(self._names_in(slots))
+        await self.daemon.take_over(self._names_in(slots), self.store.load_named)
         for listener in self.daemon.on_slots:
             await listener(slots)
         self.daemon.fleet.reshaped()
@@ -176,10 +178,3 @@ class Replica:
             except Exception as exc:  # the store unreachable: try again next round
                 log.warning("follow_failed", error=" ".join(str(exc).split())[:300])
             await asyncio.sleep(FOLLOW_EVERY)
-
-    def status(self) -> dict[str, Any]:
-        return {
-            "replica": self.leases.replica,
-            "slots": len(self.leases.held),
-            "replicas": len(self.leases.live),
-        }

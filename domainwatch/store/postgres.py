@@ -137,22 +137,22 @@ class PostgresStore(ClusterTables):
 
     # -- reading ------------------------------------------------------------------------------
     async def load(self, *, include_removed: bool = False) -> dict[str, DomainTrack]:
-        read = await self._records(include_removed)
-        rows = await self._rows(
-            f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE removed_at IS NULL OR %s",  # noqa: S608
-            (include_removed,),
-        )
-        return {r[0]: read.domain(r) for r in rows}
+        return await self._tracks(include_removed)
 
     async def load_named(self, names: Sequence[str]) -> dict[str, DomainTrack]:
         """These domains' stored state (current ones): what a replica taking over their slot
         starts from."""
-        read = await self._records(False, names)
-        rows = await self._rows(
-            f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE removed_at IS NULL AND name = ANY(%s)",  # noqa: S608
-            (list(names),),
-        )
-        return {r[0]: read.domain(r) for r in rows}
+        return await self._tracks(False, names)
+
+    async def _tracks(
+        self, include_removed: bool, names: Sequence[str] | None = None
+    ) -> dict[str, DomainTrack]:
+        read = await self._records(include_removed, names)
+        query = f"SELECT {DOMAIN_COLUMNS} FROM domains WHERE (removed_at IS NULL OR %s)"  # noqa: S608
+        args: list[Any] = [include_removed]
+        if names is not None:
+            query, args = query + " AND name = ANY(%s)", [include_removed, list(names)]
+        return {r[0]: read.domain(r) for r in await self._rows(query, args)}
 
     async def track(self, name: str) -> DomainTrack | None:
         read = await self._records(True, name)
