@@ -110,14 +110,20 @@ def test_readonly_never_creates(tmp_path: Path) -> None:
     assert not (tmp_path / "absent.db").exists()
 
 
+def at_version(path: Path, version: int) -> sqlite3.Connection:
+    """A SQLite store as an older domainwatch left it: migrated to `version`, no further."""
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:version]:
+        db.executescript(script)
+    db.execute(f"PRAGMA user_version={version}")
+    return db
+
+
 async def test_a_domain_verified_at_the_upgrade_was_last_verified_at_its_last_check(tmp_path: Path) -> None:
     """Migration 6 fills in when a domain was last verified: the domains verified now, at their
     last check; the others have no such time (the metric stays absent for them)."""
     path = tmp_path / "state.db"
-    db = sqlite3.connect(path)
-    for script in MIGRATIONS[:5]:
-        db.executescript(script)
-    db.execute("PRAGMA user_version=5")
+    db = at_version(path, 5)
     checked = to_micros(T0)
     db.execute(
         "INSERT INTO domains (name, verify, status, since, capabilities, checked_at, sequence) VALUES"
@@ -136,10 +142,7 @@ async def test_a_dkim_key_stored_before_drift_was_first_seen_at_its_earliest_eve
     """Migration 8: a DKIM record gets its first-seen time from its earliest stored event, else
     the migration's time; other records, and records never observed, get none."""
     path = tmp_path / "state.db"
-    db = sqlite3.connect(path)
-    for script in MIGRATIONS[:7]:
-        db.executescript(script)
-    db.execute("PRAGMA user_version=7")
+    db = at_version(path, 7)
     at = to_micros(T0)
     assert at is not None
     db.execute(
