@@ -39,6 +39,8 @@ from tests.integration.receiver import new_secret
 PROVIDER = "provider.example.net"
 DOMAINS = [f"d{i:04d}.example.com" for i in range(1000)]
 TTL, INTERVAL = 3.0, 8.0  # as the replicas' config says (cluster_lab.py)
+# A check is two local queries and a save batched for 50 ms; a second covers it on a loaded CI host.
+IN_FLIGHT_AT_KILL = 1.0
 
 
 class Lab:
@@ -243,8 +245,11 @@ async def test_replicas_share_the_fleet_and_take_over(lab: Lab) -> None:
 
     # ... and no domain checked by two replicas within one interval, from steady state through
     # the takeover (a paused or released replica's checks in flight may finish later: their
-    # writes are refused, step 4)
-    twice = _checked_twice_in_an_interval(lab, after=t_steady, before=time.monotonic())
+    # writes are refused, step 4). A check the victim began just before kill -9 died with it,
+    # unstored (in flight, or among the saves batched for 50 ms): the new owner rightly does it
+    # again, so those are excused, and there can only be a few of them.
+    died_with_it = (victim.name, killed - IN_FLIGHT_AT_KILL, killed)
+    twice = _checked_twice_in_an_interval(lab, after=t_steady, before=time.monotonic(), excused=died_with_it)
     assert twice == [], twice[:5]
 
     # 3. a fourth replica joins: about a quarter of the slots within two lease periods
@@ -338,12 +343,20 @@ async def _holder_of(lab: Lab, name: str) -> str:
     return str(rows[0][0])
 
 
-def _checked_twice_in_an_interval(lab: Lab, after: float, before: float) -> list[tuple[str, float]]:
-    """Domains checked by two replicas less than 85% of an interval apart (the jitter is 10%)."""
+def _checked_twice_in_an_interval(
+    lab: Lab, after: float, before: float, excused: tuple[str, float, float]
+) -> list[tuple[str, str, float, str, float]]:
+    """Domains checked by two replicas less than 85% of an interval apart (the jitter is 10%).
+
+    A first check by `excused`'s replica within its time window does not count (see the caller).
+    """
+    who_excused, since, until = excused
     out = []
     for domain, checks in lab.checks().items():
         later = [(t, who) for t, who in checks if after < t < before]
         for (t1, a), (t2, b) in itertools.pairwise(later):
+            if a == who_excused and since <= t1 <= until:
+                continue
             if a != b and t2 - t1 < 0.85 * INTERVAL:
-                out.append((domain, t2 - t1))
+                out.append((domain, a, round(t1 - until, 2), b, round(t2 - t1, 2)))
     return out
