@@ -72,7 +72,6 @@ class Exposition:
         self.registry, self.fleet = registry, fleet
         self.selection = Selection()
         self.domain_text = DomainText()
-        self.warm = False  # every domain's series formatted (warm_up): a scrape only gathers them
         # The domains' text of the last complete gathering, served while more is formatted.
         self._complete: list[Segment] | None = None
         self._settling: asyncio.Task[None] | None = None
@@ -105,8 +104,13 @@ class Exposition:
             formatted = self.domain_text.warm(self.fleet, WARM_SLICE)
             await asyncio.sleep(0)  # requests and checks run between two slices
         self._complete = self.domain_text.render(self.fleet)
-        self.warm = True
         return time.perf_counter() - started
+
+    @property
+    def warm(self) -> bool:
+        """A complete exposition exists (after warm_up, or a scrape): from now on no scrape
+        waits for the fleet's formatting; at worst it is served the last complete one."""
+        return self._complete is not None
 
     def render(self, accept_encoding: str = "") -> tuple[bytes, dict[str, str]]:
         """The exposition, every domain formatted now, gzipped when the scraper accepts it."""

@@ -141,6 +141,9 @@ async def test_readyz_waits_for_the_first_round(tmp_path: Path, aiohttp_client: 
     assert 503 == waiting.status
     assert {"checked": 0, "total": 3 - 1, "eta_seconds": None} == (await waiting.json())["first_round"]
     await daemon.run_once()
+    cold = await client.get("/readyz")  # checked, but no scrape would be complete at once yet
+    assert (503, False) == (cold.status, (await cold.json())["metrics_warm"])
+    await exposition.warm_up()
     done = await client.get("/readyz")
     assert 200 == done.status
     assert {"checked": 2, "total": 2} == {
