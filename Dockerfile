@@ -6,7 +6,7 @@
 FROM python:3.11-slim AS build
 ARG VERSION=0.0.0+unknown
 WORKDIR /src
-COPY pyproject.toml uv.lock README.md ./
+COPY pyproject.toml uv.lock README.md hatch_build.py ./
 COPY scripts/lock_requirement.py scripts/install-locked.sh ./scripts/
 COPY domainwatch ./domainwatch
 ENV PIP_NO_CACHE_DIR=1 \

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-unit lint lock format bench soak dashboards rules release image clean screenshots
+.PHONY: demo test test-unit compile uncompile lint lock format bench soak dashboards rules release image clean screenshots
 
 UV := $(BIN)/uv
 # uv installs into this venv, never downloads a Python, and takes the lock as it is (--frozen).
@@ -34,11 +34,18 @@ lock: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/domainwatch demo $(if $(LISTEN),--listen $(LISTEN))
 
-# Everything (unit, integration, system tiers), in random order, with the coverage gate on the
-# pure packages (pyproject: [tool.coverage]).
+# Everything (unit, integration, system tiers), in random order, with the hot modules compiled
+# by mypyc; then the unit tier interpreted (scripts/test-tiers.sh). The coverage gate is on the
+# pure packages (pyproject: [tool.coverage]), over both runs.
 test: $(STAMP)
 	./scripts/install-test-deps.sh
-	$(BIN)/python -m pytest --cov
+	./scripts/test-tiers.sh
+
+# The hot modules compiled in place (domainwatch/runtime/native.py), or back to pure Python.
+compile: $(STAMP)
+	$(BIN)/python scripts/compile.py
+uncompile: $(STAMP)
+	$(BIN)/python scripts/compile.py --clean
 
 # The unit tier alone (tests/unit only): no sockets, no subprocesses, property tests at a fifth
 # of their examples (tests/examples.py); about 10 s.
@@ -47,8 +54,8 @@ test-unit: $(STAMP)
 
 lint: $(STAMP)
 	@$(UV) lock --check --quiet || { echo "uv.lock is stale against pyproject.toml: run 'make lock'" >&2; exit 1; }
-	$(BIN)/ruff check domainwatch tests bench dashboards scripts deploy/prometheus
-	$(BIN)/ruff format --check domainwatch tests bench dashboards scripts deploy/prometheus
+	$(BIN)/ruff check domainwatch tests bench dashboards scripts deploy/prometheus hatch_build.py
+	$(BIN)/ruff format --check domainwatch tests bench dashboards scripts deploy/prometheus hatch_build.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
@@ -79,6 +86,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/transports.py --domains $${DOMAINS:-10000} --loop uvloop
 	$(BIN)/python bench/transports.py --domains $${DOMAINS:-10000} --loop asyncio
 	$(BIN)/python bench/fleet.py --domains $${DOMAINS:-10000} --runs $${RUNS:-3}
+	$(BIN)/python bench/native.py --domains $${DOMAINS:-10000} --runs $${RUNS:-3}
 	$(BIN)/python bench/page.py --domains $${STARTUP_DOMAINS:-100000} --runs 20
 	$(BIN)/python bench/scrape.py --domains $${STARTUP_DOMAINS:-100000} --runs 3
 	$(BIN)/python bench/startup.py --domains $${STARTUP_DOMAINS:-100000} --runs $${RUNS:-3} $(if $(BEFORE),--tree $(BEFORE))
@@ -96,7 +104,7 @@ DIST ?= dist
 IMAGE ?= 1
 release: $(STAMP)
 	rm -rf $(DIST) && mkdir -p $(DIST)
-	$(UV) build --quiet --no-build-isolation --out-dir $(DIST)
+	DOMAINWATCH_COMPILE=1 $(UV) build --quiet --no-build-isolation --out-dir $(DIST)
 	rm -f $(DIST)/.gitignore
 	$(BIN)/twine check --strict $(DIST)/*
 	$(UV) export --quiet --frozen --no-emit-project -o $(DIST)/runtime-requirements.txt

@@ -15,6 +15,10 @@ python3 -m venv "$work/venv"
   --require-hashes --no-deps -r "$work/runtime.txt"
 "$work/venv/bin/python" -m pip install --isolated --quiet --disable-pip-version-check --no-deps "$work"/dist/*.whl
 "$work/venv/bin/python" -m pip check >/dev/null
+# A platform wheel whose hot modules run compiled (make release compiles them, hatch_build.py).
+case "$(basename "$work"/dist/*.whl)" in *-none-any.whl) echo "check-wheel: a pure-Python wheel" >&2; exit 1;; esac
+(cd "$work" && "$work/venv/bin/python" -c 'from domainwatch.runtime.native import compiled, MODULES, compiled_modules
+assert compiled(), set(MODULES) - set(compiled_modules())')
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 (cd "$work" && exec "$work/venv/bin/domainwatch" demo --listen "127.0.0.1:$port" >"$work/demo.log" 2>&1) &

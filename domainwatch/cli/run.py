@@ -10,6 +10,7 @@ import signal
 import structlog
 from aiohttp import web
 
+from domainwatch import __version__, revision
 from domainwatch.cli.common import EXIT_USAGE, load_config, resolver_settings
 from domainwatch.config.schema import Config
 from domainwatch.daemon.daemon import Daemon
@@ -20,6 +21,7 @@ from domainwatch.fleet.owned import OwnedView
 from domainwatch.metrics.exposition import Exposition
 from domainwatch.metrics.instruments import Metrics
 from domainwatch.runtime import aio, gctune
+from domainwatch.runtime.native import compiled, compiled_modules
 from domainwatch.store.base import Store, StoreError
 from domainwatch.store.opening import holding_store
 from domainwatch.web.app import create_app
@@ -41,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
 async def run_daemon(config: Config, config_path: str | None, *, resolver: Resolver | None = None) -> int:
     """Run until SIGTERM or SIGINT; SIGHUP reloads the config. Returns the exit code. The store
     is held for the daemon's life (store/holder.py): a second daemon on it refuses to start."""
+    # Which build runs: the modules mypyc compiled, or the pure-Python fallback of each.
+    log.info(
+        "build", version=__version__, revision=revision(), compiled=compiled(), native=compiled_modules()
+    )
     try:
         async with holding_store(config.storage.location) as store:
             return await _serve(config, store, config_path, resolver)

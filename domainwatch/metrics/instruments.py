@@ -19,6 +19,7 @@ from domainwatch.checks.registry import KINDS
 from domainwatch.dns.resolver import Nameserver, Outcome
 from domainwatch.metrics.dns_stats import DnsStats
 from domainwatch.model import CommonCode, DomainReport
+from domainwatch.runtime.native import compiled
 
 _CHECK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 # How late a check starts after it falls due: on time is under a second; minutes is behind.
@@ -81,7 +82,7 @@ class Metrics:
             registry=r,
         )
         Info("domainwatch_build", "domainwatch build information", registry=r).info(
-            {"version": __version__, "revision": revision()}
+            {"version": __version__, "revision": revision(), "compiled": str(compiled()).lower()}
         )
         self._watching_itself(r)
 

@@ -14,7 +14,7 @@ UV = Path(sys.executable).parent / "uv"
 
 
 def copy_project(tmp_path: Path) -> Path:
-    for name in ("pyproject.toml", "uv.lock", "README.md", "domainwatch/__init__.py"):
+    for name in ("pyproject.toml", "uv.lock", "README.md", "hatch_build.py", "domainwatch/__init__.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     return tmp_path

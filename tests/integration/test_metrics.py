@@ -65,7 +65,7 @@ FAMILIES = {
     "domainwatch_config_last_reload_successful": set(),
     "domainwatch_config_last_reload_success_timestamp_seconds": set(),
     "domainwatch_domains": {"status"},
-    "domainwatch_build_info": {"version", "revision"},
+    "domainwatch_build_info": {"version", "revision", "compiled"},
     "domainwatch_ready": set(),
     "domainwatch_scheduler_lag_seconds": set(),
     "domainwatch_checks_due": set(),

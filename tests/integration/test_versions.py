@@ -22,7 +22,7 @@ HATCHLING = Path(sys.executable).parent / "hatchling"
 
 def tree(tmp_path: Path, *, git: bool) -> Path:
     """The files a build reads, in a repository of their own (one commit) or none."""
-    for name in ("pyproject.toml", "README.md", "domainwatch/__init__.py"):
+    for name in ("pyproject.toml", "README.md", "hatch_build.py", "domainwatch/__init__.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     if git:
