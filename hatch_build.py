@@ -16,7 +16,6 @@ import shutil
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +55,7 @@ def build_extensions(names: tuple[str, ...], out: Path | None) -> list[Path]:
     sources = [name.replace(".", "/") + ".py" for name in names]
     with (
         tempfile.TemporaryDirectory(prefix="domainwatch-mypyc-") as work,
-        _inside(ROOT),
+        contextlib.chdir(ROOT),
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore")  # setuptools' advice against running setup.py: not ours
@@ -69,16 +68,6 @@ def build_extensions(names: tuple[str, ...], out: Path | None) -> list[Path]:
         command.ensure_finalized()
         command.run()
         return [Path(command.get_ext_fullpath(e.name)).resolve() for e in command.extensions]
-
-
-@contextlib.contextmanager
-def _inside(directory: Path) -> Iterator[None]:
-    before = Path.cwd()
-    os.chdir(directory)
-    try:
-        yield
-    finally:
-        os.chdir(before)
 
 
 class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
